@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Errors as values: every failing core call fills one of these, naming the
+ * problem and the byte offset (in the packet body, or in the wire stream for
+ * framing errors) where it was found. */
+#ifndef HMTP_ERROR_H
+#define HMTP_ERROR_H
+
+#include <stddef.h>
+
+typedef enum hmtp_status {
+    HMTP_OK = 0,
+    HMTP_ERR_TRUNCATED,      /* the bytes end inside a value or packet */
+    HMTP_ERR_BAD_CODE,       /* an unused Hessian code (0x40 0x45 0x47 0x50) */
+    HMTP_ERR_UNEXPECTED_END, /* 'Z' where no list or map is open */
+    HMTP_ERR_DEPTH,          /* nesting deeper than the limit */
+    HMTP_ERR_TOO_LARGE,      /* packet larger than the configured maximum */
+    HMTP_ERR_LIMIT,          /* too many class definitions, fields or types */
+    HMTP_ERR_BAD_UTF8,       /* string data that is not UTF-8 / CESU-8 */
+    HMTP_ERR_BAD_REF,        /* Q ref to a value that does not exist (yet) */
+    HMTP_ERR_BAD_TYPE_REF,   /* int type ref beyond the known type names */
+    HMTP_ERR_BAD_VALUE,      /* a value of the wrong kind where the grammar needs one */
+    HMTP_ERR_BAD_PACKET,     /* HMTP level: body does not hold the packet's fields */
+    HMTP_ERR_UNKNOWN_TYPE,   /* HMTP level: packet type outside 0..13 */
+    HMTP_ERR_NOMEM,
+} hmtp_status;
+
+typedef struct hmtp_error {
+    hmtp_status code;
+    size_t offset;  /* where the problem was found */
+    char msg[200];  /* "string length 40 runs past the end of the body (12 bytes left)" */
+} hmtp_error;
+
+/* Fills err (if non-NULL) and returns code, so callers can `return hmtp_fail(...)`. */
+hmtp_status hmtp_fail(hmtp_error *err, hmtp_status code, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+void hmtp_error_clear(hmtp_error *err);
+
+/* Short stable name of a status, e.g. "truncated", for logs and JSON. */
+const char *hmtp_status_name(hmtp_status code);
+
+#endif
