@@ -92,8 +92,16 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
 /* Appends one framed packet to the writer's output. */
 bool hmtp_packet_write(hessian_writer *w, const hmtp_packet *p);
 
-/* Convenience for servers and clients: a BamError value. */
+/* Convenience for servers and clients: the Resin classes with their fields
+ * in the order Caucho's JavaSerializer writes them (java.lang fields first,
+ * then the others, each group in declaration order). */
+/* BamError {_type, _group, _text, _data, _extra}; _data and _extra null */
 hessian_value *hmtp_new_bam_error(hmtp_arena *a, const char *type, const char *group, const char *text);
+/* AuthQuery {_uid, _resource, _credentials}; resource may be NULL */
+hessian_value *hmtp_new_auth_query(hmtp_arena *a, const char *uid, const char *resource,
+                                   hessian_value *credentials);
+/* AuthResult {_jid} */
+hessian_value *hmtp_new_auth_result(hmtp_arena *a, const char *jid);
 /* Fills p->error from p->error_value (done by hmtp_packet_decode). */
 void hmtp_packet_read_bam_error(hmtp_packet *p);
 

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One client connection: its socket, the HTTP phase, the HMTP reader and
+ * writer state of both directions, and its output queue.
+ *
+ * A connection is never freed in the middle of handling another one's packet
+ * (a fan-out may push a subscriber over its output limit while the broker
+ * walks the subscriber list): conn_close() only marks it and queues it, and
+ * the broker tears it down at the end of the current event. */
+#ifndef BROKER_CONN_H
+#define BROKER_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gio/gio.h>
+
+#include "buf.h"
+#include "framing.h"
+#include "hessian.h"
+#include "writer.h"
+
+typedef struct broker broker;
+typedef struct pubsub_service pubsub_service;
+
+typedef enum conn_phase {
+    CONN_HTTP, /* waiting for the upgrade request */
+    CONN_HMTP, /* upgraded: HMTP packets both ways */
+} conn_phase;
+
+typedef struct conn {
+    broker *b;
+    uint64_t id; /* 1, 2, 3... in accept order: names the connection in logs */
+    GSocket *socket;
+    GSource *in_source;  /* attached while the broker wants to read */
+    GSource *out_source; /* attached while output waits for the socket */
+    char peer[64];
+    conn_phase phase;
+    hmtp_buf http_in; /* request bytes until the blank line */
+    hmtp_reader *reader;
+    hessian_stream in_stream;
+    hessian_writer writer; /* the one writer of the broker-to-client direction */
+    hmtp_buf out;
+    size_t out_sent; /* bytes of out already on the socket */
+
+    char *jid; /* full JID once logged in, else NULL */
+    GPtrArray *services; /* pubsub_service* this client subscribes to, in order */
+    GPtrArray *peer_targets; /* char*: clients whose presence this client receives */
+    GPtrArray *presence_subscribers; /* char*: clients that receive this one's presence */
+
+    bool closing;
+    bool close_after_flush; /* an HTTP error answer is on its way out */
+    char *close_reason;
+    GList *link;       /* in broker->conns */
+    bool queued_dirty; /* in broker->dirty */
+    uint64_t bytes_in, bytes_out, packets_in, packets_out;
+} conn;
+
+conn *conn_new(broker *b, GSocket *socket, uint64_t id);
+/* Releases everything; the caller has already unlinked it everywhere. */
+void conn_free(conn *c);
+
+/* Bytes waiting to be sent. */
+size_t conn_pending(const conn *c);
+
+/* Marks c for teardown at the end of the current event, with one log line's
+ * reason. The first reason wins; later calls do nothing. */
+void conn_close(conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Queues c for a flush at the end of the current event. */
+void conn_mark_dirty(conn *c);
+
+/* Tries to send pending output now; arms the writable watch for the rest.
+ * Returns false when the socket failed (c is then marked closing). */
+bool conn_flush(conn *c);
+
+/* Re-evaluates the read and write watches after output changed: reading
+ * pauses while this client's own unsent output is above half the limit, so a
+ * client that sends without reading is slowed down rather than buffered. */
+void conn_update_watches(conn *c);
+
+uint64_t conn_subscription_count(const conn *c);
+
+/* The read watch's callback (conn_input.c): reads, answers the upgrade,
+ * frames and dispatches packets. */
+gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data);
+
+#endif

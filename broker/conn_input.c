@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Input side of a connection: the HTTP upgrade, then HMTP framing and
+ * decoding, one packet at a time, into the dispatcher. */
+#include <string.h>
+
+#include "broker.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "hmtp.h"
+#include "http_upgrade.h"
+#include "log.h"
+
+/* Small enough that the replies one read can provoke stay far below the
+ * smallest output limit (reading pauses above half of it). */
+#define READ_SIZE 16384
+
+static void handle_frame(conn *c, const hmtp_frame *f)
+{
+    hmtp_packet p;
+    hmtp_packet_init(&p);
+    hmtp_error err;
+    hmtp_error_clear(&err);
+    hmtp_status st = hmtp_packet_decode(&p, &c->in_stream, hessian_stream_mark(&c->in_stream),
+                                        f->body, f->body_len, &err);
+    c->packets_in++;
+    if (st != HMTP_OK) {
+        /* The class table of this direction may now be wrong: every later
+         * packet could decode to garbage, so the link ends here. */
+        conn_close(c, "bad packet %llu at stream offset %llu: %s at body offset %zu: %s",
+                   (unsigned long long)c->packets_in, (unsigned long long)f->wire_offset,
+                   hmtp_status_name(err.code), err.offset, err.msg);
+        hmtp_packet_free(&p);
+        return;
+    }
+    bool taken = false;
+    dispatch_packet(c, &p, &taken);
+    if (!taken)
+        hmtp_packet_free(&p);
+}
+
+static void hmtp_input(conn *c, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len && !c->closing) {
+        size_t consumed = 0;
+        hmtp_frame f;
+        hmtp_error err;
+        hmtp_error_clear(&err);
+        int rc = hmtp_reader_push(c->reader, data + off, len - off, &consumed, &f, &err);
+        off += consumed;
+        if (rc < 0) {
+            conn_close(c, "framing error at stream offset %zu: %s", err.offset, err.msg);
+            return;
+        }
+        if (rc == 0)
+            return;
+        handle_frame(c, &f);
+        if (consumed == 0)
+            return; /* cannot happen for a well-behaved reader; never spin */
+    }
+}
+
+static void http_input(conn *c, const uint8_t *data, size_t len)
+{
+    broker *b = c->b;
+    if (!hmtp_buf_append(&c->http_in, data, len)) {
+        conn_close(c, "out of memory reading the HTTP request");
+        return;
+    }
+    http_request req;
+    http_request_status st = http_request_parse(c->http_in.data, c->http_in.len, &req);
+    if (st == HTTP_REQUEST_INCOMPLETE)
+        return;
+    if (st == HTTP_REQUEST_REJECT) {
+        broker_log("conn %llu rejected: HTTP %d %s (%s)", (unsigned long long)c->id, req.status,
+                   http_status_reason(req.status), req.reason);
+        http_write_error(&c->out, req.status, req.reason, b->cfg->server_header, b->date);
+        c->close_after_flush = true;
+        conn_mark_dirty(c);
+        return;
+    }
+    http_write_switching(&c->out, b->cfg->server_header, b->date, b->cfg->upgrade_header);
+    conn_mark_dirty(c);
+    c->phase = CONN_HMTP;
+    c->reader = hmtp_reader_new(b->cfg->max_packet);
+    if (!c->reader) {
+        conn_close(c, "out of memory creating the packet reader");
+        return;
+    }
+    broker_log("conn %llu upgraded (%s)", (unsigned long long)c->id, req.method);
+    /* A client may send its login right behind the request, in the same
+     * segment: those bytes are already HMTP. */
+    size_t rest = c->http_in.len - req.header_len;
+    if (rest > 0) {
+        uint8_t *copy = g_memdup2(c->http_in.data + req.header_len, rest);
+        hmtp_buf_free(&c->http_in);
+        hmtp_input(c, copy, rest);
+        g_free(copy);
+    } else {
+        hmtp_buf_free(&c->http_in);
+    }
+}
+
+gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
+{
+    (void)cond;
+    conn *c = data;
+    uint8_t buf[READ_SIZE];
+    GError *err = NULL;
+    gssize n = g_socket_receive(socket, (gchar *)buf, sizeof buf, NULL, &err);
+    if (n < 0) {
+        if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+            g_error_free(err);
+            return G_SOURCE_CONTINUE;
+        }
+        conn_close(c, "receive failed: %s", err->message);
+        g_error_free(err);
+    } else if (n == 0) {
+        if (c->phase == CONN_HMTP && c->reader && !hmtp_reader_at_boundary(c->reader))
+            conn_close(c, "peer closed inside a packet (stream offset %llu)",
+                       (unsigned long long)hmtp_reader_offset(c->reader));
+        else if (c->phase == CONN_HTTP && c->http_in.len > 0)
+            conn_close(c, "peer closed before ending its HTTP request (%zu bytes)",
+                       c->http_in.len);
+        else
+            conn_close(c, "peer closed");
+    } else {
+        c->bytes_in += (uint64_t)n;
+        if (c->phase == CONN_HTTP)
+            http_input(c, buf, (size_t)n);
+        else
+            hmtp_input(c, buf, (size_t)n);
+    }
+    broker_settle(c->b);
+    /* broker_settle may have freed c and destroyed this source: the source
+     * stays valid for this call (GLib holds a reference while dispatching). */
+    return G_SOURCE_CONTINUE;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "login.h"
+#include "presence.h"
+#include "pubsub.h"
+#include "queries.h"
+#include "reply.h"
+#include "router.h"
+
+const char *dispatch_class_of(const hessian_value *v)
+{
+    return v && v->kind == HESSIAN_OBJECT ? v->v.object.cls : NULL;
+}
+
+static bool class_is(const hessian_value *v, const char *cls)
+{
+    const char *name = dispatch_class_of(v);
+    return name && strcmp(name, cls) == 0;
+}
+
+static bool is_query_request(int32_t t)
+{
+    return t == HMTP_QUERY_GET || t == HMTP_QUERY_SET;
+}
+
+/* Before login only the login itself (and the key query that precedes an
+ * encrypted login) is accepted. Resin answers queries with forbidden and drops
+ * presence; this broker follows the issue instead: every packet kind that
+ * has an error form gets it, with auth/not-authorized. */
+static void before_login(conn *c, hmtp_packet *p)
+{
+    if (!p->to && p->type == HMTP_QUERY_SET && class_is(p->value, HMTP_AUTH_QUERY_CLASS)) {
+        login_handle_auth(c, p);
+        return;
+    }
+    if (!p->to && p->type == HMTP_QUERY_GET &&
+        class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
+        login_handle_public_key(c, p);
+        return;
+    }
+    reply_error(c, p, "auth", "not-authorized",
+                "log in first: querySet to=null carrying com.caucho.bam.hmtp.AuthQuery");
+}
+
+/* Packets addressed to the broker itself (to = null or the bare domain). */
+static void to_broker(conn *c, hmtp_packet *p)
+{
+    if (is_query_request(p->type)) {
+        if (class_is(p->value, HMTP_AUTH_QUERY_CLASS)) {
+            reply_error(c, p, "modify", "bad-request", "this link is already logged in");
+        } else if (p->type == HMTP_QUERY_GET &&
+                   class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
+            login_handle_public_key(c, p);
+        } else {
+            reply_error(c, p, "cancel", "feature-not-implemented",
+                        "the broker itself answers only the login query");
+        }
+    } else if (p->type == HMTP_MESSAGE) {
+        reply_error(c, p, "cancel", "feature-not-implemented",
+                    "the broker itself takes no messages");
+    }
+    /* Presence to the server (Resin's client announces itself with to=null)
+     * needs no answer; results and errors to the broker end here. */
+}
+
+static void to_query_service(conn *c, hmtp_packet *p)
+{
+    broker *b = c->b;
+    if (is_query_request(p->type)) {
+        pubsub_service *dflt = b->services->len ? g_ptr_array_index(b->services, 0) : NULL;
+        queries_answer(c, p, b->query_jid, dflt);
+    } else if (p->type == HMTP_PRESENCE_PROBE) {
+        reply_send(c, HMTP_PRESENCE, c->jid, b->query_jid, false, 0, NULL, NULL);
+    } else if (p->type == HMTP_MESSAGE || p->type == HMTP_PRESENCE_SUBSCRIBE) {
+        reply_error(c, p, "cancel", "feature-not-implemented",
+                    "the query service takes queries only");
+    }
+}
+
+static void forward(conn *c, conn *target, hmtp_packet *p)
+{
+    if (!reply_value_writable(p->value) ||
+        (p->error_value && !reply_value_writable(p->error_value))) {
+        reply_error(c, p, "modify", "bad-request",
+                    "the payload holds an object whose class was never defined");
+        return;
+    }
+    if (p->type == HMTP_PRESENCE_SUBSCRIBE &&
+        conn_subscription_count(c) >= c->b->cfg->max_subscriptions) {
+        reply_error(c, p, "wait", "resource-constraint",
+                    "this link holds the maximum number of subscriptions");
+        return;
+    }
+    /* The from a client writes is ignored: the link's own JID is the truth. */
+    if (reply_send(target, p->type, p->to, c->jid, p->has_id, p->id, p->value, p->error_value))
+        presence_track(c, target, p);
+}
+
+static const char *jid_or_null(const char *s)
+{
+    return s ? s : "null";
+}
+
+void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
+{
+    broker *b = c->b;
+    *taken = false;
+    if (broker_log_packets())
+        broker_log("conn %llu in %s from=%s to=%s", (unsigned long long)c->id,
+                   hmtp_type_name(p->type), jid_or_null(c->jid), jid_or_null(p->to));
+    if (!c->jid) {
+        before_login(c, p);
+        return;
+    }
+    if (!p->to || strcmp(p->to, b->cfg->domain) == 0) {
+        to_broker(c, p);
+        return;
+    }
+    pubsub_service *s = pubsub_find(b, p->to);
+    if (s) {
+        pubsub_handle(s, c, p, taken);
+        return;
+    }
+    char *bare = router_bare_of(p->to);
+    bool query_service = bare && strcmp(bare, b->query_jid) == 0;
+    g_free(bare);
+    if (query_service) {
+        to_query_service(c, p);
+        return;
+    }
+    conn *target = router_lookup(b, p->to);
+    if (target) {
+        forward(c, target, p);
+        return;
+    }
+    char *text = g_strdup_printf("no such JID: %s", p->to);
+    reply_error(c, p, "cancel", "item-not-found", text);
+    g_free(text);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What happens to one packet a client sent: login first, then routing to the
+ * broker itself, a built-in service, another client, or an error. */
+#ifndef BROKER_DISPATCH_H
+#define BROKER_DISPATCH_H
+
+#include "broker.h"
+#include "hmtp.h"
+
+/* Handles p from c. p stays owned by the caller unless *taken is set true (a
+ * service kept it, e.g. a subscriber's capabilities). */
+void dispatch_packet(conn *c, hmtp_packet *p, bool *taken);
+
+/* The object class name of v, or NULL when v is not an object. */
+const char *dispatch_class_of(const hessian_value *v);
+
+#endif

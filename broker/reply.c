@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "reply.h"
+
+#include "log.h"
+
+static const char *jid_or_null(const char *s)
+{
+    return s ? s : "null";
+}
+
+bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool has_id, int64_t id,
+                const hessian_value *value, const hessian_value *error_value)
+{
+    if (c->closing || c->phase != CONN_HMTP)
+        return false;
+    hmtp_packet q;
+    hmtp_packet_init(&q);
+    q.type = type;
+    q.to = to;
+    q.from = from;
+    q.has_id = has_id;
+    q.id = id;
+    /* The packet only borrows the values: they live in the caller's arena. */
+    q.value = value ? (hessian_value *)value : hessian_new_null(&q.arena);
+    q.error_value = (hessian_value *)error_value;
+    bool ok = q.value && hmtp_packet_write(&c->writer, &q);
+    hmtp_packet_free(&q); /* frees only q's own null node, if any */
+    c->packets_out++;
+    if (broker_log_packets())
+        broker_log("conn %llu out %s from=%s to=%s", (unsigned long long)c->id,
+                   hmtp_type_name(type), jid_or_null(from), jid_or_null(to));
+    if (!ok || c->writer.failed || c->out.failed) {
+        conn_close(c, "could not encode an outgoing %s (out of memory or unwritable value)",
+                   hmtp_type_name(type));
+        return false;
+    }
+    conn_mark_dirty(c);
+    size_t pending = conn_pending(c);
+    if (pending > c->b->cfg->output_limit) {
+        conn_close(c, "output limit exceeded: %zu bytes unsent (limit %zu); the client is not reading",
+                   pending, c->b->cfg->output_limit);
+        return false;
+    }
+    return true;
+}
+
+int32_t reply_error_type_for(int32_t t)
+{
+    switch (t) {
+    case HMTP_MESSAGE:
+        return HMTP_MESSAGE_ERROR;
+    case HMTP_QUERY_GET:
+    case HMTP_QUERY_SET:
+        return HMTP_QUERY_ERROR;
+    case HMTP_PRESENCE:
+    case HMTP_PRESENCE_UNAVAILABLE:
+    case HMTP_PRESENCE_PROBE:
+    case HMTP_PRESENCE_SUBSCRIBE:
+    case HMTP_PRESENCE_SUBSCRIBED:
+    case HMTP_PRESENCE_UNSUBSCRIBE:
+    case HMTP_PRESENCE_UNSUBSCRIBED:
+        return HMTP_PRESENCE_ERROR;
+    default:
+        return -1;
+    }
+}
+
+bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, const char *text)
+{
+    int32_t et = reply_error_type_for(p->type);
+    if (et < 0) {
+        if (broker_log_packets())
+            broker_log("conn %llu dropped %s to=%s: %s/%s (an error never answers a result or error)",
+                       (unsigned long long)c->id, hmtp_type_name(p->type), jid_or_null(p->to),
+                       etype, group);
+        return false;
+    }
+    hessian_value *err = hmtp_new_bam_error(&p->arena, etype, group, text);
+    if (!err) {
+        conn_close(c, "out of memory building an error reply");
+        return false;
+    }
+    /* The offending payload goes back as the error's value; one the broker
+     * cannot write again (unknown class) goes back as null. */
+    const hessian_value *value = reply_value_writable(p->value) ? p->value : NULL;
+    hessian_value *null_value = NULL;
+    if (!value) {
+        null_value = hessian_new_null(&p->arena);
+        value = null_value;
+    }
+    return reply_send(c, et, c->jid, p->to, hmtp_type_has_id(et), p->id, value, err);
+}
+
+static bool walk(const hessian_value *v, bool refs_are_bad, unsigned depth)
+{
+    if (!v)
+        return true;
+    if (depth > HESSIAN_DEPTH_CAP)
+        return false;
+    switch (v->kind) {
+    case HESSIAN_REF:
+        return !refs_are_bad;
+    case HESSIAN_LIST:
+        for (size_t i = 0; i < v->v.list.n; i++)
+            if (!walk(v->v.list.items[i], refs_are_bad, depth + 1))
+                return false;
+        return true;
+    case HESSIAN_MAP:
+        for (size_t i = 0; i < v->v.map.n; i++)
+            if (!walk(v->v.map.keys[i], refs_are_bad, depth + 1) ||
+                !walk(v->v.map.values[i], refs_are_bad, depth + 1))
+                return false;
+        return true;
+    case HESSIAN_OBJECT:
+        if (!v->v.object.cls)
+            return false;
+        for (size_t i = 0; i < v->v.object.n; i++)
+            if (!walk(v->v.object.fields[i], refs_are_bad, depth + 1))
+                return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
+bool reply_value_writable(const hessian_value *v)
+{
+    return walk(v, false, 0);
+}
+
+bool reply_value_ref_free(const hessian_value *v)
+{
+    return walk(v, true, 0);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Writing packets to a connection, and the error replies of XMPP/BAM: an
+ * error carries the offending packet's payload back and swaps to/from. */
+#ifndef BROKER_REPLY_H
+#define BROKER_REPLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker.h"
+#include "hmtp.h"
+
+/* Writes one packet to c (nothing when c is closing). Marks c dirty, logs it
+ * when verbose, and closes c when its unsent output passes the limit. */
+bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool has_id, int64_t id,
+                const hessian_value *value, const hessian_value *error_value);
+
+/* The error type that answers a packet of type t: messageError for a
+ * message, queryError for queryGet/querySet, presenceError for presence
+ * 6..12; -1 for results and errors, which are never answered with an error
+ * (that could loop between two parties). */
+int32_t reply_error_type_for(int32_t t);
+
+/* Answers p (received on c) with an error of the matching kind, from the
+ * address p was sent to. Builds the BamError in p's arena. Returns false (and
+ * logs when verbose) when p's kind gets no error answer. */
+bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, const char *text);
+
+/* True when v can be written again faithfully: no object of a class whose
+ * definition was never seen (the broker cannot re-create it). */
+bool reply_value_writable(const hessian_value *v);
+/* True when v holds no 'Q' reference: only such values may be moved into a
+ * different position of a new packet (a ref counts containers from the
+ * packet start, so moving the value would change what it points at). */
+bool reply_value_ref_free(const hessian_value *v);
+
+#endif

@@ -1,0 +1,956 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Hessian 2.0 pull decoder. One call to hessian_next() reads exactly one
+ * event: a scalar value, a container start or end, a ref or a class
+ * definition. Positions in the tree (role, index, field name) come from a
+ * stack of open containers, so callers never track the grammar themselves. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hessian.h"
+#include "hessian_internal.h"
+
+struct hessian_container {
+    hessian_kind kind;      /* LIST, MAP or OBJECT */
+    bool variable;          /* closed by 'Z' */
+    bool unseen;            /* object of a class whose definition was not seen:
+                               its fields run to the parent's 'Z' or the body end */
+    bool expect_value;      /* map: a key was read, its value comes next */
+    int64_t remaining;      /* fixed list elements / known object fields left */
+    uint32_t index;         /* next child's position */
+    size_t offset;          /* where the container started, for messages */
+    const hessian_class *cls;
+};
+
+static const char *const kind_names[] = {
+    [HESSIAN_NULL] = "null",     [HESSIAN_BOOL] = "bool",     [HESSIAN_INT] = "int",
+    [HESSIAN_LONG] = "long",     [HESSIAN_DOUBLE] = "double", [HESSIAN_DATE] = "date",
+    [HESSIAN_STRING] = "string", [HESSIAN_BINARY] = "binary", [HESSIAN_LIST] = "list",
+    [HESSIAN_MAP] = "map",       [HESSIAN_OBJECT] = "object", [HESSIAN_END] = "end",
+    [HESSIAN_REF] = "ref",       [HESSIAN_CLASS_DEF] = "class definition",
+};
+
+const char *hessian_kind_name(hessian_kind k)
+{
+    return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+}
+
+void hessian_decoder_init(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
+                          size_t len)
+{
+    memset(d, 0, sizeof *d);
+    d->body = body;
+    d->len = len;
+    d->stream = s;
+    d->next_class = at.nclasses < s->nclasses ? at.nclasses : s->nclasses;
+    d->next_type = at.ntypes < s->ntypes ? at.ntypes : s->ntypes;
+}
+
+void hessian_decoder_free(hessian_decoder *d)
+{
+    free(d->stack);
+    free(d->scratch);
+    d->stack = NULL;
+    d->scratch = NULL;
+}
+
+const hmtp_error *hessian_decoder_error(const hessian_decoder *d)
+{
+    return &d->err;
+}
+
+bool hessian_at_top(const hessian_decoder *d)
+{
+    return d->depth == 0;
+}
+
+static int fail(hessian_decoder *d, hmtp_status code, size_t offset, const char *what)
+{
+    d->failed = true;
+    hmtp_fail(&d->err, code, offset, "%s at body offset %zu", what, offset);
+    return -1;
+}
+
+static int truncated(hessian_decoder *d, size_t start, const char *what, size_t need)
+{
+    d->failed = true;
+    hmtp_fail(&d->err, HMTP_ERR_TRUNCATED, start, "%s at body offset %zu needs %zu bytes, %zu left", what,
+              start, need, d->len - start);
+    return -1;
+}
+
+static bool have(const hessian_decoder *d, size_t pos, size_t n)
+{
+    return pos <= d->len && n <= d->len - pos;
+}
+
+static uint64_t be(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static bool scratch_reserve(hessian_decoder *d, size_t need)
+{
+    if (need <= d->scratch_cap)
+        return true;
+    size_t cap = d->scratch_cap ? d->scratch_cap : 256;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return false;
+        cap *= 2;
+    }
+    uint8_t *p = realloc(d->scratch, cap);
+    if (!p)
+        return false;
+    d->scratch = p;
+    d->scratch_cap = cap;
+    return true;
+}
+
+/* ---- integers used inside the grammar (lengths, indexes, refs) ---- */
+
+static bool is_int_code(uint8_t c)
+{
+    return (c >= 0x80 && c <= 0xd7) || c == 'I';
+}
+
+static bool is_string_code(uint8_t c)
+{
+    return c <= 0x1f || (c >= 0x30 && c <= 0x33) || c == 'S' || c == 'R';
+}
+
+/* Reads an int at *pos (any int encoding); advances *pos. */
+static int read_int(hessian_decoder *d, size_t *pos, int32_t *out, const char *what)
+{
+    size_t p = *pos;
+    if (!have(d, p, 1))
+        return truncated(d, p, what, 1);
+    uint8_t c = d->body[p];
+    if (c >= 0x80 && c <= 0xbf) {
+        *out = (int32_t)c - 0x90;
+        *pos = p + 1;
+    } else if (c >= 0xc0 && c <= 0xcf) {
+        if (!have(d, p, 2))
+            return truncated(d, p, what, 2);
+        *out = ((int32_t)c - 0xc8) * 256 + d->body[p + 1];
+        *pos = p + 2;
+    } else if (c >= 0xd0 && c <= 0xd7) {
+        if (!have(d, p, 3))
+            return truncated(d, p, what, 3);
+        *out = ((int32_t)c - 0xd4) * 65536 + (int32_t)(d->body[p + 1] << 8) + d->body[p + 2];
+        *pos = p + 3;
+    } else if (c == 'I') {
+        if (!have(d, p, 5))
+            return truncated(d, p, what, 5);
+        *out = (int32_t)(uint32_t)be(d->body + p + 1, 4);
+        *pos = p + 5;
+    } else {
+        d->failed = true;
+        hmtp_fail(&d->err, HMTP_ERR_BAD_VALUE, p, "%s at body offset %zu must be an int, found code 0x%02x",
+                  what, p, c);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- strings ---- */
+
+/* Validates `units` UTF-16 code units of UTF-8/CESU-8 starting at pos; sets
+ * *bytes to their length and *rewrite when the bytes hold surrogate halves
+ * (CESU-8) that the event must present as 4-byte UTF-8. */
+static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *bytes, bool *rewrite)
+{
+    size_t p = pos;
+    const uint8_t *b = d->body;
+    while (units > 0) {
+        if (!have(d, p, 1))
+            return truncated(d, p, "string character", 1);
+        uint8_t c = b[p];
+        size_t n;
+        size_t u = 1;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xc0 && c <= 0xdf)
+            n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 3;
+        else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            u = 2;
+        } else
+            return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
+        if (!have(d, p, n))
+            return truncated(d, p, "string character", n);
+        for (size_t k = 1; k < n; k++)
+            if ((b[p + k] & 0xc0) != 0x80)
+                return fail(d, HMTP_ERR_BAD_UTF8, p + k, "invalid UTF-8 continuation byte in string");
+        if (n == 3 && c == 0xed && b[p + 1] >= 0xa0)
+            *rewrite = true;
+        if (u > units)
+            return fail(d, HMTP_ERR_BAD_UTF8, p,
+                        "4-byte UTF-8 character split by the string's declared length");
+        units -= u;
+        p += n;
+    }
+    *bytes = p - pos;
+    return 0;
+}
+
+/* Appends UTF-8 from CESU-8: a high surrogate followed by a low one becomes
+ * one 4-byte sequence; a lone half is kept as its 3-byte form, as Java would
+ * have held it. *pending holds a high surrogate waiting for its partner. */
+static void append_cesu(uint8_t *out, size_t *olen, const uint8_t *src, size_t n, uint32_t *pending)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = src[i];
+        bool surrogate = c == 0xed && i + 2 < n && (src[i + 1] & 0xe0) == 0xa0;
+        if (!surrogate) {
+            if (*pending) {
+                uint32_t h = *pending;
+                out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
+                out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
+                out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
+                *pending = 0;
+            }
+            size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+            memcpy(out + *olen, src + i, len);
+            *olen += len;
+            i += len;
+            continue;
+        }
+        uint32_t unit = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
+        i += 3;
+        if (unit < 0xdc00) { /* high half */
+            if (*pending) {
+                uint32_t h = *pending;
+                out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
+                out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
+                out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
+            }
+            *pending = unit;
+        } else if (*pending) {
+            uint32_t cp = 0x10000 + ((*pending - 0xd800) << 10) + (unit - 0xdc00);
+            out[(*olen)++] = (uint8_t)(0xf0 | (cp >> 18));
+            out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+            out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
+            *pending = 0;
+        } else { /* lone low half */
+            out[(*olen)++] = 0xed;
+            out[(*olen)++] = src[i - 2];
+            out[(*olen)++] = src[i - 1];
+        }
+    }
+}
+
+static void flush_pending(uint8_t *out, size_t *olen, uint32_t *pending)
+{
+    if (*pending) {
+        uint32_t h = *pending;
+        out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
+        out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
+        out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
+        *pending = 0;
+    }
+}
+
+typedef struct string_result {
+    const char *data;
+    size_t len;
+    size_t utf16_len;
+    uint32_t chunks;
+    size_t end; /* body offset after the string */
+} string_result;
+
+/* Reads a string (compact, 'S' or 'R' chunks) starting at pos. */
+static int read_string(hessian_decoder *d, size_t pos, string_result *r)
+{
+    size_t p = pos;
+    size_t total_bytes = 0, units_total = 0;
+    uint32_t chunks = 0;
+    bool rewrite = false;
+    size_t first_data = 0, first_bytes = 0;
+    /* Pass 1: validate every chunk and find the end. */
+    for (;;) {
+        if (!have(d, p, 1))
+            return truncated(d, p, "string", 1);
+        uint8_t c = d->body[p];
+        size_t units, hdr;
+        bool final = true;
+        if (c <= 0x1f) {
+            units = c;
+            hdr = 1;
+        } else if (c >= 0x30 && c <= 0x33) {
+            if (!have(d, p, 2))
+                return truncated(d, p, "string", 2);
+            units = ((size_t)(c - 0x30) << 8) | d->body[p + 1];
+            hdr = 2;
+        } else if (c == 'S' || c == 'R') {
+            if (!have(d, p, 3))
+                return truncated(d, p, "string", 3);
+            units = (size_t)be(d->body + p + 1, 2);
+            hdr = 3;
+            final = c == 'S';
+        } else {
+            d->failed = true;
+            hmtp_fail(&d->err, HMTP_ERR_BAD_VALUE, p,
+                      "string chunk expected at body offset %zu, found code 0x%02x", p, c);
+            return -1;
+        }
+        size_t bytes;
+        if (scan_units(d, p + hdr, units, &bytes, &rewrite) < 0)
+            return -1;
+        if (chunks == 0) {
+            first_data = p + hdr;
+            first_bytes = bytes;
+        }
+        chunks++;
+        total_bytes += bytes;
+        units_total += units;
+        p += hdr + bytes;
+        if (final)
+            break;
+    }
+    r->end = p;
+    r->chunks = chunks;
+    r->utf16_len = units_total;
+    if (chunks == 1 && !rewrite) {
+        r->data = (const char *)d->body + first_data;
+        r->len = first_bytes;
+        return 0;
+    }
+    /* Pass 2: concatenate (and convert) into scratch. Output never exceeds
+       input: a CESU-8 pair (6 bytes) becomes 4. */
+    if (!scratch_reserve(d, total_bytes + 1))
+        return fail(d, HMTP_ERR_NOMEM, pos, "out of memory decoding a string");
+    size_t olen = 0;
+    uint32_t pending = 0;
+    p = pos;
+    for (uint32_t k = 0; k < chunks; k++) {
+        uint8_t c = d->body[p];
+        size_t units, hdr;
+        if (c <= 0x1f) {
+            units = c;
+            hdr = 1;
+        } else if (c >= 0x30 && c <= 0x33) {
+            units = ((size_t)(c - 0x30) << 8) | d->body[p + 1];
+            hdr = 2;
+        } else {
+            units = (size_t)be(d->body + p + 1, 2);
+            hdr = 3;
+        }
+        size_t bytes;
+        bool ignored = false;
+        scan_units(d, p + hdr, units, &bytes, &ignored); /* validated in pass 1 */
+        append_cesu(d->scratch, &olen, d->body + p + hdr, bytes, &pending);
+        p += hdr + bytes;
+    }
+    flush_pending(d->scratch, &olen, &pending);
+    d->scratch[olen] = 0;
+    r->data = (const char *)d->scratch;
+    r->len = olen;
+    return 0;
+}
+
+/* ---- binaries ---- */
+
+static int read_binary(hessian_decoder *d, size_t pos, hessian_event *ev)
+{
+    size_t p = pos, total = 0;
+    uint32_t chunks = 0;
+    size_t first_data = 0;
+    for (;;) {
+        if (!have(d, p, 1))
+            return truncated(d, p, "binary", 1);
+        uint8_t c = d->body[p];
+        size_t n, hdr;
+        bool final = true;
+        if (c >= 0x20 && c <= 0x2f) {
+            n = c - 0x20u;
+            hdr = 1;
+        } else if (c >= 0x34 && c <= 0x37) {
+            if (!have(d, p, 2))
+                return truncated(d, p, "binary", 2);
+            n = ((size_t)(c - 0x34) << 8) | d->body[p + 1];
+            hdr = 2;
+        } else if (c == 'A' || c == 'B') {
+            if (!have(d, p, 3))
+                return truncated(d, p, "binary", 3);
+            n = (size_t)be(d->body + p + 1, 2);
+            hdr = 3;
+            final = c == 'B';
+        } else {
+            d->failed = true;
+            hmtp_fail(&d->err, HMTP_ERR_BAD_VALUE, p,
+                      "binary chunk expected at body offset %zu, found code 0x%02x", p, c);
+            return -1;
+        }
+        if (!have(d, p + hdr, n))
+            return truncated(d, p, "binary chunk", hdr + n);
+        if (chunks == 0)
+            first_data = p + hdr;
+        chunks++;
+        total += n;
+        p += hdr + n;
+        if (final)
+            break;
+    }
+    ev->length = p - pos;
+    ev->v.bin.len = total;
+    ev->v.bin.chunks = chunks;
+    if (chunks == 1) {
+        ev->v.bin.data = d->body + first_data;
+        return 0;
+    }
+    if (!scratch_reserve(d, total + 1))
+        return fail(d, HMTP_ERR_NOMEM, pos, "out of memory decoding a binary");
+    size_t out = 0;
+    p = pos;
+    for (uint32_t k = 0; k < chunks; k++) {
+        uint8_t c = d->body[p];
+        size_t n, hdr;
+        if (c >= 0x20 && c <= 0x2f) {
+            n = c - 0x20u;
+            hdr = 1;
+        } else if (c >= 0x34 && c <= 0x37) {
+            n = ((size_t)(c - 0x34) << 8) | d->body[p + 1];
+            hdr = 2;
+        } else {
+            n = (size_t)be(d->body + p + 1, 2);
+            hdr = 3;
+        }
+        memcpy(d->scratch + out, d->body + p + hdr, n);
+        out += n;
+        p += hdr + n;
+    }
+    ev->v.bin.data = d->scratch;
+    return 0;
+}
+
+/* ---- types and classes ---- */
+
+/* Reads a list/map type (string or int ref) at *pos into the event. */
+static int read_type(hessian_decoder *d, size_t *pos, hessian_event *ev)
+{
+    size_t p = *pos;
+    if (!have(d, p, 1))
+        return truncated(d, p, "type", 1);
+    uint8_t c = d->body[p];
+    if (is_string_code(c)) {
+        string_result s;
+        if (read_string(d, p, &s) < 0)
+            return -1;
+        hessian_stream *st = d->stream;
+        uint32_t index = d->next_type;
+        if (index >= st->limits.max_types)
+            return fail(d, HMTP_ERR_LIMIT, p, "too many type names");
+        if (index == st->ntypes && hessian_stream_add_type(st, s.data, s.len) < 0)
+            return fail(d, HMTP_ERR_NOMEM, p, "out of memory storing a type name");
+        d->next_type++;
+        ev->v.container.type = st->types[index];
+        ev->v.container.type_len = st->type_lens[index];
+        ev->v.container.type_index = (int32_t)index;
+        *pos = s.end;
+        return 0;
+    }
+    if (is_int_code(c)) {
+        int32_t ref;
+        if (read_int(d, &p, &ref, "type reference") < 0)
+            return -1;
+        if (ref < 0)
+            return fail(d, HMTP_ERR_BAD_TYPE_REF, *pos, "negative type reference");
+        ev->v.container.type_index = ref;
+        if ((uint32_t)ref < d->next_type) {
+            ev->v.container.type = d->stream->types[ref];
+            ev->v.container.type_len = d->stream->type_lens[ref];
+        } /* else: defined before the capture started; left NULL */
+        *pos = p;
+        return 0;
+    }
+    d->failed = true;
+    hmtp_fail(&d->err, HMTP_ERR_BAD_VALUE, p, "type at body offset %zu must be a string or int, found 0x%02x",
+              p, c);
+    return -1;
+}
+
+/* The index of the object header at pos (0x60-0x6f or 'O' int), or -1. */
+static int64_t peek_object_index(hessian_decoder *d, size_t pos)
+{
+    if (!have(d, pos, 1))
+        return -1;
+    uint8_t c = d->body[pos];
+    if (c >= 0x60 && c <= 0x6f)
+        return c - 0x60;
+    if (c != 'O' || !have(d, pos, 2) || !is_int_code(d->body[pos + 1]))
+        return -1;
+    hmtp_error saved = d->err;
+    size_t p = pos + 1;
+    int32_t index;
+    int rc = read_int(d, &p, &index, "object class index");
+    d->err = saved; /* only a peek: the real read reports problems */
+    d->failed = false;
+    return rc < 0 ? -1 : index;
+}
+
+/* Reads 'C' name count field* at pos. With store, copies the strings into c
+ * (which the caller frees on failure). Returns the end offset, or 0 on error. */
+static size_t parse_class_def(hessian_decoder *d, size_t pos, hessian_class *c, bool store)
+{
+    size_t p = pos + 1;
+    string_result s;
+    if (read_string(d, p, &s) < 0)
+        return 0;
+    if (store) {
+        c->name = hessian_strndup(s.data, s.len);
+        c->name_len = s.len;
+    }
+    p = s.end;
+    int32_t n;
+    if (read_int(d, &p, &n, "class field count") < 0)
+        return 0;
+    const hessian_limits *lim = &d->stream->limits;
+    if (n < 0 || (uint32_t)n > lim->max_fields) {
+        d->failed = true;
+        hmtp_fail(&d->err, HMTP_ERR_LIMIT, pos, "class definition at body offset %zu declares %d fields (limit %u)",
+                  pos, n, lim->max_fields);
+        return 0;
+    }
+    if (store) {
+        c->fields = calloc((size_t)n + 1, sizeof *c->fields);
+        c->field_lens = calloc((size_t)n + 1, sizeof *c->field_lens);
+        if (!c->name || !c->fields || !c->field_lens)
+            return fail(d, HMTP_ERR_NOMEM, pos, "out of memory storing a class definition"), 0;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        if (read_string(d, p, &s) < 0)
+            return 0;
+        if (store) {
+            c->fields[i] = hessian_strndup(s.data, s.len);
+            if (!c->fields[i])
+                return fail(d, HMTP_ERR_NOMEM, pos, "out of memory storing a class definition"), 0;
+            c->field_lens[i] = s.len;
+            c->nfields = (uint32_t)i + 1;
+        }
+        p = s.end;
+    }
+    return p;
+}
+
+static int read_class_def(hessian_decoder *d, size_t pos, hessian_event *ev)
+{
+    hessian_stream *st = d->stream;
+    hessian_class c;
+    memset(&c, 0, sizeof c);
+    size_t end = parse_class_def(d, pos, &c, false);
+    if (end == 0)
+        return -1;
+    uint32_t index = d->next_class;
+    /* Caucho's writer puts a definition right before the first object of its
+       class, so that object's header tells the definition's real index. A
+       larger index than ours means the capture began after some definitions:
+       take the real one and leave holes for those we never saw. */
+    int64_t real = peek_object_index(d, end);
+    if (real > (int64_t)index && real < (int64_t)st->limits.max_classes)
+        index = (uint32_t)real;
+    if (index >= st->limits.max_classes)
+        return fail(d, HMTP_ERR_LIMIT, pos, "too many class definitions");
+    while (st->nclasses < index) {
+        hessian_class hole;
+        memset(&hole, 0, sizeof hole);
+        if (!hessian_stream_add_class(st, &hole))
+            return fail(d, HMTP_ERR_NOMEM, pos, "out of memory storing a class definition");
+    }
+    const hessian_class *cls;
+    if (index == st->nclasses) {
+        if (parse_class_def(d, pos, &c, true) == 0) {
+            hessian_class_discard(&c);
+            return -1;
+        }
+        cls = hessian_stream_add_class(st, &c);
+        if (!cls)
+            return fail(d, HMTP_ERR_NOMEM, pos, "out of memory storing a class definition");
+    } else {
+        /* Revisiting a packet decoded before: its definition is already kept. */
+        cls = &st->classes[index];
+    }
+    d->next_class = index + 1;
+    ev->kind = HESSIAN_CLASS_DEF;
+    ev->length = end - pos;
+    ev->v.def.cls = cls;
+    ev->v.def.class_index = (int32_t)index;
+    d->pos = end;
+    return 1;
+}
+
+/* ---- containers ---- */
+
+static int push(hessian_decoder *d, const hessian_event *ev, bool variable, int64_t remaining,
+                const hessian_class *cls, bool unseen)
+{
+    const hessian_limits *lim = &d->stream->limits;
+    if (d->depth >= lim->max_depth) {
+        d->failed = true;
+        hmtp_fail(&d->err, HMTP_ERR_DEPTH, ev->offset, "nesting deeper than %u at body offset %zu",
+                  lim->max_depth, ev->offset);
+        return -1;
+    }
+    if (d->nrefs >= lim->max_refs)
+        return fail(d, HMTP_ERR_LIMIT, ev->offset, "too many lists, maps and objects in one packet");
+    if (!d->stack) {
+        d->stack = calloc(lim->max_depth, sizeof *d->stack);
+        if (!d->stack)
+            return fail(d, HMTP_ERR_NOMEM, ev->offset, "out of memory");
+    }
+    hessian_container *c = &d->stack[d->depth++];
+    c->kind = ev->kind;
+    c->variable = variable;
+    c->unseen = unseen;
+    c->expect_value = false;
+    c->remaining = remaining;
+    c->index = 0;
+    c->offset = ev->offset;
+    c->cls = cls;
+    d->nrefs++;
+    return 0;
+}
+
+/* Gives a value event its place in the parent and advances the parent. */
+static void take_slot(hessian_decoder *d, hessian_event *ev)
+{
+    ev->depth = d->depth;
+    ev->top_index = d->top_index;
+    ev->field_name = NULL;
+    ev->field_name_len = 0;
+    if (d->depth == 0) {
+        ev->role = HESSIAN_ROLE_TOP;
+        ev->index = d->top_index;
+        return;
+    }
+    hessian_container *c = &d->stack[d->depth - 1];
+    ev->index = c->index;
+    switch (c->kind) {
+    case HESSIAN_MAP:
+        if (c->expect_value) {
+            ev->role = HESSIAN_ROLE_VALUE;
+            c->expect_value = false;
+            c->index++;
+        } else {
+            ev->role = HESSIAN_ROLE_KEY;
+            c->expect_value = true;
+        }
+        break;
+    case HESSIAN_OBJECT:
+        ev->role = HESSIAN_ROLE_FIELD;
+        if (c->cls && c->index < c->cls->nfields) {
+            ev->field_name = c->cls->fields[c->index];
+            ev->field_name_len = c->cls->field_lens[c->index];
+        }
+        c->index++;
+        if (!c->unseen)
+            c->remaining--;
+        break;
+    default:
+        ev->role = HESSIAN_ROLE_ELEMENT;
+        c->index++;
+        if (!c->variable)
+            c->remaining--;
+        break;
+    }
+}
+
+/* A scalar (or ref) at depth 0 completes a top-level value. */
+static void scalar_done(hessian_decoder *d)
+{
+    if (d->depth == 0)
+        d->top_index++;
+}
+
+static int emit_end(hessian_decoder *d, hessian_event *ev, size_t len)
+{
+    d->depth--;
+    ev->kind = HESSIAN_END;
+    ev->code = len ? d->body[d->pos] : 0;
+    ev->offset = d->pos;
+    ev->length = len;
+    ev->depth = d->depth;
+    ev->role = HESSIAN_ROLE_TOP;
+    ev->index = 0;
+    ev->top_index = d->top_index;
+    ev->field_name = NULL;
+    ev->field_name_len = 0;
+    d->pos += len;
+    if (d->depth == 0)
+        d->top_index++;
+    return 1;
+}
+
+static int start_list(hessian_decoder *d, hessian_event *ev, uint8_t c)
+{
+    size_t p = d->pos + 1;
+    bool typed = c == 0x55 || c == 'V' || (c >= 0x70 && c <= 0x77);
+    bool variable = c == 0x55 || c == 0x57;
+    int64_t count = -1;
+    ev->kind = HESSIAN_LIST;
+    ev->v.container.type = NULL;
+    ev->v.container.type_len = 0;
+    ev->v.container.type_index = -1;
+    if (typed && read_type(d, &p, ev) < 0)
+        return -1;
+    if (c >= 0x70 && c <= 0x77)
+        count = c - 0x70;
+    else if (c >= 0x78 && c <= 0x7f)
+        count = c - 0x78;
+    else if (c == 'V' || c == 0x58) {
+        int32_t n;
+        if (read_int(d, &p, &n, "list length") < 0)
+            return -1;
+        if (n < 0)
+            return fail(d, HMTP_ERR_BAD_VALUE, d->pos, "negative list length");
+        count = n;
+    }
+    ev->v.container.count = count;
+    ev->v.container.ref = d->nrefs;
+    ev->length = p - d->pos;
+    take_slot(d, ev);
+    if (push(d, ev, variable, count, NULL, false) < 0)
+        return -1;
+    d->pos = p;
+    return 1;
+}
+
+static int start_map(hessian_decoder *d, hessian_event *ev, uint8_t c)
+{
+    size_t p = d->pos + 1;
+    ev->kind = HESSIAN_MAP;
+    ev->v.container.type = NULL;
+    ev->v.container.type_len = 0;
+    ev->v.container.type_index = -1;
+    ev->v.container.count = -1;
+    if (c == 'M' && read_type(d, &p, ev) < 0)
+        return -1;
+    ev->v.container.ref = d->nrefs;
+    ev->length = p - d->pos;
+    take_slot(d, ev);
+    if (push(d, ev, true, -1, NULL, false) < 0)
+        return -1;
+    d->pos = p;
+    return 1;
+}
+
+static int start_object(hessian_decoder *d, hessian_event *ev, uint8_t c)
+{
+    size_t p = d->pos + 1;
+    int32_t index;
+    if (c == 'O') {
+        if (read_int(d, &p, &index, "object class index") < 0)
+            return -1;
+        if (index < 0)
+            return fail(d, HMTP_ERR_BAD_VALUE, d->pos, "negative object class index");
+    } else {
+        index = c - 0x60;
+    }
+    const hessian_class *cls = NULL;
+    if ((uint32_t)index < d->next_class && d->stream->classes[index].name)
+        cls = &d->stream->classes[index]; /* else defined before the capture began */
+    ev->kind = HESSIAN_OBJECT;
+    ev->v.object.cls = cls;
+    ev->v.object.class_index = index;
+    ev->v.object.ref = d->nrefs;
+    ev->length = p - d->pos;
+    take_slot(d, ev);
+    if (push(d, ev, false, cls ? (int64_t)cls->nfields : -1, cls, cls == NULL) < 0)
+        return -1;
+    d->pos = p;
+    return 1;
+}
+
+/* ---- the event loop ---- */
+
+static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
+{
+    size_t p = d->pos;
+    const uint8_t *b = d->body;
+    size_t n = 1; /* bytes of the encoding */
+    if (c <= 0x1f || (c >= 0x30 && c <= 0x33) || c == 'S' || c == 'R') {
+        string_result s;
+        if (read_string(d, p, &s) < 0)
+            return -1;
+        ev->kind = HESSIAN_STRING;
+        ev->v.str.data = s.data;
+        ev->v.str.len = s.len;
+        ev->v.str.utf16_len = s.utf16_len;
+        ev->v.str.chunks = s.chunks;
+        n = s.end - p;
+    } else if ((c >= 0x20 && c <= 0x2f) || (c >= 0x34 && c <= 0x37) || c == 'A' || c == 'B') {
+        ev->kind = HESSIAN_BINARY;
+        if (read_binary(d, p, ev) < 0)
+            return -1;
+        n = ev->length;
+    } else if (is_int_code(c)) {
+        ev->kind = HESSIAN_INT;
+        size_t q = p;
+        if (read_int(d, &q, &ev->v.i, "int") < 0)
+            return -1;
+        n = q - p;
+    } else if (c >= 0xd8 && c <= 0xef) {
+        ev->kind = HESSIAN_LONG;
+        ev->v.l = (int64_t)c - 0xe0;
+    } else if (c >= 0xf0) {
+        ev->kind = HESSIAN_LONG;
+        n = 2;
+        if (!have(d, p, n))
+            return truncated(d, p, "long", n);
+        ev->v.l = ((int64_t)c - 0xf8) * 256 + b[p + 1];
+    } else if (c >= 0x38 && c <= 0x3f) {
+        ev->kind = HESSIAN_LONG;
+        n = 3;
+        if (!have(d, p, n))
+            return truncated(d, p, "long", n);
+        ev->v.l = ((int64_t)c - 0x3c) * 65536 + ((int64_t)b[p + 1] << 8) + b[p + 2];
+    } else if (c == 0x59) {
+        ev->kind = HESSIAN_LONG;
+        n = 5;
+        if (!have(d, p, n))
+            return truncated(d, p, "long", n);
+        ev->v.l = (int32_t)(uint32_t)be(b + p + 1, 4);
+    } else if (c == 'L') {
+        ev->kind = HESSIAN_LONG;
+        n = 9;
+        if (!have(d, p, n))
+            return truncated(d, p, "long", n);
+        ev->v.l = (int64_t)be(b + p + 1, 8);
+    } else if (c == 'N') {
+        ev->kind = HESSIAN_NULL;
+    } else if (c == 'T' || c == 'F') {
+        ev->kind = HESSIAN_BOOL;
+        ev->v.b = c == 'T';
+    } else if (c == 0x5b || c == 0x5c) {
+        ev->kind = HESSIAN_DOUBLE;
+        ev->v.d = c == 0x5b ? 0.0 : 1.0;
+    } else if (c == 0x5d) {
+        ev->kind = HESSIAN_DOUBLE;
+        n = 2;
+        if (!have(d, p, n))
+            return truncated(d, p, "double", n);
+        ev->v.d = (int8_t)b[p + 1];
+    } else if (c == 0x5e) {
+        ev->kind = HESSIAN_DOUBLE;
+        n = 3;
+        if (!have(d, p, n))
+            return truncated(d, p, "double", n);
+        ev->v.d = (int16_t)(uint16_t)be(b + p + 1, 2);
+    } else if (c == 0x5f) {
+        ev->kind = HESSIAN_DOUBLE;
+        n = 5;
+        if (!have(d, p, n))
+            return truncated(d, p, "double", n);
+        /* Java evaluates 0.001 * mills in double precision; so do we. */
+        ev->v.d = 0.001 * (double)(int32_t)(uint32_t)be(b + p + 1, 4);
+    } else if (c == 'D') {
+        ev->kind = HESSIAN_DOUBLE;
+        n = 9;
+        if (!have(d, p, n))
+            return truncated(d, p, "double", n);
+        uint64_t bits = be(b + p + 1, 8);
+        memcpy(&ev->v.d, &bits, sizeof bits);
+    } else if (c == 0x4a) {
+        ev->kind = HESSIAN_DATE;
+        n = 9;
+        if (!have(d, p, n))
+            return truncated(d, p, "date", n);
+        ev->v.date_ms = (int64_t)be(b + p + 1, 8);
+    } else if (c == 0x4b) {
+        ev->kind = HESSIAN_DATE;
+        n = 5;
+        if (!have(d, p, n))
+            return truncated(d, p, "date", n);
+        ev->v.date_ms = (int64_t)(int32_t)(uint32_t)be(b + p + 1, 4) * 60000;
+    } else if (c == 'Q') {
+        ev->kind = HESSIAN_REF;
+        size_t q = p + 1;
+        int32_t ref;
+        if (read_int(d, &q, &ref, "ref") < 0)
+            return -1;
+        if (ref < 0 || (uint32_t)ref >= d->nrefs) {
+            d->failed = true;
+            hmtp_fail(&d->err, HMTP_ERR_BAD_REF, p,
+                      "ref %d at body offset %zu points past the %u lists, maps and objects seen so far", ref,
+                      p, d->nrefs);
+            return -1;
+        }
+        ev->v.ref = (uint32_t)ref;
+        n = q - p;
+    } else {
+        d->failed = true;
+        hmtp_fail(&d->err, HMTP_ERR_BAD_CODE, p, "unused code 0x%02x at body offset %zu", c, p);
+        return -1;
+    }
+    ev->length = n;
+    take_slot(d, ev);
+    d->pos = p + n;
+    scalar_done(d);
+    return 1;
+}
+
+int hessian_next(hessian_decoder *d, hessian_event *ev)
+{
+    if (d->failed)
+        return -1;
+    memset(ev, 0, sizeof *ev);
+    hessian_container *top = d->depth ? &d->stack[d->depth - 1] : NULL;
+    if (top && !top->variable && !top->unseen && top->remaining <= 0)
+        return emit_end(d, ev, 0);
+    if (d->pos >= d->len) {
+        if (!top)
+            return 0;
+        if (top->unseen)
+            return emit_end(d, ev, 0);
+        d->failed = true;
+        hmtp_fail(&d->err, HMTP_ERR_TRUNCATED, d->len, "body ends inside the %s started at body offset %zu",
+                  hessian_kind_name(top->kind), top->offset);
+        return -1;
+    }
+    uint8_t c = d->body[d->pos];
+    ev->code = c;
+    ev->offset = d->pos;
+    if (c == 'Z') {
+        if (top && top->unseen)
+            return emit_end(d, ev, 0); /* the 'Z' closes the parent */
+        if (!top || !top->variable)
+            return fail(d, HMTP_ERR_UNEXPECTED_END, d->pos, "'Z' with no open list or map");
+        if (top->kind == HESSIAN_MAP && top->expect_value)
+            return fail(d, HMTP_ERR_UNEXPECTED_END, d->pos, "map ends after a key with no value");
+        return emit_end(d, ev, 1);
+    }
+    if (c == 'C') {
+        ev->depth = d->depth;
+        ev->top_index = d->top_index;
+        return read_class_def(d, d->pos, ev);
+    }
+    if (c == 0x55 || c == 'V' || c == 0x57 || c == 0x58 || (c >= 0x70 && c <= 0x7f))
+        return start_list(d, ev, c);
+    if (c == 'H' || c == 'M')
+        return start_map(d, ev, c);
+    if (c == 'O' || (c >= 0x60 && c <= 0x6f))
+        return start_object(d, ev, c);
+    return read_scalar(d, ev, c);
+}
+
+int hessian_skip_value(hessian_decoder *d, const hessian_event *start)
+{
+    if (start->kind != HESSIAN_LIST && start->kind != HESSIAN_MAP && start->kind != HESSIAN_OBJECT)
+        return 1;
+    hessian_event ev;
+    for (;;) {
+        int rc = hessian_next(d, &ev);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return fail(d, HMTP_ERR_TRUNCATED, d->len, "body ends inside a container");
+        if (ev.kind == HESSIAN_END && ev.depth == start->depth)
+            return 1;
+    }
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Value trees built from decoder events. */
+#include "value.h"
+
+#include <string.h>
+
+typedef struct node_vec {
+    hessian_value **items;
+    size_t n, cap;
+} node_vec;
+
+static bool vec_push(hmtp_arena *a, node_vec *v, hessian_value *x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 4;
+        hessian_value **items = hmtp_arena_alloc(a, cap * sizeof *items);
+        if (!items)
+            return false;
+        if (v->n)
+            memcpy(items, v->items, v->n * sizeof *items);
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->n++] = x;
+    return true;
+}
+
+static int nomem(hmtp_error *err, size_t offset)
+{
+    hmtp_fail(err, HMTP_ERR_NOMEM, offset, "out of memory building a value tree");
+    return -1;
+}
+
+static int decoder_failed(hessian_decoder *d, hmtp_error *err)
+{
+    if (err)
+        *err = *hessian_decoder_error(d);
+    return -1;
+}
+
+static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
+{
+    hessian_value *v = hmtp_arena_alloc(a, sizeof *v);
+    if (!v)
+        return NULL;
+    v->kind = ev->kind;
+    v->offset = ev->offset;
+    v->length = ev->length;
+    switch (ev->kind) {
+    case HESSIAN_BOOL: v->v.b = ev->v.b; break;
+    case HESSIAN_INT: v->v.i = ev->v.i; break;
+    case HESSIAN_LONG: v->v.l = ev->v.l; break;
+    case HESSIAN_DOUBLE: v->v.d = ev->v.d; break;
+    case HESSIAN_DATE: v->v.date_ms = ev->v.date_ms; break;
+    case HESSIAN_REF: v->v.ref = ev->v.ref; break;
+    case HESSIAN_STRING:
+        v->v.str.data = hmtp_arena_strndup(a, ev->v.str.data, ev->v.str.len);
+        if (!v->v.str.data)
+            return NULL;
+        v->v.str.len = ev->v.str.len;
+        break;
+    case HESSIAN_BINARY:
+        v->v.bin.data = hmtp_arena_alloc(a, ev->v.bin.len ? ev->v.bin.len : 1);
+        if (!v->v.bin.data)
+            return NULL;
+        if (ev->v.bin.len)
+            memcpy(v->v.bin.data, ev->v.bin.data, ev->v.bin.len);
+        v->v.bin.len = ev->v.bin.len;
+        break;
+    default: break;
+    }
+    return v;
+}
+
+int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp_arena *arena,
+                            hessian_value **out, hmtp_error *err)
+{
+    if (start->kind != HESSIAN_LIST && start->kind != HESSIAN_MAP && start->kind != HESSIAN_OBJECT) {
+        *out = scalar_node(arena, start);
+        return *out ? 1 : nomem(err, start->offset);
+    }
+    hessian_value *v = hmtp_arena_alloc(arena, sizeof *v);
+    if (!v)
+        return nomem(err, start->offset);
+    v->kind = start->kind;
+    v->offset = start->offset;
+    node_vec items = {0}, keys = {0};
+    for (;;) {
+        hessian_event ev;
+        int rc = hessian_next(d, &ev);
+        if (rc < 0)
+            return decoder_failed(d, err);
+        if (rc == 0) /* cannot happen inside a container; be safe anyway */
+            return hmtp_fail(err, HMTP_ERR_TRUNCATED, d->len, "body ends inside a container"), -1;
+        if (ev.kind == HESSIAN_CLASS_DEF)
+            continue;
+        if (ev.kind == HESSIAN_END) {
+            v->length = ev.offset + ev.length - start->offset;
+            break;
+        }
+        hessian_value *child;
+        if (hessian_read_value_from(d, &ev, arena, &child, err) < 0)
+            return -1;
+        node_vec *into = (start->kind == HESSIAN_MAP && ev.role == HESSIAN_ROLE_KEY) ? &keys : &items;
+        if (!vec_push(arena, into, child))
+            return nomem(err, ev.offset);
+    }
+    switch (start->kind) {
+    case HESSIAN_LIST:
+        if (start->v.container.type)
+            v->v.list.type = hmtp_arena_strndup(arena, start->v.container.type, start->v.container.type_len);
+        v->v.list.type_index = start->v.container.type_index;
+        v->v.list.variable = start->v.container.count < 0;
+        v->v.list.n = items.n;
+        v->v.list.items = items.items;
+        break;
+    case HESSIAN_MAP:
+        if (start->v.container.type)
+            v->v.map.type = hmtp_arena_strndup(arena, start->v.container.type, start->v.container.type_len);
+        v->v.map.type_index = start->v.container.type_index;
+        v->v.map.n = items.n;
+        v->v.map.keys = keys.items;
+        v->v.map.values = items.items;
+        break;
+    default: {
+        const hessian_class *cls = start->v.object.cls;
+        v->v.object.class_index = start->v.object.class_index;
+        v->v.object.n = items.n;
+        v->v.object.fields = items.items;
+        if (cls) {
+            v->v.object.cls = hmtp_arena_strndup(arena, cls->name, cls->name_len);
+            v->v.object.names = hmtp_arena_alloc(arena, (cls->nfields + 1) * sizeof(char *));
+            if (!v->v.object.cls || !v->v.object.names)
+                return nomem(err, start->offset);
+            for (uint32_t i = 0; i < cls->nfields; i++)
+                v->v.object.names[i] = cls->fields[i] ? hmtp_arena_strndup(arena, cls->fields[i], cls->field_lens[i]) : NULL;
+        }
+        break;
+    }
+    }
+    *out = v;
+    return 1;
+}
+
+int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **out, hmtp_error *err)
+{
+    hessian_event ev;
+    for (;;) {
+        int rc = hessian_next(d, &ev);
+        if (rc < 0)
+            return decoder_failed(d, err);
+        if (rc == 0)
+            return 0;
+        if (ev.kind != HESSIAN_CLASS_DEF)
+            return hessian_read_value_from(d, &ev, arena, out, err);
+    }
+}
+
+const hessian_value *hessian_object_field(const hessian_value *v, const char *name)
+{
+    if (!v || v->kind != HESSIAN_OBJECT || !v->v.object.names)
+        return NULL;
+    for (size_t i = 0; i < v->v.object.n; i++)
+        if (v->v.object.names[i] && strcmp(v->v.object.names[i], name) == 0)
+            return v->v.object.fields[i];
+    return NULL;
+}
+
+const char *hessian_value_string(const hessian_value *v)
+{
+    return v && v->kind == HESSIAN_STRING ? v->v.str.data : NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+bool hessian_value_equal(const hessian_value *a, const hessian_value *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case HESSIAN_NULL: return true;
+    case HESSIAN_BOOL: return a->v.b == b->v.b;
+    case HESSIAN_INT: return a->v.i == b->v.i;
+    case HESSIAN_LONG: return a->v.l == b->v.l;
+    case HESSIAN_DOUBLE: return memcmp(&a->v.d, &b->v.d, sizeof(double)) == 0;
+    case HESSIAN_DATE: return a->v.date_ms == b->v.date_ms;
+    case HESSIAN_REF: return a->v.ref == b->v.ref;
+    case HESSIAN_STRING:
+        return a->v.str.len == b->v.str.len && memcmp(a->v.str.data, b->v.str.data, a->v.str.len) == 0;
+    case HESSIAN_BINARY:
+        return a->v.bin.len == b->v.bin.len && (a->v.bin.len == 0 || memcmp(a->v.bin.data, b->v.bin.data, a->v.bin.len) == 0);
+    case HESSIAN_LIST:
+        if (!str_eq(a->v.list.type, b->v.list.type) || a->v.list.n != b->v.list.n ||
+            a->v.list.variable != b->v.list.variable)
+            return false;
+        for (size_t i = 0; i < a->v.list.n; i++)
+            if (!hessian_value_equal(a->v.list.items[i], b->v.list.items[i]))
+                return false;
+        return true;
+    case HESSIAN_MAP:
+        if (!str_eq(a->v.map.type, b->v.map.type) || a->v.map.n != b->v.map.n)
+            return false;
+        for (size_t i = 0; i < a->v.map.n; i++)
+            if (!hessian_value_equal(a->v.map.keys[i], b->v.map.keys[i]) ||
+                !hessian_value_equal(a->v.map.values[i], b->v.map.values[i]))
+                return false;
+        return true;
+    case HESSIAN_OBJECT:
+        if (!str_eq(a->v.object.cls, b->v.object.cls) || a->v.object.n != b->v.object.n)
+            return false;
+        if (!a->v.object.cls && a->v.object.class_index != b->v.object.class_index)
+            return false;
+        for (size_t i = 0; i < a->v.object.n; i++) {
+            const char *na = a->v.object.names ? a->v.object.names[i] : NULL;
+            const char *nb = b->v.object.names ? b->v.object.names[i] : NULL;
+            if (!str_eq(na, nb) || !hessian_value_equal(a->v.object.fields[i], b->v.object.fields[i]))
+                return false;
+        }
+        return true;
+    default: return false;
+    }
+}
+
+/* ---- constructors ---- */
+
+static hessian_value *new_node(hmtp_arena *a, hessian_kind kind)
+{
+    hessian_value *v = hmtp_arena_alloc(a, sizeof *v);
+    if (v)
+        v->kind = kind;
+    return v;
+}
+
+hessian_value *hessian_new_null(hmtp_arena *a) { return new_node(a, HESSIAN_NULL); }
+
+hessian_value *hessian_new_bool(hmtp_arena *a, bool b)
+{
+    hessian_value *v = new_node(a, HESSIAN_BOOL);
+    if (v)
+        v->v.b = b;
+    return v;
+}
+
+hessian_value *hessian_new_int(hmtp_arena *a, int32_t i)
+{
+    hessian_value *v = new_node(a, HESSIAN_INT);
+    if (v)
+        v->v.i = i;
+    return v;
+}
+
+hessian_value *hessian_new_long(hmtp_arena *a, int64_t l)
+{
+    hessian_value *v = new_node(a, HESSIAN_LONG);
+    if (v)
+        v->v.l = l;
+    return v;
+}
+
+hessian_value *hessian_new_double(hmtp_arena *a, double d)
+{
+    hessian_value *v = new_node(a, HESSIAN_DOUBLE);
+    if (v)
+        v->v.d = d;
+    return v;
+}
+
+hessian_value *hessian_new_date(hmtp_arena *a, int64_t ms)
+{
+    hessian_value *v = new_node(a, HESSIAN_DATE);
+    if (v)
+        v->v.date_ms = ms;
+    return v;
+}
+
+hessian_value *hessian_new_string(hmtp_arena *a, const char *utf8, size_t len)
+{
+    if (!utf8)
+        return hessian_new_null(a);
+    hessian_value *v = new_node(a, HESSIAN_STRING);
+    if (!v || !(v->v.str.data = hmtp_arena_strndup(a, utf8, len)))
+        return NULL;
+    v->v.str.len = len;
+    return v;
+}
+
+hessian_value *hessian_new_binary(hmtp_arena *a, const uint8_t *data, size_t len)
+{
+    if (!data)
+        return hessian_new_null(a);
+    hessian_value *v = new_node(a, HESSIAN_BINARY);
+    if (!v || !(v->v.bin.data = hmtp_arena_alloc(a, len ? len : 1)))
+        return NULL;
+    if (len)
+        memcpy(v->v.bin.data, data, len);
+    v->v.bin.len = len;
+    return v;
+}
+
+static hessian_value **null_items(hmtp_arena *a, size_t n)
+{
+    hessian_value **items = hmtp_arena_alloc(a, (n ? n : 1) * sizeof *items);
+    if (!items)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!(items[i] = hessian_new_null(a)))
+            return NULL;
+    return items;
+}
+
+hessian_value *hessian_new_list(hmtp_arena *a, const char *type, bool variable, size_t n)
+{
+    hessian_value *v = new_node(a, HESSIAN_LIST);
+    if (!v || !(v->v.list.items = null_items(a, n)))
+        return NULL;
+    if (type && !(v->v.list.type = hmtp_arena_strndup(a, type, strlen(type))))
+        return NULL;
+    v->v.list.type_index = -1;
+    v->v.list.variable = variable;
+    v->v.list.n = n;
+    return v;
+}
+
+hessian_value *hessian_new_map(hmtp_arena *a, const char *type, size_t n)
+{
+    hessian_value *v = new_node(a, HESSIAN_MAP);
+    if (!v || !(v->v.map.keys = null_items(a, n)) || !(v->v.map.values = null_items(a, n)))
+        return NULL;
+    if (type && !(v->v.map.type = hmtp_arena_strndup(a, type, strlen(type))))
+        return NULL;
+    v->v.map.type_index = -1;
+    v->v.map.n = n;
+    return v;
+}
+
+hessian_value *hessian_new_object(hmtp_arena *a, const char *cls, size_t n, const char *const *names)
+{
+    hessian_value *v = new_node(a, HESSIAN_OBJECT);
+    if (!v || !(v->v.object.fields = null_items(a, n)) ||
+        !(v->v.object.names = hmtp_arena_alloc(a, (n + 1) * sizeof(char *))) ||
+        !(v->v.object.cls = hmtp_arena_strndup(a, cls, strlen(cls))))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!(v->v.object.names[i] = hmtp_arena_strndup(a, names[i], strlen(names[i]))))
+            return NULL;
+    v->v.object.class_index = -1;
+    v->v.object.n = n;
+    return v;
+}
+
+bool hessian_object_set(hessian_value *obj, const char *name, hessian_value *v)
+{
+    if (!obj || obj->kind != HESSIAN_OBJECT || !obj->v.object.names || !v)
+        return false;
+    for (size_t i = 0; i < obj->v.object.n; i++)
+        if (strcmp(obj->v.object.names[i], name) == 0) {
+            obj->v.object.fields[i] = v;
+            return true;
+        }
+    return false;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Decoder events -> a packet-scoped list of items plus the HMTP header
+ * values (type, to, from, id, BamError fields) the rest of the plugin needs
+ * whether or not a tree is being built. */
+#include <string.h>
+
+#include <epan/wmem_scopes.h>
+
+#include "hmtp.h"
+#include "hmtp_decode.h"
+
+static const char *pool_str(wmem_allocator_t *pool, const char *s, size_t len)
+{
+    return s ? wmem_strndup(pool, s, len) : NULL;
+}
+
+/* Copies the parts of an event that point into decoder memory (scratch,
+ * stack) or into the growable class table, which may move later. */
+static void copy_event(wmem_allocator_t *pool, const hessian_event *ev, hmtp_item *it)
+{
+    memset(it, 0, sizeof *it);
+    it->kind = ev->kind;
+    it->role = ev->role;
+    it->code = ev->code;
+    it->depth = ev->depth;
+    it->index = ev->index;
+    it->top_index = ev->top_index;
+    it->offset = ev->offset;
+    it->length = ev->length;
+    if (ev->role == HESSIAN_ROLE_FIELD && ev->field_name)
+        it->field_name = pool_str(pool, ev->field_name, ev->field_name_len);
+    switch (ev->kind) {
+    case HESSIAN_BOOL:
+        it->v.b = ev->v.b;
+        break;
+    case HESSIAN_INT:
+        it->v.i = ev->v.i;
+        break;
+    case HESSIAN_LONG:
+        it->v.l = ev->v.l;
+        break;
+    case HESSIAN_DOUBLE:
+        it->v.d = ev->v.d;
+        break;
+    case HESSIAN_DATE:
+        it->v.date_ms = ev->v.date_ms;
+        break;
+    case HESSIAN_STRING:
+        it->v.str.data = pool_str(pool, ev->v.str.data ? ev->v.str.data : "", ev->v.str.len);
+        it->v.str.len = ev->v.str.len;
+        it->v.str.utf16_len = ev->v.str.utf16_len;
+        it->v.str.chunks = ev->v.str.chunks;
+        break;
+    case HESSIAN_BINARY:
+        it->v.bin.data = ev->v.bin.len ? wmem_memdup(pool, ev->v.bin.data, ev->v.bin.len) : NULL;
+        it->v.bin.len = ev->v.bin.len;
+        it->v.bin.chunks = ev->v.bin.chunks;
+        break;
+    case HESSIAN_LIST:
+    case HESSIAN_MAP:
+        it->v.container.type = pool_str(pool, ev->v.container.type, ev->v.container.type_len);
+        it->v.container.type_index = ev->v.container.type_index;
+        it->v.container.count = ev->v.container.count;
+        it->v.container.ref = ev->v.container.ref;
+        break;
+    case HESSIAN_OBJECT:
+        it->v.object.class_index = ev->v.object.class_index;
+        it->v.object.ref = ev->v.object.ref;
+        if (ev->v.object.cls) {
+            it->v.object.cls = pool_str(pool, ev->v.object.cls->name, ev->v.object.cls->name_len);
+            it->v.object.nfields = ev->v.object.cls->nfields;
+        }
+        break;
+    case HESSIAN_REF:
+        it->v.ref = ev->v.ref;
+        break;
+    case HESSIAN_CLASS_DEF: {
+        const hessian_class *c = ev->v.def.cls;
+        it->v.def.class_index = ev->v.def.class_index;
+        if (c) {
+            it->v.def.name = pool_str(pool, c->name, c->name_len);
+            it->v.def.nfields = c->nfields;
+            it->v.def.fields = wmem_alloc0(pool, sizeof(char *) * (c->nfields + 1));
+            for (uint32_t i = 0; i < c->nfields; i++)
+                it->v.def.fields[i] = pool_str(pool, c->fields[i], c->field_lens[i]);
+        }
+        break;
+    }
+    case HESSIAN_NULL:
+    case HESSIAN_END:
+        break;
+    }
+}
+
+/* Picks the HMTP header values out of top-level events, and the BamError
+ * fields out of the error value's direct children. */
+static void note_header(hmtp_decoded *out, const hmtp_item *it)
+{
+    if (it->depth == 0) {
+        hmtp_field role = it->top_index == 0 ? HMTP_FIELD_TYPE
+                                             : (out->has_type ? hmtp_field_at(out->type, it->top_index)
+                                                              : HMTP_FIELD_EXTRA);
+        if (role == HMTP_FIELD_TYPE && it->kind == HESSIAN_INT) {
+            out->has_type = true;
+            out->type = it->v.i;
+        } else if (role == HMTP_FIELD_TO && it->kind == HESSIAN_STRING) {
+            out->to = it->v.str.data;
+        } else if (role == HMTP_FIELD_FROM && it->kind == HESSIAN_STRING) {
+            out->from = it->v.str.data;
+        } else if (role == HMTP_FIELD_ID && (it->kind == HESSIAN_LONG || it->kind == HESSIAN_INT)) {
+            out->has_id = true;
+            out->id = it->kind == HESSIAN_LONG ? it->v.l : it->v.i;
+        }
+        return;
+    }
+    if (it->depth == 1 && it->role == HESSIAN_ROLE_FIELD && it->field_name && it->kind == HESSIAN_STRING &&
+        out->has_type && hmtp_field_at(out->type, it->top_index) == HMTP_FIELD_ERROR) {
+        if (strcmp(it->field_name, "_type") == 0)
+            out->error_type = it->v.str.data;
+        else if (strcmp(it->field_name, "_group") == 0)
+            out->error_group = it->v.str.data;
+        else if (strcmp(it->field_name, "_text") == 0)
+            out->error_text = it->v.str.data;
+    }
+}
+
+void hmtp_decode_body(wmem_allocator_t *pool, hessian_stream *stream, hessian_mark mark, const uint8_t *body,
+                      size_t len, hmtp_decoded *out)
+{
+    memset(out, 0, sizeof *out);
+    wmem_array_t *items = wmem_array_sized_new(pool, sizeof(hmtp_item), 16);
+    hessian_decoder d;
+    hessian_decoder_init(&d, stream, mark, body, len);
+    hessian_event ev;
+    int rc;
+    while ((rc = hessian_next(&d, &ev)) == 1) {
+        hmtp_item it;
+        copy_event(pool, &ev, &it);
+        if (it.kind == HESSIAN_OBJECT && !it.v.object.cls && out->missing_classes++ == 0)
+            out->first_missing_class = it.v.object.class_index;
+        if (it.depth == 0 && it.kind != HESSIAN_END && it.kind != HESSIAN_CLASS_DEF)
+            out->ntop = it.top_index + 1;
+        wmem_array_append_one(items, it);
+        /* note_header reads the copy just stored, so its strings live in pool */
+        note_header(out, (const hmtp_item *)wmem_array_index(items, wmem_array_get_count(items) - 1));
+    }
+    if (rc < 0) {
+        const hmtp_error *err = hessian_decoder_error(&d);
+        out->failed = true;
+        out->err_code = err->code;
+        out->err_offset = err->offset;
+        out->err_msg = wmem_strdup(pool, err->msg[0] ? err->msg : hmtp_status_name(err->code));
+    }
+    hessian_decoder_free(&d);
+    out->nitems = wmem_array_get_count(items);
+    out->items = out->nitems ? (hmtp_item *)wmem_array_get_raw(items) : NULL;
+}

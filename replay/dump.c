@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "dump.h"
+
+#include <glib.h>
+#include <inttypes.h>
+
+#include "buf.h"
+#include "hmtp.h"
+#include "json.h"
+
+/* Class definitions live per direction of a connection, so each open session
+ * keeps two decoder streams; they go when the session ends. */
+typedef struct dump_session {
+    hessian_stream stream[2];
+} dump_session;
+
+typedef struct dump_state {
+    const replay_dump_options *opt;
+    FILE *out, *diag;
+    GHashTable *open; /* session id -> dump_session* */
+    hmtp_buf line;
+    unsigned problems;
+} dump_state;
+
+static void free_session(gpointer p)
+{
+    dump_session *s = p;
+    hessian_stream_free(&s->stream[0]);
+    hessian_stream_free(&s->stream[1]);
+    g_free(s);
+}
+
+static void on_begin(void *ctx, const replay_session_info *s)
+{
+    dump_state *st = ctx;
+    dump_session *ds = g_new0(dump_session, 1);
+    hessian_stream_init(&ds->stream[0], NULL);
+    hessian_stream_init(&ds->stream[1], NULL);
+    g_hash_table_insert(st->open, GUINT_TO_POINTER(s->id), ds);
+    if (!st->opt->json) {
+        if (s->upgrade_seen)
+            fprintf(st->out, "session %u: %s -> %s, upgrade %s (Host %s), frame %" PRIu64 "\n", s->id, s->client,
+                    s->server, s->path, s->host[0] ? s->host : "-", s->first_frame);
+        else
+            fprintf(st->out, "session %u: %s -> %s, found by port (no upgrade in the capture), frame %" PRIu64 "\n",
+                    s->id, s->client, s->server, s->first_frame);
+    }
+}
+
+static void text_packet(dump_state *st, const replay_session_info *s, const replay_wire_packet *w,
+                        const hmtp_packet *p, hmtp_status rc, const hmtp_error *err)
+{
+    hmtp_buf *b = &st->line;
+    hmtp_buf_printf(b, "  #%u %s frame %" PRIu64 " ", s->id, w->dir == REPLAY_C2S ? "C>S" : "S>C", w->frame);
+    if (rc != HMTP_OK) {
+        hmtp_buf_printf(b, "undecodable packet (%zu body bytes): %s at body offset %zu", w->body_len, err->msg,
+                        err->offset);
+        return;
+    }
+    const char *name = hmtp_type_name(p->type);
+    hmtp_buf_printf(b, "%s to=%s from=%s", name ? name : "?", p->to ? p->to : "null", p->from ? p->from : "null");
+    if (p->has_id)
+        hmtp_buf_printf(b, " id=%" PRId64, p->id);
+    hmtp_buf_printf(b, " value=");
+    hmtp_json_value(b, p->value);
+    if (p->error_value) {
+        hmtp_buf_printf(b, " error=");
+        hmtp_json_value(b, p->error_value);
+    }
+}
+
+static void json_packet(dump_state *st, const replay_session_info *s, const replay_wire_packet *w,
+                        const hmtp_packet *p, hmtp_status rc, const hmtp_error *err)
+{
+    hmtp_buf *b = &st->line;
+    hmtp_buf_printf(b, "{\"session\":%u,\"direction\":\"%s\",\"frame\":%" PRIu64 ",\"time\":%.6f,\"index\":%" PRIu64
+                       ",\"offset\":%" PRIu64 ",\"length\":%zu,",
+                    s->id, replay_dir_name(w->dir), w->frame, w->ts, w->index, w->stream_offset, w->wire_len);
+    if (rc == HMTP_OK) {
+        hmtp_json_packet_fields(b, p);
+    } else {
+        hmtp_buf_printf(b, "\"decode_error\":{\"code\":\"%s\",\"offset\":%zu,\"message\":", hmtp_status_name(rc),
+                        err->offset);
+        hmtp_json_string(b, err->msg, strlen(err->msg));
+        hmtp_buf_printf(b, "}");
+    }
+    hmtp_buf_printf(b, "}");
+}
+
+static void on_packet(void *ctx, const replay_session_info *s, const replay_wire_packet *w)
+{
+    dump_state *st = ctx;
+    dump_session *ds = g_hash_table_lookup(st->open, GUINT_TO_POINTER(s->id));
+    if (!ds)
+        return;
+    hessian_stream *hs = &ds->stream[w->dir];
+    hmtp_packet p;
+    hmtp_packet_init(&p);
+    hmtp_error err;
+    hmtp_error_clear(&err);
+    hmtp_status rc = hmtp_packet_decode(&p, hs, hessian_stream_mark(hs), w->body, w->body_len, &err);
+    if (rc != HMTP_OK) {
+        st->problems++;
+        fprintf(st->diag, "hmtp-replay: session %u %s frame %" PRIu64 ": cannot decode packet: %s (body offset %zu)\n",
+                s->id, replay_dir_name(w->dir), w->frame, err.msg, err.offset);
+    }
+    hmtp_buf_reset(&st->line);
+    if (st->opt->json)
+        json_packet(st, s, w, &p, rc, &err);
+    else
+        text_packet(st, s, w, &p, rc, &err);
+    hmtp_buf_append_byte(&st->line, '\n');
+    fwrite(st->line.data, 1, st->line.len, st->out);
+    hmtp_packet_free(&p);
+}
+
+static void on_end(void *ctx, const replay_session_info *s)
+{
+    dump_state *st = ctx;
+    g_hash_table_remove(st->open, GUINT_TO_POINTER(s->id));
+    if (s->incomplete) {
+        st->problems++;
+        fprintf(st->diag, "hmtp-replay: session %u (%s -> %s) is incomplete at frame %" PRIu64 ": %s\n", s->id,
+                s->client, s->server, s->broken_frame, s->broken_reason);
+    }
+    if (!st->opt->json)
+        fprintf(st->out, "session %u ends: %s, %" PRIu64 " client and %" PRIu64 " server packets\n", s->id,
+                s->incomplete ? s->broken_reason : replay_end_name(s->end), s->packets[REPLAY_C2S],
+                s->packets[REPLAY_S2C]);
+}
+
+static void on_refused(void *ctx, const replay_session_info *s)
+{
+    dump_state *st = ctx;
+    fprintf(st->diag, "hmtp-replay: %s -> %s: upgrade refused with HTTP %d %s (frame %" PRIu64 "), not a session\n",
+            s->client, s->server, s->status, s->reason, s->first_frame);
+}
+
+int replay_dump(const char *path, const replay_dump_options *opt, FILE *out, FILE *diag)
+{
+    dump_state st = {.opt = opt, .out = out, .diag = diag};
+    st.open = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_session);
+    hmtp_buf_init(&st.line);
+    replay_sink sink = {&st, on_begin, on_packet, on_end, on_refused};
+    replay_capture_stats stats;
+    char err[512];
+    int rc = replay_capture_read(path, &opt->capture, &sink, &stats, err, sizeof err);
+    g_hash_table_destroy(st.open);
+    hmtp_buf_free(&st.line);
+    if (rc < 0) {
+        fprintf(diag, "hmtp-replay: %s\n", err);
+        return 2;
+    }
+    if (stats.malformed_frames)
+        fprintf(diag, "hmtp-replay: %" PRIu64 " frame(s) could not be parsed, first at frame %" PRIu64 ": %s\n",
+                stats.malformed_frames, stats.first_malformed_frame, stats.first_malformed);
+    if (stats.truncated) {
+        fprintf(diag, "hmtp-replay: %s: %s\n", path, stats.truncated_msg);
+        st.problems++;
+    }
+    if (stats.sessions == 0)
+        fprintf(diag, "hmtp-replay: %s: no HMTP session found in %" PRIu64 " frames%s\n", path, stats.frames,
+                opt->capture.port ? "" : " (a capture that starts after the upgrade needs --port)");
+    fflush(out);
+    return st.problems ? 1 : 0;
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "framing.h"
+#include "http_head.h"
+#include "tcp_stream.h"
+
+typedef enum flow_state {
+    FLOW_UNDECIDED, /* collecting the first bytes of each side */
+    FLOW_HMTP,      /* a session: bytes go to the HMTP framers */
+    FLOW_IGNORED,   /* not HMTP, or a refused upgrade */
+} flow_state;
+
+typedef struct flow_side {
+    replay_flow *flow;
+    int endpoint;
+} flow_side;
+
+struct replay_flow {
+    replay_flow_config cfg;
+    replay_addr addr[2];
+    uint16_t port[2];
+    tcp_stream stream[2]; /* stream[i]: bytes sent by endpoint i */
+    flow_side side[2];
+    int client;           /* endpoint index of the client, -1 while unknown */
+    bool syn_seen[2];
+    bool reset;
+    flow_state state;
+    hmtp_buf head[2];     /* UNDECIDED: bytes received so far */
+    hmtp_reader *reader[2]; /* by replay_dir */
+    hmtp_buf raw[2];      /* by replay_dir: wire bytes of the packet being framed */
+    uint64_t raw_base[2]; /* HMTP stream offset of raw[d].data[0] */
+    uint64_t count[2];
+    bool broken[2];       /* a framing error stopped this direction */
+    replay_session_info info;
+};
+
+const char *replay_dir_name(replay_dir d) { return d == REPLAY_C2S ? "c2s" : "s2c"; }
+
+const char *replay_end_name(replay_end e)
+{
+    switch (e) {
+    case REPLAY_END_OPEN: return "open";
+    case REPLAY_END_CLOSED: return "closed";
+    case REPLAY_END_RESET: return "reset";
+    case REPLAY_END_CAPTURE: return "capture-ended";
+    case REPLAY_END_GAP: return "gap";
+    case REPLAY_END_FRAMING: return "framing-error";
+    }
+    return "?";
+}
+
+static void on_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t frame, double ts);
+
+replay_flow *replay_flow_new(const replay_flow_config *cfg, const replay_segment *first, uint64_t frame)
+{
+    replay_flow *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->cfg = *cfg;
+    f->addr[0] = first->src;
+    f->addr[1] = first->dst;
+    f->port[0] = first->sport;
+    f->port[1] = first->dport;
+    f->client = -1;
+    for (int i = 0; i < 2; i++) {
+        tcp_stream_init(&f->stream[i], cfg->pending_cap);
+        f->side[i].flow = f;
+        f->side[i].endpoint = i;
+        hmtp_buf_init(&f->head[i]);
+        hmtp_buf_init(&f->raw[i]);
+    }
+    f->info.first_frame = frame;
+    f->info.end = REPLAY_END_OPEN;
+    return f;
+}
+
+static int endpoint_of(const replay_flow *f, const replay_segment *seg)
+{
+    return f->port[0] == seg->sport && memcmp(&f->addr[0], &seg->src, sizeof seg->src) == 0 ? 0 : 1;
+}
+
+static replay_dir dir_of(const replay_flow *f, int endpoint)
+{
+    return endpoint == f->client ? REPLAY_C2S : REPLAY_S2C;
+}
+
+static void mark_broken(replay_flow *f, replay_dir d, replay_end why, uint64_t frame, uint64_t offset,
+                        const char *reason)
+{
+    f->broken[d] = true;
+    if (f->info.incomplete)
+        return; /* the first problem is the one worth reporting */
+    f->info.incomplete = true;
+    f->info.end = why;
+    f->info.broken_dir = d;
+    f->info.broken_frame = frame;
+    f->info.broken_offset = offset;
+    snprintf(f->info.broken_reason, sizeof f->info.broken_reason, "%s", reason);
+}
+
+/* Frames HMTP bytes of one direction and hands every packet to the sink. */
+static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t len, uint64_t frame, double ts)
+{
+    if (f->broken[d] || len == 0)
+        return;
+    if (!hmtp_buf_append(&f->raw[d], data, len)) {
+        mark_broken(f, d, REPLAY_END_FRAMING, frame, f->info.hmtp_start[d] + f->raw_base[d],
+                    "out of memory holding a packet");
+        return;
+    }
+    while (len > 0) {
+        size_t used = 0;
+        hmtp_frame out;
+        hmtp_error err;
+        hmtp_error_clear(&err);
+        int r = hmtp_reader_push(f->reader[d], data, len, &used, &out, &err);
+        data += used;
+        len -= used;
+        if (r < 0) {
+            char reason[256];
+            snprintf(reason, sizeof reason, "HMTP framing error at stream offset %llu: %s",
+                     (unsigned long long)(f->info.hmtp_start[d] + err.offset), err.msg);
+            mark_broken(f, d, REPLAY_END_FRAMING, frame, f->info.hmtp_start[d] + err.offset, reason);
+            return;
+        }
+        if (r == 0)
+            break;
+        size_t at = (size_t)(out.wire_offset - f->raw_base[d]);
+        replay_wire_packet p = {
+            .dir = d,
+            .frame = frame,
+            .ts = ts,
+            .stream_offset = f->info.hmtp_start[d] + out.wire_offset,
+            .index = f->count[d]++,
+            .wire = f->raw[d].data + at,
+            .wire_len = out.wire_len,
+            .body = out.body,
+            .body_len = out.body_len,
+        };
+        f->info.packets[d] = f->count[d];
+        if (f->cfg.sink->packet)
+            f->cfg.sink->packet(f->cfg.sink->ctx, &f->info, &p);
+        uint64_t end = out.wire_offset + out.wire_len;
+        hmtp_buf_consume(&f->raw[d], (size_t)(end - f->raw_base[d]));
+        f->raw_base[d] = end;
+    }
+}
+
+static void start_session(replay_flow *f, size_t skip_c2s, size_t skip_s2c, uint64_t frame, double ts)
+{
+    f->state = FLOW_HMTP;
+    for (int d = 0; d < 2; d++) {
+        f->reader[d] = hmtp_reader_new(f->cfg.max_packet);
+        if (!f->reader[d]) {
+            f->state = FLOW_IGNORED;
+            return;
+        }
+    }
+    char text[64];
+    replay_endpoint_format(&f->addr[f->client], f->port[f->client], text, sizeof text);
+    snprintf(f->info.client, sizeof f->info.client, "%s", text);
+    replay_endpoint_format(&f->addr[1 - f->client], f->port[1 - f->client], text, sizeof text);
+    snprintf(f->info.server, sizeof f->info.server, "%s", text);
+    f->info.id = (*f->cfg.next_session_id)++;
+    f->info.hmtp_start[REPLAY_C2S] = skip_c2s;
+    f->info.hmtp_start[REPLAY_S2C] = skip_s2c;
+    if (f->cfg.sink->begin)
+        f->cfg.sink->begin(f->cfg.sink->ctx, &f->info);
+    hmtp_buf c = f->head[f->client], s = f->head[1 - f->client];
+    /* The heads may already hold HMTP bytes that followed the HTTP exchange. */
+    if (c.len > skip_c2s)
+        feed_hmtp(f, REPLAY_C2S, c.data + skip_c2s, c.len - skip_c2s, frame, ts);
+    if (s.len > skip_s2c)
+        feed_hmtp(f, REPLAY_S2C, s.data + skip_s2c, s.len - skip_s2c, frame, ts);
+    hmtp_buf_free(&f->head[0]);
+    hmtp_buf_free(&f->head[1]);
+}
+
+static void ignore_flow(replay_flow *f)
+{
+    f->state = FLOW_IGNORED;
+    hmtp_buf_free(&f->head[0]);
+    hmtp_buf_free(&f->head[1]);
+}
+
+/* Decides, from the bytes each side sent first, whether this connection is
+ * an HMTP session and where its HMTP bytes start. */
+static void try_decide(replay_flow *f, uint64_t frame, double ts)
+{
+    uint16_t port = f->cfg.port;
+    if (f->client < 0) {
+        if (port && f->port[0] == port && f->port[1] != port)
+            f->client = 1;
+        else if (port && f->port[1] == port && f->port[0] != port)
+            f->client = 0;
+        for (int i = 0; i < 2 && f->client < 0; i++)
+            if (f->head[i].len > 0 && http_looks_like_request(f->head[i].data, f->head[i].len))
+                f->client = i;
+        if (f->client < 0) {
+            if (f->head[0].len > 0 || f->head[1].len > 0)
+                ignore_flow(f); /* data that is not an HTTP request, and no --port */
+            return;
+        }
+    }
+    int c = f->client, s = 1 - c;
+    if (f->head[c].len == 0) {
+        if (port && f->port[s] == port && f->head[s].len > 0 && !http_looks_like_response(f->head[s].data, f->head[s].len))
+            start_session(f, 0, 0, frame, ts); /* mid-connection capture: the server spoke first */
+        return;
+    }
+    if (!http_looks_like_request(f->head[c].data, f->head[c].len)) {
+        if (port && f->port[s] == port)
+            start_session(f, 0, 0, frame, ts);
+        else
+            ignore_flow(f);
+        return;
+    }
+    http_head req, resp;
+    int r = http_head_parse(f->head[c].data, f->head[c].len, &req);
+    if (r < 0 || (r > 0 && !http_is_hmtp_upgrade(&req))) {
+        ignore_flow(f);
+        return;
+    }
+    if (r == 0 || f->head[c].len < req.head_len + req.content_length)
+        return;
+    r = http_head_parse(f->head[s].data, f->head[s].len, &resp);
+    if (r == 0)
+        return;
+    f->info.upgrade_seen = true;
+    snprintf(f->info.path, sizeof f->info.path, "%s", req.path);
+    snprintf(f->info.host, sizeof f->info.host, "%s", req.host);
+    if (r < 0 || resp.is_request) {
+        ignore_flow(f);
+        return;
+    }
+    f->info.status = resp.status;
+    snprintf(f->info.reason, sizeof f->info.reason, "%s", resp.reason);
+    if (resp.status != 101) {
+        char text[64];
+        replay_endpoint_format(&f->addr[c], f->port[c], f->info.client, sizeof f->info.client);
+        replay_endpoint_format(&f->addr[s], f->port[s], text, sizeof text);
+        snprintf(f->info.server, sizeof f->info.server, "%s", text);
+        if (f->cfg.sink->refused)
+            f->cfg.sink->refused(f->cfg.sink->ctx, &f->info);
+        ignore_flow(f);
+        return;
+    }
+    start_session(f, req.head_len + req.content_length, resp.head_len, frame, ts);
+}
+
+static void on_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t frame, double ts)
+{
+    flow_side *side = ctx;
+    replay_flow *f = side->flow;
+    int e = side->endpoint;
+    if (f->state == FLOW_HMTP) {
+        feed_hmtp(f, dir_of(f, e), data, len, frame, ts);
+        return;
+    }
+    if (f->state == FLOW_IGNORED)
+        return;
+    if (f->head[e].len + len > 4 * HTTP_HEAD_MAX || !hmtp_buf_append(&f->head[e], data, len)) {
+        ignore_flow(f);
+        return;
+    }
+    if (f->info.first_frame == 0)
+        f->info.first_frame = frame;
+    try_decide(f, frame, ts);
+}
+
+/* Turns a stream gap into the session's verdict. */
+static void check_gap(replay_flow *f, int e)
+{
+    tcp_stream *st = &f->stream[e];
+    if (!st->gap || f->state != FLOW_HMTP)
+        return;
+    replay_dir d = dir_of(f, e);
+    if (f->broken[d])
+        return;
+    char reason[256];
+    snprintf(reason, sizeof reason, "missing TCP segment in the %s stream at byte offset %llu (found at frame %llu)",
+             replay_dir_name(d), (unsigned long long)st->gap_off, (unsigned long long)st->gap_frame);
+    mark_broken(f, d, REPLAY_END_GAP, st->gap_frame, st->gap_off, reason);
+}
+
+void replay_flow_segment(replay_flow *f, const replay_segment *seg, uint64_t frame, double ts)
+{
+    int e = endpoint_of(f, seg);
+    if (seg->flags & TCP_FLAG_SYN) {
+        f->syn_seen[e] = true;
+        if (f->client < 0)
+            f->client = (seg->flags & TCP_FLAG_ACK) ? 1 - e : e;
+    }
+    if (seg->flags & TCP_FLAG_RST)
+        f->reset = true;
+    tcp_stream_segment(&f->stream[e], seg->seq, seg->flags, seg->payload, seg->len, seg->missing, frame, ts,
+                       on_bytes, &f->side[e]);
+    if (seg->flags & TCP_FLAG_ACK)
+        tcp_stream_peer_ack(&f->stream[1 - e], seg->ack, frame);
+    check_gap(f, e);
+    check_gap(f, 1 - e);
+}
+
+bool replay_flow_done(const replay_flow *f)
+{
+    return f->reset || (tcp_stream_closed(&f->stream[0]) && tcp_stream_closed(&f->stream[1]));
+}
+
+bool replay_flow_is_new_connection(const replay_flow *f, const replay_segment *seg)
+{
+    if (!(seg->flags & TCP_FLAG_SYN) || (seg->flags & TCP_FLAG_ACK))
+        return false;
+    const tcp_stream *st = &f->stream[endpoint_of(f, seg)];
+    return st->synced && st->isn != seg->seq + 1;
+}
+
+void replay_flow_finish(replay_flow *f, uint64_t frame)
+{
+    for (int e = 0; e < 2; e++) {
+        tcp_stream_finish(&f->stream[e], frame);
+        check_gap(f, e);
+    }
+    if (f->state == FLOW_HMTP) {
+        for (int d = 0; d < 2; d++) {
+            if (!f->broken[d] && !hmtp_reader_at_boundary(f->reader[d])) {
+                char reason[256];
+                uint64_t off = f->info.hmtp_start[d] + hmtp_reader_offset(f->reader[d]);
+                snprintf(reason, sizeof reason, "the %s stream ends inside an HMTP packet (stream offset %llu)",
+                         replay_dir_name((replay_dir)d), (unsigned long long)off);
+                mark_broken(f, (replay_dir)d, REPLAY_END_FRAMING, frame, off, reason);
+            }
+        }
+        if (!f->info.incomplete)
+            f->info.end = f->reset ? REPLAY_END_RESET
+                          : (tcp_stream_closed(&f->stream[0]) && tcp_stream_closed(&f->stream[1])) ? REPLAY_END_CLOSED
+                                                                                               : REPLAY_END_CAPTURE;
+        if (f->cfg.sink->end)
+            f->cfg.sink->end(f->cfg.sink->ctx, &f->info);
+    }
+    for (int i = 0; i < 2; i++) {
+        tcp_stream_free(&f->stream[i]);
+        hmtp_buf_free(&f->head[i]);
+        hmtp_buf_free(&f->raw[i]);
+        if (f->reader[i])
+            hmtp_reader_free(f->reader[i]);
+    }
+    free(f);
+}

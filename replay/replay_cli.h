@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Option parsing and the top level of the replay command. */
+#ifndef REPLAY_CLI_H
+#define REPLAY_CLI_H
+
+/* argv[0] is the command name; returns the exit status (0 all matched,
+ * 1 differences, 2 bad usage or unreadable capture, 3 target unreachable). */
+int replay_cli_main(int argc, char **argv);
+
+#endif
