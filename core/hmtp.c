@@ -272,3 +272,39 @@ hessian_value *hmtp_new_auth_result(hmtp_arena *a, const char *jid)
     hessian_object_set(r, "_jid", j);
     return r;
 }
+
+hessian_value *hmtp_new_public_key_query(hmtp_arena *a, const char *algorithm, const char *format,
+                                         const uint8_t *encoded, size_t encoded_len)
+{
+    static const char *const names[] = {"_algorithm", "_format", "_encoded"};
+    hessian_value *q = hessian_new_object(a, HMTP_GET_PUBLIC_KEY_QUERY_CLASS, 3, names);
+    if (!q)
+        return NULL;
+    hessian_value *alg = hessian_new_string(a, algorithm, algorithm ? strlen(algorithm) : 0);
+    hessian_value *fmt = hessian_new_string(a, format, format ? strlen(format) : 0);
+    hessian_value *enc = hessian_new_binary(a, encoded, encoded_len);
+    if (!alg || !fmt || !enc)
+        return NULL;
+    hessian_object_set(q, "_algorithm", alg);
+    hessian_object_set(q, "_format", fmt);
+    hessian_object_set(q, "_encoded", enc);
+    return q;
+}
+
+hessian_value *hmtp_new_encrypted_object(hmtp_arena *a, const char *key_algorithm, const uint8_t *enc_key,
+                                         size_t enc_key_len, const uint8_t *enc_data, size_t enc_data_len)
+{
+    static const char *const names[] = {"_keyAlgorithm", "_encKey", "_encData"};
+    hessian_value *o = hessian_new_object(a, HMTP_ENCRYPTED_OBJECT_CLASS, 3, names);
+    if (!o)
+        return NULL;
+    hessian_value *alg = hessian_new_string(a, key_algorithm, key_algorithm ? strlen(key_algorithm) : 0);
+    hessian_value *key = hessian_new_binary(a, enc_key, enc_key_len);
+    hessian_value *data = hessian_new_binary(a, enc_data, enc_data_len);
+    if (!alg || !key || !data)
+        return NULL;
+    hessian_object_set(o, "_keyAlgorithm", alg);
+    hessian_object_set(o, "_encKey", key);
+    hessian_object_set(o, "_encData", data);
+    return o;
+}

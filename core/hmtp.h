@@ -102,6 +102,13 @@ hessian_value *hmtp_new_auth_query(hmtp_arena *a, const char *uid, const char *r
                                    hessian_value *credentials);
 /* AuthResult {_jid} */
 hessian_value *hmtp_new_auth_result(hmtp_arena *a, const char *jid);
+/* GetPublicKeyQuery {_algorithm, _format, _encoded}; all null for the
+ * client's question (pass NULLs), filled in the server's answer */
+hessian_value *hmtp_new_public_key_query(hmtp_arena *a, const char *algorithm, const char *format,
+                                         const uint8_t *encoded, size_t encoded_len);
+/* EncryptedObject {_keyAlgorithm, _encKey, _encData} */
+hessian_value *hmtp_new_encrypted_object(hmtp_arena *a, const char *key_algorithm, const uint8_t *enc_key,
+                                         size_t enc_key_len, const uint8_t *enc_data, size_t enc_data_len);
 /* Fills p->error from p->error_value (done by hmtp_packet_decode). */
 void hmtp_packet_read_bam_error(hmtp_packet *p);
 

@@ -77,6 +77,11 @@ static void put(hessian_writer *w, uint8_t b)
     w->buffer[w->offset++] = b;
 }
 
+void hessian_writer_flush(hessian_writer *w)
+{
+    flush_buffer(w);
+}
+
 void hessian_writer_start_packet(hessian_writer *w)
 {
     flush_buffer(w);

@@ -36,6 +36,10 @@ void hessian_writer_free(hessian_writer *w);
 
 void hessian_writer_start_packet(hessian_writer *w);
 void hessian_writer_end_packet(hessian_writer *w);
+/* Outside a packet, values are buffered as in Hessian2Output; this writes
+ * them out unframed (Caucho's flush()/close()), e.g. for the bare Hessian
+ * string inside encrypted credentials. */
+void hessian_writer_flush(hessian_writer *w);
 
 void hessian_write_null(hessian_writer *w);
 void hessian_write_bool(hessian_writer *w, bool b);

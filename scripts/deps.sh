@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-dev llvm
   libglib2.0-dev libpcap-dev libssl-dev
   libwireshark-dev wireshark-dev tshark
-  python3 util-linux procps
+  python3 util-linux procps openssl xxd
 )
 
 missing=()
