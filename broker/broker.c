@@ -9,6 +9,7 @@
 
 #include "http_upgrade.h"
 #include "log.h"
+#include "pending.h"
 #include "presence.h"
 #include "pubsub.h"
 #include "router.h"
@@ -26,6 +27,7 @@ static void teardown(broker *b, conn *c)
                (unsigned long long)c->bytes_in, (unsigned long long)c->packets_in,
                (unsigned long long)c->bytes_out, (unsigned long long)c->packets_out);
     presence_client_gone(c);
+    pending_fail_all(c);
     router_remove(b, c);
     if (c->queued_dirty)
         g_queue_remove(&b->dirty, c);
@@ -196,12 +198,13 @@ void broker_run(broker *b)
 {
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an error value, not a signal */
     b->loop = g_main_loop_new(NULL, FALSE);
-    guint sigint = g_unix_signal_add(SIGINT, on_signal, b);
-    guint sigterm = g_unix_signal_add(SIGTERM, on_signal, b);
+    /* The signal sources stay installed until the process ends: removing
+     * them restores the default action, and a second SIGTERM arriving during
+     * the shutdown below would then kill the process halfway. */
+    g_unix_signal_add(SIGINT, on_signal, b);
+    g_unix_signal_add(SIGTERM, on_signal, b);
     g_main_loop_run(b->loop);
     shutdown_connections(b);
-    g_source_remove(sigint);
-    g_source_remove(sigterm);
     g_main_loop_unref(b->loop);
     b->loop = NULL;
 }

@@ -6,6 +6,7 @@
 
 #include "broker.h"
 #include "log.h"
+#include "pending.h"
 
 conn *conn_new(broker *b, GSocket *socket, uint64_t id)
 {
@@ -63,6 +64,7 @@ void conn_free(conn *c)
     g_ptr_array_free(c->services, TRUE);
     g_ptr_array_free(c->peer_targets, TRUE);
     g_ptr_array_free(c->presence_subscribers, TRUE);
+    pending_free(c);
     g_free(c->close_reason);
     g_free(c);
 }

@@ -46,6 +46,7 @@ typedef struct conn {
     GPtrArray *services; /* pubsub_service* this client subscribes to, in order */
     GPtrArray *peer_targets; /* char*: clients whose presence this client receives */
     GPtrArray *presence_subscribers; /* char*: clients that receive this one's presence */
+    GQueue *pending; /* queries forwarded to this client, unanswered (pending.c) */
 
     bool closing;
     bool close_after_flush; /* an HTTP error answer is on its way out */

@@ -26,9 +26,9 @@ static void handle_frame(conn *c, const hmtp_frame *f)
     if (st != HMTP_OK) {
         /* The class table of this direction may now be wrong: every later
          * packet could decode to garbage, so the link ends here. */
-        conn_close(c, "bad packet %llu at stream offset %llu: %s at body offset %zu: %s",
+        conn_close(c, "bad packet %llu at HMTP stream offset %llu: %s: %s",
                    (unsigned long long)c->packets_in, (unsigned long long)f->wire_offset,
-                   hmtp_status_name(err.code), err.offset, err.msg);
+                   hmtp_status_name(err.code), err.msg);
         hmtp_packet_free(&p);
         return;
     }
@@ -49,7 +49,7 @@ static void hmtp_input(conn *c, const uint8_t *data, size_t len)
         int rc = hmtp_reader_push(c->reader, data + off, len - off, &consumed, &f, &err);
         off += consumed;
         if (rc < 0) {
-            conn_close(c, "framing error at stream offset %zu: %s", err.offset, err.msg);
+            conn_close(c, "framing error at HMTP stream offset %zu: %s", err.offset, err.msg);
             return;
         }
         if (rc == 0)
@@ -117,7 +117,7 @@ gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
         g_error_free(err);
     } else if (n == 0) {
         if (c->phase == CONN_HMTP && c->reader && !hmtp_reader_at_boundary(c->reader))
-            conn_close(c, "peer closed inside a packet (stream offset %llu)",
+            conn_close(c, "peer closed inside a packet (HMTP stream offset %llu)",
                        (unsigned long long)hmtp_reader_offset(c->reader));
         else if (c->phase == CONN_HTTP && c->http_in.len > 0)
             conn_close(c, "peer closed before ending its HTTP request (%zu bytes)",

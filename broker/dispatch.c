@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pending.h"
 #include "login.h"
 #include "presence.h"
 #include "pubsub.h"
@@ -62,9 +63,10 @@ static void to_broker(conn *c, hmtp_packet *p)
     } else if (p->type == HMTP_MESSAGE) {
         reply_error(c, p, "cancel", "feature-not-implemented",
                     "the broker itself takes no messages");
-    }
-    /* Presence to the server (Resin's client announces itself with to=null)
-     * needs no answer; results and errors to the broker end here. */
+    } else if ((p->type == HMTP_PRESENCE || p->type == HMTP_PRESENCE_UNAVAILABLE) &&
+             reply_value_writable(p->value))
+        presence_broadcast(c, p);
+    /* Results and errors to the broker end here. */
 }
 
 static void to_query_service(conn *c, hmtp_packet *p)
@@ -95,6 +97,12 @@ static void forward(conn *c, conn *target, hmtp_packet *p)
                     "this link holds the maximum number of subscriptions");
         return;
     }
+    bool query = is_query_request(p->type);
+    if (query && target != c && !pending_add(target, c, p)) {
+        reply_error(c, p, "wait", "resource-constraint",
+                    "the recipient has too many unanswered queries");
+        return;
+    }
     /* The from a client writes is ignored: the link's own JID is the truth. */
     if (reply_send(target, p->type, p->to, c->jid, p->has_id, p->id, p->value, p->error_value))
         presence_track(c, target, p);
@@ -116,6 +124,8 @@ void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
         before_login(c, p);
         return;
     }
+    if (p->type == HMTP_QUERY_RESULT || p->type == HMTP_QUERY_ERROR)
+        pending_answered(c, p); /* whether or not the querier is still there */
     if (!p->to || strcmp(p->to, b->cfg->domain) == 0) {
         to_broker(c, p);
         return;

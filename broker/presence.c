@@ -59,6 +59,15 @@ void presence_track(conn *from, conn *to, const hmtp_packet *p)
     }
 }
 
+void presence_broadcast(conn *c, const hmtp_packet *p)
+{
+    for (guint i = 0; i < c->presence_subscribers->len; i++) {
+        conn *sub = g_hash_table_lookup(c->b->by_full, g_ptr_array_index(c->presence_subscribers, i));
+        if (sub)
+            reply_send(sub, p->type, sub->jid, c->jid, false, 0, p->value, NULL);
+    }
+}
+
 void presence_client_gone(conn *c)
 {
     broker *b = c->b;

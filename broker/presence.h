@@ -13,6 +13,10 @@
  * removes the subscription they establish. */
 void presence_track(conn *from, conn *to, const hmtp_packet *p);
 
+/* Presence (or presenceUnavailable) c sent to the server (to = null, as
+ * Resin's client announces itself) goes to every client subscribed to c. */
+void presence_broadcast(conn *c, const hmtp_packet *p);
+
 /* c is leaving: its subscriptions to services and to clients end, and every
  * client subscribed to c receives presenceUnavailable from c. */
 void presence_client_gone(conn *c);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "class_registry.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -29,6 +30,7 @@ typedef struct client_conn {
     hmtp_buf pending;  /* bytes not yet written to the socket */
     hmtp_buf wire;     /* the writer's output, moved to pending per packet */
     hessian_writer writer;
+    class_registry classes; /* what the writer has defined, with fields */
     hmtp_reader *reader;
     hessian_stream in; /* class definitions the server sent us */
     hmtp_buf http;     /* the upgrade response while it is being read */
@@ -49,11 +51,15 @@ typedef struct client_conn {
 /* Called for every packet received (before it goes to the inbox, which
  * takes ownership of p after the hook returns). */
 typedef void (*client_packet_hook)(client_session *s, client_conn *c, hmtp_packet *p);
+/* Called for every packet sent (for -v). */
+typedef void (*client_send_hook)(client_session *s, client_conn *c, const hmtp_packet *p, size_t wire_len,
+                                 size_t sent_len);
 
 struct client_session {
     client_conn **conns;
     size_t nconns;
     client_packet_hook on_packet;
+    client_send_hook on_send;
     void *user;
     size_t max_packet;
 };
@@ -88,6 +94,13 @@ void conn_feed(client_session *s, client_conn *c, const uint8_t *data, size_t le
 /* Closes cleanly (flush, FIN, wait up to linger_ms for the server's FIN so
  * no unread data turns the close into a reset) or abruptly (RST). */
 void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms);
+
+/* Writes p through c's writer and queues the bytes (only the first
+ * truncate bytes when truncate < the packet's size, for misbehaving-client
+ * tests). False with msg when an object's fields differ from its class's
+ * first use on c, or when out of memory; nothing is queued then. */
+bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, char *msg,
+                      size_t msg_size);
 
 void conn_inbox_remove(client_conn *c, size_t index);
 

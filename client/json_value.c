@@ -24,6 +24,16 @@ static bool oom(builder *b, const json_node *n)
 
 static bool parse_integer(builder *b, const json_node *n, const char *form, int64_t *out)
 {
+    /* hmtp-decode prints longs beyond 2^53 as decimal strings */
+    if (n->kind == JSON_STRING && form[0] == '$' && strcmp(form, "$int") != 0) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(n->str.data, &end, 10);
+        if (errno == ERANGE || end == n->str.data || *end)
+            return scn_fail(b->err, n->offset, "%s: \"%s\" is not a 64-bit integer", form, n->str.data);
+        *out = v;
+        return true;
+    }
     if (n->kind != JSON_NUMBER || !n->num.integer)
         return scn_fail(b->err, n->offset, "%s needs an integer, not a %s", form,
                         n->kind == JSON_NUMBER ? "number with a fraction or exponent" : json_kind_name(n->kind));

@@ -680,9 +680,13 @@ bool scenario_parse(scenario *s, const char *file, const char *text, size_t len,
     for (size_t k = 0; k < ndefs; k++)
         if (strchr(defs[k].value, '\n'))
             return scn_fail(err, 0, "-D %s: a value cannot contain a newline", defs[k].name);
-    if (memchr(text, '\0', len))
+    if (memchr(text, '\0', len)) {
+        /* kept so the error can name its line */
+        s->text = hmtp_arena_strndup(&s->arena, text, len);
+        s->len = s->text ? len : 0;
         return scn_fail(err, (size_t)((const char *)memchr(text, '\0', len) - text),
                         "the scenario contains a NUL byte (is it a text file?)");
+    }
     if (!substitute(s, text, len, defs, ndefs, err)) {
         s->text = hmtp_arena_strndup(&s->arena, text, len);
         s->len = len;

@@ -186,8 +186,10 @@ static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *byte
         for (size_t k = 1; k < n; k++)
             if ((b[p + k] & 0xc0) != 0x80)
                 return fail(d, HMTP_ERR_BAD_UTF8, p + k, "invalid UTF-8 continuation byte in string");
-        if (n == 3 && c == 0xed && b[p + 1] >= 0xa0)
-            *rewrite = true;
+        if ((n == 3 && c == 0xed && b[p + 1] >= 0xa0) || c == 0xc0 || c == 0xc1 || (c == 0xe0 && b[p + 1] < 0xa0))
+            *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
+        if ((c == 0xf0 && b[p + 1] < 0x90) || (c == 0xf4 && b[p + 1] > 0x8f))
+            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
         if (u > units)
             return fail(d, HMTP_ERR_BAD_UTF8, p,
                         "4-byte UTF-8 character split by the string's declared length");
@@ -198,61 +200,72 @@ static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *byte
     return 0;
 }
 
-/* Appends UTF-8 from CESU-8: a high surrogate followed by a low one becomes
- * one 4-byte sequence; a lone half is kept as its 3-byte form, as Java would
- * have held it. *pending holds a high surrogate waiting for its partner. */
+static void put_utf8(uint8_t *out, size_t *olen, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[(*olen)++] = (uint8_t)cp;
+    } else if (cp < 0x800) {
+        out[(*olen)++] = (uint8_t)(0xc0 | (cp >> 6));
+        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out[(*olen)++] = (uint8_t)(0xe0 | (cp >> 12));
+        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
+    } else {
+        out[(*olen)++] = (uint8_t)(0xf0 | (cp >> 18));
+        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
+    }
+}
+
+/* Appends validated UTF-8/CESU-8 as canonical UTF-8: a high surrogate
+ * followed by a low one becomes one 4-byte sequence, overlong forms their
+ * shortest form; a lone surrogate half is kept as its 3-byte form, as a
+ * Java string would hold it. *pending holds a high surrogate waiting for its
+ * partner (which may be in the next chunk). Output never exceeds input. */
 static void append_cesu(uint8_t *out, size_t *olen, const uint8_t *src, size_t n, uint32_t *pending)
 {
     size_t i = 0;
     while (i < n) {
         uint8_t c = src[i];
-        bool surrogate = c == 0xed && i + 2 < n && (src[i + 1] & 0xe0) == 0xa0;
-        if (!surrogate) {
-            if (*pending) {
-                uint32_t h = *pending;
-                out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
-                out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
-                out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
-                *pending = 0;
-            }
-            size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-            memcpy(out + *olen, src + i, len);
-            *olen += len;
-            i += len;
+        uint32_t cp;
+        size_t len;
+        if (c < 0x80) {
+            cp = c;
+            len = 1;
+        } else if (c < 0xe0) {
+            cp = ((uint32_t)(c & 0x1f) << 6) | (src[i + 1] & 0x3f);
+            len = 2;
+        } else if (c < 0xf0) {
+            cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
+            len = 3;
+        } else {
+            cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(src[i + 1] & 0x3f) << 12) |
+                 ((uint32_t)(src[i + 2] & 0x3f) << 6) | (src[i + 3] & 0x3f);
+            len = 4;
+        }
+        i += len;
+        if (*pending && cp >= 0xdc00 && cp <= 0xdfff) {
+            put_utf8(out, olen, 0x10000 + ((*pending - 0xd800) << 10) + (cp - 0xdc00));
+            *pending = 0;
             continue;
         }
-        uint32_t unit = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
-        i += 3;
-        if (unit < 0xdc00) { /* high half */
-            if (*pending) {
-                uint32_t h = *pending;
-                out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
-                out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
-                out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
-            }
-            *pending = unit;
-        } else if (*pending) {
-            uint32_t cp = 0x10000 + ((*pending - 0xd800) << 10) + (unit - 0xdc00);
-            out[(*olen)++] = (uint8_t)(0xf0 | (cp >> 18));
-            out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-            out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-            out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
+        if (*pending) {
+            put_utf8(out, olen, *pending);
             *pending = 0;
-        } else { /* lone low half */
-            out[(*olen)++] = 0xed;
-            out[(*olen)++] = src[i - 2];
-            out[(*olen)++] = src[i - 1];
         }
+        if (cp >= 0xd800 && cp <= 0xdbff)
+            *pending = cp;
+        else
+            put_utf8(out, olen, cp);
     }
 }
 
 static void flush_pending(uint8_t *out, size_t *olen, uint32_t *pending)
 {
     if (*pending) {
-        uint32_t h = *pending;
-        out[(*olen)++] = (uint8_t)(0xe0 | (h >> 12));
-        out[(*olen)++] = (uint8_t)(0x80 | ((h >> 6) & 0x3f));
-        out[(*olen)++] = (uint8_t)(0x80 | (h & 0x3f));
+        put_utf8(out, olen, *pending);
         *pending = 0;
     }
 }

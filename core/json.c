@@ -89,14 +89,24 @@ void hmtp_json_double(hmtp_buf *out, double d)
         put_str(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+    /* The fewest significant digits that read back to the same bits, laid
+       out like JavaScript/Python: plain decimals for exponents -5..20,
+       scientific notation outside. */
+    char tmp[64];
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d)
             break;
     }
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+    int exp = atoi(strchr(tmp, 'e') + 1);
+    if (exp >= -5 && exp < 21) {
+        int decimals = prec - 1 - exp;
+        snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, d);
+    }
     put_str(out, tmp);
-    if (!strpbrk(tmp, ".en"))
+    if (!strpbrk(tmp, ".e"))
         put_str(out, ".0");
 }
 

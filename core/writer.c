@@ -23,6 +23,12 @@ void hessian_writer_init(hessian_writer *w, hmtp_buf *out)
     w->out = out;
 }
 
+struct hessian_writer_class {
+    char *name;
+    uint32_t nfields;
+    char **fields;
+};
+
 static void free_names(char **names, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -32,9 +38,14 @@ static void free_names(char **names, uint32_t n)
 
 void hessian_writer_free(hessian_writer *w)
 {
-    free_names(w->class_names, w->nclasses);
+    for (uint32_t i = 0; i < w->nclasses; i++) {
+        free(w->classes[i].name);
+        free_names(w->classes[i].fields, w->classes[i].nfields);
+    }
+    free(w->classes);
+    w->classes = NULL;
     free_names(w->type_names, w->ntypes);
-    w->class_names = w->type_names = NULL;
+    w->type_names = NULL;
     w->nclasses = w->ntypes = 0;
 }
 
@@ -475,13 +486,57 @@ static void object_header(hessian_writer *w, int ref)
     }
 }
 
+static int find_class(const hessian_writer *w, const char *cls, uint32_t nfields, const char *const *names)
+{
+    for (uint32_t i = 0; i < w->nclasses; i++) {
+        const struct hessian_writer_class *c = &w->classes[i];
+        if (c->nfields != nfields || strcmp(c->name, cls) != 0)
+            continue;
+        uint32_t k = 0;
+        while (k < nfields && strcmp(c->fields[k], names[k]) == 0)
+            k++;
+        if (k == nfields)
+            return (int)i;
+    }
+    return -1;
+}
+
+static int add_class(hessian_writer *w, const char *cls, uint32_t nfields, const char *const *names)
+{
+    if (w->nclasses == w->class_cap) {
+        uint32_t cap = w->class_cap ? w->class_cap * 2 : 16;
+        struct hessian_writer_class *p = realloc(w->classes, cap * sizeof *p);
+        if (!p)
+            goto nomem;
+        w->classes = p;
+        w->class_cap = cap;
+    }
+    struct hessian_writer_class c = {hessian_strndup(cls, strlen(cls)), nfields, calloc(nfields + 1, sizeof(char *))};
+    if (!c.name || !c.fields) {
+        free(c.name);
+        free(c.fields);
+        goto nomem;
+    }
+    for (uint32_t i = 0; i < nfields; i++)
+        if (!(c.fields[i] = hessian_strndup(names[i], strlen(names[i])))) {
+            free(c.name);
+            free_names(c.fields, i);
+            goto nomem;
+        }
+    w->classes[w->nclasses++] = c;
+    return 0;
+nomem:
+    w->failed = true;
+    return -1;
+}
+
 void hessian_write_object_begin(hessian_writer *w, const char *cls, uint32_t nfields,
                                 const char *const *field_names)
 {
-    int ref = find_name(w->class_names, w->nclasses, cls);
+    int ref = find_class(w, cls, nfields, field_names);
     if (ref < 0) {
         ref = (int)w->nclasses;
-        if (add_name(w, &w->class_names, &w->nclasses, &w->class_cap, cls) < 0)
+        if (add_class(w, cls, nfields, field_names) < 0)
             return;
         flush_if_32(w);
         put(w, 'C');

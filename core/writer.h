@@ -5,7 +5,12 @@
  * name in a direction, type names by reference after their first use, and
  * packet chunking driven by a 4096-byte buffer with the same flush points.
  * Decoding a stream this writer made and writing the values again therefore
- * reproduces it byte for byte. One writer per direction of a connection. */
+ * reproduces it byte for byte. One writer per direction of a connection.
+ *
+ * Unlike Caucho's (keyed by class name, since a Java class has one field
+ * list), the class table is keyed by name and field list: a tree built by
+ * hand may use one name with different fields, and reusing the first
+ * definition would make an unreadable stream. */
 #ifndef HMTP_WRITER_H
 #define HMTP_WRITER_H
 
@@ -23,8 +28,9 @@ typedef struct hessian_writer {
     uint8_t buffer[HESSIAN_WRITER_BUFFER];
     size_t offset;
     bool in_packet;
-    /* class names in definition order, with their field names */
-    char **class_names;
+    /* classes in definition order: a class is its name AND its field list,
+       so one name written with two field lists gets two definitions */
+    struct hessian_writer_class *classes;
     uint32_t nclasses, class_cap;
     char **type_names;
     uint32_t ntypes, type_cap;

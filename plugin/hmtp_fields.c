@@ -31,7 +31,7 @@ gint ett_hmtp_value = -1, ett_hmtp_error = -1, ett_hessian_value = -1, ett_hessi
 
 expert_field ei_hmtp_malformed = EI_INIT, ei_hmtp_unknown_type = EI_INIT, ei_hmtp_class_not_seen = EI_INIT;
 expert_field ei_hmtp_error_packet = EI_INIT, ei_hmtp_oversized = EI_INIT, ei_hmtp_no_response = EI_INIT;
-expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT, ei_hmtp_duplicate_response = EI_INIT;
+expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT;
 
 static const value_string hmtp_type_names[] = {
     {0, "message"},
@@ -150,8 +150,6 @@ static ei_register_info hmtp_ei[] = {
         "Request never answered in this capture", EXPFILL } },
     { &ei_hmtp_no_request, { "hmtp.no_request", PI_SEQUENCE, PI_WARN,
         "Answer with no matching request in this capture", EXPFILL } },
-    { &ei_hmtp_duplicate_response, { "hmtp.duplicate_response", PI_SEQUENCE, PI_WARN,
-        "Second answer to a request already answered", EXPFILL } },
     { &ei_hmtp_resync, { "hmtp.resync", PI_SEQUENCE, PI_NOTE,
         "Capture started inside a packet: bytes skipped to the next packet boundary", EXPFILL } },
 };

@@ -35,7 +35,7 @@ extern gint ett_hmtp_value, ett_hmtp_error, ett_hessian_value, ett_hessian_class
 
 extern expert_field ei_hmtp_malformed, ei_hmtp_unknown_type, ei_hmtp_class_not_seen;
 extern expert_field ei_hmtp_error_packet, ei_hmtp_oversized, ei_hmtp_no_response;
-extern expert_field ei_hmtp_no_request, ei_hmtp_resync, ei_hmtp_duplicate_response;
+extern expert_field ei_hmtp_no_request, ei_hmtp_resync;
 
 /* Preferences (hmtp_prefs in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */

@@ -209,10 +209,14 @@ static proto_item *add_scalar(walk *w, proto_tree *tree, const hmtp_item *it, co
                                                       it->v.str.utf16_len, it->v.str.chunks > 1 ? ", chunked" : "");
         return pi;
     }
-    case HESSIAN_BINARY:
-        return proto_tree_add_bytes_format(tree, hf_hessian_binary, tvb, off, len, it->v.bin.data,
-                                           "%sbinary (%zu bytes%s)", label, it->v.bin.len,
-                                           it->v.bin.chunks > 1 ? ", chunked" : "");
+    case HESSIAN_BINARY: {
+        /* the value is the decoded bytes, the highlight the whole encoding */
+        proto_item *pi = proto_tree_add_bytes_with_length(tree, hf_hessian_binary, tvb, off, len, it->v.bin.data,
+                                                          (gint)it->v.bin.len);
+        proto_item_set_text(pi, "%sbinary (%zu bytes%s)", label, it->v.bin.len,
+                            it->v.bin.chunks > 1 ? ", chunked" : "");
+        return pi;
+    }
     case HESSIAN_REF:
         return proto_tree_add_uint_format(tree, hf_hessian_ref, tvb, off, len, it->v.ref,
                                           "%sref #%" PRIu32 " (the %" PRIu32 "th container of this packet)",

@@ -84,6 +84,8 @@ static bool parse_first_line(const char *line, size_t len, http_head *out)
 int http_head_parse(const uint8_t *buf, size_t len, http_head *out)
 {
     memset(out, 0, sizeof *out);
+    if (len == 0)
+        return 0;
     if (!http_looks_like_request(buf, len) && !http_looks_like_response(buf, len))
         return -1;
     const uint8_t *end = find_blank_line(buf, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);

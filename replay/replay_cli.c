@@ -1,12 +1,296 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "replay_cli.h"
 
+#include <errno.h>
+#include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "jidmap.h"
+#include "report.h"
+#include "store.h"
+
+typedef struct cli_options {
+    gchar *target, *path, *host_header, *pace, *types, *sessions, *login_user, *login_password;
+    gchar *report_json, *junit;
+    gchar **map_jid, **session_jid, **ignore;
+    gint port, max_open, loops, scale, timeout_ms, settle_ms, window;
+    gdouble speed;
+    gboolean serial, top_speed, replay_incomplete, no_progress;
+} cli_options;
+
+static void free_options(cli_options *o)
+{
+    g_free(o->target), g_free(o->path), g_free(o->host_header), g_free(o->pace), g_free(o->types);
+    g_free(o->sessions), g_free(o->login_user), g_free(o->login_password), g_free(o->report_json), g_free(o->junit);
+    g_strfreev(o->map_jid), g_strfreev(o->session_jid), g_strfreev(o->ignore);
+}
+
+static int bad_usage(const char *fmt, const char *what)
+{
+    fprintf(stderr, "hmtp-replay: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+/* "presence" (the family 6..13), "message" (0, 1), "query" (2..5), a type
+ * name such as presenceSubscribe, or a number. */
+static bool parse_types(const char *list, bool *types, char *why, size_t why_len)
+{
+    memset(types, 0, sizeof(bool) * HMTP_TYPE_COUNT);
+    gchar **parts = g_strsplit(list, ",", -1);
+    bool ok = true;
+    for (gchar **p = parts; *p && ok; p++) {
+        char *name = g_strstrip(*p);
+        int lo = -1, hi = -1;
+        if (strcmp(name, "presence-family") == 0 || strcmp(name, "presences") == 0 || strcmp(name, "presence") == 0)
+            lo = HMTP_PRESENCE, hi = HMTP_PRESENCE_ERROR;
+        else if (strcmp(name, "messages") == 0)
+            lo = HMTP_MESSAGE, hi = HMTP_MESSAGE_ERROR;
+        else if (strcmp(name, "query") == 0 || strcmp(name, "queries") == 0)
+            lo = HMTP_QUERY_GET, hi = HMTP_QUERY_ERROR;
+        else if (hmtp_type_from_name(name) >= 0)
+            lo = hi = hmtp_type_from_name(name);
+        else {
+            char *end;
+            long v = strtol(name, &end, 10);
+            if (*name && !*end && hmtp_type_valid((int32_t)v))
+                lo = hi = (int)v;
+        }
+        if (lo < 0) {
+            snprintf(why, why_len, "--types: '%s' is not a packet type, a type number 0-13, or one of presence, messages, query", name);
+            ok = false;
+        }
+        for (int t = lo; ok && t <= hi; t++)
+            types[t] = true;
+    }
+    g_strfreev(parts);
+    return ok;
+}
+
+/* "0,2,5-7" */
+static bool parse_session_list(const char *list, bool *selected, unsigned n, char *why, size_t why_len)
+{
+    gchar **parts = g_strsplit(list, ",", -1);
+    bool ok = true;
+    for (gchar **p = parts; *p && ok; p++) {
+        char *s = g_strstrip(*p), *end;
+        unsigned long lo = strtoul(s, &end, 10), hi = lo;
+        if (end != s && *end == '-')
+            hi = strtoul(end + 1, &end, 10);
+        if (end == s || *end || hi < lo) {
+            snprintf(why, why_len, "--session: '%s' is not an index or a range such as 2-5", s);
+            ok = false;
+            break;
+        }
+        if (hi >= n) {
+            snprintf(why, why_len, "--session: index %lu is beyond the capture's %u sessions", hi, n);
+            ok = false;
+            break;
+        }
+        for (unsigned long i = lo; i <= hi; i++)
+            selected[i] = true;
+    }
+    g_strfreev(parts);
+    return ok;
+}
+
+static bool jid_matches(const char *pattern, const char *jid)
+{
+    if (!jid)
+        return false;
+    if (strcmp(pattern, jid) == 0)
+        return true;
+    size_t n = strlen(pattern);
+    return strncmp(pattern, jid, n) == 0 && jid[n] == '/'; /* a bare pattern covers every resource */
+}
+
+static bool session_has_jid(const rec_session *s, char **jids)
+{
+    for (char **p = jids; *p; p++)
+        if (jid_matches(*p, s->login_uid) || jid_matches(*p, s->login_jid))
+            return true;
+    return false;
+}
+
+static int check_ranges(const cli_options *o)
+{
+    if (o->port < 0 || o->port > 65535)
+        return bad_usage("--port %s: not a TCP port", "");
+    if (o->max_open < 1 || o->loops < 1 || o->scale < 1 || o->timeout_ms < 1 || o->settle_ms < 0 || o->window < 0)
+        return bad_usage("%s", "--max-connections, --loop, --sessions-scale and --timeout must be at least 1; --settle and --window not negative");
+    if (o->speed <= 0)
+        return bad_usage("%s", "--speed must be greater than 0");
+    return 0;
+}
+
+static GOptionContext *make_context(cli_options *o)
+{
+    GOptionEntry entries[] = {
+        {"target", 't', 0, G_OPTION_ARG_STRING, &o->target, "server to replay against", "HOST:PORT"},
+        {"path", 0, 0, G_OPTION_ARG_STRING, &o->path, "upgrade path (default: as recorded, else /hmtp)", "PATH"},
+        {"host-header", 0, 0, G_OPTION_ARG_STRING, &o->host_header, "Host header of the upgrade (default: the target)", "HOST"},
+        {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "server port of recorded sessions whose upgrade is not in the capture", "PORT"},
+        {"serial", 0, 0, G_OPTION_ARG_NONE, &o->serial, "replay one session at a time", NULL},
+        {"max-connections", 0, 0, G_OPTION_ARG_INT, &o->max_open, "connections open at once (default 64)", "N"},
+        {"pace", 0, 0, G_OPTION_ARG_STRING, &o->pace, "conversation (default), original or top-speed", "MODE"},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed, "with --pace original: play X times faster", "X"},
+        {"top-speed", 0, 0, G_OPTION_ARG_NONE, &o->top_speed, "same as --pace top-speed", NULL},
+        {"types", 0, 0, G_OPTION_ARG_STRING, &o->types, "send and compare only these packet types (the login is always sent)", "LIST"},
+        {"session", 0, 0, G_OPTION_ARG_STRING, &o->sessions, "replay only these sessions", "0,2,5-7"},
+        {"session-jid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->session_jid, "replay only sessions that logged in as JID (repeatable)", "JID"},
+        {"map-jid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->map_jid, "rewrite JIDs: full, bare or domain form (repeatable)", "OLD=NEW"},
+        {"login-user", 0, 0, G_OPTION_ARG_STRING, &o->login_user, "replace the recorded login user", "UID"},
+        {"login-password", 0, 0, G_OPTION_ARG_STRING, &o->login_password, "replace the recorded login credentials", "PASSWORD"},
+        {"loop", 0, 0, G_OPTION_ARG_INT, &o->loops, "replay the capture N times", "N"},
+        {"sessions-scale", 0, 0, G_OPTION_ARG_INT, &o->scale, "run N copies of each session with distinct resources", "N"},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout_ms, "longest wait for a reply, ms (default 5000)", "MS"},
+        {"settle", 0, 0, G_OPTION_ARG_INT, &o->settle_ms, "wait after the last expected reply for extra ones, ms (default 100)", "MS"},
+        {"window", 0, 0, G_OPTION_ARG_INT, &o->window, "how far a reply may move from its recorded place (default 8)", "N"},
+        {"ignore", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ignore, "do not compare this field path, e.g. value.published (repeatable)", "PATH"},
+        {"replay-incomplete", 0, 0, G_OPTION_ARG_NONE, &o->replay_incomplete, "replay sessions with a capture gap up to the gap", NULL},
+        {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json, "write the report as JSON", "FILE"},
+        {"junit", 0, 0, G_OPTION_ARG_FILENAME, &o->junit, "write the report as JUnit XML", "FILE"},
+        {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress, "no progress bar even on a terminal", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionContext *ctx = g_option_context_new("CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences, 2 bad usage or unreadable capture, 3 target unreachable.");
+    return ctx;
+}
+
+static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why, size_t why_len)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->target = o->target;
+    cfg->path = o->path;
+    cfg->host_header = o->host_header;
+    cfg->pace = PACE_CONVERSATION;
+    cfg->speed = o->speed;
+    if (o->top_speed || (o->pace && strcmp(o->pace, "top-speed") == 0))
+        cfg->pace = PACE_TOP_SPEED;
+    else if ((o->pace && strcmp(o->pace, "original") == 0) || o->speed != 1.0)
+        cfg->pace = PACE_ORIGINAL;
+    else if (o->pace && strcmp(o->pace, "conversation") != 0) {
+        snprintf(why, why_len, "--pace '%s': expected conversation, original or top-speed", o->pace);
+        return -1;
+    }
+    cfg->max_open = o->serial ? 1 : (unsigned)o->max_open;
+    cfg->timeout_ms = (unsigned)o->timeout_ms;
+    cfg->settle_ms = (unsigned)o->settle_ms;
+    cfg->window = (unsigned)o->window;
+    cfg->ignore = o->ignore;
+    cfg->loops = (unsigned)o->loops;
+    cfg->scale = (unsigned)o->scale;
+    cfg->replay_incomplete = o->replay_incomplete;
+    cfg->login_user = o->login_user;
+    cfg->login_password = o->login_password;
+    cfg->progress = !o->no_progress && isatty(STDERR_FILENO);
+    if (o->types) {
+        cfg->type_filter = true;
+        if (!parse_types(o->types, cfg->types, why, why_len))
+            return -1;
+    }
+    for (gchar **m = o->map_jid; m && *m; m++)
+        if (!jid_map_add_rule(map, *m, why, why_len))
+            return -1;
+    cfg->map = map;
+    return 0;
+}
+
+static int run(cli_options *o, const char *capture)
+{
+    engine_config cfg;
+    jid_map map;
+    jid_map_init(&map);
+    char why[512];
+    if (configure(o, &cfg, &map, why, sizeof why) < 0) {
+        jid_map_free(&map);
+        return bad_usage("%s", why);
+    }
+    replay_store store;
+    replay_capture_options copt = {.port = (uint16_t)o->port};
+    if (replay_store_load(&store, capture, &copt, why, sizeof why) < 0) {
+        replay_store_free(&store);
+        jid_map_free(&map);
+        return bad_usage("%s", why);
+    }
+    int status = 0;
+    unsigned n = store.sessions->len;
+    bool *selected = g_new0(bool, n ? n : 1);
+    if (store.stats.truncated)
+        fprintf(stderr, "hmtp-replay: %s: %s (sessions before that point are replayed)\n", capture, store.stats.truncated_msg);
+    if (store.notes->len)
+        fprintf(stderr, "%s", store.notes->str);
+    if (n == 0) {
+        status = bad_usage("%s: no HMTP session found (a capture that starts after the upgrade needs --port)", capture);
+    } else if (o->sessions && !parse_session_list(o->sessions, selected, n, why, sizeof why)) {
+        status = bad_usage("%s", why);
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            if (!o->sessions)
+                selected[i] = true;
+            if (o->session_jid && !session_has_jid(g_ptr_array_index(store.sessions, i), o->session_jid))
+                selected[i] = false;
+        }
+        replay_engine eng;
+        replay_engine_init(&eng, &cfg, &store, selected);
+        if (eng.jobs->len == 0) {
+            status = bad_usage("%s", "no session left to replay after the selection (and skipped incomplete ones)");
+            if (eng.notes->len)
+                fprintf(stderr, "%s", eng.notes->str);
+        } else {
+            replay_engine_run(&eng);
+            char pace[64];
+            if (cfg.pace == PACE_ORIGINAL)
+                snprintf(pace, sizeof pace, "original x%g", cfg.speed);
+            else
+                snprintf(pace, sizeof pace, "%s", cfg.pace == PACE_TOP_SPEED ? "top-speed" : "conversation");
+            report_context rc = {capture, cfg.target, pace};
+            report_text(&eng, &rc, stdout);
+            status = report_exit_status(&eng);
+            if (o->report_json && !report_json(&eng, &rc, o->report_json)) {
+                fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->report_json, strerror(errno));
+                status = status ? status : 2;
+            }
+            if (o->junit && !report_junit(&eng, &rc, o->junit)) {
+                fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
+                status = status ? status : 2;
+            }
+            if (status == 3)
+                fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n", cfg.target);
+        }
+        replay_engine_free(&eng);
+    }
+    g_free(selected);
+    replay_store_free(&store);
+    jid_map_free(&map);
+    return status;
+}
 
 int replay_cli_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "hmtp-replay: replaying is not implemented yet\n");
-    return 2;
+    cli_options o = {.max_open = 64, .loops = 1, .scale = 1, .timeout_ms = 5000, .settle_ms = 100, .window = 8, .speed = 1.0};
+    GOptionContext *ctx = make_context(&o);
+    GError *error = NULL;
+    gboolean ok = g_option_context_parse(ctx, &argc, &argv, &error);
+    g_option_context_free(ctx);
+    int status;
+    if (!ok) {
+        status = bad_usage("%s", error->message);
+        g_error_free(error);
+    } else if (!o.target) {
+        status = bad_usage("%s", "--target HOST:PORT is required (or use: hmtp-replay dump CAPTURE)");
+    } else if (argc != 2) {
+        status = bad_usage("expected one capture file after the options%s", argc > 2 ? ", got several" : "");
+    } else if ((status = check_ranges(&o)) == 0) {
+        status = run(&o, argv[1]);
+    }
+    free_options(&o);
+    return status;
 }

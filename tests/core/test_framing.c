@@ -165,7 +165,11 @@ static void test_scan(void)
     free(h);
     /* incomplete: inside chunk data, need is the missing data plus the
      * terminator that must still follow; 1 inside a length field */
-    expect_scan("", big, HMTP_FRAME_INCOMPLETE, 0, 0, 1);
+    uint8_t nothing[1];
+    hmtp_frame_info info;
+    hmtp_error err;
+    CHECK(hmtp_frame_scan(nothing, 0, big, &info, &err) == HMTP_FRAME_INCOMPLETE && info.need == 1,
+          "empty buffer: incomplete, need 1");
     expect_scan("05 61 62", big, HMTP_FRAME_INCOMPLETE, 0, 0, 4);
     expect_scan("05 61 62 63 64 65", big, HMTP_FRAME_INCOMPLETE, 0, 0, 1);
     expect_scan("81", big, HMTP_FRAME_INCOMPLETE, 0, 0, 1);
@@ -423,6 +427,19 @@ static void test_reader_errors(void)
     hmtp_reader_free(r);
 }
 
+/* Last, because a sanitizer build stops the process on undefined behaviour:
+ * an empty buffer may come as (NULL, 0) and must be handled. */
+static void test_scan_null_empty(void)
+{
+    expect_scan("", HMTP_DEFAULT_MAX_PACKET, HMTP_FRAME_INCOMPLETE, 0, 0, 1);
+    hmtp_reader *r = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
+    size_t consumed = 1;
+    hmtp_frame f;
+    hmtp_error err;
+    CHECK(hmtp_reader_push(r, NULL, 0, &consumed, &f, &err) == 0 && consumed == 0, "reader: (NULL, 0) push");
+    hmtp_reader_free(r);
+}
+
 int main(void)
 {
     test_scan();
@@ -430,5 +447,6 @@ int main(void)
     test_reader_every_split();
     test_reader_random_pieces();
     test_reader_errors();
+    test_scan_null_empty();
     return check_summary("framing");
 }

@@ -267,6 +267,23 @@ static void expect_binary_run(const char *header_hex, size_t n)
     hmtp_buf_free(&b);
 }
 
+/* Overlong UTF-8 (c0 80 is how Java's modified UTF-8 writes U+0000): Java's
+ * reader takes the code point; the decoder must either do the same or refuse
+ * the string, but never hand out bytes that are not UTF-8. */
+static void expect_overlong(const char *hex, const char *canonical, size_t canonical_len)
+{
+    hmtp_buf b = hex_bytes(hex);
+    rec_list l;
+    rec_decode_fresh(&l, b.data, b.len);
+    bool refused = l.end == -1 && l.err.code == HMTP_ERR_BAD_UTF8;
+    bool canon = l.end == 0 && l.n == 1 && l.ev[0].data_len == canonical_len &&
+                 memcmp(l.ev[0].data, canonical, canonical_len) == 0;
+    CHECK(refused || canon, "%s: overlong UTF-8 must decode to its code point or be refused (end %d, %zu bytes%s)",
+          hex, l.end, l.n ? l.ev[0].data_len : 0, l.n && l.ev[0].data_len && (uint8_t)l.ev[0].data[0] >= 0xc0 ? ", passed through verbatim" : "");
+    rec_free(&l);
+    hmtp_buf_free(&b);
+}
+
 static void test_binaries(void)
 {
     expect_binary_run("20", 0);
@@ -692,6 +709,9 @@ int main(void)
     test_numbers();
     test_strings();
     test_binaries();
+    expect_overlong("01 c0 80", "\0", 1);
+    expect_overlong("01 c0 93", "\x13", 1);
+    expect_overlong("01 e0 81 81", "A", 1);
     test_lists();
     test_maps();
     test_objects();

@@ -95,7 +95,7 @@ def packet_body(enc, ptype, to, frm, value=None, id=None, error=None):
     t = TYPES.index(ptype)
     body = enc.int_(t) + enc.value(to) + enc.value(frm)
     if 2 <= t <= 5:
-        body += enc.long_(id)
+        body += enc.long_(id.v if isinstance(id, Long) else id)
     body += enc.value(value)
     if t in (1, 5, 13):
         body += enc.value(error)
@@ -315,3 +315,46 @@ def write_capture(path, segs, ep, link='ether', fmt='pcap', conv_list=None):
     fr = frames(segs, ep, link)
     (write_pcapng if fmt == 'pcapng' else write_pcap)(path, linktype, fr)
     return fr
+
+def ping_query(payload, server=None, answer=False):
+    fields = [('_payload', payload)]
+    if answer:
+        fields.append(('_server', server))
+    return Obj('hmtp.PingQuery', fields)
+
+def broker_conversation(user='alice', resource='r1', domain='localhost', server='hmtp-broker', upgrade=True):
+    """A session as hmtp-broker answers it (broker/: login, pubsub service
+    news@DOMAIN, query service service@DOMAIN), so replaying it against a
+    fresh broker matches packet for packet."""
+    c = Conversation(upgrade)
+    jid = '%s@%s/%s' % (user, domain, resource)
+    news, service = 'news@' + domain, 'service@' + domain
+    c.send('c2s', 'querySet', None, None, auth_query(user, 'secret', resource), id=Long(0))
+    c.send('s2c', 'queryResult', jid, None, auth_result(jid), id=Long(0))
+    c.send('c2s', 'presence', None, None, None)
+    c.send('c2s', 'presenceSubscribe', news, None, None)
+    c.send('s2c', 'presenceSubscribed', jid, news, None)
+    c.send('s2c', 'presence', jid, news, None)
+    c.send('s2c', 'presenceProbe', jid, news, None)
+    c.send('c2s', 'queryGet', service, jid, ping_query('hello'), id=Long(1))
+    c.send('s2c', 'queryResult', jid, service, ping_query('hello', server, answer=True), id=Long(1))
+    c.send('c2s', 'message', news, None, 'breaking news')
+    c.send('s2c', 'message', jid, news, 'breaking news')
+    c.send('c2s', 'presenceUnsubscribe', news, None, None)
+    c.send('s2c', 'presenceUnsubscribed', jid, news, None)
+    c.send('s2c', 'presenceUnavailable', jid, news, None)
+    c.send('c2s', 'presenceUnavailable', None, None, None)
+    return c
+
+def quiet_conversation(user='bob', resource='r1', domain='localhost', server='hmtp-broker'):
+    """A session that subscribes to nothing, so sessions replayed together
+    never see each other's traffic: login, presence, a ping, logout."""
+    c = Conversation(True)
+    jid = '%s@%s/%s' % (user, domain, resource)
+    c.send('c2s', 'querySet', None, None, auth_query(user, 'secret', resource), id=Long(0))
+    c.send('s2c', 'queryResult', jid, None, auth_result(jid), id=Long(0))
+    c.send('c2s', 'presence', None, None, None)
+    c.send('c2s', 'queryGet', 'service@' + domain, jid, ping_query('hi ' + user), id=Long(1))
+    c.send('s2c', 'queryResult', jid, 'service@' + domain, ping_query('hi ' + user, server, answer=True), id=Long(1))
+    c.send('c2s', 'presenceUnavailable', None, None, None)
+    return c

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* In-band login (PROTOCOL.md sections 3 and 7): a querySet to null with an
+ * AuthQuery, answered by a queryResult carrying AuthResult {_jid} or by a
+ * queryError. */
+#ifndef HMTP_CLIENT_LOGIN_H
+#define HMTP_CLIENT_LOGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "connection.h"
+
+typedef enum login_mode {
+    LOGIN_PLAIN, /* _credentials is the password string (Resin, early 2009) */
+    /* LOGIN_ENCRYPTED goes here (a later issue): GetPublicKeyQuery first,
+     * then _credentials = EncryptedObject. See login_credentials(). */
+} login_mode;
+
+typedef struct login_request {
+    login_mode mode;
+    const char *user;
+    const char *password;
+    const char *resource; /* NULL: null, as Resin's client sends */
+} login_request;
+
+typedef enum login_outcome {
+    LOGIN_ACCEPTED, /* c->jid is set */
+    LOGIN_REJECTED, /* *answer holds the queryError (caller frees it) */
+    LOGIN_NO_ANSWER, /* timed out or the connection failed: msg says which */
+    LOGIN_BAD_ANSWER, /* a queryResult without a usable AuthResult: msg says what came */
+} login_outcome;
+
+login_outcome login_run(client_session *s, client_conn *c, const login_request *req, int64_t timeout_ms,
+                        hmtp_packet **answer, char *msg, size_t msg_size);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The HTTP upgrade that starts every HMTP connection, as Resin's HmtpClient
+ * does it (PROTOCOL.md sections 1 and 7): a request with Upgrade: HMTP/0.9,
+ * and any status line starting "HTTP/1.1 101" accepted, with or without an
+ * Upgrade header in the answer. */
+#ifndef HMTP_CLIENT_UPGRADE_H
+#define HMTP_CLIENT_UPGRADE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "connection.h"
+
+typedef enum upgrade_result {
+    UPGRADE_OK,
+    UPGRADE_REFUSED, /* the server answered, but not 101: msg has its status and body */
+    UPGRADE_FAILED,  /* no answer: closed, timed out, garbage */
+} upgrade_result;
+
+/* The request text, exposed for the tests. */
+int upgrade_format_request(char *out, size_t size, const char *method, const char *path, const char *host);
+
+/* Sends the request on c (connected) and reads the answer. Bytes after the
+ * answer's blank line are the first HMTP bytes and go to c's reader. */
+upgrade_result upgrade_perform(client_session *s, client_conn *c, const char *method, const char *path,
+                               const char *host, int64_t timeout_ms, char *msg, size_t msg_size);
+
+#endif

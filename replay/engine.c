@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include "http_head.h"
+#include "progress.h"
+
+static void job_schedule(replay_job *j);
+static void start_jobs(replay_engine *e);
+
+/* ---------------------------------------------------------------- building */
+
+static bool type_compared(const engine_config *cfg, int32_t type)
+{
+    return !cfg->type_filter || (hmtp_type_valid(type) && cfg->types[type]);
+}
+
+static bool is_login(const rec_packet *r)
+{
+    const hmtp_packet *p = &r->pkt;
+    return r->status == HMTP_OK && p->type == HMTP_QUERY_SET && !p->to && p->value &&
+           p->value->kind == HESSIAN_OBJECT && p->value->v.object.cls &&
+           strcmp(p->value->v.object.cls, HMTP_AUTH_QUERY_CLASS) == 0;
+}
+
+static void send_item_free(gpointer p)
+{
+    send_item *s = p;
+    hmtp_buf_free(&s->rewritten);
+    g_free(s);
+}
+
+static void actual_free(gpointer p)
+{
+    actual_reply *a = p;
+    hmtp_packet_free(&a->pkt);
+    g_free(a);
+}
+
+static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, unsigned loop)
+{
+    const engine_config *cfg = e->cfg;
+    replay_job *j = g_new0(replay_job, 1);
+    j->eng = e;
+    j->rec = rec;
+    j->copy = copy;
+    j->loop = loop;
+    j->sends = g_ptr_array_new_with_free_func(send_item_free);
+    j->expected = g_ptr_array_new();
+    j->actual = g_ptr_array_new_with_free_func(actual_free);
+    jid_map_init(&j->learned);
+    hmtp_buf_init(&j->head);
+    hmtp_buf_init(&j->outq);
+    hessian_stream_init(&j->stream, NULL);
+    verify_result_init(&j->result);
+    if (copy > 0)
+        j->resource = g_strdup_printf("replay-copy-%u", copy);
+    j->rewrite = (rewrite_config){cfg->map, &j->learned, cfg->login_user, cfg->login_password, j->resource};
+    /* Packets recorded after the point where an incomplete session broke
+       would only be half a conversation. */
+    uint64_t last_frame = rec->info.incomplete ? rec->info.broken_frame : UINT64_MAX;
+    uint64_t compared = 0;
+    for (guint i = 0; i < rec->packets->len; i++) {
+        rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (r->frame >= last_frame)
+            break; /* the frame that revealed the hole may already hold answers to lost packets */
+        if (r->dir == REPLAY_S2C) {
+            if (r->status != HMTP_OK || type_compared(cfg, r->pkt.type)) {
+                g_ptr_array_add(j->expected, r);
+                compared++;
+            }
+            continue;
+        }
+        /* The login is always sent: without it the target refuses the rest. */
+        if (r->status == HMTP_OK && !type_compared(cfg, r->pkt.type) && !is_login(r))
+            continue;
+        send_item *s = g_new0(send_item, 1);
+        s->rec = r;
+        s->wire = r->wire;
+        s->wire_len = r->wire_len;
+        s->wait_for = compared;
+        hmtp_buf_init(&s->rewritten);
+        g_ptr_array_add(j->sends, s);
+    }
+    return j;
+}
+
+static void job_free(replay_job *j)
+{
+    g_ptr_array_free(j->sends, TRUE);
+    g_ptr_array_free(j->expected, TRUE);
+    g_ptr_array_free(j->actual, TRUE);
+    jid_map_free(&j->learned);
+    hmtp_buf_free(&j->head);
+    hmtp_buf_free(&j->outq);
+    hessian_stream_free(&j->stream);
+    verify_result_free(&j->result);
+    if (j->reader)
+        hmtp_reader_free(j->reader);
+    g_free(j->resource);
+    g_free(j);
+}
+
+void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected)
+{
+    memset(e, 0, sizeof *e);
+    e->cfg = cfg;
+    e->store = store;
+    e->jobs = g_ptr_array_new();
+    e->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    e->notes = g_string_new(NULL);
+    jid_map_init(&e->learned);
+    unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
+    for (unsigned loop = 0; loop < loops; loop++) {
+        for (guint i = 0; i < store->sessions->len; i++) {
+            rec_session *rec = g_ptr_array_index(store->sessions, i);
+            if (!selected[i])
+                continue;
+            if (rec->info.incomplete && !cfg->replay_incomplete) {
+                if (loop == 0) {
+                    e->skipped++;
+                    g_string_append_printf(e->notes, "session %u skipped: %s (--replay-incomplete replays it up to there)\n",
+                                           rec->info.id, rec->info.broken_reason);
+                }
+                continue;
+            }
+            for (unsigned copy = 0; copy < scale; copy++)
+                g_ptr_array_add(e->jobs, job_new(e, rec, copy, loop));
+        }
+    }
+}
+
+void replay_engine_free(replay_engine *e)
+{
+    for (guint i = 0; i < e->jobs->len; i++)
+        job_free(g_ptr_array_index(e->jobs, i));
+    g_ptr_array_free(e->jobs, TRUE);
+    g_array_free(e->latency_ms, TRUE);
+    g_string_free(e->notes, TRUE);
+    jid_map_free(&e->learned);
+    if (e->client)
+        g_object_unref(e->client);
+    if (e->loop)
+        g_main_loop_unref(e->loop);
+}
+
+/* ---------------------------------------------------------------- ending */
+
+static void maybe_quit(replay_engine *e)
+{
+    if (e->finished_in_round == e->round_end - e->round_first && e->pending_ops == 0)
+        g_main_loop_quit(e->loop);
+}
+
+static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
+{
+    if (j->done)
+        return;
+    j->done = true;
+    j->outcome = outcome;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(j->reason, sizeof j->reason, fmt, ap);
+        va_end(ap);
+    }
+    if (j->timer) {
+        g_source_remove(j->timer);
+        j->timer = 0;
+    }
+    g_cancellable_cancel(j->cancel);
+    if (j->conn) {
+        g_io_stream_close(G_IO_STREAM(j->conn), NULL, NULL);
+        g_object_unref(j->conn);
+        j->conn = NULL;
+    }
+    replay_engine *e = j->eng;
+    e->running--;
+    e->finished_in_round++;
+    progress_update(e);
+    start_jobs(e);
+    maybe_quit(e);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static void on_written(GObject *src, GAsyncResult *res, gpointer data)
+{
+    replay_job *j = data;
+    GError *error = NULL;
+    gssize n = g_output_stream_write_finish(G_OUTPUT_STREAM(src), res, &error);
+    j->eng->pending_ops--;
+    j->writing = false;
+    if (j->done) {
+        g_clear_error(&error);
+        maybe_quit(j->eng);
+        return;
+    }
+    if (n < 0) {
+        job_finish(j, JOB_FAILED, "writing to the target failed after %" PRIu64 " client packets: %s", j->packets_sent,
+                   error->message);
+        g_error_free(error);
+        return;
+    }
+    j->out_off += (size_t)n;
+    j->bytes_sent += (uint64_t)n;
+    if (j->out_off == j->outq.len) {
+        hmtp_buf_reset(&j->outq);
+        j->out_off = 0;
+    }
+    job_schedule(j);
+}
+
+static void flush_output(replay_job *j)
+{
+    if (j->writing || j->done || !j->conn || j->out_off == j->outq.len)
+        return;
+    j->writing = true;
+    j->eng->pending_ops++;
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(j->conn));
+    g_output_stream_write_async(out, j->outq.data + j->out_off, j->outq.len - j->out_off, G_PRIORITY_DEFAULT,
+                                j->cancel, on_written, j);
+}
+
+/* ---------------------------------------------------------------- pacing */
+
+static gboolean on_timer(gpointer data)
+{
+    replay_job *j = data;
+    j->timer = 0;
+    job_schedule(j);
+    return G_SOURCE_REMOVE;
+}
+
+static void arm_timer(replay_job *j, gint64 wait_us)
+{
+    if (j->timer)
+        g_source_remove(j->timer);
+    guint ms = wait_us <= 0 ? 0 : (guint)((wait_us + 999) / 1000);
+    j->timer = g_timeout_add(ms, on_timer, j);
+}
+
+static bool prepare_send(replay_job *j, send_item *s)
+{
+    if (s->rec->status != HMTP_OK)
+        return true; /* undecodable when recorded: sent as recorded */
+    hmtp_buf_reset(&s->rewritten);
+    char why[300];
+    int r = rewrite_client_packet(s->rec, &j->rec->stream[REPLAY_C2S], &j->rewrite, &s->rewritten, why, sizeof why);
+    if (r < 0) {
+        job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 ": %s", s->rec->frame, why);
+        return false;
+    }
+    if (r > 0) {
+        s->wire = s->rewritten.data;
+        s->wire_len = s->rewritten.len;
+    }
+    return true;
+}
+
+/* Sends what the pace allows now, and arms a timer for the rest. */
+static void job_schedule(replay_job *j)
+{
+    if (j->done || !j->upgraded)
+        return;
+    const engine_config *cfg = j->eng->cfg;
+    gint64 now = g_get_monotonic_time();
+    gint64 timeout_us = (gint64)cfg->timeout_ms * 1000;
+    double first_ts = j->sends->len ? ((send_item *)g_ptr_array_index(j->sends, 0))->rec->ts : 0;
+    while (j->next < j->sends->len) {
+        send_item *s = g_ptr_array_index(j->sends, j->next);
+        if (cfg->pace == PACE_CONVERSATION && j->received_compared < s->wait_for) {
+            if (!j->wait_since_us)
+                j->wait_since_us = now;
+            if (now - j->wait_since_us < timeout_us) {
+                arm_timer(j, j->wait_since_us + timeout_us - now);
+                flush_output(j);
+                return;
+            }
+            /* The reply never came: go on; verification calls it missing. */
+        }
+        if (cfg->pace == PACE_ORIGINAL) {
+            gint64 due = j->start_us + (gint64)((s->rec->ts - first_ts) / cfg->speed * 1e6);
+            if (now < due) {
+                arm_timer(j, due - now);
+                flush_output(j);
+                return;
+            }
+        }
+        if (!prepare_send(j, s))
+            return;
+        hmtp_buf_append(&j->outq, s->wire, s->wire_len);
+        j->next++;
+        j->packets_sent++;
+        j->wait_since_us = 0;
+        j->last_send_us = now;
+    }
+    flush_output(j);
+    if (j->writing)
+        return; /* the drain clock starts once everything is on its way */
+    if (!j->drain_since_us)
+        j->drain_since_us = now;
+    if (j->received_compared >= j->expected->len) {
+        if (!j->settling) {
+            j->settling = true;
+            arm_timer(j, (gint64)cfg->settle_ms * 1000);
+        } else if (!j->timer) {
+            job_finish(j, JOB_DONE, NULL);
+        }
+        return;
+    }
+    if (now - j->drain_since_us >= timeout_us)
+        job_finish(j, JOB_DONE, NULL);
+    else
+        arm_timer(j, j->drain_since_us + timeout_us - now);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static void learn_jid(replay_job *j, const hmtp_packet *p)
+{
+    if (p->type != HMTP_QUERY_RESULT || !p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls ||
+        strcmp(p->value->v.object.cls, HMTP_AUTH_RESULT_CLASS) != 0 || !j->rec->login_jid)
+        return;
+    const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
+    if (!jid || strcmp(jid, j->rec->login_jid) == 0)
+        return;
+    /* The target named this link differently (a resource of its own, a
+       mapped user): expect that name wherever the recording had the old one. */
+    const jid_map *map = j->eng->cfg->map;
+    char *mapped = map ? jid_map_apply(map, j->rec->login_jid) : NULL;
+    jid_map_add_full(&j->learned, mapped ? mapped : j->rec->login_jid, jid);
+    if (j->copy == 0)
+        jid_map_add_full(&j->eng->learned, mapped ? mapped : j->rec->login_jid, jid);
+    g_free(mapped);
+}
+
+static void take_packet(replay_job *j, const hmtp_frame *f)
+{
+    actual_reply *a = g_new0(actual_reply, 1);
+    hmtp_packet_init(&a->pkt);
+    hmtp_error_clear(&a->err);
+    a->status = hmtp_packet_decode(&a->pkt, &j->stream, hessian_stream_mark(&j->stream), f->body, f->body_len, &a->err);
+    a->index = j->received_all++;
+    gint64 now = g_get_monotonic_time();
+    a->latency_ms = j->last_send_us ? (double)(now - j->last_send_us) / 1000.0 : 0;
+    if (a->status != HMTP_OK) {
+        job_finish(j, JOB_FAILED, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", a->index,
+                   a->err.msg, a->err.offset);
+        actual_free(a);
+        return;
+    }
+    learn_jid(j, &a->pkt);
+    if (!type_compared(j->eng->cfg, a->pkt.type)) {
+        actual_free(a);
+        return;
+    }
+    g_array_append_val(j->eng->latency_ms, a->latency_ms);
+    g_ptr_array_add(j->actual, a);
+    j->received_compared++;
+}
+
+static void take_hmtp_bytes(replay_job *j, const uint8_t *data, size_t len)
+{
+    while (len > 0 && !j->done) {
+        size_t used = 0;
+        hmtp_frame f;
+        hmtp_error err;
+        hmtp_error_clear(&err);
+        int r = hmtp_reader_push(j->reader, data, len, &used, &f, &err);
+        data += used;
+        len -= used;
+        if (r < 0) {
+            job_finish(j, JOB_FAILED, "the target sent bytes that are not HMTP framing (stream offset %zu): %s", err.offset,
+                       err.msg);
+            return;
+        }
+        if (r == 0)
+            break;
+        take_packet(j, &f);
+    }
+}
+
+static void take_upgrade_bytes(replay_job *j, const uint8_t *data, size_t len)
+{
+    hmtp_buf_append(&j->head, data, len);
+    http_head h;
+    int r = http_head_parse(j->head.data, j->head.len, &h);
+    if (r == 0)
+        return;
+    if (r < 0 || h.is_request) {
+        job_finish(j, JOB_UNREACHABLE, "the target's answer to the upgrade is not HTTP");
+        return;
+    }
+    if (h.status != 101) {
+        job_finish(j, JOB_UNREACHABLE, "the target refused the upgrade: HTTP %d %s", h.status, h.reason);
+        return;
+    }
+    j->upgraded = true;
+    j->start_us = g_get_monotonic_time();
+    size_t rest = j->head.len - h.head_len;
+    if (rest)
+        take_hmtp_bytes(j, j->head.data + h.head_len, rest);
+    job_schedule(j);
+}
+
+static void read_more(replay_job *j);
+
+static void on_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+    replay_job *j = data;
+    GError *error = NULL;
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
+    j->eng->pending_ops--;
+    if (j->done) {
+        g_clear_error(&error);
+        maybe_quit(j->eng);
+        return;
+    }
+    if (n < 0) {
+        job_finish(j, j->upgraded ? JOB_FAILED : JOB_UNREACHABLE, "reading from the target failed: %s", error->message);
+        g_error_free(error);
+        return;
+    }
+    if (n == 0) {
+        if (!j->upgraded)
+            job_finish(j, JOB_UNREACHABLE, "the target closed the connection during the upgrade");
+        else if (j->next < j->sends->len)
+            job_finish(j, JOB_FAILED, "the target closed the connection after %u of %u client packets", j->next,
+                       j->sends->len);
+        else
+            job_finish(j, JOB_DONE, NULL);
+        return;
+    }
+    if (j->upgraded)
+        take_hmtp_bytes(j, j->rbuf, (size_t)n);
+    else
+        take_upgrade_bytes(j, j->rbuf, (size_t)n);
+    if (j->upgraded)
+        job_schedule(j);
+    read_more(j);
+}
+
+static void read_more(replay_job *j)
+{
+    if (j->done || !j->conn)
+        return;
+    j->eng->pending_ops++;
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(j->conn));
+    g_input_stream_read_async(in, j->rbuf, sizeof j->rbuf, G_PRIORITY_DEFAULT, j->cancel, on_read, j);
+}
+
+/* ---------------------------------------------------------------- starting */
+
+static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
+{
+    replay_job *j = data;
+    GError *error = NULL;
+    GSocketConnection *conn = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &error);
+    j->eng->pending_ops--;
+    if (j->done) {
+        if (conn)
+            g_object_unref(conn);
+        g_clear_error(&error);
+        maybe_quit(j->eng);
+        return;
+    }
+    if (!conn) {
+        job_finish(j, JOB_UNREACHABLE, "cannot connect to %s: %s", j->eng->cfg->target, error->message);
+        g_error_free(error);
+        return;
+    }
+    j->conn = conn;
+    GSocket *sock = g_socket_connection_get_socket(conn);
+    /* The client's timeout was for connecting; replies are timed by --timeout. */
+    g_socket_set_timeout(sock, 0);
+    g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+    const engine_config *cfg = j->eng->cfg;
+    const char *path = cfg->path ? cfg->path : j->rec->info.path[0] ? j->rec->info.path : "/hmtp";
+    const char *host = cfg->host_header ? cfg->host_header : cfg->target;
+    hmtp_buf_printf(&j->outq,
+                    "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUpgrade: HMTP/0.9\r\nConnection: Upgrade\r\n"
+                    "Content-Length: 0\r\n\r\n",
+                    path, host);
+    j->reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
+    flush_output(j);
+    read_more(j);
+}
+
+static void start_job(replay_job *j)
+{
+    replay_engine *e = j->eng;
+    j->started = true;
+    j->cancel = g_cancellable_new();
+    e->running++;
+    e->pending_ops++;
+    g_socket_client_connect_to_host_async(e->client, e->cfg->target, 0, j->cancel, on_connected, j);
+}
+
+static void start_jobs(replay_engine *e)
+{
+    unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
+    while (e->next_start < e->round_end && e->running < max_open)
+        start_job(g_ptr_array_index(e->jobs, e->next_start++));
+}
+
+/* ---------------------------------------------------------------- running */
+
+void replay_engine_run(replay_engine *e)
+{
+    e->loop = g_main_loop_new(NULL, FALSE);
+    e->client = g_socket_client_new();
+    g_socket_client_set_timeout(e->client, e->cfg->connect_timeout_s ? e->cfg->connect_timeout_s : 10);
+    e->t0_us = g_get_monotonic_time();
+    progress_start(e);
+    unsigned loops = e->cfg->loops ? e->cfg->loops : 1;
+    guint per_round = loops ? e->jobs->len / loops : 0;
+    /* Rounds run one after the other: --loop N replays the capture N times. */
+    for (unsigned round = 0; round < loops && per_round > 0; round++) {
+        e->round_first = e->next_start = round * per_round;
+        e->round_end = e->round_first + per_round;
+        e->finished_in_round = 0;
+        start_jobs(e);
+        g_main_loop_run(e->loop);
+        /* A round whose targets were unreachable will not do better next time. */
+        bool unreachable = false;
+        for (guint i = e->round_first; i < e->round_end; i++)
+            unreachable |= ((replay_job *)g_ptr_array_index(e->jobs, i))->outcome == JOB_UNREACHABLE;
+        if (unreachable)
+            break;
+    }
+    progress_stop(e);
+    e->t1_us = g_get_monotonic_time();
+    for (guint i = 0; i < e->jobs->len; i++) {
+        replay_job *j = g_ptr_array_index(e->jobs, i);
+        if (j->outcome != JOB_DONE && j->outcome != JOB_FAILED)
+            continue;
+        /* What other sessions learned matters for fan-out: a message from
+           session A seen in session B names A's assigned JID. */
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, e->learned.full);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            if (!g_hash_table_contains(j->learned.full, k))
+                jid_map_add_full(&j->learned, k, v);
+        verify_config vc = {e->cfg->ignore, e->cfg->window, {0}};
+        for (int t = 0; t < HMTP_TYPE_COUNT; t++)
+            vc.types[t] = type_compared(e->cfg, t);
+        verify_session(&vc, &j->rewrite, j->expected, j->actual, &j->result);
+    }
+}

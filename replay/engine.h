@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The replay engine: one connection per recorded session (times --loop and
+ * --sessions-scale), driven by one GLib main loop. Each job performs the
+ * upgrade, sends its session's client packets at the chosen pace, collects
+ * and decodes the target's replies, and ends; a bounded number run at once.
+ * Verification runs on the collected replies once every job has ended. */
+#ifndef REPLAY_ENGINE_H
+#define REPLAY_ENGINE_H
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "framing.h"
+#include "jidmap.h"
+#include "rewrite.h"
+#include "store.h"
+#include "verify.h"
+
+typedef enum pace_mode { PACE_CONVERSATION, PACE_ORIGINAL, PACE_TOP_SPEED } pace_mode;
+
+typedef struct engine_config {
+    const char *target;       /* HOST:PORT */
+    const char *path;         /* NULL: the recorded path, else /hmtp */
+    const char *host_header;  /* NULL: the target */
+    pace_mode pace;
+    double speed;             /* PACE_ORIGINAL: recorded gaps divided by this */
+    unsigned max_open;        /* connections at once */
+    unsigned timeout_ms;      /* longest wait for a reply */
+    unsigned settle_ms;       /* after the last expected reply, for late extras */
+    unsigned connect_timeout_s;
+    bool type_filter;
+    bool types[HMTP_TYPE_COUNT];
+    const jid_map *map;
+    const char *login_user, *login_password;
+    unsigned scale;           /* copies of each session */
+    unsigned loops;
+    bool replay_incomplete;   /* replay incomplete sessions up to their gap */
+    bool progress;            /* a progress bar on stderr */
+    char **ignore;            /* --ignore paths, NULL-terminated */
+    unsigned window;          /* reorder tolerance when pairing replies */
+} engine_config;
+
+typedef enum job_outcome {
+    JOB_PENDING,
+    JOB_DONE,        /* ran to the end: verification decides */
+    JOB_FAILED,      /* the session broke (closed early, malformed bytes) */
+    JOB_UNREACHABLE, /* no connection, or the upgrade was refused */
+} job_outcome;
+
+typedef struct send_item {
+    const rec_packet *rec;
+    const uint8_t *wire; /* rec->wire, or rewritten */
+    size_t wire_len;
+    hmtp_buf rewritten;
+    uint64_t wait_for;   /* conversation pacing: replies to have seen first */
+} send_item;
+
+typedef struct replay_engine replay_engine;
+
+typedef struct replay_job {
+    replay_engine *eng;
+    rec_session *rec;
+    unsigned copy, loop;
+    GPtrArray *sends;     /* send_item* */
+    GPtrArray *expected;  /* rec_packet* (server packets compared) */
+    GPtrArray *actual;    /* actual_reply* */
+    jid_map learned;      /* recorded JID -> JID the target assigned */
+    rewrite_config rewrite;
+    char *resource;       /* login resource of a scaled copy */
+    /* connection */
+    GCancellable *cancel;
+    GSocketConnection *conn;
+    uint8_t rbuf[65536];
+    hmtp_buf head;
+    bool upgraded;
+    hmtp_reader *reader;
+    hessian_stream stream;
+    hmtp_buf outq;
+    size_t out_off;
+    bool writing;
+    guint timer;
+    /* pacing */
+    guint next;
+    gint64 start_us, last_send_us, wait_since_us, drain_since_us;
+    bool settling;
+    uint64_t received_all, received_compared;
+    uint64_t packets_sent, bytes_sent;
+    /* outcome */
+    bool started, done;
+    job_outcome outcome;
+    char reason[320];
+    verify_result result;
+} replay_job;
+
+struct replay_engine {
+    const engine_config *cfg;
+    replay_store *store;
+    GMainLoop *loop;
+    GSocketClient *client;
+    GPtrArray *jobs;      /* replay_job*, all rounds */
+    guint round_first, round_end; /* jobs of the running round */
+    guint next_start, running, finished_in_round;
+    int pending_ops;      /* async operations not yet called back */
+    jid_map learned;      /* from copy 0 of each session, for fan-out */
+    GArray *latency_ms;   /* double */
+    gint64 t0_us, t1_us;
+    unsigned skipped;     /* sessions not replayed (incomplete, filtered) */
+    GString *notes;
+    guint progress_timer;
+};
+
+/* Builds the jobs for the selected sessions (selected[i] for session i). */
+void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected);
+/* Runs every round and verifies every job. */
+void replay_engine_run(replay_engine *e);
+void replay_engine_free(replay_engine *e);
+
+#endif

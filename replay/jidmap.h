@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* --map-jid rules: OLD=NEW where OLD is a full JID (user@domain/resource:
+ * only that JID), a bare JID (user@domain: any resource of it, which is
+ * kept), or a domain (any JID of that domain; user and resource kept). The
+ * most specific rule wins. Also holds JIDs learned during a replay (the JID
+ * the target assigned at login for the one recorded). */
+#ifndef REPLAY_JIDMAP_H
+#define REPLAY_JIDMAP_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef struct jid_map {
+    GHashTable *full;   /* old full JID -> new */
+    GHashTable *bare;   /* old bare JID -> new bare JID */
+    GHashTable *domain; /* old domain -> new domain */
+} jid_map;
+
+void jid_map_init(jid_map *m);
+void jid_map_free(jid_map *m);
+bool jid_map_empty(const jid_map *m);
+
+/* Parses "OLD=NEW"; the form of OLD picks the kind. false with why filled
+ * when malformed. */
+bool jid_map_add_rule(jid_map *m, const char *rule, char *why, size_t why_len);
+void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid);
+
+/* A newly allocated mapped JID, or NULL when no rule applies. */
+char *jid_map_apply(const jid_map *m, const char *jid);
+
+#endif

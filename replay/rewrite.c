@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "rewrite.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "framing.h"
+#include "hessian.h"
+#include "hmtp.h"
+#include "writer.h"
+
+/* Chunks no longer than a two-byte length allows and Caucho's 4096-byte
+ * buffer would hold. */
+#define CHUNK_MAX 4093
+
+bool replay_frame_body(hmtp_buf *out, const uint8_t *body, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t n = len - pos < CHUNK_MAX ? len - pos : CHUNK_MAX;
+        if (n >= 128)
+            hmtp_buf_append_byte(out, (uint8_t)(0x80 | (n >> 7)));
+        hmtp_buf_append_byte(out, (uint8_t)(n & 0x7f));
+        hmtp_buf_append(out, body + pos, n);
+        pos += n;
+    }
+    hmtp_buf_append_byte(out, 0);
+    return !out->failed;
+}
+
+/* The Hessian encoding of one string, made by the core writer so the
+ * replayer never encodes values itself. */
+static bool encode_string(const char *s, hmtp_buf *out)
+{
+    hmtp_buf framed;
+    hmtp_buf_init(&framed);
+    hessian_writer w;
+    hessian_writer_init(&w, &framed);
+    hessian_writer_start_packet(&w);
+    hessian_write_string(&w, s, strlen(s));
+    hessian_writer_end_packet(&w);
+    bool ok = !w.failed && !framed.failed;
+    hessian_writer_free(&w);
+    hmtp_frame_info info;
+    hmtp_error err;
+    if (ok && hmtp_frame_scan(framed.data, framed.len, HMTP_DEFAULT_MAX_PACKET, &info, &err) == HMTP_FRAME_COMPLETE &&
+        hmtp_buf_reserve(out, info.body_len)) {
+        out->len += hmtp_frame_copy_body(framed.data, info.wire_len, out->data + out->len);
+    } else {
+        ok = false;
+    }
+    hmtp_buf_free(&framed);
+    return ok;
+}
+
+char *rewrite_map_jid(const rewrite_config *cfg, const char *jid)
+{
+    char *mapped = cfg->map ? jid_map_apply(cfg->map, jid) : NULL;
+    if (cfg->learned) {
+        char *again = jid_map_apply(cfg->learned, mapped ? mapped : jid);
+        if (again) {
+            g_free(mapped);
+            mapped = again;
+        }
+    }
+    return mapped;
+}
+
+typedef struct edit {
+    size_t offset, length;
+    char *text; /* replacement string */
+} edit;
+
+static void add_edit(GArray *edits, size_t offset, size_t length, char *text)
+{
+    edit e = {offset, length, text};
+    g_array_append_val(edits, e);
+}
+
+/* Strings inside the value are mapped only when they look like JIDs, so an
+ * ordinary word that happens to equal a domain is left alone. */
+static bool looks_like_jid(const char *s) { return strchr(s, '@') != NULL; }
+
+int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
+                          char *why, size_t why_len)
+{
+    hessian_decoder d;
+    hessian_decoder_init(&d, stream, r->mark, r->body, r->body_len);
+    GArray *edits = g_array_new(FALSE, FALSE, sizeof(edit));
+    int32_t type = -1;
+    bool in_auth = false; /* inside the top-level AuthQuery object */
+    hessian_event ev;
+    int rc;
+    while ((rc = hessian_next(&d, &ev)) == 1) {
+        if (ev.depth == 0 && ev.top_index == 0 && ev.kind == HESSIAN_INT)
+            type = ev.v.i;
+        hmtp_field field = type >= 0 ? hmtp_field_at(type, ev.top_index) : HMTP_FIELD_EXTRA;
+        if (ev.depth == 0 && ev.kind == HESSIAN_OBJECT)
+            in_auth = field == HMTP_FIELD_VALUE && ev.v.object.cls && strcmp(ev.v.object.cls->name, HMTP_AUTH_QUERY_CLASS) == 0;
+        const char *replacement = NULL;
+        if (in_auth && ev.depth == 1 && ev.role == HESSIAN_ROLE_FIELD && ev.field_name) {
+            if (strcmp(ev.field_name, "_uid") == 0)
+                replacement = cfg->login_user;
+            else if (strcmp(ev.field_name, "_credentials") == 0)
+                replacement = cfg->login_password;
+            else if (strcmp(ev.field_name, "_resource") == 0)
+                replacement = cfg->login_resource;
+        }
+        if (replacement) {
+            size_t start = ev.offset;
+            if (ev.kind == HESSIAN_LIST || ev.kind == HESSIAN_MAP || ev.kind == HESSIAN_OBJECT) {
+                if (hessian_skip_value(&d, &ev) < 0)
+                    break;
+                add_edit(edits, start, d.pos - start, g_strdup(replacement));
+            } else {
+                add_edit(edits, start, ev.length, g_strdup(replacement));
+            }
+            continue;
+        }
+        if (ev.kind != HESSIAN_STRING)
+            continue;
+        bool header = ev.depth == 0 && (field == HMTP_FIELD_TO || field == HMTP_FIELD_FROM);
+        bool in_value = field == HMTP_FIELD_VALUE;
+        if (!header && !in_value)
+            continue;
+        char *text = g_strndup(ev.v.str.data, ev.v.str.len);
+        if (header || looks_like_jid(text)) {
+            char *mapped = rewrite_map_jid(cfg, text);
+            if (mapped)
+                add_edit(edits, ev.offset, ev.length, mapped);
+        }
+        g_free(text);
+    }
+    int result = 0;
+    if (rc < 0) {
+        const hmtp_error *e = hessian_decoder_error(&d);
+        snprintf(why, why_len, "cannot re-read the recorded packet to rewrite it: %s (body offset %zu)", e->msg, e->offset);
+        result = -1;
+    } else if (edits->len > 0) {
+        hmtp_buf body;
+        hmtp_buf_init(&body);
+        size_t pos = 0;
+        bool ok = true;
+        for (guint i = 0; i < edits->len && ok; i++) {
+            edit *e = &g_array_index(edits, edit, i);
+            ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_string(e->text, &body);
+            pos = e->offset + e->length;
+        }
+        ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && replay_frame_body(out, body.data, body.len);
+        hmtp_buf_free(&body);
+        if (ok) {
+            result = 1;
+        } else {
+            snprintf(why, why_len, "out of memory rewriting a packet");
+            result = -1;
+        }
+    }
+    for (guint i = 0; i < edits->len; i++)
+        g_free(g_array_index(edits, edit, i).text);
+    g_array_free(edits, TRUE);
+    hessian_decoder_free(&d);
+    return result;
+}

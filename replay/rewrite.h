@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Rewriting a recorded client packet before it is sent again: JIDs mapped,
+ * login credentials and resource replaced. The body is edited in place from
+ * the decoder's events (offset and length of each string to change), so every
+ * other byte stays as recorded, including objects whose class definition was
+ * never captured; the edited body is then framed anew. */
+#ifndef REPLAY_REWRITE_H
+#define REPLAY_REWRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "jidmap.h"
+#include "store.h"
+
+typedef struct rewrite_config {
+    const jid_map *map;         /* --map-jid rules (may be empty) */
+    const jid_map *learned;     /* JIDs the target assigned, may be NULL */
+    const char *login_user;     /* replaces AuthQuery._uid when set */
+    const char *login_password; /* replaces AuthQuery._credentials when set */
+    const char *login_resource; /* replaces AuthQuery._resource when set */
+} rewrite_config;
+
+/* 1: out holds the rewritten wire bytes; 0: nothing to change (send the
+ * recorded bytes); -1: the packet could not be re-read (why says where). */
+int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
+                          char *why, size_t why_len);
+
+/* Frames a body as chunks and the closing 0x00 (appends to out). */
+bool replay_frame_body(hmtp_buf *out, const uint8_t *body, size_t len);
+
+/* A newly allocated JID mapped by the rules, then by the learned JIDs;
+ * NULL when neither applies. */
+char *rewrite_map_jid(const rewrite_config *cfg, const char *jid);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "store.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void rec_packet_free(gpointer p)
+{
+    rec_packet *r = p;
+    hmtp_packet_free(&r->pkt);
+    g_free(r->wire);
+    g_free(r->body);
+    g_free(r);
+}
+
+static void rec_session_free(gpointer p)
+{
+    rec_session *s = p;
+    g_ptr_array_free(s->packets, TRUE);
+    hessian_stream_free(&s->stream[0]);
+    hessian_stream_free(&s->stream[1]);
+    g_free(s->login_uid);
+    g_free(s->login_jid);
+    g_free(s);
+}
+
+static void on_begin(void *ctx, const replay_session_info *info)
+{
+    replay_store *st = ctx;
+    rec_session *s = g_new0(rec_session, 1);
+    s->info = *info;
+    s->packets = g_ptr_array_new_with_free_func(rec_packet_free);
+    hessian_stream_init(&s->stream[0], NULL);
+    hessian_stream_init(&s->stream[1], NULL);
+    /* ids are handed out in order, so the array index is the id */
+    g_ptr_array_add(st->sessions, s);
+}
+
+/* The login exchange tells who the session is: --session-jid selects by it
+ * and the JID the target assigns is learned from the answer. */
+static void note_login(rec_session *s, const rec_packet *r)
+{
+    const hmtp_packet *p = &r->pkt;
+    if (r->status != HMTP_OK || !p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls)
+        return;
+    const char *cls = p->value->v.object.cls;
+    if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0 && !s->login_uid) {
+        const char *uid = hessian_value_string(hessian_object_field(p->value, "_uid"));
+        if (uid)
+            s->login_uid = g_strdup(uid);
+    } else if (r->dir == REPLAY_S2C && p->type == HMTP_QUERY_RESULT && strcmp(cls, HMTP_AUTH_RESULT_CLASS) == 0 &&
+               !s->login_jid) {
+        const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
+        if (jid)
+            s->login_jid = g_strdup(jid);
+    }
+}
+
+static void on_packet(void *ctx, const replay_session_info *info, const replay_wire_packet *w)
+{
+    replay_store *st = ctx;
+    if (info->id >= st->sessions->len)
+        return;
+    rec_session *s = g_ptr_array_index(st->sessions, info->id);
+    rec_packet *r = g_new0(rec_packet, 1);
+    r->dir = w->dir;
+    r->frame = w->frame;
+    r->ts = w->ts;
+    r->index = w->index;
+    r->wire = g_memdup2(w->wire, w->wire_len);
+    r->wire_len = w->wire_len;
+    r->body = g_memdup2(w->body, w->body_len);
+    r->body_len = w->body_len;
+    hessian_stream *hs = &s->stream[w->dir];
+    r->mark = hessian_stream_mark(hs);
+    hmtp_packet_init(&r->pkt);
+    hmtp_error_clear(&r->err);
+    r->status = hmtp_packet_decode(&r->pkt, hs, r->mark, r->body, r->body_len, &r->err);
+    if (r->status != HMTP_OK)
+        g_string_append_printf(st->notes, "session %u %s frame %" PRIu64 ": recorded packet cannot be decoded: %s (body offset %zu)\n",
+                               info->id, replay_dir_name(w->dir), w->frame, r->err.msg, r->err.offset);
+    if (w->dir == REPLAY_S2C)
+        s->server_seen++;
+    else
+        r->server_before = s->server_seen;
+    note_login(s, r);
+    g_ptr_array_add(s->packets, r);
+}
+
+static void on_end(void *ctx, const replay_session_info *info)
+{
+    replay_store *st = ctx;
+    if (info->id < st->sessions->len) {
+        rec_session *s = g_ptr_array_index(st->sessions, info->id);
+        s->info = *info;
+    }
+}
+
+static void on_refused(void *ctx, const replay_session_info *info)
+{
+    replay_store *st = ctx;
+    g_string_append_printf(st->notes, "%s -> %s: the recorded upgrade was refused with HTTP %d %s (frame %" PRIu64 "): not replayed\n",
+                           info->client, info->server, info->status, info->reason, info->first_frame);
+}
+
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,
+                      size_t err_len)
+{
+    memset(st, 0, sizeof *st);
+    st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
+    st->notes = g_string_new(NULL);
+    replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
+    return replay_capture_read(path, opt, &sink, &st->stats, err, err_len);
+}
+
+void replay_store_free(replay_store *st)
+{
+    if (st->sessions)
+        g_ptr_array_free(st->sessions, TRUE);
+    if (st->notes)
+        g_string_free(st->notes, TRUE);
+    memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The recorded sessions, held in memory for replay: every packet with its
+ * wire bytes, its decoded form and the stream state it was decoded with, and
+ * for each client packet how many server packets the recording had shown
+ * before it (what conversation pacing waits for). Unlike dump, replay needs
+ * the whole capture: sessions are re-run together and compared at the end. */
+#ifndef REPLAY_STORE_H
+#define REPLAY_STORE_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "capture.h"
+#include "hmtp.h"
+#include "session.h"
+
+typedef struct rec_packet {
+    replay_dir dir;
+    uint64_t frame;
+    double ts;
+    uint64_t index;        /* per direction */
+    uint8_t *wire;
+    size_t wire_len;
+    uint8_t *body;
+    size_t body_len;
+    hessian_mark mark;     /* the direction's decoder state before this packet */
+    hmtp_status status;    /* HMTP_OK when pkt is fully decoded */
+    hmtp_error err;
+    hmtp_packet pkt;
+    uint64_t server_before; /* c2s: server packets completed earlier in the recording */
+} rec_packet;
+
+typedef struct rec_session {
+    replay_session_info info; /* as at the end of the capture */
+    GPtrArray *packets;       /* rec_packet*, in capture order */
+    hessian_stream stream[2]; /* kept: rewriting re-reads client packets */
+    char *login_uid;          /* from the recorded AuthQuery, or NULL */
+    char *login_jid;          /* from the recorded AuthResult, or NULL */
+    uint64_t server_seen;
+} rec_session;
+
+typedef struct replay_store {
+    GPtrArray *sessions;      /* rec_session*, by id */
+    replay_capture_stats stats;
+    GString *notes;           /* refusals, undecodable packets: one line each */
+} replay_store;
+
+/* Reads the capture into the store. -1 (err filled) when unreadable. */
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,
+                      size_t err_len);
+void replay_store_free(replay_store *st);
+
+#endif

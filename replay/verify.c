@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "verify.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+
+#define MAX_DIFFS_PER_PACKET 16
+#define SHOWN_VALUE_MAX 160
+
+void verify_result_init(verify_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->diffs = g_ptr_array_new();
+}
+
+static void diff_free(verify_diff *d)
+{
+    g_free(d->packet);
+    g_free(d->path);
+    g_free(d->expected);
+    g_free(d->actual);
+    g_free(d);
+}
+
+void verify_result_free(verify_result *r)
+{
+    if (r->diffs) {
+        for (guint i = 0; i < r->diffs->len; i++)
+            diff_free(g_ptr_array_index(r->diffs, i));
+        g_ptr_array_free(r->diffs, TRUE);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* Segment-wise prefix match; a path segment "_x" also answers to "x", since
+ * Resin's classes name their fields with a leading underscore. */
+bool verify_path_ignored(char **ignore, const char *path)
+{
+    for (char **p = ignore; p && *p; p++) {
+        size_t n = strlen(*p);
+        if (strncmp(path, *p, n) == 0 && (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+            return true;
+    }
+    return false;
+}
+
+static char *shown(const hessian_value *v)
+{
+    hmtp_buf b;
+    hmtp_buf_init(&b);
+    if (v)
+        hmtp_json_value(&b, v);
+    else
+        hmtp_buf_printf(&b, "(absent)");
+    if (b.len > SHOWN_VALUE_MAX) {
+        b.len = SHOWN_VALUE_MAX;
+        hmtp_buf_printf(&b, "...");
+    }
+    char *s = g_strndup((const char *)b.data, b.len);
+    hmtp_buf_free(&b);
+    return s;
+}
+
+static char *shown_string(const char *s)
+{
+    hmtp_buf b;
+    hmtp_buf_init(&b);
+    if (s)
+        hmtp_json_string(&b, s, strlen(s));
+    else
+        hmtp_buf_printf(&b, "null");
+    char *out = g_strndup((const char *)b.data, b.len);
+    hmtp_buf_free(&b);
+    return out;
+}
+
+typedef struct cmp_ctx {
+    const verify_config *cfg;
+    const rewrite_config *map;
+    GPtrArray *found; /* verify_diff* for this pair */
+    bool record;      /* false: only tell whether anything differs */
+} cmp_ctx;
+
+static bool note(cmp_ctx *c, const char *path, char *expected, char *actual)
+{
+    if (c->record && c->found->len < MAX_DIFFS_PER_PACKET) {
+        verify_diff *d = g_new0(verify_diff, 1);
+        d->kind = DIFF_DIFFERENT;
+        d->path = g_strdup(path);
+        d->expected = expected;
+        d->actual = actual;
+        g_ptr_array_add(c->found, d);
+    } else {
+        g_free(expected);
+        g_free(actual);
+    }
+    return false;
+}
+
+static const char *field_label(const char *name) { return name[0] == '_' && name[1] ? name + 1 : name; }
+
+static bool same_string(cmp_ctx *c, const char *expected, const char *actual, bool always_map)
+{
+    char *mapped = NULL;
+    if (expected && (always_map || strchr(expected, '@')))
+        mapped = rewrite_map_jid(c->map, expected);
+    const char *e = mapped ? mapped : expected;
+    bool same = (!e && !actual) || (e && actual && strcmp(e, actual) == 0);
+    g_free(mapped);
+    return same;
+}
+
+static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path);
+
+static bool compare_child(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path,
+                          const char *fmt, const char *name, size_t index)
+{
+    gsize keep = path->len;
+    if (name)
+        g_string_append_printf(path, fmt, name);
+    else
+        g_string_append_printf(path, fmt, index);
+    bool same = compare_value(c, e, a, path);
+    g_string_truncate(path, keep);
+    return same;
+}
+
+static bool compare_scalar(cmp_ctx *c, const hessian_value *e, const hessian_value *a)
+{
+    switch (e->kind) {
+    case HESSIAN_NULL: return true;
+    case HESSIAN_BOOL: return e->v.b == a->v.b;
+    case HESSIAN_INT: return e->v.i == a->v.i;
+    case HESSIAN_LONG: return e->v.l == a->v.l;
+    case HESSIAN_DOUBLE: return memcmp(&e->v.d, &a->v.d, sizeof e->v.d) == 0;
+    case HESSIAN_DATE: return e->v.date_ms == a->v.date_ms;
+    case HESSIAN_STRING: return same_string(c, e->v.str.data, a->v.str.data, false);
+    case HESSIAN_BINARY: return e->v.bin.len == a->v.bin.len && memcmp(e->v.bin.data, a->v.bin.data, e->v.bin.len) == 0;
+    case HESSIAN_REF: return e->v.ref == a->v.ref;
+    default: return true;
+    }
+}
+
+static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path)
+{
+    const char *ec = e->v.object.cls, *ac = a->v.object.cls;
+    if ((ec || ac) && !(ec && ac && strcmp(ec, ac) == 0)) {
+        gsize keep = path->len;
+        g_string_append(path, ".$class");
+        bool ignored = verify_path_ignored(c->cfg->ignore, path->str);
+        if (!ignored)
+            note(c, path->str, shown_string(ec), shown_string(ac));
+        g_string_truncate(path, keep);
+        if (!ignored)
+            return false;
+    }
+    bool same = true;
+    if (!e->v.object.names || !a->v.object.names) {
+        /* a class whose definition was not captured: compare field by position */
+        size_t n = e->v.object.n > a->v.object.n ? e->v.object.n : a->v.object.n;
+        for (size_t i = 0; i < n; i++)
+            same &= compare_child(c, i < e->v.object.n ? e->v.object.fields[i] : NULL,
+                                  i < a->v.object.n ? a->v.object.fields[i] : NULL, path, "[%zu]", NULL, i);
+        return same;
+    }
+    for (size_t i = 0; i < e->v.object.n; i++) {
+        const hessian_value *av = hessian_object_field(a, e->v.object.names[i]);
+        same &= compare_child(c, e->v.object.fields[i], av, path, ".%s", field_label(e->v.object.names[i]), 0);
+    }
+    for (size_t i = 0; i < a->v.object.n; i++)
+        if (!hessian_object_field(e, a->v.object.names[i]))
+            same &= compare_child(c, NULL, a->v.object.fields[i], path, ".%s", field_label(a->v.object.names[i]), 0);
+    return same;
+}
+
+static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path)
+{
+    if (verify_path_ignored(c->cfg->ignore, path->str))
+        return true;
+    if (!e || !a || e->kind != a->kind)
+        return (!e && !a) || note(c, path->str, shown(e), shown(a));
+    switch (e->kind) {
+    case HESSIAN_LIST: {
+        bool same = true;
+        if ((e->v.list.type || a->v.list.type) &&
+            !(e->v.list.type && a->v.list.type && strcmp(e->v.list.type, a->v.list.type) == 0))
+            same = note(c, path->str, shown(e), shown(a));
+        size_t n = e->v.list.n > a->v.list.n ? e->v.list.n : a->v.list.n;
+        for (size_t i = 0; i < n; i++)
+            same &= compare_child(c, i < e->v.list.n ? e->v.list.items[i] : NULL,
+                                  i < a->v.list.n ? a->v.list.items[i] : NULL, path, "[%zu]", NULL, i);
+        return same;
+    }
+    case HESSIAN_MAP: {
+        bool same = true;
+        size_t n = e->v.map.n > a->v.map.n ? e->v.map.n : a->v.map.n;
+        for (size_t i = 0; i < n; i++) {
+            same &= compare_child(c, i < e->v.map.n ? e->v.map.keys[i] : NULL,
+                                  i < a->v.map.n ? a->v.map.keys[i] : NULL, path, "{key %zu}", NULL, i);
+            same &= compare_child(c, i < e->v.map.n ? e->v.map.values[i] : NULL,
+                                  i < a->v.map.n ? a->v.map.values[i] : NULL, path, "{value %zu}", NULL, i);
+        }
+        return same;
+    }
+    case HESSIAN_OBJECT:
+        return compare_object(c, e, a, path);
+    default:
+        return compare_scalar(c, e, a) || note(c, path->str, shown(e), shown(a));
+    }
+}
+
+static bool compare_header(cmp_ctx *c, const char *name, const char *e, const char *a)
+{
+    if (verify_path_ignored(c->cfg->ignore, name) || same_string(c, e, a, true))
+        return true;
+    char *mapped = e ? rewrite_map_jid(c->map, e) : NULL;
+    note(c, name, shown_string(mapped ? mapped : e), shown_string(a));
+    g_free(mapped);
+    return false;
+}
+
+/* All differences between a recorded and a received packet. */
+static bool compare_packets(cmp_ctx *c, const hmtp_packet *e, const hmtp_packet *a)
+{
+    bool same = true;
+    if (e->type != a->type && !verify_path_ignored(c->cfg->ignore, "type")) {
+        const char *en = hmtp_type_name(e->type), *an = hmtp_type_name(a->type);
+        same = note(c, "type", shown_string(en), shown_string(an));
+    }
+    same &= compare_header(c, "to", e->to, a->to);
+    same &= compare_header(c, "from", e->from, a->from);
+    if ((e->has_id || a->has_id) && !verify_path_ignored(c->cfg->ignore, "id") &&
+        (e->has_id != a->has_id || e->id != a->id))
+        same = note(c, "id", g_strdup_printf("%" PRId64, e->id), g_strdup_printf("%" PRId64, a->id));
+    GString *path = g_string_new("value");
+    same &= compare_value(c, e->value, a->value, path);
+    if (e->error_value || a->error_value) {
+        g_string_assign(path, "error");
+        same &= compare_value(c, e->error_value, a->error_value, path);
+    }
+    g_string_free(path, TRUE);
+    return same;
+}
+
+static char *describe(const hmtp_packet *p)
+{
+    const char *name = hmtp_type_name(p->type);
+    GString *s = g_string_new(name ? name : "?");
+    if (p->has_id)
+        g_string_append_printf(s, " id=%" PRId64, p->id);
+    g_string_append_printf(s, " to=%s from=%s", p->to ? p->to : "null", p->from ? p->from : "null");
+    return g_string_free(s, FALSE);
+}
+
+/* Two packets may be paired as "the same reply, answered differently" when
+ * they are of the same type and, for queries, carry the same id. */
+static bool same_slot(const hmtp_packet *e, const hmtp_packet *a)
+{
+    return e->type == a->type && (!e->has_id || e->id == a->id);
+}
+
+void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
+                    verify_result *out)
+{
+    guint n = expected->len, m = actual->len;
+    gint *pair = g_new(gint, n); /* expected index -> actual index, -1 */
+    gboolean *used = g_new0(gboolean, m);
+    cmp_ctx quiet = {cfg, map, NULL, false};
+    long w = (long)cfg->window;
+    /* Pass 1: exact matches (after ignores and mapping), in order, within the window. */
+    long cursor = 0;
+    for (guint i = 0; i < n; i++) {
+        pair[i] = -1;
+        const rec_packet *e = g_ptr_array_index(expected, i);
+        long lo = cursor - w < 0 ? 0 : cursor - w, hi = cursor + w;
+        for (long j = lo; j <= hi && j < (long)m; j++) {
+            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK)
+                continue;
+            if (compare_packets(&quiet, &e->pkt, &a->pkt)) {
+                pair[i] = (gint)j;
+                used[j] = TRUE;
+                cursor = j + 1;
+                out->matched++;
+                break;
+            }
+        }
+        if (pair[i] < 0)
+            cursor++;
+    }
+    /* Pass 2: what is left pairs by type and id into differences. */
+    for (guint i = 0; i < n; i++) {
+        if (pair[i] >= 0)
+            continue;
+        const rec_packet *e = g_ptr_array_index(expected, i);
+        long lo = (long)i - w - 1 < 0 ? 0 : (long)i - w - 1;
+        for (long j = lo; j <= (long)i + w + 1 && j < (long)m; j++) {
+            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK || !same_slot(&e->pkt, &a->pkt))
+                continue;
+            used[j] = TRUE;
+            pair[i] = (gint)j;
+            out->different++;
+            GPtrArray *found = g_ptr_array_new();
+            cmp_ctx loud = {cfg, map, found, true};
+            compare_packets(&loud, &e->pkt, &a->pkt);
+            for (guint k = 0; k < found->len; k++) {
+                verify_diff *d = g_ptr_array_index(found, k);
+                d->frame = e->frame;
+                d->received = a->index;
+                d->packet = describe(&e->pkt);
+                g_ptr_array_add(out->diffs, d);
+            }
+            g_ptr_array_free(found, TRUE);
+            break;
+        }
+        if (pair[i] < 0) {
+            out->missing++;
+            verify_diff *d = g_new0(verify_diff, 1);
+            d->kind = DIFF_MISSING;
+            d->frame = e->frame;
+            d->packet = describe(&e->pkt);
+            g_ptr_array_add(out->diffs, d);
+        }
+    }
+    for (guint j = 0; j < m; j++) {
+        if (used[j])
+            continue;
+        const actual_reply *a = g_ptr_array_index(actual, j);
+        out->unexpected++;
+        verify_diff *d = g_new0(verify_diff, 1);
+        d->kind = DIFF_UNEXPECTED;
+        d->received = a->index;
+        d->packet = a->status == HMTP_OK ? describe(&a->pkt) : g_strdup_printf("undecodable packet: %s", a->err.msg);
+        g_ptr_array_add(out->diffs, d);
+    }
+    g_free(pair);
+    g_free(used);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Comparing the replies a target sent with the ones recorded: on decoded
+ * values (type, to, from after mapping, id, payload tree, error), never on
+ * bytes. Replies are paired in order, but a reply may arrive up to `window`
+ * places away from where it was recorded (fan-out from other sessions
+ * interleaves legitimately). Unpaired recorded replies are missing, unpaired
+ * received ones unexpected, paired ones that differ are listed field by
+ * field. */
+#ifndef REPLAY_VERIFY_H
+#define REPLAY_VERIFY_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "hmtp.h"
+#include "rewrite.h"
+#include "store.h"
+
+typedef struct actual_reply {
+    hmtp_packet pkt;
+    hmtp_status status; /* HMTP_OK, or why the received packet does not decode */
+    hmtp_error err;
+    uint64_t index;     /* arrival order in the session */
+    double latency_ms;  /* since the last client packet was written */
+} actual_reply;
+
+typedef enum diff_kind { DIFF_DIFFERENT, DIFF_MISSING, DIFF_UNEXPECTED } diff_kind;
+
+typedef struct verify_diff {
+    diff_kind kind;
+    uint64_t frame;     /* recorded frame (0 for unexpected) */
+    uint64_t received;  /* arrival number (DIFFERENT, UNEXPECTED) */
+    char *packet;       /* "queryResult id=1 to=..." of the recorded (or received) packet */
+    char *path;         /* DIFFERENT: field path such as value.server */
+    char *expected;     /* JSON text */
+    char *actual;
+} verify_diff;
+
+typedef struct verify_result {
+    unsigned matched, different, missing, unexpected;
+    GPtrArray *diffs; /* verify_diff* */
+} verify_result;
+
+typedef struct verify_config {
+    char **ignore;      /* NULL-terminated field paths; a path also covers what is under it */
+    unsigned window;
+    bool types[HMTP_TYPE_COUNT]; /* packet types compared */
+} verify_config;
+
+void verify_result_init(verify_result *r);
+void verify_result_free(verify_result *r);
+
+/* expected: rec_packet* (server packets of the recording, already filtered);
+ * actual: actual_reply* (filtered the same way). map turns recorded JIDs into
+ * the ones the target should use. */
+void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
+                    verify_result *out);
+
+/* True when path is covered by one of the --ignore patterns. */
+bool verify_path_ignored(char **ignore, const char *path);
+
+#endif

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# hmtp-client against the real hmtp-broker: every example scenario passes,
+# and failures come out with the right exit code and a message naming the
+# scenario line, what was expected and what arrived.
+# Usage: broker_e2e.sh HMTP_CLIENT HMTP_BROKER EXAMPLES_DIR
+set -u
+client=$1 broker=$2 examples=$3
+work=$(mktemp -d)
+broker_pid=
+cleanup() {
+  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+start_broker() {
+  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+  rm -f "$work/port"
+  "$broker" --listen 127.0.0.1:0 --port-file "$work/port" --domain localhost "$@" 2>"$work/broker.log" &
+  broker_pid=$!
+  for _ in $(seq 100); do [ -s "$work/port" ] && return 0; sleep 0.05; done
+  echo "broker did not start:" >&2; cat "$work/broker.log" >&2; exit 1
+}
+
+# run NAME WANT_EXIT SCENARIO [client options]: output in $work/NAME.out/.err
+run() {
+  local name=$1 want=$2 scenario=$3; shift 3
+  timeout 60 "$client" --port-file "$work/port" "$@" "$scenario" >"$work/$name.out" 2>"$work/$name.err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    fail "$name: exit $got, expected $want"; sed 's/^/  | /' "$work/$name.err" >&2
+  fi
+}
+
+expect_text() { # NAME FILE TEXT
+  grep -qF -- "$3" "$work/$1.$2" || { fail "$1: $2 lacks: $3"; sed 's/^/  | /' "$work/$1.$2" >&2; }
+}
+
+start_broker --allow-any-user --max-packet 4M
+for ex in pubsub all-types queries big unicode misbehave; do
+  run "$ex" 0 "$examples/$ex.hmtp" -v
+done
+expect_text pubsub out "alice < presenceSubscribed from=news@localhost to=alice@localhost/phone"
+expect_text pubsub out "bob > message from=null to=news@localhost value=example.NewsItem{...}"
+expect_text queries out "queries: all answered"
+
+# --json: one object per received packet, with the connection's name
+cat >"$work/json.hmtp" <<'S'
+connect j user=json password=pw resource=r
+send j queryGet to=service@localhost value={"$class":"hmtp.PingQuery","_payload":{"$long":5},"_server":null}
+expect j queryResult id=last
+S
+run json 0 "$work/json.hmtp" --json
+expect_text json out '{"conn":"j","type":4,"type_name":"queryResult","to":"json@localhost/r","from":"service@localhost","id":1,"value":{"$class":"hmtp.PingQuery","_payload":5,"_server":"hmtp-broker"},"error":null}'
+
+# an expectation that fails: exit 1, file:line, what was expected, what came
+cat >"$work/wrong.hmtp" <<'S'
+connect w user=w password=pw
+send w queryGet to=service@localhost value={"$class":"hmtp.PingQuery","_payload":"a","_server":null}
+expect w queryResult id=last value={"$class":"hmtp.PingQuery","_payload":"b"} timeout=300ms
+S
+run wrong 1 "$work/wrong.hmtp"
+expect_text wrong err "wrong.hmtp:3: expect w: expected queryResult id=last value=... within 300 ms, it did not come"
+expect_text wrong err 'queryResult from=service@localhost to=w@localhost/'
+expect_text wrong err 'id=1 value=hmtp.PingQuery{...}  <- value._payload: expected "b", got "a"'
+
+# a class sent twice with different fields is refused before it is written
+cat >"$work/fields.hmtp" <<'S'
+connect f user=f password=pw
+send f message to=news@localhost value={"$class":"C","a":1}
+send f message to=news@localhost value={"$class":"C","b":1}
+S
+run fields 2 "$work/fields.hmtp"
+expect_text fields err "fields.hmtp:3: send f: class C was first sent on this connection with fields (a); this object has (b)"
+
+# scenario syntax errors stop before connecting
+printf 'connect a\nsend a presense\n' >"$work/syntax.hmtp"
+run syntax 2 "$work/syntax.hmtp"
+expect_text syntax err "syntax.hmtp:2:8: unknown packet type 'presense'"
+
+# logins against a broker that knows one user
+start_broker --user alice:secret
+run login 0 "$examples/login.hmtp" -v
+expect_text login out "wrong < queryError from=null to=null id=0"
+printf 'connect x user=alice password=nope\n' >"$work/refused.hmtp"
+run refused 1 "$work/refused.hmtp"
+expect_text refused err "refused.hmtp:1: connect x: the login as alice was refused: queryError"
+
+# nobody listening: exit 3
+kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=
+printf 'connect x\n' >"$work/down.hmtp"
+run down 3 "$work/down.hmtp"
+expect_text down err "down.hmtp:1: connect x: connect x to 127.0.0.1:"
+
+[ "$failures" = 0 ] && echo "broker_e2e: all passed"
+exit $((failures > 0))

@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Dissector tests: plugin_tests.py TEST --plugin SO --fixtures BIN ...
+
+Each test builds captures from the core writer's byte streams (fixtures.c +
+make_pcap.py), runs tshark with the plugin loaded from the build tree
+(tshark_with_plugin.sh) and checks what it shows. Exit 0 pass, 1 fail,
+77 skipped (CTest SKIP_RETURN_CODE).
+"""
+import argparse
+import glob
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "tshark_with_plugin.sh")
+MAKE_PCAP = os.path.join(HERE, "make_pcap.py")
+
+# The session scenario of fixtures.c, one record per segment after the
+# upgrade (frames 1-3 handshake, 4 request, 5 the 101): frame -> expected
+# (type, to, from, id). Packet 13 is 10 KiB and spans frames 18-24.
+SESSION = [
+    (6, "3", "", "", "0"),
+    (7, "4", "", "", "0"),
+    (8, "9", "news@cnn.com", "ferg@hmtp.caucho.com", ""),
+    (9, "10", "ferg@hmtp.caucho.com", "news@cnn.com", ""),
+    (10, "0", "ferg@hmtp.caucho.com/a", "news@cnn.com", ""),
+    (11, "0", "ferg@hmtp.caucho.com/a", "news@cnn.com", ""),
+    (12, "2", "news@cnn.com", "ferg@hmtp.caucho.com/a", "1"),
+    (13, "5", "ferg@hmtp.caucho.com/a", "news@cnn.com", "1"),
+    (14, "8", "ferg@hmtp.caucho.com/a", "news@cnn.com", ""),
+    (15, "6", "news@cnn.com", "", ""),
+    (16, "2", "news@cnn.com", "ferg@hmtp.caucho.com/a", "2"),
+    (17, "4", "ferg@hmtp.caucho.com/a", "news@cnn.com", "99"),
+    (24, "0", "ferg@hmtp.caucho.com/a", "news@cnn.com", ""),
+    (25, "11", "news@cnn.com", "", ""),
+    (26, "12", "ferg@hmtp.caucho.com/a", "news@cnn.com", ""),
+    (27, "7", "", "", ""),
+]
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Env:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="hmtp-plugin-test-")
+        os.chmod(self.tmp, 0o755)  # tshark runs as nobody when we are root
+        self.extra_env = {}
+        if args.sanitize in ("1", "ON", "TRUE", "true"):
+            rt = subprocess.run([args.cc, "-print-file-name=libclang_rt.asan-x86_64.so"],
+                                capture_output=True, text=True).stdout.strip()
+            check(os.path.isfile(rt), "sanitizer build but no ASan runtime at %r" % rt)
+            self.extra_env["HMTP_TSHARK_ENV"] = (
+                "LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 "
+                "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" % rt)
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def records(self, scenario, *extra):
+        path = os.path.join(self.tmp, "%s%s.rec" % (scenario, "-".join(extra)))
+        if not os.path.exists(path):
+            subprocess.run([self.args.fixtures, scenario, *extra, path], check=True)
+        return path
+
+    def pcap(self, name, scenario="session", *opts):
+        out = os.path.join(self.tmp, name + ".pcap")
+        subprocess.run([sys.executable, MAKE_PCAP, self.records(scenario), out, *opts], check=True)
+        os.chmod(out, 0o644)
+        return out
+
+    def tshark(self, *args, check_rc=True):
+        env = dict(os.environ, **self.extra_env)
+        p = subprocess.run([RUNNER, self.args.plugin, *args], capture_output=True, text=True, env=env,
+                           timeout=240)
+        if p.returncode == 90:
+            raise Failure("plugin not loaded: " + p.stderr.strip())
+        if check_rc and p.returncode != 0:
+            raise Failure("tshark %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
+        if "ERROR: AddressSanitizer" in p.stderr or "runtime error:" in p.stderr:
+            raise Failure("sanitizer report:\n" + p.stderr[-4000:])
+        return p
+
+    def fields(self, pcap, *fields, two_pass=True, extra=()):
+        args = ["-r", pcap, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"]
+        if two_pass:
+            args.insert(0, "-2")
+        args += list(extra)
+        for f in fields:
+            args += ["-e", f]
+        out = self.tshark(*args).stdout
+        return [line.split("\t") for line in out.splitlines()]
+
+
+def hmtp_rows(env, pcap, extra=()):
+    rows = env.fields(pcap, "frame.number", "hmtp.type", "hmtp.to", "hmtp.from", "hmtp.id", extra=extra)
+    return [tuple(r) for r in rows if r[1]]
+
+
+def expect_session(env, pcap, extra=(), frames=True):
+    rows = hmtp_rows(env, pcap, extra)
+    want = [tuple(str(x) for x in row) for row in SESSION]
+    if not frames:
+        # Segmentation changes frame numbers and puts several packets in one
+        # frame: compare each field's values in packet order instead (an id
+        # is absent, not empty, on packets without one).
+        def columns(table):
+            cols = []
+            for i in range(1, 5):
+                vals = []
+                for r in table:
+                    vals.extend(v for v in r[i].split("|") if i != 4 or v)
+                cols.append(vals)
+            return cols
+        got, exp = columns(rows), columns(want)
+        check(got == exp, "HMTP packets differ:\n got  %s\n want %s" % (got, exp))
+        return
+    check(rows == want, "HMTP packets differ:\n got  %s\n want %s" % (rows, want))
+
+
+# ---- tests ----
+
+def t_loads(env):
+    out = env.tshark("-G", "plugins").stdout
+    check(re.search(r"hmtp\.so\s+0\.1\.0\s+dissector", out), "hmtp.so not listed as a dissector plugin")
+    fields = env.tshark("-G", "fields").stdout
+    for f in ["hmtp.type", "hmtp.to", "hmtp.to.user", "hmtp.to.domain", "hmtp.to.resource", "hmtp.from",
+              "hmtp.from.resource", "hmtp.id", "hmtp.value", "hmtp.class", "hmtp.error.type",
+              "hmtp.error.group", "hmtp.error.text", "hmtp.chunk.length", "hessian.string", "hessian.int",
+              "hessian.long", "hessian.double", "hessian.bool", "hessian.binary", "hessian.date",
+              "hessian.null", "hessian.list", "hessian.map", "hessian.object", "hessian.field_name",
+              "hessian.ref", "hessian.class_def"]:
+        check(re.search(r"\t%s\t" % re.escape(f), fields), "field %s not registered" % f)
+
+
+def upgrade_case(env, method, echo, port=8080):
+    opts = ["--method", method, "--port", str(port)] + (["--echo-upgrade"] if echo else [])
+    pcap = env.pcap("up-%s-%s-%d" % (method, echo, port), "session", *opts)
+    expect_session(env, pcap)
+    # the HTTP exchange itself stays HTTP
+    rows = env.fields(pcap, "frame.number", "http.request.method", "http.response.code", "hmtp.type")
+    check(rows[3][1] == method and rows[3][3] == "", "frame 4 should be the HTTP %s" % method)
+    check(rows[4][2] == "101" and rows[4][3] == "", "frame 5 should be the HTTP 101")
+
+
+def t_upgrade_connect_bare(env):
+    upgrade_case(env, "CONNECT", False)
+
+
+def t_upgrade_get_bare(env):
+    upgrade_case(env, "GET", False)
+
+
+def t_upgrade_connect_echo(env):
+    upgrade_case(env, "CONNECT", True)
+
+
+def t_upgrade_get_echo(env):
+    upgrade_case(env, "GET", True)
+
+
+def t_upgrade_other_port(env):
+    upgrade_case(env, "CONNECT", False, port=6802)
+    upgrade_case(env, "GET", True, port=31337)
+
+
+def t_upgrade_refused(env):
+    # A request for HMTP answered 404: nothing after it may become HMTP.
+    pcap = env.pcap("refused", "session", "--method", "CONNECT")
+    data = open(pcap, "rb").read().replace(b"HTTP/1.1 101 Switching Protocols", b"HTTP/1.1 404 Not Found here!!!!!")
+    # the status line keeps its length, so the TCP sequence numbers stay right
+    with open(pcap, "wb") as f:
+        f.write(data)
+    # (HTTP keeps port 8080, so not even the heuristic gets to look)
+    proto = env.fields(pcap, "frame.number", "_ws.col.Protocol")
+    check(len(proto) > 20 and all(r[1] != "HMTP" for r in proto), "refused upgrade became HMTP: %s" % proto)
+    check(proto[4][1] == "HTTP", "the 404 should be HTTP: %s" % proto[4])
+
+
+def t_fields(env):
+    pcap = env.pcap("fields", "session")
+    expect_session(env, pcap)
+    rows = env.fields(pcap, "frame.number", "hmtp.to.user", "hmtp.to.domain", "hmtp.to.resource",
+                      "hmtp.from.user", "hmtp.from.domain", "hmtp.chunk.length", "hmtp.class")
+    by_frame = {r[0]: r[1:] for r in rows}
+    check(by_frame["10"][:5] == ["ferg", "hmtp.caucho.com", "a", "news", "cnn.com"],
+          "JID parts of frame 10: %s" % by_frame["10"])
+    check(by_frame["10"][6] == "example.NewsItem", "class of frame 10: %s" % by_frame["10"][6])
+    # the writer ends a chunk before a non-null byte[] (PROTOCOL.md section 2)
+    check(by_frame["10"][5] == "173|9", "chunks of frame 10: %s" % by_frame["10"][5])
+    check(by_frame["6"][6] == "com.caucho.bam.hmtp.AuthQuery", "class of frame 6: %s" % by_frame["6"][6])
+    # the worked example of PROTOCOL.md: one 36-byte chunk
+    check(by_frame["8"][5] == "36", "chunk length of the presenceSubscribe: %s" % by_frame["8"][5])
+    # the 10 KiB message: several chunks of the writer's 4096-byte buffer
+    chunks = [int(x) for x in by_frame["24"][5].split("|")]
+    check(len(chunks) >= 3 and sum(chunks) > 10000, "chunks of the big message: %s" % chunks)
+    info = env.fields(pcap, "frame.number", "_ws.col.Info")
+    info = {r[0]: r[1] for r in info}
+    check(info["8"] == "presenceSubscribe ferg@hmtp.caucho.com → news@cnn.com", "Info of frame 8: %r" % info["8"])
+    check(info["12"] == "queryGet id=1 ferg@hmtp.caucho.com/a → news@cnn.com", "Info of frame 12: %r" % info["12"])
+    # display filters on payload values
+    for flt, want in [('hessian.string contains "comet"', ["10"]),
+                      ('hmtp.class == "example.NewsItem"', ["10", "11"]),
+                      ('hessian.double == 0.25', ["11"]),
+                      ('hmtp.error.group == "feature-not-implemented"', ["13"]),
+                      ('hessian.field_name == "digest" && hessian.binary == de:ad:be:ef', ["10", "11"]),
+                      ('hmtp.from == "news@cnn.com" && hmtp.to == "ferg@hmtp.caucho.com"', ["9"])]:
+        got = [r[0] for r in env.fields(pcap, "frame.number", extra=["-Y", flt])]
+        check(got == want, "filter %s matched %s, want %s" % (flt, got, want))
+
+
+def t_payload_tree(env):
+    pcap = env.pcap("tree", "session")
+    out = env.tshark("-2", "-r", pcap, "-V", "-Y", "frame.number == 10").stdout
+    for needle in ['example.NewsItem { title: "breaking: comet seen over Lisbon", score: 0.5, tags: {…}',
+                   'Class definition #1: example.NewsItem (7 fields)',
+                   'title: "breaking: comet seen over Lisbon" (string, 32 chars)',
+                   'score: 0.5 (double)', 'views: 1234567890123 (long)', 'when: 2009-01-20 10:00:00.000 UTC (date)',
+                   'digest: binary (4 bytes)', 'key[0]: "topic" (string, 5 chars)', '[2]: 42 (int)',
+                   '[0]: true (bool)', 'map { "topic": "world", "lang": "en" } (2 entries)']:
+        check(needle in out, "frame 10 tree lacks %r" % needle)
+    # the server's first class was AuthResult (#0); the second NewsItem
+    # refers to #1 by index: no definition, same names
+    out = env.tshark("-2", "-r", pcap, "-V", "-Y", "frame.number == 11").stdout
+    check("Class definition" not in out and 'title: "markets calm"' in out, "frame 11 should reuse class #0")
+    # the multi-chunk packet has a de-chunked data source
+    out = env.tshark("-2", "-r", pcap, "-x", "-Y", "frame.number == 24").stdout
+    check("De-chunked HMTP body" in out, "no de-chunked data tab on the multi-chunk packet")
+
+
+def t_links(env):
+    pcap = env.pcap("links", "session")
+    rows = env.fields(pcap, "frame.number", "hmtp.response_in", "hmtp.request_in")
+    got = {r[0]: (r[1], r[2]) for r in rows if r[1] or r[2]}
+    want = {"6": ("7", ""), "7": ("", "6"),      # login querySet / queryResult
+            "8": ("9", ""), "9": ("", "8"),      # presenceSubscribe / presenceSubscribed
+            "12": ("13", ""), "13": ("", "12"),  # queryGet / queryError
+            "14": ("15", ""), "15": ("", "14"),  # presenceProbe / presence
+            "25": ("26", ""), "26": ("", "25")}  # presenceUnsubscribe / presenceUnsubscribed
+    check(got == want, "links differ:\n got  %s\n want %s" % (sorted(got.items()), sorted(want.items())))
+    times = env.fields(pcap, "frame.number", "hmtp.time", extra=["-Y", "hmtp.time"])
+    check([r[0] for r in times] == ["7", "9", "13", "15", "26"], "response times on %s" % times)
+    check(abs(float(times[0][1]) - 0.001) < 1e-6, "login response time %s" % times[0][1])
+
+
+def experts_of(env, pcap, two_pass=True):
+    rows = env.fields(pcap, "frame.number", "_ws.expert.message", extra=["-Y", "_ws.expert"], two_pass=two_pass)
+    return {r[0]: r[1] for r in rows}
+
+
+def t_experts(env):
+    pcap = env.pcap("experts", "session")
+    ex = experts_of(env, pcap)
+    check("Request never answered" in ex.get("16", ""), "queryGet id=2 should be unanswered: %s" % ex)
+    check("no matching request" in ex.get("17", ""), "queryResult id=99 has no request: %s" % ex)
+    check("queryError: cancel/feature-not-implemented: no status here" in ex.get("13", ""),
+          "error packet expert: %s" % ex.get("13"))
+    # one-pass cannot know a request goes unanswered: no such claim there
+    ex1 = experts_of(env, pcap, two_pass=False)
+    check("Request never answered" not in ex1.get("16", ""), "one pass claimed an unanswered request")
+    # a capture starting mid-connection: the NewsItem class definition is lost
+    mid = env.pcap("experts-mid", "session", "--no-upgrade", "--skip", "0", "--port", "8080")
+    rows = env.fields(mid, "frame.number", "_ws.expert.message",
+                      extra=["-d", "tcp.port==8080,hmtp", "-Y", "hmtp"])
+    check(rows, "no HMTP in the mid-connection capture")
+
+
+def t_reassembly_slices(env):
+    # 7-byte segments: every packet spans segments, and segments hold the ends
+    # of one packet and the start of the next
+    pcap = env.pcap("slices", "session", "--segments", "slice:7")
+    expect_session(env, pcap, frames=False)
+    pcap = env.pcap("slices1", "session", "--segments", "slice:1")
+    expect_session(env, pcap, frames=False)
+
+
+def t_reassembly_coalesced(env):
+    pcap = env.pcap("coalesced", "session", "--segments", "coalesce")
+    expect_session(env, pcap, frames=False)
+    rows = env.fields(pcap, "frame.number", "hmtp.type")
+    multi = [r for r in rows if "|" in r[1]]
+    check(multi, "no frame carried several HMTP packets")
+    info = env.fields(pcap, "frame.number", "_ws.col.Info")
+    f = multi[0][0]
+    line = [r[1] for r in info if r[0] == f][0]
+    check(line.count(", ") >= 1 and line.count("→") == multi[0][1].count("|") + 1,
+          "Info should list each packet: %r" % line)
+
+
+def t_midstream_decode_as(env):
+    # the capture starts 10 bytes into each direction, after the upgrade
+    pcap = env.pcap("mid", "session", "--no-upgrade", "--skip", "10", "--port", "8080")
+    rows = env.fields(pcap, "frame.number", "hmtp.type", "hmtp.skipped", "_ws.expert.message",
+                      extra=["-d", "tcp.port==8080,hmtp"])
+    skipped = [r for r in rows if r[2]]
+    check(len(skipped) == 2, "one skip per direction expected: %s" % skipped)
+    check(all("skipped" in r[3] for r in skipped), "skips must say so: %s" % skipped)
+    types = [r[1] for r in rows if r[1]]
+    # the first client packet (login) and first server packet are cut; the rest decode
+    check(types[-1] == "7" and "12" in types and "5" in types, "packets after the skip: %s" % types)
+
+
+def t_port_preference(env):
+    pcap = env.pcap("pref", "session", "--no-upgrade", "--port", "7777")
+    rows = hmtp_rows(env, pcap, extra=["-o", "hmtp.tcp.port:7777", "--disable-heuristic", "hmtp_tcp"])
+    check(len(rows) == 16, "port preference: %d packets" % len(rows))
+    rows = hmtp_rows(env, pcap, extra=["--disable-heuristic", "hmtp_tcp"])
+    check(rows == [], "without the preference nothing should be HMTP: %s" % rows)
+
+
+def t_heuristic(env):
+    pcap = env.pcap("heur", "session", "--no-upgrade", "--port", "7777")
+    rows = hmtp_rows(env, pcap)
+    check(len(rows) == 16, "heuristic found %d packets" % len(rows))
+
+
+def random_tcp_records(path, seed, count):
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        for i in range(count):
+            kind = rnd.randrange(4)
+            if kind == 0:
+                data = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 200)))
+            elif kind == 1:
+                data = ("GET /x%d HTTP/1.1\r\nHost: a\r\n\r\n" % i).encode()
+            elif kind == 2:  # TLS-ish record
+                data = bytes([0x16, 0x03, 0x01, 0x00, 0x20]) + bytes(rnd.randrange(256) for _ in range(32))
+            else:  # short binary protocols: small length prefix, then bytes
+                n = rnd.randrange(3, 40)
+                data = bytes([n]) + bytes(rnd.randrange(256) for _ in range(n)) + b"\x00"
+            f.write(b"CS"[i % 2:i % 2 + 1] + len(data).to_bytes(4, "big") + data)
+
+
+def t_heuristic_negative(env):
+    # Many connections of random, HTTP, TLS-like and length-prefixed binary
+    # payloads on unregistered ports: the heuristic must claim none.
+    claimed = 0
+    for seed in range(30):
+        rec = os.path.join(env.tmp, "neg%d.rec" % seed)
+        random_tcp_records(rec, seed, 60)
+        pcap = os.path.join(env.tmp, "neg%d.pcap" % seed)
+        subprocess.run([sys.executable, MAKE_PCAP, rec, pcap, "--no-upgrade", "--port", str(20000 + seed),
+                        "--client-port", str(50000 + seed)], check=True)
+        os.chmod(pcap, 0o644)
+        rows = env.fields(pcap, "frame.number", "hmtp.type", two_pass=False)
+        claimed += sum(1 for r in rows if r[1])
+    check(claimed == 0, "heuristic claimed %d non-HMTP segments" % claimed)
+
+
+def t_corrupt(env):
+    pcap = env.pcap("corrupt", "corrupt")
+    ex = experts_of(env, pcap)
+    check("Malformed HMTP packet: bad_code" in ex.get("10", "") or "Malformed HMTP packet" in ex.get("10", ""),
+          "frame 10 should be malformed: %s" % ex.get("10"))
+    rows = hmtp_rows(env, pcap)
+    types = [r[1] for r in rows]
+    check(types.count("20") == 1, "unknown type 20 should be shown: %s" % types)
+    check(any("Unknown HMTP packet type 20" in v for v in ex.values()), "unknown type expert: %s" % ex)
+    # every other packet still decodes
+    check(len(rows) == 17 and rows[-1][1] == "7", "packets after the corrupt one: %s" % rows)
+    check(hmtp_rows(env, pcap, extra=["-Y", 'hmtp.class == "example.NewsItem"']),
+          "the NewsItem after the corrupt packet should decode")
+
+
+VOLATILE = re.compile(r"Response in|Request never answered|\[Severity level: Warning\]|\[Group: Sequence\]")
+
+
+def hmtp_sections(text):
+    """The HMTP part of -V output: each "Hessian Message Transport Protocol"
+    block (TCP's own analysis, e.g. conversation completeness, legitimately
+    differs between one and two passes)."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("Frame "):
+            out.append(line)
+        if not line.startswith(" "):
+            inside = line.startswith("Hessian Message Transport Protocol")
+        if inside:
+            out.append(line)
+    return out
+
+
+def strip_volatile(text):
+    """Lines only a two-pass run can know: a request's 'Response in' link and
+    the 'never answered' expert (with its severity/group lines)."""
+    out = []
+    lines = hmtp_sections(text)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "Request never answered" in line and "Expert Info" in line:
+            i += 4
+            continue
+        if "Response in" in line:
+            i += 1
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def t_two_pass_identity(env):
+    for name, opts in [("id-record", []), ("id-slices", ["--segments", "slice:5"]),
+                       ("id-coalesce", ["--segments", "coalesce"]),
+                       ("id-mid", ["--no-upgrade", "--skip", "10"])]:
+        pcap = env.pcap(name, "session", *opts)
+        extra = ["-d", "tcp.port==8080,hmtp"] if "--skip" in opts else []
+        one = env.tshark("-r", pcap, "-V", *extra).stdout
+        two = env.tshark("-2", "-r", pcap, "-V", *extra).stdout
+        a, b = strip_volatile(one), strip_volatile(two)
+        if a != b:
+            import difflib
+            diff = "\n".join(list(difflib.unified_diff(a, b, lineterm=""))[:40])
+            raise Failure("%s: one-pass and two-pass output differ:\n%s" % (name, diff))
+        check("Hessian Message Transport Protocol" in one, "%s: no HMTP in the output" % name)
+
+
+def t_stats(env):
+    pcap = env.pcap("stats", "session")
+    out = env.tshark("-q", "-r", pcap, "-z", "hmtp,tree").stdout
+    def count(label):
+        m = re.search(r"^\s*%s\s+(\d+)" % re.escape(label), out, re.M)
+        check(m, "stats lack %r:\n%s" % (label, out))
+        return int(m.group(1))
+    check(count("HMTP packets") == 16, "total")
+    check(count("message") == 3, "messages")
+    check(count("queryGet") == 2 and count("queryResult") == 2, "queries")
+    check(count("presenceSubscribe") == 1, "presenceSubscribe")
+    check(count("news@cnn.com") >= 5, "by JID")
+    check(count("feature-not-implemented") == 1, "by error group")
+
+
+def t_captures(env):
+    files = sorted(glob.glob(os.path.join(env.args.captures, "*.pcap*")))
+    if not files:
+        print("no captures/*.pcap* yet: skipped")
+        sys.exit(77)
+    for path in files:
+        local = os.path.join(env.tmp, os.path.basename(path))
+        shutil.copy(path, local)
+        os.chmod(local, 0o644)
+        rows = hmtp_rows(env, local)
+        check(rows, "%s: no HMTP packet decoded" % path)
+        ex = experts_of(env, local)
+        bad = {k: v for k, v in ex.items() if "Malformed" in v}
+        check(not bad, "%s: malformed packets %s" % (path, bad))
+
+
+def t_fuzz(env):
+    # editcap -E flips bytes; with the ASan/UBSan plugin preloaded, any
+    # memory error or UB aborts tshark. Bounded: a fixed set of seeds.
+    sources = [env.pcap("fz1", "session"), env.pcap("fz2", "session", "--segments", "slice:9"),
+               env.pcap("fz3", "corrupt", "--segments", "coalesce")]
+    iterations = int(os.environ.get("HMTP_PLUGIN_FUZZ_ITERATIONS", "40"))
+    for i in range(iterations):
+        src = sources[i % len(sources)]
+        out = os.path.join(env.tmp, "fuzz%d.pcap" % i)
+        subprocess.run(["editcap", "--seed", str(i), "-E", "0.02", "-o", "0.2", src, out], check=True, capture_output=True)
+        os.chmod(out, 0o644)
+        try:
+            p = env.tshark("-2", "-r", out, "-V", check_rc=False)
+        except subprocess.TimeoutExpired:
+            raise Failure("tshark hung on %s" % out)
+        check(p.returncode in (0, 2), "tshark exited %d on %s: %s" % (p.returncode, out, p.stderr[-2000:]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test")
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--work", default="")
+    ap.add_argument("--captures", default="")
+    ap.add_argument("--sanitize", default="0")
+    ap.add_argument("--cc", default="cc")
+    args = ap.parse_args()
+    fn = globals().get("t_" + args.test)
+    if not fn:
+        print("unknown test %s" % args.test)
+        return 2
+    env = Env(args)
+    try:
+        fn(env)
+    except Failure as e:
+        print("FAIL %s: %s" % (args.test, e))
+        print("(inputs kept in %s)" % env.tmp)
+        return 1
+    env.cleanup()
+    print("PASS %s" % args.test)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
