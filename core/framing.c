@@ -28,6 +28,10 @@ hmtp_frame_status hmtp_frame_scan(const uint8_t *buf, size_t len, size_t max_bod
                                   hmtp_frame_info *info, hmtp_error *err)
 {
     memset(info, 0, sizeof *info);
+    if (len == 0) { /* buf may be NULL then */
+        info->need = 1;
+        return HMTP_FRAME_INCOMPLETE;
+    }
     size_t pos = 0;
     for (;;) {
         size_t chunk_len, hdr;

@@ -587,7 +587,7 @@ static int read_class_def(hessian_decoder *d, size_t pos, hessian_event *ev)
             return fail(d, HMTP_ERR_NOMEM, pos, "out of memory storing a class definition");
     } else {
         /* Revisiting a packet decoded before: its definition is already kept. */
-        cls = &st->classes[index];
+        cls = st->classes[index];
     }
     d->next_class = index + 1;
     ev->kind = HESSIAN_CLASS_DEF;
@@ -766,8 +766,8 @@ static int start_object(hessian_decoder *d, hessian_event *ev, uint8_t c)
         index = c - 0x60;
     }
     const hessian_class *cls = NULL;
-    if ((uint32_t)index < d->next_class && d->stream->classes[index].name)
-        cls = &d->stream->classes[index]; /* else defined before the capture began */
+    if ((uint32_t)index < d->next_class && d->stream->classes[index]->name)
+        cls = d->stream->classes[index]; /* else defined before the capture began */
     ev->kind = HESSIAN_OBJECT;
     ev->v.object.cls = cls;
     ev->v.object.class_index = index;

@@ -33,8 +33,12 @@ typedef struct hessian_limits {
 
 void hessian_limits_default(hessian_limits *l);
 
+/* A class definition. A definition that a mid-stream capture never showed,
+ * but whose index a later one proved to exist, is kept as a hole: name NULL,
+ * no fields. Records never move, so pointers to them stay valid for the
+ * stream's life. */
 typedef struct hessian_class {
-    char *name; /* NUL-terminated UTF-8 */
+    char *name; /* NUL-terminated UTF-8; NULL for a hole */
     size_t name_len;
     uint32_t nfields;
     char **fields; /* nfields NUL-terminated names */
@@ -44,7 +48,7 @@ typedef struct hessian_class {
 /* Per-direction state of one connection. */
 typedef struct hessian_stream {
     hessian_limits limits;
-    hessian_class *classes;
+    hessian_class **classes; /* each record allocated on its own */
     uint32_t nclasses, class_cap;
     char **types; /* type names, NUL-terminated */
     size_t *type_lens;

@@ -37,8 +37,10 @@ static void class_free(hessian_class *c)
 
 void hessian_stream_free(hessian_stream *s)
 {
-    for (uint32_t i = 0; i < s->nclasses; i++)
-        class_free(&s->classes[i]);
+    for (uint32_t i = 0; i < s->nclasses; i++) {
+        class_free(s->classes[i]);
+        free(s->classes[i]);
+    }
     free(s->classes);
     for (uint32_t i = 0; i < s->ntypes; i++)
         free(s->types[i]);
@@ -65,18 +67,25 @@ char *hessian_strndup(const char *p, size_t len)
 
 const hessian_class *hessian_stream_add_class(hessian_stream *s, hessian_class *c)
 {
+    hessian_class *record = malloc(sizeof *record);
+    if (!record) {
+        class_free(c);
+        return NULL;
+    }
     if (s->nclasses == s->class_cap) {
         uint32_t cap = s->class_cap ? s->class_cap * 2 : 16;
-        hessian_class *n = realloc(s->classes, cap * sizeof *n);
+        hessian_class **n = realloc(s->classes, cap * sizeof *n);
         if (!n) {
+            free(record);
             class_free(c);
             return NULL;
         }
         s->classes = n;
         s->class_cap = cap;
     }
-    s->classes[s->nclasses] = *c;
-    return &s->classes[s->nclasses++];
+    *record = *c;
+    s->classes[s->nclasses++] = record;
+    return record;
 }
 
 void hessian_class_discard(hessian_class *c)

@@ -192,6 +192,13 @@ static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- writing */
 
+/* A reset or broken pipe is the target hanging up, said plainly. */
+static bool is_peer_close(const GError *error)
+{
+    return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+}
+
 static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 {
     replay_job *j = data;
@@ -205,8 +212,12 @@ static void on_written(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     if (n < 0) {
-        job_finish(j, JOB_FAILED, "writing to the target failed after %" PRIu64 " client packets: %s", j->packets_sent,
-                   error->message);
+        if (is_peer_close(error))
+            job_finish(j, JOB_FAILED, "the target closed the connection (%s) after %u of %u client packets",
+                       error->message, j->next, j->sends->len);
+        else
+            job_finish(j, JOB_FAILED, "writing to the target failed after %" PRIu64 " client packets: %s",
+                       j->packets_sent, error->message);
         g_error_free(error);
         return;
     }
@@ -426,7 +437,12 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     if (n < 0) {
-        job_finish(j, j->upgraded ? JOB_FAILED : JOB_UNREACHABLE, "reading from the target failed: %s", error->message);
+        if (j->upgraded && is_peer_close(error))
+            job_finish(j, JOB_FAILED, "the target closed the connection (%s) after %u of %u client packets",
+                       error->message, j->next, j->sends->len);
+        else
+            job_finish(j, j->upgraded ? JOB_FAILED : JOB_UNREACHABLE, "reading from the target failed: %s",
+                       error->message);
         g_error_free(error);
         return;
     }

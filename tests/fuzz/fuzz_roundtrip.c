@@ -51,7 +51,7 @@ static bool classes_unambiguous(const hessian_stream *s)
 {
     for (uint32_t i = 0; i < s->nclasses; i++)
         for (uint32_t j = i + 1; j < s->nclasses; j++) {
-            const hessian_class *a = &s->classes[i], *b = &s->classes[j];
+            const hessian_class *a = s->classes[i], *b = s->classes[j];
             /* holes: indexes the decoder reserved for definitions it
              * never saw (a stream joined mid-way) */
             if (!a->name || !b->name)
