@@ -65,6 +65,34 @@ static void refuse_connection(broker *b, GSocket *s, const char *peer_note)
                b->cfg->max_connections);
 }
 
+static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data);
+
+static void watch_listener(broker *b)
+{
+    b->accept_source = g_socket_create_source(b->listener, G_IO_IN, NULL);
+    g_source_set_callback(b->accept_source, (GSourceFunc)(void (*)(void))on_accept, b, NULL);
+    g_source_attach(b->accept_source, NULL);
+}
+
+static gboolean resume_accepting(gpointer data)
+{
+    broker *b = data;
+    b->accept_pause = 0;
+    watch_listener(b);
+    return G_SOURCE_REMOVE;
+}
+
+/* accept() failing for want of descriptors (EMFILE) would fire again at
+ * once: stop watching the listener for a moment instead of spinning. */
+static void pause_accepting(broker *b, const char *why)
+{
+    broker_log("accept failed: %s; not accepting for 100 ms", why);
+    g_source_destroy(b->accept_source);
+    g_source_unref(b->accept_source);
+    b->accept_source = NULL;
+    b->accept_pause = g_timeout_add(100, resume_accepting, b);
+}
+
 static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
 {
     (void)cond;
@@ -73,10 +101,12 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
         GError *err = NULL;
         GSocket *s = g_socket_accept(listener, NULL, &err);
         if (!s) {
-            if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-                broker_log("accept failed: %s", err->message);
+            bool again = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+            if (!again)
+                pause_accepting(b, err->message);
             g_error_free(err);
-            break;
+            broker_settle(b);
+            return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
         }
         g_socket_set_blocking(s, FALSE);
         if (b->nconns >= b->cfg->max_connections) {
@@ -92,8 +122,6 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
         broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
         conn_update_watches(c);
     }
-    broker_settle(b);
-    return G_SOURCE_CONTINUE;
 }
 
 static bool write_port_file(broker *b, GError **error)
@@ -160,9 +188,7 @@ broker *broker_new(broker_config *cfg, GError **error)
         broker_free(b);
         return NULL;
     }
-    b->accept_source = g_socket_create_source(b->listener, G_IO_IN, NULL);
-    g_source_set_callback(b->accept_source, (GSourceFunc)(void (*)(void))on_accept, b, NULL);
-    g_source_attach(b->accept_source, NULL);
+    watch_listener(b);
     return b;
 }
 
@@ -216,6 +242,8 @@ void broker_free(broker *b)
     for (GList *l = b->conns.head; l; l = l->next)
         conn_close(l->data, "broker freed");
     broker_settle(b);
+    if (b->accept_pause)
+        g_source_remove(b->accept_pause);
     if (b->accept_source) {
         g_source_destroy(b->accept_source);
         g_source_unref(b->accept_source);

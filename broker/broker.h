@@ -16,7 +16,8 @@ typedef struct broker {
     broker_config *cfg;
     GMainLoop *loop;
     GSocket *listener;
-    GSource *accept_source;
+    GSource *accept_source; /* NULL while accepting is paused */
+    guint accept_pause;     /* the timeout that resumes it */
     uint16_t port;
     uint64_t next_conn_id;
     unsigned nconns;

@@ -33,6 +33,7 @@ typedef struct broker_config {
     size_t output_limit;
     int verbose;
     bool alter_ping; /* --alter-reply ping: a test aid for the replayer */
+    bool presence_payloads; /* presence the broker originates carries hmtp.BrokerPresence */
 } broker_config;
 
 #define BROKER_DEFAULT_LISTEN "127.0.0.1:8080"

@@ -76,7 +76,7 @@ static void to_query_service(conn *c, hmtp_packet *p)
         pubsub_service *dflt = b->services->len ? g_ptr_array_index(b->services, 0) : NULL;
         queries_answer(c, p, b->query_jid, dflt);
     } else if (p->type == HMTP_PRESENCE_PROBE) {
-        reply_send(c, HMTP_PRESENCE, c->jid, b->query_jid, false, 0, NULL, NULL);
+        reply_presence(c, HMTP_PRESENCE, b->query_jid, NULL);
     } else if (p->type == HMTP_MESSAGE || p->type == HMTP_PRESENCE_SUBSCRIBE) {
         reply_error(c, p, "cancel", "feature-not-implemented",
                     "the query service takes queries only");

@@ -3,6 +3,7 @@
  * README.md; this file only turns them into a broker_config. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib.h>
 
@@ -13,7 +14,7 @@
 typedef struct raw_options {
     char *listen, *port_file, *domain, *users_file, *query_service, *server_header;
     char **users, **pubsub;
-    gboolean allow_any, upgrade_header, real_date, verbose;
+    gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads;
     char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply;
 } raw_options;
 
@@ -91,6 +92,7 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
     cfg->query_service_jid = broker_config_service_jid(
         cfg, o->query_service ? o->query_service : BROKER_DEFAULT_QUERY_SERVICE);
     cfg->upgrade_header = o->upgrade_header;
+    cfg->presence_payloads = o->presence_payloads;
     cfg->real_date = o->real_date;
     if (o->server_header) {
         g_free(cfg->server_header);
@@ -129,12 +131,29 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
     return true;
 }
 
+/* Each connection is a descriptor: raise the soft limit toward what
+ * --max-connections needs, and say so when the hard limit is lower (accept
+ * then fails with EMFILE and the broker pauses accepting briefly). */
+static void fit_descriptor_limit(unsigned max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 32;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want)
+        broker_log("open files limited to %llu: fewer than --max-connections %u can be served",
+                   (unsigned long long)rl.rlim_cur, max_connections);
+}
+
 int main(int argc, char **argv)
 {
     raw_options o = {0};
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &o.listen,
-         "Address to listen on (default " BROKER_DEFAULT_LISTEN "; port 0: ephemeral)", "ADDR:PORT"},
+         "Address to listen on (default " BROKER_DEFAULT_LISTEN "; port 0: ephemeral)",
+         "ADDR:PORT"},
         {"port-file", 0, 0, G_OPTION_ARG_FILENAME, &o.port_file,
          "Write the port number to FILE once listening", "FILE"},
         {"domain", 0, 0, G_OPTION_ARG_STRING, &o.domain, "Domain of JIDs (default localhost)",
@@ -151,6 +170,10 @@ int main(int argc, char **argv)
          "Query service NAME@DOMAIN (default service)", "NAME"},
         {"upgrade-header", 0, 0, G_OPTION_ARG_NONE, &o.upgrade_header,
          "Add RFC 7230 Upgrade/Connection headers to the 101", NULL},
+        {"presence-payloads", 0, 0, G_OPTION_ARG_NONE, &o.presence_payloads,
+         "Presence the broker originates carries hmtp.BrokerPresence instead of null "
+         "(for Caucho's stock client, which throws on null payloads)",
+         NULL},
         {"real-date", 0, 0, G_OPTION_ARG_NONE, &o.real_date,
          "Send the current time in HTTP Date headers (default: a fixed 1970 date)", NULL},
         {"server-header", 0, 0, G_OPTION_ARG_STRING, &o.server_header,
@@ -183,6 +206,7 @@ int main(int argc, char **argv)
     }
     if (rc == 0) {
         broker_log_set_verbosity(cfg.verbose);
+        fit_descriptor_limit(cfg.max_connections);
         if (!cfg.allow_any_user && cfg.users->len == 0)
             broker_log("no users configured: every login will be refused "
                        "(use --user, --users-file or --allow-any-user)");

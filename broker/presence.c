@@ -62,7 +62,8 @@ void presence_track(conn *from, conn *to, const hmtp_packet *p)
 void presence_broadcast(conn *c, const hmtp_packet *p)
 {
     for (guint i = 0; i < c->presence_subscribers->len; i++) {
-        conn *sub = g_hash_table_lookup(c->b->by_full, g_ptr_array_index(c->presence_subscribers, i));
+        const char *jid = g_ptr_array_index(c->presence_subscribers, i);
+        conn *sub = g_hash_table_lookup(c->b->by_full, jid);
         if (sub)
             reply_send(sub, p->type, sub->jid, c->jid, false, 0, p->value, NULL);
     }
@@ -87,7 +88,7 @@ void presence_client_gone(conn *c)
         if (!sub)
             continue;
         remove_jid(sub->peer_targets, c->jid);
-        reply_send(sub, HMTP_PRESENCE_UNAVAILABLE, sub->jid, c->jid, false, 0, NULL, NULL);
+        reply_presence(sub, HMTP_PRESENCE_UNAVAILABLE, c->jid, NULL);
     }
     g_ptr_array_set_size(c->presence_subscribers, 0);
 }

@@ -76,9 +76,9 @@ static void subscribe(pubsub_service *s, conn *c, hmtp_packet *p)
     /* The XMPP order: accept, show the service's presence, then ask the new
      * subscriber what it can take. A repeated subscribe gets the same
      * answers, so a client that lost track can resynchronise. */
-    reply_send(c, HMTP_PRESENCE_SUBSCRIBED, c->jid, s->jid, false, 0, p->value, NULL);
-    reply_send(c, HMTP_PRESENCE, c->jid, s->jid, false, 0, NULL, NULL);
-    reply_send(c, HMTP_PRESENCE_PROBE, c->jid, s->jid, false, 0, NULL, NULL);
+    reply_presence(c, HMTP_PRESENCE_SUBSCRIBED, s->jid, p->value);
+    reply_presence(c, HMTP_PRESENCE, s->jid, NULL);
+    reply_presence(c, HMTP_PRESENCE_PROBE, s->jid, NULL);
 }
 
 static bool unsubscribe_quietly(pubsub_service *s, conn *c)
@@ -98,8 +98,8 @@ static void unsubscribe(pubsub_service *s, conn *c, hmtp_packet *p)
                    (unsigned long long)c->id, c->jid, s->jid, s->subscribers->len);
     /* As XMPP does after an unsubscribe: the client stops seeing the
      * service, so it is told the service is unavailable to it. */
-    reply_send(c, HMTP_PRESENCE_UNSUBSCRIBED, c->jid, s->jid, false, 0, p->value, NULL);
-    reply_send(c, HMTP_PRESENCE_UNAVAILABLE, c->jid, s->jid, false, 0, NULL, NULL);
+    reply_presence(c, HMTP_PRESENCE_UNSUBSCRIBED, s->jid, p->value);
+    reply_presence(c, HMTP_PRESENCE_UNAVAILABLE, s->jid, NULL);
 }
 
 static void remember_capabilities(pubsub_service *s, conn *c, hmtp_packet *p, bool *taken)
@@ -151,7 +151,7 @@ void pubsub_handle(pubsub_service *s, conn *c, hmtp_packet *p, bool *taken)
                        (unsigned long long)c->id, c->jid, s->jid, s->subscribers->len);
         break;
     case HMTP_PRESENCE_PROBE:
-        reply_send(c, HMTP_PRESENCE, c->jid, s->jid, false, 0, NULL, NULL);
+        reply_presence(c, HMTP_PRESENCE, s->jid, NULL);
         break;
     case HMTP_MESSAGE:
         publish(s, c, p);
@@ -176,6 +176,6 @@ void pubsub_announce_unavailable(pubsub_service *s)
 {
     for (guint i = 0; i < s->subscribers->len; i++) {
         pubsub_subscriber *sub = g_ptr_array_index(s->subscribers, i);
-        reply_send(sub->c, HMTP_PRESENCE_UNAVAILABLE, sub->c->jid, s->jid, false, 0, NULL, NULL);
+        reply_presence(sub->c, HMTP_PRESENCE_UNAVAILABLE, s->jid, NULL);
     }
 }

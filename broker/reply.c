@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "reply.h"
 
+#include <string.h>
+
 #include "log.h"
 
 static const char *jid_or_null(const char *s)
@@ -21,27 +23,56 @@ bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool ha
     q.has_id = has_id;
     q.id = id;
     /* The packet only borrows the values: they live in the caller's arena. */
+    /* A payload echoed back (subscribe, errors) may hold what the writer
+     * cannot re-create (a class or type never defined on that link): it goes
+     * back as null rather than as a half-written value. */
+    if (value && !reply_value_writable(value))
+        value = NULL;
+    if (error_value && !reply_value_writable(error_value))
+        error_value = NULL;
     q.value = value ? (hessian_value *)value : hessian_new_null(&q.arena);
-    q.error_value = (hessian_value *)error_value;
-    bool ok = q.value && hmtp_packet_write(&c->writer, &q);
+    q.error_value = error_value ? (hessian_value *)error_value : hessian_new_null(&q.arena);
+    bool ok = q.value && q.error_value && hmtp_packet_write(&c->writer, &q);
     hmtp_packet_free(&q); /* frees only q's own null node, if any */
     c->packets_out++;
     if (broker_log_packets())
         broker_log("conn %llu out %s from=%s to=%s", (unsigned long long)c->id,
                    hmtp_type_name(type), jid_or_null(from), jid_or_null(to));
     if (!ok || c->writer.failed || c->out.failed) {
-        conn_close(c, "could not encode an outgoing %s (out of memory or unwritable value)",
-                   hmtp_type_name(type));
+        /* Values were checked above, so this is the writer running out of
+         * memory: the link's output can no longer be trusted. */
+        conn_close(c, "could not encode an outgoing %s (out of memory)", hmtp_type_name(type));
         return false;
     }
     conn_mark_dirty(c);
     size_t pending = conn_pending(c);
     if (pending > c->b->cfg->output_limit) {
-        conn_close(c, "output limit exceeded: %zu bytes unsent (limit %zu); the client is not reading",
+        conn_close(c,
+                   "output limit exceeded: %zu bytes unsent (limit %zu); the client is not reading",
                    pending, c->b->cfg->output_limit);
         return false;
     }
     return true;
+}
+
+bool reply_presence(conn *c, int32_t type, const char *from, const hessian_value *echo)
+{
+    if (echo && echo->kind != HESSIAN_NULL && reply_value_writable(echo))
+        return reply_send(c, type, c->jid, from, false, 0, echo, NULL);
+    if (!c->b->cfg->presence_payloads)
+        return reply_send(c, type, c->jid, from, false, 0, NULL, NULL);
+    hmtp_arena a;
+    hmtp_arena_init(&a);
+    static const char *const fields[] = {"_jid"};
+    hessian_value *v = hessian_new_object(&a, BROKER_PRESENCE_CLASS, 1, fields);
+    hessian_value *jid = hessian_new_string(&a, from, from ? strlen(from) : 0);
+    bool ok = v && jid && hessian_object_set(v, "_jid", jid);
+    if (ok)
+        ok = reply_send(c, type, c->jid, from, false, 0, v, NULL);
+    else
+        conn_close(c, "out of memory building a presence payload");
+    hmtp_arena_free(&a);
+    return ok;
 }
 
 int32_t reply_error_type_for(int32_t t)
@@ -70,7 +101,8 @@ bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, 
     int32_t et = reply_error_type_for(p->type);
     if (et < 0) {
         if (broker_log_packets())
-            broker_log("conn %llu dropped %s to=%s: %s/%s (an error never answers a result or error)",
+            broker_log("conn %llu dropped %s to=%s: %s/%s "
+                       "(an error never answers a result or error)",
                        (unsigned long long)c->id, hmtp_type_name(p->type), jid_or_null(p->to),
                        etype, group);
         return false;
@@ -101,18 +133,22 @@ static bool walk(const hessian_value *v, bool refs_are_bad, unsigned depth)
     case HESSIAN_REF:
         return !refs_are_bad;
     case HESSIAN_LIST:
+        if (!v->v.list.type && v->v.list.type_index >= 0)
+            return false; /* an int type ref to a name never defined */
         for (size_t i = 0; i < v->v.list.n; i++)
             if (!walk(v->v.list.items[i], refs_are_bad, depth + 1))
                 return false;
         return true;
     case HESSIAN_MAP:
+        if (!v->v.map.type && v->v.map.type_index >= 0)
+            return false;
         for (size_t i = 0; i < v->v.map.n; i++)
             if (!walk(v->v.map.keys[i], refs_are_bad, depth + 1) ||
                 !walk(v->v.map.values[i], refs_are_bad, depth + 1))
                 return false;
         return true;
     case HESSIAN_OBJECT:
-        if (!v->v.object.cls)
+        if (!v->v.object.cls || !v->v.object.names)
             return false;
         for (size_t i = 0; i < v->v.object.n; i++)
             if (!walk(v->v.object.fields[i], refs_are_bad, depth + 1))

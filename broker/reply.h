@@ -15,6 +15,16 @@
 bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool has_id, int64_t id,
                 const hessian_value *value, const hessian_value *error_value);
 
+#define BROKER_PRESENCE_CLASS "hmtp.BrokerPresence"
+
+/* A presence-family packet the broker originates (a service's presence,
+ * probe, subscribed/unsubscribed, a departed client's unavailability). Its
+ * payload is echo when that is a non-null value; otherwise null, or with
+ * --presence-payloads hmtp.BrokerPresence {_jid: from}, because the stock
+ * dispatch of Resin's 2009 client (SimpleBamAgentStream) throws on a null
+ * payload and closes the link. */
+bool reply_presence(conn *c, int32_t type, const char *from, const hessian_value *echo);
+
 /* The error type that answers a packet of type t: messageError for a
  * message, queryError for queryGet/querySet, presenceError for presence
  * 6..12; -1 for results and errors, which are never answered with an error

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Blocks grow from small to ARENA_BLOCK, so a small decoded packet costs a
+ * few hundred bytes, not a full block (the replayer keeps many). */
+#define ARENA_FIRST_BLOCK 256
 #define ARENA_BLOCK 8192
 
 struct hmtp_arena_block {
@@ -42,7 +45,8 @@ void *hmtp_arena_alloc(hmtp_arena *a, size_t size)
     if (!b || b->size - b->used < size) {
         /* Large requests get a block of their own, placed behind the current
            head so the head keeps serving small requests. */
-        size_t bsize = size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK;
+        size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
+        size_t bsize = size > grown / 4 ? size : grown;
         hmtp_arena_block *nb = malloc(sizeof *nb + bsize);
         if (!nb)
             return NULL;

@@ -94,6 +94,20 @@ size_t hmtp_frame_copy_body(const uint8_t *packet, size_t wire_len, uint8_t *bod
     return n;
 }
 
+bool hmtp_frame_write(hmtp_buf *out, const uint8_t *body, size_t len)
+{
+    const size_t chunk_max = 4094; /* the writer's buffer less its 2-byte header */
+    for (size_t pos = 0; pos < len;) {
+        size_t n = len - pos < chunk_max ? len - pos : chunk_max;
+        if (n >= 0x80)
+            hmtp_buf_append_byte(out, (uint8_t)(0x80 | (n >> 7)));
+        hmtp_buf_append_byte(out, (uint8_t)(n & 0x7f));
+        hmtp_buf_append(out, body + pos, n);
+        pos += n;
+    }
+    return hmtp_buf_append_byte(out, 0x00);
+}
+
 /* ---- incremental reader ---- */
 
 enum reader_state { READ_LENGTH, READ_DATA };

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 
 #define HMTP_DEFAULT_MAX_PACKET ((size_t)16 << 20) /* body bytes */
@@ -53,6 +54,11 @@ bool hmtp_frame_next_chunk(const uint8_t *packet, size_t wire_len, size_t *pos, 
 /* Copies the concatenated chunk data of a COMPLETE packet into body (which
  * must hold info->body_len bytes). Returns the number of bytes copied. */
 size_t hmtp_frame_copy_body(const uint8_t *packet, size_t wire_len, uint8_t *body);
+
+/* Appends body framed as Caucho's packet writer does with a full buffer:
+ * chunks of at most 4094 bytes, then the closing 0x00 (for callers that
+ * edit a body and send it again; chunk boundaries carry no meaning). */
+bool hmtp_frame_write(hmtp_buf *out, const uint8_t *body, size_t len);
 
 /* ---- incremental reader ---- */
 

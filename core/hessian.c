@@ -58,6 +58,11 @@ const hmtp_error *hessian_decoder_error(const hessian_decoder *d)
     return &d->err;
 }
 
+size_t hessian_decoder_offset(const hessian_decoder *d)
+{
+    return d->pos;
+}
+
 bool hessian_at_top(const hessian_decoder *d)
 {
     return d->depth == 0;

@@ -183,6 +183,10 @@ int hessian_skip_value(hessian_decoder *d, const hessian_event *start);
 
 const hmtp_error *hessian_decoder_error(const hessian_decoder *d);
 
+/* Body offset of the next byte the decoder will read (after
+ * hessian_skip_value(): the end of the skipped value). */
+size_t hessian_decoder_offset(const hessian_decoder *d);
+
 /* True when the decoder is between top-level values. */
 bool hessian_at_top(const hessian_decoder *d);
 

@@ -11,6 +11,8 @@
 #include "http_head.h"
 #include "progress.h"
 
+#define READ_SIZE 65536
+
 static void job_schedule(replay_job *j);
 static void start_jobs(replay_engine *e);
 
@@ -21,13 +23,7 @@ static bool type_compared(const engine_config *cfg, int32_t type)
     return !cfg->type_filter || (hmtp_type_valid(type) && cfg->types[type]);
 }
 
-static bool is_login(const rec_packet *r)
-{
-    const hmtp_packet *p = &r->pkt;
-    return r->status == HMTP_OK && p->type == HMTP_QUERY_SET && !p->to && p->value &&
-           p->value->kind == HESSIAN_OBJECT && p->value->v.object.cls &&
-           strcmp(p->value->v.object.cls, HMTP_AUTH_QUERY_CLASS) == 0;
-}
+static bool is_login(const rec_packet *r) { return r->status == HMTP_OK && r->login; }
 
 static void send_item_free(gpointer p)
 {
@@ -40,7 +36,15 @@ static void actual_free(gpointer p)
 {
     actual_reply *a = p;
     hmtp_packet_free(&a->pkt);
+    g_free(a->body);
     g_free(a);
+}
+
+static void expected_free(gpointer p)
+{
+    expected_reply *x = p;
+    hmtp_packet_free(&x->pkt);
+    g_free(x);
 }
 
 static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, unsigned loop)
@@ -55,13 +59,16 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
     j->expected = g_ptr_array_new();
     j->actual = g_ptr_array_new_with_free_func(actual_free);
     jid_map_init(&j->learned);
+    j->server_queries = g_ptr_array_new();
+    j->server_ids = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     hmtp_buf_init(&j->head);
     hmtp_buf_init(&j->outq);
     hessian_stream_init(&j->stream, NULL);
     verify_result_init(&j->result);
     if (copy > 0)
         j->resource = g_strdup_printf("replay-copy-%u", copy);
-    j->rewrite = (rewrite_config){cfg->map, &j->learned, cfg->login_user, cfg->login_password, j->resource};
+    j->rewrite = (rewrite_config){cfg->map, &j->learned, cfg->login_user, cfg->login_password, j->resource,
+                                  j->server_ids};
     /* Packets recorded after the point where an incomplete session broke
        would only be half a conversation. */
     uint64_t last_frame = rec->info.incomplete ? rec->info.broken_frame : UINT64_MAX;
@@ -71,14 +78,16 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
         if (r->frame >= last_frame)
             break; /* the frame that revealed the hole may already hold answers to lost packets */
         if (r->dir == REPLAY_S2C) {
-            if (r->status != HMTP_OK || type_compared(cfg, r->pkt.type)) {
+            if (r->status == HMTP_OK && (r->type == HMTP_QUERY_GET || r->type == HMTP_QUERY_SET))
+                g_ptr_array_add(j->server_queries, r);
+            if (r->status != HMTP_OK || type_compared(cfg, r->type)) {
                 g_ptr_array_add(j->expected, r);
                 compared++;
             }
             continue;
         }
         /* The login is always sent: without it the target refuses the rest. */
-        if (r->status == HMTP_OK && !type_compared(cfg, r->pkt.type) && !is_login(r))
+        if (r->status == HMTP_OK && !type_compared(cfg, r->type) && !is_login(r))
             continue;
         send_item *s = g_new0(send_item, 1);
         s->rec = r;
@@ -97,12 +106,15 @@ static void job_free(replay_job *j)
     g_ptr_array_free(j->expected, TRUE);
     g_ptr_array_free(j->actual, TRUE);
     jid_map_free(&j->learned);
+    g_ptr_array_free(j->server_queries, TRUE);
+    g_hash_table_destroy(j->server_ids);
     hmtp_buf_free(&j->head);
     hmtp_buf_free(&j->outq);
     hessian_stream_free(&j->stream);
     verify_result_free(&j->result);
     if (j->reader)
         hmtp_reader_free(j->reader);
+    g_free(j->rbuf);
     g_free(j->resource);
     g_free(j);
 }
@@ -181,6 +193,14 @@ static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
         g_io_stream_close(G_IO_STREAM(j->conn), NULL, NULL);
         g_object_unref(j->conn);
         j->conn = NULL;
+    }
+    if (!j->reading) {
+        g_free(j->rbuf);
+        j->rbuf = NULL;
+    }
+    if (j->reader) {
+        hmtp_reader_free(j->reader);
+        j->reader = NULL;
     }
     replay_engine *e = j->eng;
     e->running--;
@@ -354,12 +374,31 @@ static void learn_jid(replay_job *j, const hmtp_packet *p)
     g_free(mapped);
 }
 
+/* The n-th query the target sends stands for the n-th one recorded: its id
+ * is the one the client's answer must carry. */
+static void learn_query_id(replay_job *j, const hmtp_packet *p)
+{
+    if ((p->type != HMTP_QUERY_GET && p->type != HMTP_QUERY_SET) || !p->has_id)
+        return;
+    guint n = j->server_queries_seen++;
+    if (n >= j->server_queries->len)
+        return;
+    const rec_packet *r = g_ptr_array_index(j->server_queries, n);
+    if (!r->has_id)
+        return;
+    gint64 *from = g_new(gint64, 1), *to = g_new(gint64, 1);
+    *from = r->id;
+    *to = p->id;
+    g_hash_table_replace(j->server_ids, from, to);
+}
+
 static void take_packet(replay_job *j, const hmtp_frame *f)
 {
     actual_reply *a = g_new0(actual_reply, 1);
     hmtp_packet_init(&a->pkt);
     hmtp_error_clear(&a->err);
-    a->status = hmtp_packet_decode(&a->pkt, &j->stream, hessian_stream_mark(&j->stream), f->body, f->body_len, &a->err);
+    a->mark = hessian_stream_mark(&j->stream);
+    a->status = hmtp_packet_decode(&a->pkt, &j->stream, a->mark, f->body, f->body_len, &a->err);
     a->index = j->received_all++;
     gint64 now = g_get_monotonic_time();
     a->latency_ms = j->last_send_us ? (double)(now - j->last_send_us) / 1000.0 : 0;
@@ -370,11 +409,16 @@ static void take_packet(replay_job *j, const hmtp_frame *f)
         return;
     }
     learn_jid(j, &a->pkt);
+    learn_query_id(j, &a->pkt);
     if (!type_compared(j->eng->cfg, a->pkt.type)) {
         actual_free(a);
         return;
     }
     g_array_append_val(j->eng->latency_ms, a->latency_ms);
+    a->body = g_memdup2(f->body, f->body_len);
+    a->body_len = f->body_len;
+    hmtp_packet_free(&a->pkt); /* decoded again for the comparison */
+    hmtp_packet_init(&a->pkt);
     g_ptr_array_add(j->actual, a);
     j->received_compared++;
 }
@@ -431,8 +475,11 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
     GError *error = NULL;
     gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
     j->eng->pending_ops--;
+    j->reading = false;
     if (j->done) {
         g_clear_error(&error);
+        g_free(j->rbuf);
+        j->rbuf = NULL;
         maybe_quit(j->eng);
         return;
     }
@@ -470,8 +517,9 @@ static void read_more(replay_job *j)
     if (j->done || !j->conn)
         return;
     j->eng->pending_ops++;
+    j->reading = true;
     GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(j->conn));
-    g_input_stream_read_async(in, j->rbuf, sizeof j->rbuf, G_PRIORITY_DEFAULT, j->cancel, on_read, j);
+    g_input_stream_read_async(in, j->rbuf, READ_SIZE, G_PRIORITY_DEFAULT, j->cancel, on_read, j);
 }
 
 /* ---------------------------------------------------------------- starting */
@@ -507,6 +555,7 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
                     "Content-Length: 0\r\n\r\n",
                     path, host);
     j->reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
+    j->rbuf = g_malloc(READ_SIZE);
     flush_output(j);
     read_more(j);
 }
@@ -570,6 +619,25 @@ void replay_engine_run(replay_engine *e)
         verify_config vc = {e->cfg->ignore, e->cfg->window, {0}};
         for (int t = 0; t < HMTP_TYPE_COUNT; t++)
             vc.types[t] = type_compared(e->cfg, t);
-        verify_session(&vc, &j->rewrite, j->expected, j->actual, &j->result);
+        /* The recorded replies are decoded again only now, one job at a time. */
+        GPtrArray *expected = g_ptr_array_new_with_free_func(expected_free);
+        for (guint n = 0; n < j->expected->len; n++) {
+            const rec_packet *r = g_ptr_array_index(j->expected, n);
+            expected_reply *x = g_new0(expected_reply, 1);
+            x->frame = r->frame;
+            x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
+            g_ptr_array_add(expected, x);
+        }
+        for (guint n = 0; n < j->actual->len; n++) {
+            actual_reply *a = g_ptr_array_index(j->actual, n);
+            a->status = hmtp_packet_decode(&a->pkt, &j->stream, a->mark, a->body, a->body_len, &a->err);
+        }
+        verify_session(&vc, &j->rewrite, expected, j->actual, &j->result);
+        g_ptr_array_free(expected, TRUE);
+        for (guint n = 0; n < j->actual->len; n++) {
+            actual_reply *a = g_ptr_array_index(j->actual, n);
+            hmtp_packet_free(&a->pkt);
+            hmtp_packet_init(&a->pkt);
+        }
     }
 }

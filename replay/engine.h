@@ -67,12 +67,16 @@ typedef struct replay_job {
     GPtrArray *expected;  /* rec_packet* (server packets compared) */
     GPtrArray *actual;    /* actual_reply* */
     jid_map learned;      /* recorded JID -> JID the target assigned */
+    GPtrArray *server_queries; /* rec_packet*: queries the recorded server sent */
+    guint server_queries_seen;
+    GHashTable *server_ids; /* recorded id -> id of the target's query (gint64*) */
     rewrite_config rewrite;
     char *resource;       /* login resource of a scaled copy */
     /* connection */
     GCancellable *cancel;
     GSocketConnection *conn;
-    uint8_t rbuf[65536];
+    uint8_t *rbuf;        /* only while connected: jobs of later rounds wait without one */
+    bool reading;         /* a read is in flight (it owns rbuf until it returns) */
     hmtp_buf head;
     bool upgraded;
     hmtp_reader *reader;

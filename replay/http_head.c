@@ -41,7 +41,10 @@ static void copy_trimmed(char *dst, size_t cap, const char *src, size_t len)
         len--;
     if (len >= cap)
         len = cap - 1;
-    memcpy(dst, src, len);
+    /* HTTP heads are ASCII: anything else is shown as '?', so a corrupt
+       capture never puts raw bytes into reports or JSON. */
+    for (size_t i = 0; i < len; i++)
+        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
     dst[len] = '\0';
 }
 

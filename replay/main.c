@@ -13,7 +13,7 @@ static int usage(FILE *to)
 {
     fprintf(to, "usage: hmtp-replay dump [--json] [--port PORT] CAPTURE\n"
                 "       hmtp-replay [replay] --target HOST:PORT [options] CAPTURE\n"
-                "       hmtp-replay replay --help   (all replay options)\n");
+                "       hmtp-replay dump --help\n");
     return 2;
 }
 
@@ -58,7 +58,8 @@ int main(int argc, char **argv)
         return replay_cli_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
-        return 0;
+        fflush(stdout);
+        return replay_cli_main(argc, argv); /* GLib prints the replay options and exits 0 */
     }
     return replay_cli_main(argc, argv);
 }

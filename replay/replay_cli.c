@@ -120,7 +120,7 @@ static bool session_has_jid(const rec_session *s, char **jids)
 static int check_ranges(const cli_options *o)
 {
     if (o->port < 0 || o->port > 65535)
-        return bad_usage("--port %s: not a TCP port", "");
+        return bad_usage("%s", "--port: not a TCP port (0-65535)");
     if (o->max_open < 1 || o->loops < 1 || o->scale < 1 || o->timeout_ms < 1 || o->settle_ms < 0 || o->window < 0)
         return bad_usage("%s", "--max-connections, --loop, --sessions-scale and --timeout must be at least 1; --settle and --window not negative");
     if (o->speed <= 0)
@@ -227,6 +227,10 @@ static int run(cli_options *o, const char *capture)
         fprintf(stderr, "hmtp-replay: %s: %s (sessions before that point are replayed)\n", capture, store.stats.truncated_msg);
     if (store.notes->len)
         fprintf(stderr, "%s", store.notes->str);
+    if (store.stats.malformed_frames)
+        fprintf(stderr, "hmtp-replay: %s: %llu frame(s) could not be parsed, first at frame %llu: %s\n", capture,
+                (unsigned long long)store.stats.malformed_frames, (unsigned long long)store.stats.first_malformed_frame,
+                store.stats.first_malformed);
     if (n == 0) {
         status = bad_usage("%s: no HMTP session found (a capture that starts after the upgrade needs --port)", capture);
     } else if (o->sessions && !parse_session_list(o->sessions, selected, n, why, sizeof why)) {

@@ -10,47 +10,21 @@
 #include "hmtp.h"
 #include "writer.h"
 
-/* Chunks no longer than a two-byte length allows and Caucho's 4096-byte
- * buffer would hold. */
-#define CHUNK_MAX 4093
-
-bool replay_frame_body(hmtp_buf *out, const uint8_t *body, size_t len)
+/* The Hessian encoding of one string (or, with s NULL, one long), made by the
+ * core writer so the replayer never encodes values itself. */
+static bool encode_value(const char *s, int64_t l, hmtp_buf *out)
 {
-    size_t pos = 0;
-    while (pos < len) {
-        size_t n = len - pos < CHUNK_MAX ? len - pos : CHUNK_MAX;
-        if (n >= 128)
-            hmtp_buf_append_byte(out, (uint8_t)(0x80 | (n >> 7)));
-        hmtp_buf_append_byte(out, (uint8_t)(n & 0x7f));
-        hmtp_buf_append(out, body + pos, n);
-        pos += n;
-    }
-    hmtp_buf_append_byte(out, 0);
-    return !out->failed;
-}
-
-/* The Hessian encoding of one string, made by the core writer so the
- * replayer never encodes values itself. */
-static bool encode_string(const char *s, hmtp_buf *out)
-{
-    hmtp_buf framed;
-    hmtp_buf_init(&framed);
+    /* Outside a packet the writer buffers bare values; flushing writes them
+       unframed. */
     hessian_writer w;
-    hessian_writer_init(&w, &framed);
-    hessian_writer_start_packet(&w);
-    hessian_write_string(&w, s, strlen(s));
-    hessian_writer_end_packet(&w);
-    bool ok = !w.failed && !framed.failed;
+    hessian_writer_init(&w, out);
+    if (s)
+        hessian_write_string(&w, s, strlen(s));
+    else
+        hessian_write_long(&w, l);
+    hessian_writer_flush(&w);
+    bool ok = !w.failed && !out->failed;
     hessian_writer_free(&w);
-    hmtp_frame_info info;
-    hmtp_error err;
-    if (ok && hmtp_frame_scan(framed.data, framed.len, HMTP_DEFAULT_MAX_PACKET, &info, &err) == HMTP_FRAME_COMPLETE &&
-        hmtp_buf_reserve(out, info.body_len)) {
-        out->len += hmtp_frame_copy_body(framed.data, info.wire_len, out->data + out->len);
-    } else {
-        ok = false;
-    }
-    hmtp_buf_free(&framed);
     return ok;
 }
 
@@ -69,13 +43,29 @@ char *rewrite_map_jid(const rewrite_config *cfg, const char *jid)
 
 typedef struct edit {
     size_t offset, length;
-    char *text; /* replacement string */
+    char *text;    /* replacement string, or NULL for a long */
+    int64_t number;
 } edit;
 
 static void add_edit(GArray *edits, size_t offset, size_t length, char *text)
 {
-    edit e = {offset, length, text};
+    edit e = {offset, length, text, 0};
     g_array_append_val(edits, e);
+}
+
+/* The answer (queryResult/queryError) to a query the server sent carries the
+ * server's id: when the target chose another id than the recorded server,
+ * the answer must carry the new one. */
+static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t type, const hessian_event *ev)
+{
+    if (!cfg->server_query_ids || (type != HMTP_QUERY_RESULT && type != HMTP_QUERY_ERROR))
+        return;
+    int64_t recorded = ev->kind == HESSIAN_LONG ? ev->v.l : ev->v.i;
+    const gint64 *now = g_hash_table_lookup(cfg->server_query_ids, &recorded);
+    if (now && *now != recorded) {
+        edit e = {ev->offset, ev->length, NULL, *now};
+        g_array_append_val(edits, e);
+    }
 }
 
 /* Strings inside the value are mapped only when they look like JIDs, so an
@@ -112,10 +102,14 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
             if (ev.kind == HESSIAN_LIST || ev.kind == HESSIAN_MAP || ev.kind == HESSIAN_OBJECT) {
                 if (hessian_skip_value(&d, &ev) < 0)
                     break;
-                add_edit(edits, start, d.pos - start, g_strdup(replacement));
+                add_edit(edits, start, hessian_decoder_offset(&d) - start, g_strdup(replacement));
             } else {
                 add_edit(edits, start, ev.length, g_strdup(replacement));
             }
+            continue;
+        }
+        if (ev.depth == 0 && field == HMTP_FIELD_ID && (ev.kind == HESSIAN_LONG || ev.kind == HESSIAN_INT)) {
+            maybe_remap_id(edits, cfg, type, &ev);
             continue;
         }
         if (ev.kind != HESSIAN_STRING)
@@ -144,10 +138,10 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
         bool ok = true;
         for (guint i = 0; i < edits->len && ok; i++) {
             edit *e = &g_array_index(edits, edit, i);
-            ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_string(e->text, &body);
+            ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_value(e->text, e->number, &body);
             pos = e->offset + e->length;
         }
-        ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && replay_frame_body(out, body.data, body.len);
+        ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && hmtp_frame_write(out, body.data, body.len);
         hmtp_buf_free(&body);
         if (ok) {
             result = 1;

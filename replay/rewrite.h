@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <glib.h>
+
 #include "buf.h"
 #include "jidmap.h"
 #include "store.h"
@@ -20,15 +22,15 @@ typedef struct rewrite_config {
     const char *login_user;     /* replaces AuthQuery._uid when set */
     const char *login_password; /* replaces AuthQuery._credentials when set */
     const char *login_resource; /* replaces AuthQuery._resource when set */
+    /* ids of queries the server sent: recorded id -> id the target used
+       (gint64* keys and values), applied to the client's answers; may be NULL */
+    GHashTable *server_query_ids;
 } rewrite_config;
 
 /* 1: out holds the rewritten wire bytes; 0: nothing to change (send the
  * recorded bytes); -1: the packet could not be re-read (why says where). */
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
                           char *why, size_t why_len);
-
-/* Frames a body as chunks and the closing 0x00 (appends to out). */
-bool replay_frame_body(hmtp_buf *out, const uint8_t *body, size_t len);
 
 /* A newly allocated JID mapped by the rules, then by the learned JIDs;
  * NULL when neither applies. */

@@ -7,7 +7,6 @@
 static void rec_packet_free(gpointer p)
 {
     rec_packet *r = p;
-    hmtp_packet_free(&r->pkt);
     g_free(r->wire);
     g_free(r->body);
     g_free(r);
@@ -38,12 +37,12 @@ static void on_begin(void *ctx, const replay_session_info *info)
 
 /* The login exchange tells who the session is: --session-jid selects by it
  * and the JID the target assigns is learned from the answer. */
-static void note_login(rec_session *s, const rec_packet *r)
+static void note_login(rec_session *s, rec_packet *r, const hmtp_packet *p)
 {
-    const hmtp_packet *p = &r->pkt;
     if (r->status != HMTP_OK || !p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls)
         return;
     const char *cls = p->value->v.object.cls;
+    r->login = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && !p->to && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0;
     if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0 && !s->login_uid) {
         const char *uid = hessian_value_string(hessian_object_field(p->value, "_uid"));
         if (uid)
@@ -73,17 +72,23 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
     r->body_len = w->body_len;
     hessian_stream *hs = &s->stream[w->dir];
     r->mark = hessian_stream_mark(hs);
-    hmtp_packet_init(&r->pkt);
-    hmtp_error_clear(&r->err);
-    r->status = hmtp_packet_decode(&r->pkt, hs, r->mark, r->body, r->body_len, &r->err);
+    hmtp_packet pkt;
+    hmtp_packet_init(&pkt);
+    hmtp_error err;
+    hmtp_error_clear(&err);
+    r->status = hmtp_packet_decode(&pkt, hs, r->mark, r->body, r->body_len, &err);
+    r->type = pkt.type;
+    r->has_id = pkt.has_id;
+    r->id = pkt.id;
     if (r->status != HMTP_OK)
         g_string_append_printf(st->notes, "session %u %s frame %" PRIu64 ": recorded packet cannot be decoded: %s (body offset %zu)\n",
-                               info->id, replay_dir_name(w->dir), w->frame, r->err.msg, r->err.offset);
+                               info->id, replay_dir_name(w->dir), w->frame, err.msg, err.offset);
     if (w->dir == REPLAY_S2C)
         s->server_seen++;
     else
         r->server_before = s->server_seen;
-    note_login(s, r);
+    note_login(s, r, &pkt);
+    hmtp_packet_free(&pkt);
     g_ptr_array_add(s->packets, r);
 }
 
@@ -101,6 +106,12 @@ static void on_refused(void *ctx, const replay_session_info *info)
     replay_store *st = ctx;
     g_string_append_printf(st->notes, "%s -> %s: the recorded upgrade was refused with HTTP %d %s (frame %" PRIu64 "): not replayed\n",
                            info->client, info->server, info->status, info->reason, info->first_frame);
+}
+
+hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err)
+{
+    hmtp_packet_init(out);
+    return hmtp_packet_decode(out, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
 }
 
 int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,

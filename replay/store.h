@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The recorded sessions, held in memory for replay: every packet with its
- * wire bytes, its decoded form and the stream state it was decoded with, and
+ * wire bytes, the stream state it was decoded with (so it can be decoded
+ * again when needed: a decoded tree costs far more memory than the bytes), and
  * for each client packet how many server packets the recording had shown
  * before it (what conversation pacing waits for). Unlike dump, replay needs
  * the whole capture: sessions are re-run together and compared at the end. */
@@ -24,9 +25,13 @@ typedef struct rec_packet {
     uint8_t *body;
     size_t body_len;
     hessian_mark mark;     /* the direction's decoder state before this packet */
-    hmtp_status status;    /* HMTP_OK when pkt is fully decoded */
-    hmtp_error err;
-    hmtp_packet pkt;
+    hmtp_status status;    /* HMTP_OK when the recorded packet decodes (the
+                              reason is in the store's notes otherwise) */
+    /* what the replay needs to know without decoding again */
+    int32_t type;
+    bool has_id;
+    int64_t id;
+    bool login;            /* a querySet to null carrying an AuthQuery */
     uint64_t server_before; /* c2s: server packets completed earlier in the recording */
 } rec_packet;
 
@@ -44,6 +49,9 @@ typedef struct replay_store {
     replay_capture_stats stats;
     GString *notes;           /* refusals, undecodable packets: one line each */
 } replay_store;
+
+/* Decodes a stored packet again (into out, which the caller frees). */
+hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err);
 
 /* Reads the capture into the store. -1 (err filled) when unreadable. */
 int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,

@@ -16,13 +16,27 @@
 #include "rewrite.h"
 #include "store.h"
 
+/* A received reply. Between its arrival and the comparison only its bytes
+ * are kept (a decoded tree costs far more memory); pkt is filled for the
+ * comparison and freed after it. */
 typedef struct actual_reply {
+    uint8_t *body;
+    size_t body_len;
+    hessian_mark mark;  /* the session's decoder state before it */
     hmtp_packet pkt;
     hmtp_status status; /* HMTP_OK, or why the received packet does not decode */
     hmtp_error err;
     uint64_t index;     /* arrival order in the session */
     double latency_ms;  /* since the last client packet was written */
 } actual_reply;
+
+/* A recorded reply, decoded for the comparison. */
+typedef struct expected_reply {
+    uint64_t frame;
+    hmtp_status status;
+    hmtp_error err;
+    hmtp_packet pkt;
+} expected_reply;
 
 typedef enum diff_kind { DIFF_DIFFERENT, DIFF_MISSING, DIFF_UNEXPECTED } diff_kind;
 
@@ -50,7 +64,7 @@ typedef struct verify_config {
 void verify_result_init(verify_result *r);
 void verify_result_free(verify_result *r);
 
-/* expected: rec_packet* (server packets of the recording, already filtered);
+/* expected: expected_reply* (server packets of the recording, already filtered);
  * actual: actual_reply* (filtered the same way). map turns recorded JIDs into
  * the ones the target should use. */
 void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,

@@ -109,7 +109,8 @@ static bool publish(run *r, int seq, hmtp_arena *a)
     static const char *const names[] = {"_seq", "_sentNs", "_title"};
     hessian_value *item = hessian_new_object(a, "bench.NewsItem", 3, names);
     hessian_object_set(item, "_seq", hessian_new_int(a, seq));
-    hessian_object_set(item, "_title", hessian_new_string(a, "breaking news, 32 bytes of text.", 32));
+    static const char title[] = "breaking news, 32 bytes of text.";
+    hessian_object_set(item, "_title", hessian_new_string(a, title, sizeof title - 1));
     hessian_object_set(item, "_sentNs", hessian_new_long(a, now_ns()));
     return wire_send(&r->pub, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL);
 }

@@ -83,6 +83,19 @@ static bool expect_error(wire_client *c, hmtp_packet *p, int32_t type, const cha
     return true;
 }
 
+/* Whether the broker under test runs with --presence-payloads. */
+static bool presence_payloads;
+
+/* The payload the broker puts in presence packets it originates: null, or
+ * with --presence-payloads hmtp.BrokerPresence {_jid}. */
+static bool broker_presence_of(const hmtp_packet *p, const char *jid)
+{
+    if (!presence_payloads)
+        return p->value && p->value->kind == HESSIAN_NULL;
+    return strcmp(cls_of(p->value), "hmtp.BrokerPresence") == 0 &&
+           same(hessian_value_string(hessian_object_field(p->value, "_jid")), jid);
+}
+
 static bool nothing_arrives(wire_client *c, int ms)
 {
     hmtp_packet p;
@@ -433,9 +446,11 @@ static bool ping(wire_client *c, const char *service, int64_t id, const char *wa
     const char *server = hessian_value_string(hessian_object_field(p.value, "_server"));
     bool ok = p.id == id && strcmp(cls_of(p.value), "hmtp.PingQuery") == 0 &&
               same(payload, "echo me") && same(server, want_server);
+    char seen[200];
+    snprintf(seen, sizeof seen, "id %lld payload %s server %s", (long long)p.id, nz(payload),
+             nz(server));
     hmtp_packet_free(&p);
-    CHECK(ok, "ping answer: id %lld payload %s server %s", (long long)p.id, nz(payload),
-          nz(server));
+    CHECK(ok, "ping answer: %s", seen);
     return true;
 }
 
@@ -443,7 +458,8 @@ static bool case_queries(broker_process *b)
 {
     wire_client c;
     CHECK(wire_open(&c, b->port, "q", "pw", "r"), "%s", c.error);
-    if (!ping(&c, "service@localhost", 1, "hmtp-broker") || !ping(&c, "news@localhost", 2, "hmtp-broker"))
+    if (!ping(&c, "service@localhost", 1, "hmtp-broker") ||
+        !ping(&c, "news@localhost", 2, "hmtp-broker"))
         return false;
     hmtp_arena a;
     hmtp_arena_init(&a);
@@ -494,9 +510,13 @@ static bool subscribe(wire_client *c, const char *service, const char *caps)
     hmtp_packet_free(&p);
     CHECK(ok, "presenceSubscribed does not echo the subscribe payload");
     CHECK(expect(c, &p, HMTP_PRESENCE, service, c->jid), "service presence");
+    ok = broker_presence_of(&p, service);
     hmtp_packet_free(&p);
+    CHECK(ok, "the service's presence payload is wrong");
     CHECK(expect(c, &p, HMTP_PRESENCE_PROBE, service, c->jid), "probe");
+    ok = broker_presence_of(&p, service);
     hmtp_packet_free(&p);
+    CHECK(ok, "the probe's payload is wrong");
     if (caps) {
         hessian_value *cv = obj1(&a, "example.NewsCapabilities", "_formats", str(&a, caps));
         CHECK(wire_send(c, HMTP_PRESENCE, service, NULL, 0, cv, NULL), "%s", c->error);
@@ -589,6 +609,15 @@ static bool case_pubsub(broker_process *b)
     CHECK(wire_send(&P, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s", P.error);
     CHECK(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "B still subscribed");
     hmtp_packet_free(&p);
+    /* an unsubscribe with a null payload is not answered with null */
+    CHECK(wire_send(&P, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, NULL, NULL), "%s",
+          P.error);
+    CHECK(expect(&P, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", P.jid), "unsubscribed");
+    ok = broker_presence_of(&p, "news@localhost");
+    hmtp_packet_free(&p);
+    CHECK(ok, "a null unsubscribe payload was answered wrongly");
+    CHECK(expect(&P, &p, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", P.jid), "unavailable");
+    hmtp_packet_free(&p);
     CHECK(nothing_arrives(&A, 200), "unsubscribed client still receives");
     /* presenceUnavailable from a subscriber ends its subscription */
     CHECK(wire_send(&B, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", NULL, 0, NULL, NULL), "%s",
@@ -634,12 +663,14 @@ static bool case_disconnect(broker_process *b)
     snprintf(a_jid, sizeof a_jid, "%s", A.jid);
     wire_close(&A);
     CHECK(expect(&B, &p, HMTP_PRESENCE_UNAVAILABLE, a_jid, B.jid), "B not told A left");
+    bool named = broker_presence_of(&p, a_jid);
     hmtp_packet_free(&p);
+    CHECK(named, "the departure's payload is wrong");
     CHECK(expect_error(&B, &p, HMTP_QUERY_ERROR, a_jid, "cancel", "service-unavailable"),
           "B's open query not failed");
-    bool id_ok = p.id == 31;
+    int64_t failed_id = p.id;
     hmtp_packet_free(&p);
-    CHECK(id_ok, "failed query has id %lld", (long long)p.id);
+    CHECK(failed_id == 31, "failed query has id %lld", (long long)failed_id);
     CHECK(nothing_arrives(&W, 200), "an unrelated client was told");
     const char *const only_b[] = {"bob@localhost/b", NULL};
     if (!subscribers_are(&W, only_b, NULL))
@@ -672,6 +703,39 @@ static bool case_max_subscriptions(broker_process *b)
         return false;
     wire_close(&c);
     return true;
+}
+
+/* A payload the broker cannot write again: a typed list whose type is an int
+ * reference to a name never defined on the link (legal to decode, as in a
+ * capture that starts mid-connection). Echoes turn it into null; forwarding
+ * refuses it; the link stays up. */
+static bool case_unwritable_payload(broker_process *b)
+{
+    wire_client c, d;
+    CHECK(wire_open(&c, b->port, "u", "pw", "r"), "%s", c.error);
+    CHECK(wire_open(&d, b->port, "d", "pw", "r"), "%s", d.error);
+    const char subscribe_raw[] = "\x13\x99\x0e" "news@localhost\x4e\x70\x90\x00";
+    CHECK(wire_send_raw(&c, subscribe_raw, sizeof subscribe_raw - 1), "%s", c.error);
+    hmtp_packet p;
+    CHECK(expect(&c, &p, HMTP_PRESENCE_SUBSCRIBED, "news@localhost", c.jid), "subscribed");
+    bool replaced = broker_presence_of(&p, "news@localhost");
+    hmtp_packet_free(&p);
+    CHECK(replaced, "an unwritable payload was echoed");
+    CHECK(expect(&c, &p, HMTP_PRESENCE, "news@localhost", c.jid), "presence");
+    hmtp_packet_free(&p);
+    CHECK(expect(&c, &p, HMTP_PRESENCE_PROBE, "news@localhost", c.jid), "probe");
+    hmtp_packet_free(&p);
+    /* message to d@localhost/r with the same payload: refused, not forwarded */
+    const char message_raw[] = "\x12\x90\x0d" "d@localhost/r\x4e\x70\x90\x00";
+    CHECK(wire_send_raw(&c, message_raw, sizeof message_raw - 1), "%s", c.error);
+    CHECK(expect_error(&c, &p, HMTP_MESSAGE_ERROR, "d@localhost/r", "modify", "bad-request"),
+          "unwritable payload forwarded");
+    hmtp_packet_free(&p);
+    CHECK(nothing_arrives(&d, 200), "the recipient got something");
+    bool ok = ping(&c, "service@localhost", 3, "hmtp-broker");
+    wire_close(&c);
+    wire_close(&d);
+    return ok;
 }
 
 /* ---- determinism ---- */
@@ -957,6 +1021,7 @@ static const char *const small_out[] = {"--allow-any-user", "--output-limit", "6
 static const char *const two_conns[] = {"--allow-any-user", "--max-connections", "2", NULL};
 static const char *const small_packet[] = {"--allow-any-user", "--max-packet", "1024", NULL};
 static const char *const verbose[] = {"--allow-any-user", "-v", NULL};
+static const char *const payloads[] = {"--allow-any-user", "--presence-payloads", NULL};
 
 static bool run_login_refused(void)
 {
@@ -994,6 +1059,7 @@ static const named_case cases[] = {
     {"pubsub", any_user, case_pubsub},
     {"disconnect", any_user, case_disconnect},
     {"max_subscriptions", one_sub, case_max_subscriptions},
+    {"unwritable_payload", any_user, case_unwritable_payload},
     {"deterministic", NULL, case_deterministic},
     {"garbage", any_user, case_garbage},
     {"half_packet", any_user, case_half_packet},
@@ -1003,6 +1069,9 @@ static const named_case cases[] = {
     {"max_packet", small_packet, case_max_packet},
     {"shutdown", NULL, case_shutdown},
     {"verbose_log", verbose, case_verbose_log},
+    {"pubsub_payloads", payloads, case_pubsub},
+    {"disconnect_payloads", payloads, case_disconnect},
+    {"unwritable_payload_payloads", payloads, case_unwritable_payload},
 };
 
 int main(int argc, char **argv)
@@ -1025,6 +1094,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: no case named '%s'\n", argv[0], name);
             return 2;
         }
+        for (size_t i = 0; found->args && found->args[i]; i++)
+            if (strcmp(found->args[i], "--presence-payloads") == 0)
+                presence_payloads = true;
         /* cases that manage their own brokers get none from the fixture */
         ok = found->args ? with_broker(found->args, found->fn) : found->fn(NULL);
     }

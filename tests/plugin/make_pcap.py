@@ -55,7 +55,7 @@ class Connection:
         total = 20 + len(tcp) + len(payload)
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, self.ip_id, 0x4000, 64, 6, 0, src, dst)
         ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        self.ip_id += 1
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
         eth = (b"\x02\x00\x00\x00\x00\x02" if direction == "C" else b"\x02\x00\x00\x00\x00\x01")
         eth += (b"\x02\x00\x00\x00\x00\x01" if direction == "C" else b"\x02\x00\x00\x00\x00\x02")
         eth += struct.pack("!H", ETH_IP)

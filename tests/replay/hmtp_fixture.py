@@ -358,3 +358,72 @@ def quiet_conversation(user='bob', resource='r1', domain='localhost', server='hm
     c.send('s2c', 'queryResult', jid, 'service@' + domain, ping_query('hi ' + user, server, answer=True), id=Long(1))
     c.send('c2s', 'presenceUnavailable', None, None, None)
     return c
+
+def read_frames(buf):
+    """Splits complete HMTP packets off the front of buf: (bodies, rest)."""
+    bodies = []
+    while True:
+        pos, body = 0, b''
+        while True:
+            n, shift = 0, 0
+            while pos < len(buf) and buf[pos] & 0x80:
+                n = (n << 7) | (buf[pos] & 0x7f)
+                pos += 1
+            if pos >= len(buf):
+                return bodies, buf
+            n = (n << 7) | buf[pos]
+            pos += 1
+            if n == 0:
+                break
+            if pos + n > len(buf):
+                return bodies, buf
+            body += buf[pos:pos + n]
+            pos += n
+        if body:
+            bodies.append(body)
+        buf = buf[pos:]
+
+def decode_header(body):
+    """type, to, from and id of a packet body, for the compact forms the
+    fixtures and the core writer use (enough for a fake server)."""
+    pos = 0
+    def value():
+        nonlocal pos
+        c = body[pos]
+        pos += 1
+        if c == 0x4e:
+            return None
+        if c < 0x20:
+            s = body[pos:pos + c].decode()
+            pos += c
+            return s
+        if 0x30 <= c <= 0x33:
+            n = ((c - 0x30) << 8) | body[pos]
+            s = body[pos + 1:pos + 1 + n].decode()
+            pos += 1 + n
+            return s
+        if 0x80 <= c <= 0xbf:
+            return c - 0x90
+        if 0xd8 <= c <= 0xef:
+            return c - 0xe0
+        if 0xf0 <= c <= 0xff:
+            v = ((c - 0xf8) << 8) | body[pos]
+            pos += 1
+            return v
+        if 0x38 <= c <= 0x3f:
+            v = ((c - 0x3c) << 16) | (body[pos] << 8) | body[pos + 1]
+            pos += 2
+            return v
+        if c == 0x59:
+            v = struct.unpack('>i', body[pos:pos + 4])[0]
+            pos += 4
+            return v
+        if c == 0x4c:
+            v = struct.unpack('>q', body[pos:pos + 8])[0]
+            pos += 8
+            return v
+        raise ValueError('decode_header: code 0x%02x not handled' % c)
+    t = value()
+    to, frm = value(), value()
+    id_ = value() if 2 <= t <= 5 else None
+    return t, to, frm, id_

@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "framing.h"
+#include "hmtp.h"
 #include "http_head.h"
+#include "jidmap.h"
+#include "rewrite.h"
 #include "net_parse.h"
 #include "tcp_stream.h"
 
@@ -141,8 +145,114 @@ static void test_frame_parse(void)
     CHECK(!replay_dlt_supported(105));
 }
 
+static void test_jid_map(void)
+{
+    jid_map m;
+    jid_map_init(&m);
+    char why[200];
+    CHECK(jid_map_add_rule(&m, "alice@prod.example/desk=carol@localhost/r9", why, sizeof why));
+    CHECK(jid_map_add_rule(&m, "alice@prod.example=bob@localhost", why, sizeof why));
+    CHECK(jid_map_add_rule(&m, "prod.example=localhost", why, sizeof why));
+    CHECK(!jid_map_add_rule(&m, "alice@prod.example=localhost", why, sizeof why)); /* mixed forms */
+    CHECK(!jid_map_add_rule(&m, "no-equals-sign", why, sizeof why));
+    char *s;
+    CHECK((s = jid_map_apply(&m, "alice@prod.example/desk")) && strcmp(s, "carol@localhost/r9") == 0); /* exact wins */
+    g_free(s);
+    CHECK((s = jid_map_apply(&m, "alice@prod.example/phone")) && strcmp(s, "bob@localhost/phone") == 0); /* bare keeps resource */
+    g_free(s);
+    CHECK((s = jid_map_apply(&m, "news@prod.example")) && strcmp(s, "news@localhost") == 0); /* domain keeps user */
+    g_free(s);
+    CHECK((s = jid_map_apply(&m, "prod.example/x")) && strcmp(s, "localhost/x") == 0);
+    g_free(s);
+    CHECK(jid_map_apply(&m, "news@other.example") == NULL);
+    jid_map_free(&m);
+}
+
+/* A recorded login whose credentials are an EncryptedObject, rewritten with a
+ * plain password and a new user: the two fields change, the bytes before and
+ * after them stay as recorded. */
+static void test_rewrite_login(void)
+{
+    hmtp_buf wire;
+    hmtp_buf_init(&wire);
+    hessian_writer w;
+    hessian_writer_init(&w, &wire);
+    hmtp_packet p;
+    hmtp_packet_init(&p);
+    p.type = HMTP_QUERY_SET;
+    p.has_id = true;
+    p.id = 2;
+    static const char *const enc_fields[] = {"_keyAlgorithm", "_encKey", "_encData"};
+    hessian_value *enc = hessian_new_object(&p.arena, HMTP_ENCRYPTED_OBJECT_CLASS, 3, enc_fields);
+    hessian_object_set(enc, "_keyAlgorithm", hessian_new_string(&p.arena, "AES", 3));
+    hessian_object_set(enc, "_encKey", hessian_new_binary(&p.arena, (const uint8_t *)"0123456789abcdef", 16));
+    static const char *const auth_fields[] = {"_uid", "_credentials", "_resource"};
+    hessian_value *auth = hessian_new_object(&p.arena, HMTP_AUTH_QUERY_CLASS, 3, auth_fields);
+    hessian_object_set(auth, "_uid", hessian_new_string(&p.arena, "alice@prod.example", 18));
+    hessian_object_set(auth, "_credentials", enc);
+    hessian_object_set(auth, "_resource", hessian_new_string(&p.arena, "desk", 4));
+    p.value = auth;
+    CHECK(hmtp_packet_write(&w, &p));
+    hessian_writer_free(&w);
+    hmtp_packet_free(&p);
+
+    hmtp_frame_info info;
+    hmtp_error err;
+    CHECK(hmtp_frame_scan(wire.data, wire.len, HMTP_DEFAULT_MAX_PACKET, &info, &err) == HMTP_FRAME_COMPLETE);
+    uint8_t body[512];
+    CHECK(info.body_len <= sizeof body);
+    size_t body_len = hmtp_frame_copy_body(wire.data, info.wire_len, body);
+    hessian_stream stream;
+    hessian_stream_init(&stream, NULL);
+    rec_packet r = {.dir = REPLAY_C2S, .wire = wire.data, .wire_len = wire.len, .body = body, .body_len = body_len};
+    r.mark = hessian_stream_mark(&stream);
+    hmtp_packet recorded;
+    hmtp_packet_init(&recorded);
+    CHECK(hmtp_packet_decode(&recorded, &stream, r.mark, body, body_len, &err) == HMTP_OK);
+    hmtp_packet_free(&recorded);
+
+    jid_map m;
+    jid_map_init(&m);
+    char why[200];
+    jid_map_add_rule(&m, "prod.example=localhost", why, sizeof why);
+    rewrite_config cfg = {.map = &m, .login_password = "test-pw", .login_resource = "copy-1"};
+    hmtp_buf out;
+    hmtp_buf_init(&out);
+    CHECK(rewrite_client_packet(&r, &stream, &cfg, &out, why, sizeof why) == 1);
+    CHECK(hmtp_frame_scan(out.data, out.len, HMTP_DEFAULT_MAX_PACKET, &info, &err) == HMTP_FRAME_COMPLETE);
+    CHECK(info.wire_len == out.len);
+    uint8_t body2[512];
+    size_t body2_len = hmtp_frame_copy_body(out.data, info.wire_len, body2);
+    /* decoded with a fresh stream: the class definition travels in the packet */
+    hessian_stream fresh;
+    hessian_stream_init(&fresh, NULL);
+    hmtp_packet q;
+    hmtp_packet_init(&q);
+    CHECK(hmtp_packet_decode(&q, &fresh, hessian_stream_mark(&fresh), body2, body2_len, &err) == HMTP_OK);
+    CHECK(q.type == HMTP_QUERY_SET && q.has_id && q.id == 2 && q.to == NULL);
+    const char *uid = hessian_value_string(hessian_object_field(q.value, "_uid"));
+    const char *cred = hessian_value_string(hessian_object_field(q.value, "_credentials"));
+    const char *res = hessian_value_string(hessian_object_field(q.value, "_resource"));
+    CHECK(uid && strcmp(uid, "alice@localhost") == 0);
+    CHECK(cred && strcmp(cred, "test-pw") == 0);
+    CHECK(res && strcmp(res, "copy-1") == 0);
+    /* the class definition, type and id bytes at the front are untouched */
+    size_t uid_at = 0;
+    while (uid_at + 18 <= body_len && memcmp(body + uid_at + 1, "alice@prod.example", 18) != 0)
+        uid_at++;
+    CHECK(uid_at > 0 && memcmp(body, body2, uid_at) == 0);
+    hmtp_packet_free(&q);
+    hessian_stream_free(&fresh);
+    hmtp_buf_free(&out);
+    jid_map_free(&m);
+    hessian_stream_free(&stream);
+    hmtp_buf_free(&wire);
+}
+
 int main(void)
 {
+    test_jid_map();
+    test_rewrite_login();
     test_in_order_and_reordered();
     test_gap_by_ack_and_finish();
     test_http_head();

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Replay throughput: hmtp-replay --top-speed against hmtp-broker, next to the
+ceiling of simply writing the same client bytes to a socket.
+
+usage: throughput.py BUILD_DIR [SESSIONS] [PINGS_PER_SESSION]
+
+The capture holds SESSIONS sessions, each a login and PINGS ping queries the
+broker answers, so the replay is verified (every reply decoded and compared)
+while it is measured. The ceiling writes each session's recorded client bytes
+with sendall() to a local socket whose reader discards them."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'replay'))
+import hmtp_fixture as fx  # noqa: E402
+
+build = sys.argv[1]
+sessions = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+pings = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+replay_bin = os.path.join(build, 'replay', 'hmtp-replay')
+broker_bin = os.path.join(build, 'broker', 'hmtp-broker')
+work = tempfile.mkdtemp(prefix='hmtp-replay-bench-')
+
+def conversation(user):
+    c = fx.Conversation(True)
+    jid = '%s@localhost/r1' % user
+    c.send('c2s', 'querySet', None, None, fx.auth_query(user, 'pw', 'r1'), id=fx.Long(0))
+    c.send('s2c', 'queryResult', jid, None, fx.auth_result(jid), id=fx.Long(0))
+    for i in range(1, pings + 1):
+        payload = 'ping %d %s' % (i, 'x' * 64)
+        c.send('c2s', 'queryGet', 'service@localhost', jid, fx.ping_query(payload), id=fx.Long(i))
+        c.send('s2c', 'queryResult', jid, 'service@localhost', fx.ping_query(payload, 'hmtp-broker', True), id=fx.Long(i))
+    return c
+
+frames, client_bytes = [], []
+t = 1232532000.0
+for k in range(sessions):
+    conv = conversation('user%d' % k)
+    client_bytes.append(b''.join(m for d, m in conv.messages if d == 'c2s'))
+    segs = fx.tcp_segments(conv, mss=1448, isn=(1000, 5000))
+    fr = fx.frames(segs, fx.Endpoints(client_port=20000 + k), 'ether', t0=t)
+    t += len(fr) * 0.001 + 1
+    frames += fr
+cap = os.path.join(work, 'bench.pcap')
+fx.write_pcap(cap, 1, frames)
+total_packets = sessions * (pings + 1)
+total_bytes = sum(len(b) for b in client_bytes)
+
+port_file = os.path.join(work, 'port')
+log = open(os.path.join(work, 'broker.log'), 'w')
+broker = subprocess.Popen([broker_bin, '--listen', '127.0.0.1:0', '--port-file', port_file, '--allow-any-user',
+                           '--domain', 'localhost'], stdout=log, stderr=log)
+try:
+    while not (os.path.exists(port_file) and open(port_file).read().strip()):
+        time.sleep(0.02)
+    port = int(open(port_file).read())
+    report = os.path.join(work, 'report.json')
+    t0 = time.perf_counter()
+    p = subprocess.run([replay_bin, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
+                        '--report-json', report, cap], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    rep = json.load(open(report))
+    s = rep['summary']
+    if p.returncode != 0:
+        print(p.stdout[-2000:], p.stderr[-2000:])
+        raise SystemExit('replay did not verify clean (exit %d)' % p.returncode)
+finally:
+    broker.kill()
+    broker.wait()
+
+# ceiling: the same bytes, written to a socket that only discards. The reader
+# is another process, so it never competes with the writer for the GIL; the
+# best of three runs is kept.
+SINK = r"""
+import socket, sys, threading
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(128)
+print(srv.getsockname()[1], flush=True)
+def drain(c):
+    buf = bytearray(1 << 20)
+    while c.recv_into(buf):
+        pass
+    c.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=drain, args=(c,), daemon=True).start()
+"""
+sink = subprocess.Popen([sys.executable, '-c', SINK], stdout=subprocess.PIPE, text=True)
+try:
+    sink_port = int(sink.stdout.readline())
+    ceiling = None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for b in client_bytes:
+            c = socket.create_connection(('127.0.0.1', sink_port))
+            c.sendall(b)
+            c.close()
+        took = time.perf_counter() - t0
+        ceiling = took if ceiling is None else min(ceiling, took)
+finally:
+    sink.kill()
+    sink.wait()
+
+r_pps = s['packets_sent'] / s['elapsed_s']
+r_mbs = s['bytes_sent'] / s['elapsed_s'] / 1e6
+c_pps = total_packets / ceiling
+c_mbs = total_bytes / ceiling / 1e6
+print('capture: %d sessions x %d pings: %d client packets, %d client bytes, %d replies verified'
+      % (sessions, pings, total_packets, total_bytes, s['matched']))
+print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load): %.0f packets/s, %.2f MB/s'
+      % (s['elapsed_s'], wall, r_pps, r_mbs))
+print('raw socket write ceiling: %.3f s: %.0f packets/s, %.2f MB/s' % (ceiling, c_pps, c_mbs))
+print('ratio replay/ceiling: %.3f' % (r_pps / c_pps))
