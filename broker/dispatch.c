@@ -64,7 +64,7 @@ static void to_broker(conn *c, hmtp_packet *p)
         reply_error(c, p, "cancel", "feature-not-implemented",
                     "the broker itself takes no messages");
     } else if ((p->type == HMTP_PRESENCE || p->type == HMTP_PRESENCE_UNAVAILABLE) &&
-             reply_value_writable(p->value))
+             hessian_value_writable(p->value))
         presence_broadcast(c, p);
     /* Results and errors to the broker end here. */
 }
@@ -85,8 +85,8 @@ static void to_query_service(conn *c, hmtp_packet *p)
 
 static void forward(conn *c, conn *target, hmtp_packet *p)
 {
-    if (!reply_value_writable(p->value) ||
-        (p->error_value && !reply_value_writable(p->error_value))) {
+    if (!hessian_value_writable(p->value) ||
+        (p->error_value && !hessian_value_writable(p->error_value))) {
         reply_error(c, p, "modify", "bad-request",
                     "the payload holds an object whose class was never defined");
         return;

@@ -120,7 +120,7 @@ static void remember_capabilities(pubsub_service *s, conn *c, hmtp_packet *p, bo
 
 static void publish(pubsub_service *s, conn *c, hmtp_packet *p)
 {
-    if (!reply_value_writable(p->value)) {
+    if (!hessian_value_writable(p->value)) {
         reply_error(c, p, "modify", "bad-request",
                     "the payload holds an object whose class was never defined");
         return;

@@ -15,7 +15,7 @@ static const char *const subscribers_fields[] = {"_service", "_subscribers", "_c
  * answered as null. */
 static const hessian_value *movable(hmtp_arena *a, const hessian_value *v)
 {
-    if (v && reply_value_ref_free(v))
+    if (v && hessian_value_movable(v))
         return v;
     return hessian_new_null(a);
 }

@@ -26,9 +26,9 @@ bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool ha
     /* A payload echoed back (subscribe, errors) may hold what the writer
      * cannot re-create (a class or type never defined on that link): it goes
      * back as null rather than as a half-written value. */
-    if (value && !reply_value_writable(value))
+    if (value && !hessian_value_writable(value))
         value = NULL;
-    if (error_value && !reply_value_writable(error_value))
+    if (error_value && !hessian_value_writable(error_value))
         error_value = NULL;
     q.value = value ? (hessian_value *)value : hessian_new_null(&q.arena);
     q.error_value = error_value ? (hessian_value *)error_value : hessian_new_null(&q.arena);
@@ -57,7 +57,7 @@ bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool ha
 
 bool reply_presence(conn *c, int32_t type, const char *from, const hessian_value *echo)
 {
-    if (echo && echo->kind != HESSIAN_NULL && reply_value_writable(echo))
+    if (echo && echo->kind != HESSIAN_NULL && hessian_value_writable(echo))
         return reply_send(c, type, c->jid, from, false, 0, echo, NULL);
     if (!c->b->cfg->presence_payloads)
         return reply_send(c, type, c->jid, from, false, 0, NULL, NULL);
@@ -114,7 +114,7 @@ bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, 
     }
     /* The offending payload goes back as the error's value; one the broker
      * cannot write again (unknown class) goes back as null. */
-    const hessian_value *value = reply_value_writable(p->value) ? p->value : NULL;
+    const hessian_value *value = hessian_value_writable(p->value) ? p->value : NULL;
     hessian_value *null_value = NULL;
     if (!value) {
         null_value = hessian_new_null(&p->arena);
@@ -123,48 +123,3 @@ bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, 
     return reply_send(c, et, c->jid, p->to, hmtp_type_has_id(et), p->id, value, err);
 }
 
-static bool walk(const hessian_value *v, bool refs_are_bad, unsigned depth)
-{
-    if (!v)
-        return true;
-    if (depth > HESSIAN_DEPTH_CAP)
-        return false;
-    switch (v->kind) {
-    case HESSIAN_REF:
-        return !refs_are_bad;
-    case HESSIAN_LIST:
-        if (!v->v.list.type && v->v.list.type_index >= 0)
-            return false; /* an int type ref to a name never defined */
-        for (size_t i = 0; i < v->v.list.n; i++)
-            if (!walk(v->v.list.items[i], refs_are_bad, depth + 1))
-                return false;
-        return true;
-    case HESSIAN_MAP:
-        if (!v->v.map.type && v->v.map.type_index >= 0)
-            return false;
-        for (size_t i = 0; i < v->v.map.n; i++)
-            if (!walk(v->v.map.keys[i], refs_are_bad, depth + 1) ||
-                !walk(v->v.map.values[i], refs_are_bad, depth + 1))
-                return false;
-        return true;
-    case HESSIAN_OBJECT:
-        if (!v->v.object.cls || !v->v.object.names)
-            return false;
-        for (size_t i = 0; i < v->v.object.n; i++)
-            if (!walk(v->v.object.fields[i], refs_are_bad, depth + 1))
-                return false;
-        return true;
-    default:
-        return true;
-    }
-}
-
-bool reply_value_writable(const hessian_value *v)
-{
-    return walk(v, false, 0);
-}
-
-bool reply_value_ref_free(const hessian_value *v)
-{
-    return walk(v, true, 0);
-}

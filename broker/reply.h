@@ -36,12 +36,5 @@ int32_t reply_error_type_for(int32_t t);
  * logs when verbose) when p's kind gets no error answer. */
 bool reply_error(conn *c, hmtp_packet *p, const char *etype, const char *group, const char *text);
 
-/* True when v can be written again faithfully: no object of a class whose
- * definition was never seen (the broker cannot re-create it). */
-bool reply_value_writable(const hessian_value *v);
-/* True when v holds no 'Q' reference: only such values may be moved into a
- * different position of a new packet (a ref counts containers from the
- * packet start, so moving the value would change what it points at). */
-bool reply_value_ref_free(const hessian_value *v);
 
 #endif

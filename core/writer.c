@@ -548,6 +548,50 @@ void hessian_write_object_begin(hessian_writer *w, const char *cls, uint32_t nfi
     object_header(w, ref);
 }
 
+static bool check_value(const hessian_value *v, bool refs_allowed, unsigned depth)
+{
+    if (!v)
+        return true;
+    if (depth > HESSIAN_DEPTH_CAP)
+        return false;
+    switch (v->kind) {
+    case HESSIAN_REF: return refs_allowed;
+    case HESSIAN_LIST:
+        if (!v->v.list.type && v->v.list.type_index >= 0)
+            return false; /* an int type ref to a name never defined */
+        for (size_t i = 0; i < v->v.list.n; i++)
+            if (!check_value(v->v.list.items[i], refs_allowed, depth + 1))
+                return false;
+        return true;
+    case HESSIAN_MAP:
+        if (!v->v.map.type && v->v.map.type_index >= 0)
+            return false;
+        for (size_t i = 0; i < v->v.map.n; i++)
+            if (!check_value(v->v.map.keys[i], refs_allowed, depth + 1) ||
+                !check_value(v->v.map.values[i], refs_allowed, depth + 1))
+                return false;
+        return true;
+    case HESSIAN_OBJECT:
+        if (!v->v.object.cls || !v->v.object.names)
+            return false;
+        for (size_t i = 0; i < v->v.object.n; i++)
+            if (!check_value(v->v.object.fields[i], refs_allowed, depth + 1))
+                return false;
+        return true;
+    default: return true;
+    }
+}
+
+bool hessian_value_writable(const hessian_value *v)
+{
+    return check_value(v, true, 0);
+}
+
+bool hessian_value_movable(const hessian_value *v)
+{
+    return check_value(v, false, 0);
+}
+
 bool hessian_write_value(hessian_writer *w, const hessian_value *v)
 {
     if (!v) {

@@ -67,6 +67,15 @@ void hessian_write_map_end(hessian_writer *w);
 void hessian_write_object_begin(hessian_writer *w, const char *cls, uint32_t nfields,
                                 const char *const *field_names);
 
+/* True when hessian_write_value() can write v faithfully: every object has
+ * its class name and field names, every typed list or map its type name (a
+ * value decoded from a capture that began mid-stream may lack them). */
+bool hessian_value_writable(const hessian_value *v);
+/* Writable and free of 'Q' references, whose numbers only mean something
+ * at their original place in their packet: such a value may be copied into
+ * another packet (an echo, a list of other clients' payloads). */
+bool hessian_value_movable(const hessian_value *v);
+
 /* Writes a whole tree. An object whose class definition was never seen
  * (cls NULL) cannot be written faithfully: returns false and writes null. */
 bool hessian_write_value(hessian_writer *w, const hessian_value *v);
