@@ -37,6 +37,9 @@ void broker_config_free(broker_config *c)
     g_ptr_array_free(c->pubsub_jids, TRUE);
     g_free(c->query_service_jid);
     g_free(c->server_header);
+    g_free(c->key_file);
+    g_free(c->write_key_file);
+    server_key_free(&c->key);
     memset(c, 0, sizeof *c);
 }
 
@@ -148,4 +151,9 @@ const char *broker_config_password(const broker_config *c, const char *uid)
             return u->password;
     }
     return NULL;
+}
+
+bool broker_config_load_key(broker_config *c, GError **error)
+{
+    return server_key_setup(&c->key, c->key_file, c->write_key_file, error);
 }

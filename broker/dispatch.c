@@ -23,15 +23,21 @@ static bool class_is(const hessian_value *v, const char *cls)
     return name && strcmp(name, cls) == 0;
 }
 
+static const char *jid_or_null(const char *s)
+{
+    return s ? s : "null";
+}
+
 static bool is_query_request(int32_t t)
 {
     return t == HMTP_QUERY_GET || t == HMTP_QUERY_SET;
 }
 
 /* Before login only the login itself (and the key query that precedes an
- * encrypted login) is accepted. Resin answers queries with forbidden and drops
- * presence; this broker follows the issue instead: every packet kind that
- * has an error form gets it, with auth/not-authorized. */
+ * encrypted login) is accepted, and the rest is answered as Resin's
+ * AuthBrokerStream does, so that sessions recorded against Resin replay
+ * without differences: other queries get cancel/forbidden, everything else
+ * (messages, presence, results, errors) is dropped. */
 static void before_login(conn *c, hmtp_packet *p)
 {
     if (!p->to && p->type == HMTP_QUERY_SET && class_is(p->value, HMTP_AUTH_QUERY_CLASS)) {
@@ -43,8 +49,14 @@ static void before_login(conn *c, hmtp_packet *p)
         login_handle_public_key(c, p);
         return;
     }
-    reply_error(c, p, "auth", "not-authorized",
-                "log in first: querySet to=null carrying com.caucho.bam.hmtp.AuthQuery");
+    if (is_query_request(p->type)) {
+        reply_error(c, p, "cancel", "forbidden",
+                    "log in first: querySet to=null carrying com.caucho.bam.hmtp.AuthQuery");
+        return;
+    }
+    if (broker_log_packets())
+        broker_log("conn %llu dropped %s to=%s: not logged in", (unsigned long long)c->id,
+                   hmtp_type_name(p->type), jid_or_null(p->to));
 }
 
 /* Packets addressed to the broker itself (to = null or the bare domain). */
@@ -106,11 +118,6 @@ static void forward(conn *c, conn *target, hmtp_packet *p)
     /* The from a client writes is ignored: the link's own JID is the truth. */
     if (reply_send(target, p->type, p->to, c->jid, p->has_id, p->id, p->value, p->error_value))
         presence_track(c, target, p);
-}
-
-static const char *jid_or_null(const char *s)
-{
-    return s ? s : "null";
 }
 
 void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)

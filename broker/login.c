@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "login.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -10,28 +11,46 @@
 
 typedef enum credentials_status {
     CREDENTIALS_OK,
-    CREDENTIALS_UNSUPPORTED, /* a form the broker cannot read (yet) */
-    CREDENTIALS_BAD,         /* not a form any client sends */
+    CREDENTIALS_BAD,           /* not a form any client sends */
+    CREDENTIALS_PLAIN_REFUSED, /* --require-encrypted and a plain (or no) password */
+    CREDENTIALS_UNREADABLE,    /* an EncryptedObject that does not decrypt to a string */
 } credentials_status;
 
-/* The one place that turns AuthQuery._credentials into a password. The
- * encrypted login of late January 2009 sends an EncryptedObject {AES key
- * wrapped with the broker's RSA key, password encrypted with it}: decrypting
- * it belongs here, next to the key pair login_handle_public_key would hand
- * out. */
-static credentials_status credentials_password(const hessian_value *cred, const char **password)
+/* The one place that turns AuthQuery._credentials into a password: the
+ * password string of the early 2009 client, or the EncryptedObject of the
+ * late-January client (an AES key wrapped with the broker's RSA key, the
+ * Hessian-encoded password encrypted with it). A decrypted password lives in
+ * the packet's arena; why is set for CREDENTIALS_UNREADABLE (the crypto
+ * module's reason, which never contains the secrets). */
+static credentials_status credentials_password(conn *c, hmtp_packet *p, const hessian_value *cred,
+                                               char **password, char why[HMTP_CRYPTO_ERR])
 {
+    const broker_config *cfg = c->b->cfg;
     *password = NULL;
-    if (!cred || cred->kind == HESSIAN_NULL)
-        return CREDENTIALS_OK;
-    if (cred->kind == HESSIAN_STRING) {
-        *password = cred->v.str.data;
-        return CREDENTIALS_OK;
-    }
     const char *cls = dispatch_class_of(cred);
-    if (cls && strcmp(cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0)
-        return CREDENTIALS_UNSUPPORTED;
-    return CREDENTIALS_BAD;
+    if (cls && strcmp(cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0) {
+        *password = hmtp_credentials_decrypt_password(cfg->key.rsa, cred, &p->arena, why);
+        return *password ? CREDENTIALS_OK : CREDENTIALS_UNREADABLE;
+    }
+    bool plain = !cred || cred->kind == HESSIAN_NULL || cred->kind == HESSIAN_STRING;
+    if (!plain)
+        return CREDENTIALS_BAD;
+    if (cfg->require_encrypted)
+        return CREDENTIALS_PLAIN_REFUSED;
+    if (cred && cred->kind == HESSIAN_STRING)
+        *password = (char *)cred->v.str.data;
+    return CREDENTIALS_OK;
+}
+
+/* The password must not outlive the check in memory the broker controls
+ * (the arena is freed with the packet, but freed memory keeps its bytes). */
+static void wipe(char *s)
+{
+    if (!s)
+        return;
+    volatile char *v = s;
+    while (*v)
+        *v++ = '\0';
 }
 
 static char *full_jid(conn *c, const char *uid, const char *resource)
@@ -46,12 +65,20 @@ static char *full_jid(conn *c, const char *uid, const char *resource)
     return jid;
 }
 
+/* One log line per refusal; log_reason (when not NULL) says more than the
+ * client is told. */
+static void refuse_logged(conn *c, hmtp_packet *p, const char *uid, const char *etype,
+                          const char *group, const char *text, const char *log_reason)
+{
+    broker_log("conn %llu login refused for '%s': %s", (unsigned long long)c->id,
+               uid ? uid : "(none)", log_reason ? log_reason : text);
+    reply_error(c, p, etype, group, text);
+}
+
 static void refuse(conn *c, hmtp_packet *p, const char *uid, const char *etype,
                    const char *group, const char *text)
 {
-    broker_log("conn %llu login refused for '%s': %s", (unsigned long long)c->id,
-               uid ? uid : "(none)", text);
-    reply_error(c, p, etype, group, text);
+    refuse_logged(c, p, uid, etype, group, text, NULL);
 }
 
 void login_handle_auth(conn *c, hmtp_packet *p)
@@ -71,25 +98,40 @@ void login_handle_auth(conn *c, hmtp_packet *p)
     }
     if (resource && !resource[0])
         resource = NULL; /* an empty resource is as good as none */
-    const char *password = NULL;
-    switch (credentials_password(hessian_object_field(p->value, "_credentials"), &password)) {
+    char *password = NULL;
+    char why[HMTP_CRYPTO_ERR] = "";
+    switch (credentials_password(c, p, hessian_object_field(p->value, "_credentials"), &password, why)) {
     case CREDENTIALS_OK:
         break;
-    case CREDENTIALS_UNSUPPORTED:
-        refuse(c, p, uid, "cancel", "feature-not-implemented",
-               "encrypted credentials are not supported yet; send the password as a string");
-        return;
     case CREDENTIALS_BAD:
         refuse(c, p, uid, "modify", "bad-request",
-               "AuthQuery._credentials must be a password string");
+               "AuthQuery._credentials must be a password string or an EncryptedObject");
+        return;
+    case CREDENTIALS_PLAIN_REFUSED:
+        refuse(c, p, uid, "auth", "forbidden", "passwords must be encrypted");
+        return;
+    case CREDENTIALS_UNREADABLE: {
+        /* The reason goes to the log only: telling the client which step
+         * failed (RSA padding, AES padding...) would make the broker an
+         * oracle for attacks on the key. */
+        char reason[HMTP_CRYPTO_ERR + 40];
+        snprintf(reason, sizeof reason, "bad encrypted credentials: %s", why);
+        refuse_logged(c, p, uid, "auth", "forbidden", "unknown user or wrong password", reason);
         return;
     }
-    if (!cfg->allow_any_user) {
+    }
+    bool accepted = cfg->allow_any_user;
+    if (!accepted) {
         const char *expected = broker_config_password(cfg, uid);
-        if (!expected || !password || strcmp(expected, password) != 0) {
-            refuse(c, p, uid, "auth", "not-authorized", "unknown user or wrong password");
-            return;
-        }
+        accepted = expected && password && strcmp(expected, password) == 0;
+    }
+    /* A plain password is the caller's packet value: only a decrypted one is
+     * ours to wipe. */
+    if (password && password != hessian_value_string(hessian_object_field(p->value, "_credentials")))
+        wipe(password);
+    if (!accepted) {
+        refuse(c, p, uid, "auth", "forbidden", "unknown user or wrong password");
+        return;
     }
     char *jid = full_jid(c, uid, resource);
     c->jid = jid;
@@ -112,6 +154,14 @@ void login_handle_auth(conn *c, hmtp_packet *p)
 
 void login_handle_public_key(conn *c, hmtp_packet *p)
 {
-    reply_error(c, p, "cancel", "feature-not-implemented",
-                "encrypted login is not offered; log in with a password string");
+    const server_key *k = &c->b->cfg->key;
+    hessian_value *answer =
+        hmtp_new_public_key_query(&p->arena, "RSA", "X.509", k->spki.data, k->spki.len);
+    if (!answer) {
+        conn_close(c, "out of memory answering the public key query");
+        return;
+    }
+    /* Like the login's answer: to the link itself (null before login),
+     * from the address the query went to, the same id. */
+    reply_send(c, HMTP_QUERY_RESULT, c->jid, p->to, true, p->id, answer, NULL);
 }

@@ -14,7 +14,8 @@
 typedef struct raw_options {
     char *listen, *port_file, *domain, *users_file, *query_service, *server_header;
     char **users, **pubsub;
-    gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads;
+    gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads, require_encrypted;
+    char *key_file, *write_key_file;
     char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply;
 } raw_options;
 
@@ -33,6 +34,8 @@ static void raw_free(raw_options *o)
     g_free(o->max_subscriptions);
     g_free(o->output_limit);
     g_free(o->alter_reply);
+    g_free(o->key_file);
+    g_free(o->write_key_file);
 }
 
 /* A count with an optional k/K or m/M suffix (powers of 1024). */
@@ -128,6 +131,9 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
         cfg->alter_ping = true;
     }
     cfg->verbose = o->verbose ? 1 : 0;
+    cfg->key_file = g_strdup(o->key_file);
+    cfg->write_key_file = g_strdup(o->write_key_file);
+    cfg->require_encrypted = o->require_encrypted;
     return true;
 }
 
@@ -188,6 +194,12 @@ int main(int argc, char **argv)
          "Unsent bytes per connection before it is dropped (default 4M)", "BYTES"},
         {"alter-reply", 0, 0, G_OPTION_ARG_STRING, &o.alter_reply,
          "Test aid: change one field of a reply (only 'ping')", "WHAT"},
+        {"key", 0, 0, G_OPTION_ARG_FILENAME, &o.key_file,
+         "RSA private key (PEM) for the encrypted login (default: generate one at start)", "FILE"},
+        {"write-key", 0, 0, G_OPTION_ARG_FILENAME, &o.write_key_file,
+         "Write the private key as PEM to FILE (to decrypt captures in Wireshark)", "FILE"},
+        {"require-encrypted", 0, 0, G_OPTION_ARG_NONE, &o.require_encrypted,
+         "Refuse plain passwords: only the encrypted login is accepted", NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log one line per packet", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -202,6 +214,10 @@ int main(int argc, char **argv)
         rc = 2;
     } else if (argc > 1) {
         fprintf(stderr, "hmtp-broker: unexpected argument '%s' (see --help)\n", argv[1]);
+        rc = 2;
+    }
+    if (rc == 0 && !broker_config_load_key(&cfg, &error)) {
+        fprintf(stderr, "hmtp-broker: %s\n", error->message);
         rc = 2;
     }
     if (rc == 0) {

@@ -6,20 +6,7 @@
 #include <string.h>
 
 #include "arena.h"
-
-/* The value of AuthQuery._credentials. This is the one place the encrypted
- * login of late January 2009 will change: it needs a GetPublicKeyQuery
- * exchange first (so it will send and wait here) and returns an
- * EncryptedObject instead of the bare password. */
-static hessian_value *login_credentials(const login_request *req, hmtp_arena *a, char *msg, size_t msg_size)
-{
-    switch (req->mode) {
-    case LOGIN_PLAIN:
-        return hessian_new_string(a, req->password, strlen(req->password));
-    }
-    snprintf(msg, msg_size, "unknown login mode %d", (int)req->mode);
-    return NULL;
-}
+#include "hmtp_crypto.h"
 
 typedef struct answer_wait {
     client_conn *c;
@@ -41,8 +28,116 @@ static bool answered(client_session *s, void *ctx)
     return w->c->eof || w->c->error[0] || w->c->fd < 0;
 }
 
-static bool send_auth_query(client_session *s, client_conn *c, const login_request *req, int64_t id, char *msg,
-                            size_t msg_size)
+int64_t login_first_id(login_mode mode)
+{
+    return mode == LOGIN_PLAIN ? 0 : 1;
+}
+
+/* Sends q (its type, id and value set by the caller) to null from null: the
+ * link has no JID before login. */
+static bool send_to_null(client_session *s, client_conn *c, hmtp_packet *q, char *msg, size_t msg_size)
+{
+    if (!conn_send_packet(s, c, q, SIZE_MAX, msg, msg_size))
+        return false;
+    c->has_last_sent = true;
+    c->last_sent_id = q->id;
+    return true;
+}
+
+/* Waits for the answer to query id and takes it out of the inbox (the
+ * caller frees it). NULL with msg set when none came in time. */
+static hmtp_packet *take_answer(client_session *s, client_conn *c, int64_t id, const char *what,
+                                int64_t timeout_ms, char *msg, size_t msg_size)
+{
+    answer_wait w = {.c = c, .id = id, .index = SIZE_MAX};
+    int64_t deadline = now_ms() + timeout_ms;
+    if (!session_pump(s, deadline, answered, &w) || w.index == SIZE_MAX) {
+        snprintf(msg, msg_size, "no answer to the %s (id=%lld) %s", what, (long long)id,
+                 c->error[0] ? c->error
+                 : c->eof   ? "before the server closed the connection"
+                            : "in time");
+        return NULL;
+    }
+    hmtp_packet *p = c->inbox[w.index];
+    memmove(&c->inbox[w.index], &c->inbox[w.index + 1], (c->ninbox - w.index - 1) * sizeof *c->inbox);
+    c->ninbox--;
+    return p;
+}
+
+static void packet_dispose(hmtp_packet *p)
+{
+    if (p) {
+        hmtp_packet_free(p);
+        free(p);
+    }
+}
+
+static bool class_is(const hessian_value *v, const char *cls)
+{
+    return v && v->kind == HESSIAN_OBJECT && v->v.object.cls && strcmp(v->v.object.cls, cls) == 0;
+}
+
+/* Step 1 of the encrypted login: asks for the server's public key and copies
+ * its SubjectPublicKeyInfo DER into spki. On failure *why says whether no
+ * answer came or a useless one. */
+static bool fetch_public_key(client_session *s, client_conn *c, int64_t timeout_ms, hmtp_buf *spki,
+                             login_outcome *why, char *msg, size_t msg_size)
+{
+    *why = LOGIN_NO_ANSWER;
+    hmtp_packet q;
+    hmtp_packet_init(&q);
+    q.type = HMTP_QUERY_GET;
+    q.has_id = true;
+    q.id = c->next_id++;
+    q.value = hmtp_new_public_key_query(&q.arena, NULL, NULL, NULL, 0);
+    bool sent = q.value && send_to_null(s, c, &q, msg, msg_size);
+    int64_t id = q.id;
+    if (!q.value)
+        snprintf(msg, msg_size, "%s: out of memory building the public key query", c->name);
+    hmtp_packet_free(&q);
+    if (!sent)
+        return false;
+    hmtp_packet *p = take_answer(s, c, id, "public key query (queryGet GetPublicKeyQuery)", timeout_ms, msg,
+                                 msg_size);
+    if (!p)
+        return false;
+    *why = LOGIN_BAD_ANSWER;
+    bool ok = false;
+    const hessian_value *enc = hessian_object_field(p->value, "_encoded");
+    if (p->type == HMTP_QUERY_ERROR) {
+        snprintf(msg, msg_size,
+                 "the server refused the public key query (id=%lld) with %s/%s%s%s: it may not offer the "
+                 "encrypted login (try --plain or login=plain)",
+                 (long long)id, p->error.type ? p->error.type : "?", p->error.group ? p->error.group : "?",
+                 p->error.text ? ": " : "", p->error.text ? p->error.text : "");
+    } else if (!class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) || !enc || enc->kind != HESSIAN_BINARY) {
+        snprintf(msg, msg_size, "the public key query's answer (id=%lld) holds no %s with a byte[] _encoded",
+                 (long long)id, HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
+    } else if (!hmtp_buf_append(spki, enc->v.bin.data, enc->v.bin.len)) {
+        snprintf(msg, msg_size, "out of memory");
+    } else {
+        ok = true;
+    }
+    packet_dispose(p);
+    return ok;
+}
+
+/* The value of AuthQuery._credentials: the password string, or (encrypted)
+ * an EncryptedObject for the server whose key is spki. */
+static hessian_value *login_credentials(const login_request *req, const hmtp_buf *spki, hmtp_arena *a, char *msg,
+                                        size_t msg_size)
+{
+    if (req->mode == LOGIN_PLAIN)
+        return hessian_new_string(a, req->password, strlen(req->password));
+    char err[HMTP_CRYPTO_ERR] = "";
+    hessian_value *v = hmtp_credentials_encrypt(a, spki->data, spki->len, req->password, err);
+    if (!v)
+        snprintf(msg, msg_size, "cannot encrypt the password with the server's public key: %s", err);
+    return v;
+}
+
+static bool send_auth_query(client_session *s, client_conn *c, const login_request *req, const hmtp_buf *spki,
+                            int64_t id, char *msg, size_t msg_size)
 {
     hmtp_packet q;
     hmtp_packet_init(&q);
@@ -50,7 +145,7 @@ static bool send_auth_query(client_session *s, client_conn *c, const login_reque
     bool ok = false;
     /* Field order as Resin's JavaSerializer writes AuthQuery: the java.lang
        fields (_uid, _resource) first, then _credentials. */
-    hessian_value *cred = login_credentials(req, a, msg, msg_size);
+    hessian_value *cred = login_credentials(req, spki, a, msg, msg_size);
     hessian_value *auth = cred ? hmtp_new_auth_query(a, req->user, req->resource, cred) : NULL;
     if (auth && cred) {
         /* to = null, from = null: the link has no JID before login */
@@ -58,7 +153,7 @@ static bool send_auth_query(client_session *s, client_conn *c, const login_reque
         q.has_id = true;
         q.id = id;
         q.value = auth;
-        ok = conn_send_packet(s, c, &q, SIZE_MAX, msg, msg_size);
+        ok = send_to_null(s, c, &q, msg, msg_size);
     } else if (!msg[0]) {
         snprintf(msg, msg_size, "%s: out of memory building the login query", c->name);
     }
@@ -71,38 +166,35 @@ login_outcome login_run(client_session *s, client_conn *c, const login_request *
 {
     msg[0] = '\0';
     *answer = NULL;
-    int64_t id = c->next_id++;
-    if (!send_auth_query(s, c, req, id, msg, msg_size))
-        return LOGIN_NO_ANSWER;
-    c->has_last_sent = true;
-    c->last_sent_id = id;
-    answer_wait w = {.c = c, .id = id, .index = SIZE_MAX};
-    int64_t deadline = now_ms() + timeout_ms;
-    if (!session_pump(s, deadline, answered, &w) || w.index == SIZE_MAX) {
-        snprintf(msg, msg_size, "no answer to the login (querySet id=%lld) %s", (long long)id,
-                 c->error[0] ? c->error
-                 : c->eof   ? "before the server closed the connection"
-                            : "in time");
-        return LOGIN_NO_ANSWER;
+    hmtp_buf spki;
+    hmtp_buf_init(&spki);
+    login_outcome why;
+    if (req->mode == LOGIN_ENCRYPTED && !fetch_public_key(s, c, timeout_ms, &spki, &why, msg, msg_size)) {
+        hmtp_buf_free(&spki);
+        return why;
     }
-    hmtp_packet *p = c->inbox[w.index];
+    int64_t id = c->next_id++;
+    bool sent = send_auth_query(s, c, req, &spki, id, msg, msg_size);
+    hmtp_buf_free(&spki);
+    if (!sent)
+        return LOGIN_NO_ANSWER;
+    hmtp_packet *p = take_answer(s, c, id, "login (querySet AuthQuery)", timeout_ms, msg, msg_size);
+    if (!p)
+        return LOGIN_NO_ANSWER;
     if (p->type == HMTP_QUERY_ERROR) {
         *answer = p;
-        memmove(&c->inbox[w.index], &c->inbox[w.index + 1], (c->ninbox - w.index - 1) * sizeof *c->inbox);
-        c->ninbox--;
         return LOGIN_REJECTED;
     }
     const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
-    if (!p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls ||
-        strcmp(p->value->v.object.cls, HMTP_AUTH_RESULT_CLASS) != 0 || !jid) {
+    if (!class_is(p->value, HMTP_AUTH_RESULT_CLASS) || !jid) {
         snprintf(msg, msg_size, "the login's queryResult (id=%lld) holds no %s with a string _jid", (long long)id,
                  HMTP_AUTH_RESULT_CLASS);
-        conn_inbox_remove(c, w.index);
+        packet_dispose(p);
         return LOGIN_BAD_ANSWER;
     }
     free(c->jid);
     c->jid = strdup(jid);
-    conn_inbox_remove(c, w.index);
+    packet_dispose(p);
     if (!c->jid) {
         snprintf(msg, msg_size, "out of memory");
         return LOGIN_BAD_ANSWER;

@@ -21,7 +21,7 @@ static const GOptionEntry entries[] = {
     {"timeout", 't', 0, G_OPTION_ARG_STRING, &opt_timeout, "Default wait of expect, login and connect (default 5s)", "DURATION"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "One line per packet sent (>) and received (<)", NULL},
     {"json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print every received packet as JSON on stdout (-v lines go to stderr)", NULL},
-    {"plain", 0, 0, G_OPTION_ARG_NONE, &opt_plain, "Plain login: the password as _credentials (the only mode so far)", NULL},
+    {"plain", 0, 0, G_OPTION_ARG_NONE, &opt_plain, "Plain login of Resin's early 2009 client: the password as _credentials, ids from 0 (default: encrypted, ids from 1)", NULL},
     {"check", 0, 0, G_OPTION_ARG_NONE, &opt_check, "Only check the scenario's syntax", NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
@@ -93,7 +93,7 @@ static int run(const char *file, scn_define *defs, size_t ndefs)
         runner_options o = {.timeout_ms = 5000,
                             .verbose = opt_verbose,
                             .json = opt_json,
-                            .mode = LOGIN_PLAIN,
+                            .mode = opt_plain ? LOGIN_PLAIN : LOGIN_ENCRYPTED,
                             .out = stdout,
                             .log = opt_json ? stderr : stdout,
                             .err = stderr};
@@ -143,7 +143,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "hmtp-client: --server and --port-file exclude each other\n");
         code = RUN_SCENARIO_ERROR;
     } else {
-        (void)opt_plain; /* plain is the only login so far; the flag keeps scripts stable when more come */
         size_t ndefs = opt_defines ? g_strv_length(opt_defines) : 0;
         scn_define *defs = calloc(ndefs ? ndefs : 1, sizeof *defs);
         code = RUN_PASSED;

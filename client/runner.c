@@ -115,9 +115,24 @@ static int check_login_error(runner *r, const scn_stmt *st, client_conn *c, cons
     return RUN_PASSED;
 }
 
+/* The login a statement asks for: its login= or the command line's. */
+static login_mode mode_of(const runner *r, const scn_stmt *st)
+{
+    switch (st->login_mode) {
+    case SCN_LOGIN_PLAIN: return LOGIN_PLAIN;
+    case SCN_LOGIN_ENCRYPTED: return LOGIN_ENCRYPTED;
+    case SCN_LOGIN_DEFAULT: break;
+    }
+    return r->opt->mode;
+}
+
 static int do_login(runner *r, const scn_stmt *st, client_conn *c)
 {
-    login_request req = {.mode = r->opt->mode, .user = st->user, .password = st->password, .resource = st->resource};
+    /* Until the connection has sent a query, its ids can still count as the
+     * client being imitated does (from 0 or from 1). */
+    if (!c->has_last_sent)
+        c->next_id = login_first_id(mode_of(r, st));
+    login_request req = {.mode = mode_of(r, st), .user = st->user, .password = st->password, .resource = st->resource};
     hmtp_packet *answer = NULL;
     char msg[400];
     login_outcome o = login_run(&r->session, c, &req, runner_timeout(r, st), &answer, msg, sizeof msg);
@@ -166,6 +181,7 @@ static int run_connect(runner *r, const scn_stmt *st)
     client_conn *c = session_add(&r->session, st->conn);
     if (!c)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "out of memory");
+    c->next_id = login_first_id(mode_of(r, st));
     char msg[1024];
     if (!conn_open(c, host, port, runner_timeout(r, st), msg, sizeof msg))
         return runner_fail(r, st, RUN_UNREACHABLE, "%s", msg);

@@ -291,12 +291,21 @@ static bool parse_login_args(stmt_ctx *c, scn_stmt *st, bool required)
 {
     const scn_token *user = keyed(c, "user"), *password = keyed(c, "password"), *resource = keyed(c, "resource");
     if (!user) {
-        if (required || password || resource)
+        if (required || password || resource || keyed(c, "login"))
             return scn_fail(c->err, c->tok[0].offset, "logging in needs user= and password=");
         return true;
     }
     if (!password)
         return scn_fail(c->err, user->offset, "user= needs password= too");
+    const scn_token *mode = keyed(c, "login");
+    if (mode) {
+        if (mode->word && strcmp(mode->word, "plain") == 0)
+            st->login_mode = SCN_LOGIN_PLAIN;
+        else if (mode->word && strcmp(mode->word, "encrypted") == 0)
+            st->login_mode = SCN_LOGIN_ENCRYPTED;
+        else
+            return scn_fail(c->err, mode->value_offset, "login must be plain or encrypted");
+    }
     st->login = true;
     if (!bare_word(c, user, "user", &st->user) || !bare_word(c, password, "password", &st->password))
         return false;
@@ -331,7 +340,7 @@ static bool build_connect(stmt_ctx *c, scn_stmt *st)
         return false;
     if (!parse_login_args(c, st, false) || !parse_timeout(c, "timeout", &st->ms))
         return false;
-    if (!no_leftovers(c, "NAME server= method= path= host= user= password= resource= timeout="))
+    if (!no_leftovers(c, "NAME server= method= path= host= user= password= resource= login= timeout="))
         return false;
     return add_conn(c, st->conn);
 }
@@ -352,7 +361,7 @@ static bool build_login(stmt_ctx *c, scn_stmt *st)
         return false;
     if ((st->packet.error || st->packet.error_type) && !st->login_must_fail)
         return scn_fail(c->err, c->tok[0].offset, "error= describes a failed login: add expect=error");
-    return no_leftovers(c, "NAME user= password= resource= expect=ok|error error= text= timeout=");
+    return no_leftovers(c, "NAME user= password= resource= login=plain|encrypted expect=ok|error error= text= timeout=");
 }
 
 static bool build_packet_stmt(stmt_ctx *c, scn_stmt *st)

@@ -63,6 +63,14 @@ typedef struct scn_packet {
     size_t truncate; /* send only the first N bytes of the framed packet */
 } scn_packet;
 
+/* login= on connect and login: which of Resin's logins (and id counting)
+ * to use; DEFAULT follows the command line (--plain or encrypted). */
+typedef enum scn_login_mode {
+    SCN_LOGIN_DEFAULT,
+    SCN_LOGIN_ENCRYPTED,
+    SCN_LOGIN_PLAIN,
+} scn_login_mode;
+
 typedef struct scn_stmt {
     scn_op op;
     unsigned line; /* where the statement starts */
@@ -79,6 +87,7 @@ typedef struct scn_stmt {
     bool has_resource;
     char *resource;
     bool login_must_fail;
+    scn_login_mode login_mode;
     /* send, reply, expect, login's expected error, auto-answer's reply */
     scn_packet packet;
     int32_t trigger; /* auto-answer: the packet type answered */
