@@ -9,6 +9,7 @@
 
 #include <epan/packet.h>
 #include <epan/uat.h>
+#include <wsutil/report_message.h>
 
 #include "hmtp_keys.h"
 

@@ -224,7 +224,17 @@ int wire_login(wire_client *c, const char *uid, const char *password, const char
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *cred = hessian_new_string(&a, password, password ? strlen(password) : 0);
-    hessian_value *q = hmtp_new_auth_query(&a, uid, resource, cred);
+    int type = cred ? wire_login_value(c, uid, resource, cred, id, err_group, cap) : -1;
+    hmtp_arena_free(&a);
+    return type;
+}
+
+int wire_login_value(wire_client *c, const char *uid, const char *resource,
+                     hessian_value *credentials, int64_t id, char *err_group, size_t cap)
+{
+    hmtp_arena a;
+    hmtp_arena_init(&a);
+    hessian_value *q = hmtp_new_auth_query(&a, uid, resource, credentials);
     bool sent = q && wire_send(c, HMTP_QUERY_SET, NULL, NULL, id, q, NULL);
     hmtp_arena_free(&a);
     if (!sent)

@@ -61,6 +61,10 @@ bool wire_wait_closed(wire_client *c, int timeout_ms);
 int wire_login(wire_client *c, const char *uid, const char *password, const char *resource,
                int64_t id, char *err_group, size_t cap);
 
+/* The same with any AuthQuery._credentials value (e.g. an EncryptedObject). */
+int wire_login_value(wire_client *c, const char *uid, const char *resource,
+                     hessian_value *credentials, int64_t id, char *err_group, size_t cap);
+
 /* connect + upgrade + successful login. */
 bool wire_open(wire_client *c, uint16_t port, const char *uid, const char *password,
                const char *resource);

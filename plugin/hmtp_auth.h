@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The login packets (PROTOCOL.md section 7) shown readably on top of the
+ * generic payload tree: GetPublicKeyQuery (algorithm, format, key size),
+ * AuthQuery (uid, resource, credentials) and its EncryptedObject, which is
+ * decrypted with the RSA keys list when a key fits. */
+#ifndef HMTP_AUTH_H
+#define HMTP_AUTH_H
+
+#include <epan/packet.h>
+
+#include "hmtp_decode.h"
+
+/* body_tvb: the packet's de-chunked body; pi: the packet item (expert infos
+ * go there). Adds nothing for packets that are not a login step. */
+void hmtp_auth_add(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, proto_item *pi,
+                   const hmtp_decoded *dec);
+
+#endif
