@@ -138,9 +138,6 @@ static void add_public_key(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
             proto_item_set_generated(proto_tree_add_uint(sub, hf_hmtp_pubkey_bits, tvb, (int)e->offset,
                                                          (int)e->length, bits));
         } else {
-            proto_item *bad = proto_tree_add_uint(sub, hf_hmtp_pubkey_length, tvb, (int)e->offset,
-                                                  (int)e->length, (guint32)e->v.bin.len);
-            proto_item_set_hidden(bad);
             expert_add_info_format(pinfo, ti, &ei_hmtp_pubkey_invalid,
                                    "GetPublicKeyQuery._encoded is not an RSA SubjectPublicKeyInfo: %s", err);
         }
@@ -156,15 +153,15 @@ typedef struct opened {
     hmtp_decoded value;
     const char *key_path;
     unsigned key_bits;
-    const char *why; /* when !ok: the reason, for the expert info */
+    const char *why;     /* when !ok and no key was tried: the reason */
+    wmem_array_t *tried; /* when !ok: one "with key file F: reason" per key (const char *) */
 } opened;
 
 /* Tries one key; on failure *why says why (no secrets in it). */
-static bool try_key(wmem_allocator_t *pool, const hmtp_rsa *key, const hessian_value *eo, opened *o,
-                    const char **why)
+static bool try_key(wmem_allocator_t *pool, const hmtp_rsa *key, const hessian_value *eo, size_t wrapped,
+                    opened *o, const char **why)
 {
     char err[HMTP_CRYPTO_ERR] = "";
-    size_t wrapped = eo->v.object.fields[1]->v.bin.len;
     unsigned bits = hmtp_rsa_bits(key);
     if (wrapped != (bits + 7) / 8) {
         /* PKCS#1 output is exactly as long as the modulus: say which key
@@ -206,11 +203,11 @@ static void open_credentials(packet_info *pinfo, const login *l, opened *o)
     unsigned n = hmtp_keys_count();
     if (n == 0) {
         const char *load = hmtp_keys_load_errors();
-        o->why = wmem_strdup_printf(pool,
-                                    "no RSA private key configured: add the broker's PEM key file to the HMTP "
-                                    "\"RSA keys list\" preference (Preferences → Protocols → HMTP, "
-                                    "uat:" HMTP_KEYS_UAT ")%s%s",
-                                    load[0] ? "; keys that failed to load: " : "", load);
+        if (load[0])
+            o->why = wmem_strdup_printf(pool, "no key of the HMTP \"RSA keys list\" preference loaded: %s", load);
+        else
+            o->why = "no RSA private key configured: add the broker's PEM key file to the HMTP "
+                     "\"RSA keys list\" preference (Preferences → Protocols → HMTP, uat:" HMTP_KEYS_UAT ")";
         return;
     }
     if (!l->enc_key || l->enc_key->kind != HESSIAN_BINARY || !l->enc_data || l->enc_data->kind != HESSIAN_BINARY) {
@@ -222,23 +219,24 @@ static void open_credentials(packet_info *pinfo, const login *l, opened *o)
     const char *alg = string_of(l->key_alg);
     hessian_value *eo = hmtp_new_encrypted_object(&a, alg, l->enc_key->v.bin.data, l->enc_key->v.bin.len,
                                                   l->enc_data->v.bin.data, l->enc_data->v.bin.len);
-    wmem_strbuf_t *reasons = wmem_strbuf_new(pool, "");
+    o->tried = wmem_array_new(pool, sizeof(const char *));
     if (!eo) {
         o->why = "out of memory";
     } else {
         for (unsigned i = 0; i < n && !o->ok; i++) {
             const char *why = NULL;
-            o->ok = try_key(pool, hmtp_keys_get(i), eo, o, &why);
-            if (o->ok)
+            o->ok = try_key(pool, hmtp_keys_get(i), eo, l->enc_key->v.bin.len, o, &why);
+            if (o->ok) {
                 o->key_path = hmtp_keys_path(i);
-            else if (n == 1)
-                wmem_strbuf_append_printf(reasons, "with key file %s: %s", hmtp_keys_path(i), why);
-            else
-                wmem_strbuf_append_printf(reasons, "%s%s: %s", i ? "; " : "with none of the configured keys: ",
-                                          hmtp_keys_path(i), why);
+            } else {
+                /* the file's base name keeps the message within an expert
+                 * item's length; the tree's key file field has the path */
+                char *base = g_path_get_basename(hmtp_keys_path(i));
+                const char *line = wmem_strdup_printf(pool, "with key file %s: %s", base, why);
+                g_free(base);
+                wmem_array_append_one(o->tried, line);
+            }
         }
-        if (!o->ok)
-            o->why = wmem_strbuf_get_str(reasons);
     }
     hmtp_arena_free(&a);
 }
@@ -271,14 +269,19 @@ static void add_credentials(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         proto_tree_add_uint(tree, hf_hmtp_auth_enc_data_length, tvb, (int)l->enc_data->offset,
                             (int)l->enc_data->length, (guint32)l->enc_data->v.bin.len);
     if (!o.ok) {
-        expert_add_info_format(pinfo, ei, &ei_hmtp_auth_undecrypted, "Credentials could not be decrypted: %s",
-                               o.why);
+        guint tried = o.tried ? wmem_array_get_count(o.tried) : 0;
+        if (tried == 0)
+            expert_add_info_format(pinfo, ei, &ei_hmtp_auth_undecrypted, "Credentials could not be decrypted: %s",
+                                   o.why);
+        for (guint i = 0; i < tried; i++)
+            expert_add_info_format(pinfo, ei, &ei_hmtp_auth_undecrypted, "Credentials could not be decrypted %s",
+                                   *(const char **)wmem_array_index(o.tried, i));
         return;
     }
     tvbuff_t *dtvb = tvb_new_child_real_data(tvb, o.plain, (guint)o.len, (gint)o.len);
     add_new_data_source(pinfo, dtvb, "Decrypted credentials");
     proto_item *di = proto_tree_add_item(tree, hf_hmtp_auth_decrypted, dtvb, 0, (int)o.len, ENC_NA);
-    proto_item_set_text(di, "Decrypted credentials [decrypted with %u-bit key %s]", o.key_bits, o.key_path);
+    proto_item_set_text(di, "Decrypted credentials (with the %u-bit RSA key %s)", o.key_bits, o.key_path);
     proto_item_set_generated(di);
     proto_tree *dt = proto_item_add_subtree(di, ett_hmtp_auth_decrypted);
     proto_item_set_generated(proto_tree_add_string(dt, hf_hmtp_auth_key_file, dtvb, 0, 0, o.key_path));
@@ -302,8 +305,7 @@ static void add_auth(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const 
     add_credentials(tvb, pinfo, sub, l);
 }
 
-void hmtp_auth_add(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, proto_item *pi _U_,
-                   const hmtp_decoded *dec)
+void hmtp_auth_add(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec)
 {
     login l;
     if (!find_login(dec, &l))

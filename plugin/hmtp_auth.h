@@ -10,9 +10,9 @@
 
 #include "hmtp_decode.h"
 
-/* body_tvb: the packet's de-chunked body; pi: the packet item (expert infos
- * go there). Adds nothing for packets that are not a login step. */
-void hmtp_auth_add(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, proto_item *pi,
-                   const hmtp_decoded *dec);
+/* body_tvb: the packet's de-chunked body; tree: the packet's subtree (may be
+ * NULL: expert infos are still added). Adds nothing for packets that are not
+ * a login step. */
+void hmtp_auth_add(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec);
 
 #endif

@@ -18,6 +18,11 @@ int hf_hmtp_wire_length = -1, hf_hmtp_body_length = -1, hf_hmtp_chunks = -1;
 int hf_hmtp_chunk = -1, hf_hmtp_chunk_length = -1, hf_hmtp_chunk_data = -1, hf_hmtp_end = -1;
 int hf_hmtp_response_in = -1, hf_hmtp_request_in = -1, hf_hmtp_response_time = -1;
 int hf_hmtp_skipped = -1, hf_hmtp_direction = -1;
+int hf_hmtp_auth = -1, hf_hmtp_auth_uid = -1, hf_hmtp_auth_resource = -1, hf_hmtp_auth_password = -1;
+int hf_hmtp_auth_encrypted = -1, hf_hmtp_auth_key_algorithm = -1, hf_hmtp_auth_enc_key_length = -1;
+int hf_hmtp_auth_enc_data_length = -1, hf_hmtp_auth_decrypted = -1, hf_hmtp_auth_key_file = -1;
+int hf_hmtp_pubkey = -1, hf_hmtp_pubkey_algorithm = -1, hf_hmtp_pubkey_format = -1;
+int hf_hmtp_pubkey_length = -1, hf_hmtp_pubkey_bits = -1;
 
 int hf_hessian_string = -1, hf_hessian_int = -1, hf_hessian_long = -1, hf_hessian_double = -1;
 int hf_hessian_bool = -1, hf_hessian_binary = -1, hf_hessian_date = -1, hf_hessian_null = -1;
@@ -28,10 +33,12 @@ int hf_hessian_length = -1, hf_hessian_count = -1, hf_hessian_end = -1;
 
 gint ett_hmtp = -1, ett_hmtp_packet = -1, ett_hmtp_chunks = -1, ett_hmtp_chunk = -1, ett_hmtp_jid = -1;
 gint ett_hmtp_value = -1, ett_hmtp_error = -1, ett_hessian_value = -1, ett_hessian_class_def = -1;
+gint ett_hmtp_auth = -1, ett_hmtp_auth_decrypted = -1;
 
 expert_field ei_hmtp_malformed = EI_INIT, ei_hmtp_unknown_type = EI_INIT, ei_hmtp_class_not_seen = EI_INIT;
 expert_field ei_hmtp_error_packet = EI_INIT, ei_hmtp_oversized = EI_INIT, ei_hmtp_no_response = EI_INIT;
 expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT;
+expert_field ei_hmtp_auth_undecrypted = EI_INIT, ei_hmtp_pubkey_invalid = EI_INIT;
 
 static const value_string hmtp_type_names[] = {
     {0, "message"},
@@ -101,6 +108,33 @@ static hf_register_info hmtp_hf[] = {
     HF(hf_hmtp_skipped, "Skipped bytes", "hmtp.skipped", FT_BYTES, BASE_NONE, NULL,
        "Bytes before the first recognisable packet boundary (capture started mid-packet)"),
     HF(hf_hmtp_direction, "Direction", "hmtp.direction", FT_UINT8, BASE_DEC, VALS(hmtp_direction_names), NULL),
+    HF(hf_hmtp_auth, "Login", "hmtp.auth", FT_NONE, BASE_NONE, NULL, "AuthQuery: the login of a client"),
+    HF(hf_hmtp_auth_uid, "User id", "hmtp.auth.uid", FT_STRING, BASE_NONE, NULL, "AuthQuery._uid"),
+    HF(hf_hmtp_auth_resource, "Resource", "hmtp.auth.resource", FT_STRING, BASE_NONE, NULL,
+       "AuthQuery._resource"),
+    HF(hf_hmtp_auth_password, "Password", "hmtp.auth.password", FT_STRING, BASE_NONE, NULL,
+       "The password: AuthQuery._credentials as sent, or decrypted from an EncryptedObject"),
+    HF(hf_hmtp_auth_encrypted, "Encrypted credentials", "hmtp.auth.encrypted", FT_BOOLEAN, BASE_NONE, NULL,
+       "Whether _credentials is an EncryptedObject"),
+    HF(hf_hmtp_auth_key_algorithm, "Key algorithm", "hmtp.auth.key_algorithm", FT_STRING, BASE_NONE, NULL,
+       "EncryptedObject._keyAlgorithm (the symmetric cipher: AES)"),
+    HF(hf_hmtp_auth_enc_key_length, "Wrapped key length", "hmtp.auth.enc_key_length", FT_UINT32, BASE_DEC, NULL,
+       "Bytes of EncryptedObject._encKey (as long as the RSA modulus)"),
+    HF(hf_hmtp_auth_enc_data_length, "Encrypted data length", "hmtp.auth.enc_data_length", FT_UINT32, BASE_DEC,
+       NULL, "Bytes of EncryptedObject._encData"),
+    HF(hf_hmtp_auth_decrypted, "Decrypted credentials", "hmtp.auth.decrypted", FT_NONE, BASE_NONE, NULL,
+       "The EncryptedObject's plaintext, decrypted with a key of the RSA keys list"),
+    HF(hf_hmtp_auth_key_file, "Key file", "hmtp.auth.key_file", FT_STRING, BASE_NONE, NULL,
+       "The RSA keys list entry that decrypted the credentials"),
+    HF(hf_hmtp_pubkey, "Public key", "hmtp.pubkey", FT_NONE, BASE_NONE, NULL, "GetPublicKeyQuery"),
+    HF(hf_hmtp_pubkey_algorithm, "Algorithm", "hmtp.pubkey.algorithm", FT_STRING, BASE_NONE, NULL,
+       "GetPublicKeyQuery._algorithm"),
+    HF(hf_hmtp_pubkey_format, "Format", "hmtp.pubkey.format", FT_STRING, BASE_NONE, NULL,
+       "GetPublicKeyQuery._format"),
+    HF(hf_hmtp_pubkey_length, "Encoded length", "hmtp.pubkey.length", FT_UINT32, BASE_DEC, NULL,
+       "Bytes of GetPublicKeyQuery._encoded (X.509 SubjectPublicKeyInfo DER)"),
+    HF(hf_hmtp_pubkey_bits, "Key size (bits)", "hmtp.pubkey.bits", FT_UINT32, BASE_DEC, NULL,
+       "RSA modulus size of the server's key"),
 };
 
 static hf_register_info hessian_hf[] = {
@@ -133,6 +167,7 @@ static hf_register_info hessian_hf[] = {
 static gint *ett[] = {
     &ett_hmtp, &ett_hmtp_packet, &ett_hmtp_chunks, &ett_hmtp_chunk, &ett_hmtp_jid,
     &ett_hmtp_value, &ett_hmtp_error, &ett_hessian_value, &ett_hessian_class_def,
+    &ett_hmtp_auth, &ett_hmtp_auth_decrypted,
 };
 
 static ei_register_info hmtp_ei[] = {
@@ -152,6 +187,10 @@ static ei_register_info hmtp_ei[] = {
         "Answer with no matching request in this capture", EXPFILL } },
     { &ei_hmtp_resync, { "hmtp.resync", PI_SEQUENCE, PI_NOTE,
         "Capture started inside a packet: bytes skipped to the next packet boundary", EXPFILL } },
+    { &ei_hmtp_auth_undecrypted, { "hmtp.auth.undecrypted", PI_DECRYPTION, PI_WARN,
+        "Login credentials could not be decrypted", EXPFILL } },
+    { &ei_hmtp_pubkey_invalid, { "hmtp.pubkey.invalid", PI_MALFORMED, PI_WARN,
+        "Server public key is not a valid RSA SubjectPublicKeyInfo", EXPFILL } },
 };
 
 void hmtp_register_fields(void)

@@ -21,6 +21,12 @@ extern int hf_hmtp_wire_length, hf_hmtp_body_length, hf_hmtp_chunks;
 extern int hf_hmtp_chunk, hf_hmtp_chunk_length, hf_hmtp_chunk_data, hf_hmtp_end;
 extern int hf_hmtp_response_in, hf_hmtp_request_in, hf_hmtp_response_time;
 extern int hf_hmtp_skipped, hf_hmtp_direction;
+/* hmtp.auth.*, hmtp.pubkey.* (hmtp_auth.c) */
+extern int hf_hmtp_auth, hf_hmtp_auth_uid, hf_hmtp_auth_resource, hf_hmtp_auth_password;
+extern int hf_hmtp_auth_encrypted, hf_hmtp_auth_key_algorithm, hf_hmtp_auth_enc_key_length;
+extern int hf_hmtp_auth_enc_data_length, hf_hmtp_auth_decrypted, hf_hmtp_auth_key_file;
+extern int hf_hmtp_pubkey, hf_hmtp_pubkey_algorithm, hf_hmtp_pubkey_format;
+extern int hf_hmtp_pubkey_length, hf_hmtp_pubkey_bits;
 
 /* hessian.* */
 extern int hf_hessian_string, hf_hessian_int, hf_hessian_long, hf_hessian_double;
@@ -32,10 +38,12 @@ extern int hf_hessian_length, hf_hessian_count, hf_hessian_end;
 
 extern gint ett_hmtp, ett_hmtp_packet, ett_hmtp_chunks, ett_hmtp_chunk, ett_hmtp_jid;
 extern gint ett_hmtp_value, ett_hmtp_error, ett_hessian_value, ett_hessian_class_def;
+extern gint ett_hmtp_auth, ett_hmtp_auth_decrypted;
 
 extern expert_field ei_hmtp_malformed, ei_hmtp_unknown_type, ei_hmtp_class_not_seen;
 extern expert_field ei_hmtp_error_packet, ei_hmtp_oversized, ei_hmtp_no_response;
 extern expert_field ei_hmtp_no_request, ei_hmtp_resync;
+extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid;
 
 /* Preferences (hmtp_prefs in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */

@@ -34,6 +34,7 @@ typedef struct walk {
     hmtp_field top_field;
     int32_t type;
     bool has_type;
+    bool bare; /* values without an HMTP header (hmtp_tree_add_values) */
     level stack[HESSIAN_DEPTH_CAP + 2];
     unsigned depth; /* stack[0] is the top-level wrapper of the current top value */
 } walk;
@@ -349,6 +350,15 @@ static void add_jid(walk *w, const hmtp_item *it, bool to)
 /* A top-level event: header fields directly, values in a wrapper subtree. */
 static void start_top_value(walk *w, const hmtp_item *it)
 {
+    if (w->bare) {
+        /* no header and no wrapper: the value sits right under the caller's item */
+        w->top_field = HMTP_FIELD_VALUE;
+        memset(&w->stack[0], 0, sizeof w->stack[0]);
+        w->stack[0].kind = HESSIAN_END;
+        w->stack[0].tree = w->packet_tree;
+        w->depth = 0;
+        return;
+    }
     w->top_field = it->top_index == 0 ? HMTP_FIELD_TYPE
                                       : (w->has_type ? hmtp_field_at(w->type, it->top_index)
                                                      : (it->top_index < 3 ? hmtp_field_at(-1, it->top_index)
@@ -439,11 +449,12 @@ static void add_item(walk *w, const hmtp_item *it)
         proto_item_set_end(w->stack[0].item, w->tvb, (int)(it->offset + it->length));
 }
 
-void hmtp_tree_add_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec)
+static void add_all(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec, bool bare)
 {
     if (!tree)
         return;
     walk *w = wmem_new0(pinfo->pool, walk);
+    w->bare = bare;
     w->tvb = body_tvb;
     w->pinfo = pinfo;
     w->packet_tree = tree;
@@ -457,4 +468,14 @@ void hmtp_tree_add_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree
         }
         add_item(w, it);
     }
+}
+
+void hmtp_tree_add_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec)
+{
+    add_all(body_tvb, pinfo, tree, dec, false);
+}
+
+void hmtp_tree_add_values(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec)
+{
+    add_all(tvb, pinfo, tree, dec, true);
 }

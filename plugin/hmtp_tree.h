@@ -11,6 +11,10 @@
 
 void hmtp_tree_add_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec);
 
+/* Bare Hessian values (no HMTP header), e.g. decrypted credentials: each
+ * top-level value straight under tree. */
+void hmtp_tree_add_values(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec);
+
 /* "a@b → c@d" style text of a JID for the Info column ("null" when NULL). */
 const char *hmtp_jid_display(wmem_allocator_t *pool, const char *jid);
 

@@ -12,9 +12,11 @@
 
 #include "framing.h"
 #include "hmtp.h"
+#include "hmtp_auth.h"
 #include "hmtp_conv.h"
 #include "hmtp_decode.h"
 #include "hmtp_heur.h"
+#include "hmtp_keys.h"
 #include "hmtp_plugin.h"
 #include "hmtp_stats.h"
 #include "hmtp_track.h"
@@ -170,9 +172,26 @@ static void dissect_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     add_packet_experts(pinfo, pi, &dec);
     queue_tap(pinfo, &dec);
     hmtp_tree_add_body(body_tvb, pinfo, pt, &dec);
+    hmtp_auth_add(body_tvb, pinfo, pt, &dec);
 }
 
 /* ---- the stream ---- */
+
+/* The core reports both an over-long chunk length field and a body over the
+ * limit as HMTP_ERR_TOO_LARGE; only the second is about hmtp.max_packet.
+ * Scanning again without a body limit tells them apart: bad framing is still
+ * invalid then. */
+static bool is_oversized(const guint8 *p, size_t len, hmtp_error *err)
+{
+    if (err->code != HMTP_ERR_TOO_LARGE)
+        return false;
+    hmtp_frame_info info;
+    hmtp_error unlimited;
+    if (hmtp_frame_scan(p, len, SIZE_MAX, &info, &unlimited) != HMTP_FRAME_INVALID)
+        return true;
+    *err = unlimited; /* the framing error, not the size */
+    return false;
+}
 
 /* First pass: where this frame's data reaches a packet boundary when the
  * direction is not known to be on one (capture started mid-packet). */
@@ -235,13 +254,19 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
             break;
         }
         if (st == HMTP_FRAME_INVALID) {
+            bool oversized = is_oversized(p, len - offset, &err);
             proto_item *pi = proto_tree_add_item(HMTP_TREE(), hf_hmtp_chunk_data, tvb, (int)offset, -1, ENC_NA);
-            expert_add_info_format(pinfo, pi, err.code == HMTP_ERR_TOO_LARGE ? &ei_hmtp_oversized : &ei_hmtp_malformed,
-                                   "%s (limit %u bytes, preference hmtp.max_packet): the rest of this direction "
-                                   "is resynchronised at the next recognisable packet",
-                                   err.msg, hmtp_pref_max_packet);
-            col_append_sep_str(pinfo->cinfo, COL_INFO, ", ",
-                               err.code == HMTP_ERR_TOO_LARGE ? "[oversized packet]" : "[bad framing]");
+            if (oversized)
+                expert_add_info_format(pinfo, pi, &ei_hmtp_oversized,
+                                       "%s (limit %u bytes, preference hmtp.max_packet): the rest of this "
+                                       "direction is resynchronised at the next recognisable packet",
+                                       err.msg, hmtp_pref_max_packet);
+            else
+                expert_add_info_format(pinfo, pi, &ei_hmtp_malformed,
+                                       "Bad HMTP framing: %s: the rest of this direction is resynchronised at "
+                                       "the next recognisable packet",
+                                       err.msg);
+            col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", oversized ? "[oversized packet]" : "[bad framing]");
             if (!PINFO_FD_VISITED(pinfo))
                 conv->synced[dir] = false;
             break;
@@ -273,6 +298,7 @@ void proto_register_hmtp(void)
                                    "Whether the HMTP dissector should reassemble packets spanning several TCP "
                                    "segments (needs TCP's \"Allow subdissectors to reassemble TCP streams\")",
                                    &hmtp_pref_desegment);
+    hmtp_keys_register(module);
     hmtp_tcp_handle = register_dissector("hmtp", dissect_hmtp_stream, proto_hmtp);
     hmtp_stats_register();
 }

@@ -116,7 +116,28 @@ static void job_free(replay_job *j)
         hmtp_reader_free(j->reader);
     g_free(j->rbuf);
     g_free(j->resource);
+    g_free(j->expected_order);
     g_free(j);
+}
+
+/* Copy k of every session in one round is one replay of the capture: they
+ * keep the recorded order among themselves. Other copies and rounds are
+ * independent replays. */
+static void build_groups(replay_engine *e, unsigned loops, unsigned scale)
+{
+    for (unsigned loop = 0; loop < loops; loop++) {
+        for (unsigned copy = 0; copy < scale; copy++) {
+            GPtrArray *members = g_ptr_array_new();
+            for (guint i = 0; i < e->jobs->len; i++) {
+                replay_job *j = g_ptr_array_index(e->jobs, i);
+                if (j->loop == loop && j->copy == copy)
+                    g_ptr_array_add(members, j);
+            }
+            if (members->len)
+                g_ptr_array_add(e->groups, order_group_new(members, e->cfg->timeout_ms, job_schedule));
+            g_ptr_array_free(members, TRUE);
+        }
+    }
 }
 
 void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected)
@@ -125,6 +146,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     e->cfg = cfg;
     e->store = store;
     e->jobs = g_ptr_array_new();
+    e->groups = g_ptr_array_new();
     e->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
     e->notes = g_string_new(NULL);
     jid_map_init(&e->learned);
@@ -146,10 +168,15 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
                 g_ptr_array_add(e->jobs, job_new(e, rec, copy, loop));
         }
     }
+    if (cfg->pace == PACE_CONVERSATION)
+        build_groups(e, loops, scale);
 }
 
 void replay_engine_free(replay_engine *e)
 {
+    for (guint i = 0; i < e->groups->len; i++)
+        order_group_free(g_ptr_array_index(e->groups, i));
+    g_ptr_array_free(e->groups, TRUE);
     for (guint i = 0; i < e->jobs->len; i++)
         job_free(g_ptr_array_index(e->jobs, i));
     g_ptr_array_free(e->jobs, TRUE);
@@ -207,6 +234,8 @@ static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
     e->finished_in_round++;
     progress_update(e);
     start_jobs(e);
+    if (j->group)
+        order_group_advance(j->group); /* an ended session holds nobody back */
     maybe_quit(e);
 }
 
@@ -297,8 +326,26 @@ static bool prepare_send(replay_job *j, send_item *s)
     return true;
 }
 
-/* Sends what the pace allows now, and arms a timer for the rest. */
+static void job_schedule_once(replay_job *j);
+
+/* Advancing the group may wake the very job that is scheduling: that turns
+ * into one more pass here instead of a nested call. */
 static void job_schedule(replay_job *j)
+{
+    if (j->scheduling) {
+        j->reschedule = true;
+        return;
+    }
+    j->scheduling = true;
+    do {
+        j->reschedule = false;
+        job_schedule_once(j);
+    } while (j->reschedule && !j->done);
+    j->scheduling = false;
+}
+
+/* Sends what the pace allows now, and arms a timer for the rest. */
+static void job_schedule_once(replay_job *j)
 {
     if (j->done || !j->upgraded)
         return;
@@ -306,9 +353,11 @@ static void job_schedule(replay_job *j)
     gint64 now = g_get_monotonic_time();
     gint64 timeout_us = (gint64)cfg->timeout_ms * 1000;
     double first_ts = j->sends->len ? ((send_item *)g_ptr_array_index(j->sends, 0))->rec->ts : 0;
+    bool conversation = cfg->pace == PACE_CONVERSATION || cfg->pace == PACE_SESSION;
+    guint sent_before = j->next;
     while (j->next < j->sends->len) {
         send_item *s = g_ptr_array_index(j->sends, j->next);
-        if (cfg->pace == PACE_CONVERSATION && j->received_compared < s->wait_for) {
+        if (conversation && job_reply_credit(j) < s->wait_for) {
             if (!j->wait_since_us)
                 j->wait_since_us = now;
             if (now - j->wait_since_us < timeout_us) {
@@ -317,6 +366,18 @@ static void job_schedule(replay_job *j)
                 return;
             }
             /* The reply never came: go on; verification calls it missing. */
+        }
+        if (j->group && !order_reached(j->group, s->order)) {
+            /* Something recorded earlier, maybe in another session, has not
+               happened yet: the group wakes this job when it has (or has
+               timed out). */
+            j->wait_since_us = 0;
+            if (j->timer) {
+                g_source_remove(j->timer);
+                j->timer = 0;
+            }
+            flush_output(j);
+            return;
         }
         if (cfg->pace == PACE_ORIGINAL) {
             gint64 due = j->start_us + (gint64)((s->rec->ts - first_ts) / cfg->speed * 1e6);
@@ -333,13 +394,30 @@ static void job_schedule(replay_job *j)
         j->packets_sent++;
         j->wait_since_us = 0;
         j->last_send_us = now;
+        if (j->group && j->next != sent_before) {
+            /* the next packet, of this session or another, may go now */
+            order_group_advance(j->group);
+            if (j->done)
+                return;
+        }
     }
     flush_output(j);
     if (j->writing)
         return; /* the drain clock starts once everything is on its way */
+    uint64_t credit = job_reply_credit(j);
+    if (credit < j->expected->len && j->group && !order_reached(j->group, j->expected_order[credit])) {
+        /* The next reply answers something not yet sent (perhaps by another
+           session): its clock starts when the group gets there. */
+        j->drain_since_us = 0;
+        if (j->timer) {
+            g_source_remove(j->timer);
+            j->timer = 0;
+        }
+        return;
+    }
     if (!j->drain_since_us)
         j->drain_since_us = now;
-    if (j->received_compared >= j->expected->len) {
+    if (credit >= j->expected->len) {
         if (!j->settling) {
             j->settling = true;
             arm_timer(j, (gint64)cfg->settle_ms * 1000);
@@ -421,6 +499,8 @@ static void take_packet(replay_job *j, const hmtp_frame *f)
     hmtp_packet_init(&a->pkt);
     g_ptr_array_add(j->actual, a);
     j->received_compared++;
+    if (j->group)
+        order_group_advance(j->group);
 }
 
 static void take_hmtp_bytes(replay_job *j, const uint8_t *data, size_t len)

@@ -14,11 +14,15 @@
 #include "buf.h"
 #include "framing.h"
 #include "jidmap.h"
+#include "order.h"
 #include "rewrite.h"
 #include "store.h"
 #include "verify.h"
 
-typedef enum pace_mode { PACE_CONVERSATION, PACE_ORIGINAL, PACE_TOP_SPEED } pace_mode;
+/* CONVERSATION: the recorded order across the sessions replayed together
+ * (order.h) and each session's own replies; SESSION: each session's own
+ * replies only (the sessions race each other). */
+typedef enum pace_mode { PACE_CONVERSATION, PACE_SESSION, PACE_ORIGINAL, PACE_TOP_SPEED } pace_mode;
 
 typedef struct engine_config {
     const char *target;       /* HOST:PORT */
@@ -55,6 +59,7 @@ typedef struct send_item {
     size_t wire_len;
     hmtp_buf rewritten;
     uint64_t wait_for;   /* conversation pacing: replies to have seen first */
+    guint order;         /* its place in the group's timeline (order.h) */
 } send_item;
 
 typedef struct replay_engine replay_engine;
@@ -89,7 +94,11 @@ typedef struct replay_job {
     guint next;
     gint64 start_us, last_send_us, wait_since_us, drain_since_us;
     bool settling;
+    bool scheduling, reschedule; /* job_schedule is running / must run again */
     uint64_t received_all, received_compared;
+    uint64_t excused;     /* replies the group declared missing (order.c) */
+    order_group *group;   /* PACE_CONVERSATION: the sessions replayed together */
+    guint *expected_order; /* timeline place of each expected reply */
     uint64_t packets_sent, bytes_sent;
     /* outcome */
     bool started, done;
@@ -104,6 +113,7 @@ struct replay_engine {
     GMainLoop *loop;
     GSocketClient *client;
     GPtrArray *jobs;      /* replay_job*, all rounds */
+    GPtrArray *groups;    /* order_group*: one per round and copy */
     guint round_first, round_end; /* jobs of the running round */
     guint next_start, running, finished_in_round;
     int pending_ops;      /* async operations not yet called back */
@@ -114,6 +124,12 @@ struct replay_engine {
     GString *notes;
     guint progress_timer;
 };
+
+/* Replies counted as there for pacing: arrived, or declared missing. */
+static inline uint64_t job_reply_credit(const replay_job *j)
+{
+    return j->received_compared > j->excused ? j->received_compared : j->excused;
+}
 
 /* Builds the jobs for the selected sessions (selected[i] for session i). */
 void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected);

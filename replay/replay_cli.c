@@ -137,7 +137,7 @@ static GOptionContext *make_context(cli_options *o)
         {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "server port of recorded sessions whose upgrade is not in the capture", "PORT"},
         {"serial", 0, 0, G_OPTION_ARG_NONE, &o->serial, "replay one session at a time", NULL},
         {"max-connections", 0, 0, G_OPTION_ARG_INT, &o->max_open, "connections open at once (default 64)", "N"},
-        {"pace", 0, 0, G_OPTION_ARG_STRING, &o->pace, "conversation (default), original or top-speed", "MODE"},
+        {"pace", 0, 0, G_OPTION_ARG_STRING, &o->pace, "conversation (default: the recorded order across sessions), session (each session's own order only), original or top-speed", "MODE"},
         {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed, "with --pace original: play X times faster", "X"},
         {"top-speed", 0, 0, G_OPTION_ARG_NONE, &o->top_speed, "same as --pace top-speed", NULL},
         {"types", 0, 0, G_OPTION_ARG_STRING, &o->types, "send and compare only these packet types (the login is always sent)", "LIST"},
@@ -176,8 +176,10 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
         cfg->pace = PACE_TOP_SPEED;
     else if ((o->pace && strcmp(o->pace, "original") == 0) || o->speed != 1.0)
         cfg->pace = PACE_ORIGINAL;
+    else if (o->pace && strcmp(o->pace, "session") == 0)
+        cfg->pace = PACE_SESSION;
     else if (o->pace && strcmp(o->pace, "conversation") != 0) {
-        snprintf(why, why_len, "--pace '%s': expected conversation, original or top-speed", o->pace);
+        snprintf(why, why_len, "--pace '%s': expected conversation, session, original or top-speed", o->pace);
         return -1;
     }
     cfg->max_open = o->serial ? 1 : (unsigned)o->max_open;
@@ -254,7 +256,8 @@ static int run(cli_options *o, const char *capture)
             if (cfg.pace == PACE_ORIGINAL)
                 snprintf(pace, sizeof pace, "original x%g", cfg.speed);
             else
-                snprintf(pace, sizeof pace, "%s", cfg.pace == PACE_TOP_SPEED ? "top-speed" : "conversation");
+                snprintf(pace, sizeof pace, "%s",
+                         cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
             report_context rc = {capture, cfg.target, pace};
             report_text(&eng, &rc, stdout);
             status = report_exit_status(&eng);

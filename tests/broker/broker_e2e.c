@@ -267,13 +267,13 @@ static bool case_login_refused(broker_process *b)
     wire_client c;
     char group[64] = "";
     CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
-    /* wrong password: auth/not-authorized, the AuthQuery comes back as value */
+    /* wrong password: auth/forbidden as Resin answers, the AuthQuery comes back as value */
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *q = hmtp_new_auth_query(&a, "ferg", NULL, str(&a, "wrong"));
     CHECK(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 0, q, NULL), "%s", c.error);
     hmtp_packet p;
-    bool ok = expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "auth", "not-authorized");
+    bool ok = expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "auth", "forbidden");
     if (ok) {
         const char *uid = hessian_value_string(hessian_object_field(p.value, "_uid"));
         ok = p.id == 0 && strcmp(cls_of(p.value), HMTP_AUTH_QUERY_CLASS) == 0 && same(uid, "ferg");
@@ -283,7 +283,7 @@ static bool case_login_refused(broker_process *b)
     CHECK(ok, "refusal does not carry the AuthQuery back");
     /* an unknown user, then the right one on the same link */
     int t = wire_login(&c, "mallory", "secret", NULL, 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "not-authorized") == 0, "unknown user: %d %s", t,
+    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t,
           group);
     t = wire_login(&c, "ferg", "secret", NULL, 2, NULL, 0);
     wire_close(&c);
@@ -297,6 +297,8 @@ static bool case_login_refused(broker_process *b)
     return true;
 }
 
+/* Before login the broker answers as Resin's AuthBrokerStream: queries get
+ * cancel/forbidden, messages and presence are dropped (logged with -v). */
 static bool case_before_login(broker_process *b)
 {
     wire_client c;
@@ -305,35 +307,46 @@ static bool case_before_login(broker_process *b)
     hmtp_arena_init(&a);
     hessian_value *payload = str(&a, "early");
     hmtp_packet p;
-    bool ok = wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, payload, NULL) &&
-              expect_error(&c, &p, HMTP_MESSAGE_ERROR, "news@localhost", "auth", "not-authorized");
-    CHECK(ok, "message before login");
-    ok = same(hessian_value_string(p.value), "early");
-    hmtp_packet_free(&p);
-    CHECK(ok, "messageError does not carry the payload back");
-    ok = wire_send(&c, HMTP_QUERY_GET, "service@localhost", NULL, 5, payload, NULL) &&
-         expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "auth", "not-authorized");
-    CHECK(ok, "query before login");
-    ok = p.id == 5;
-    hmtp_packet_free(&p);
-    CHECK(ok, "queryError id not echoed");
-    ok = wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "news@localhost", NULL, 0, payload, NULL) &&
-         expect_error(&c, &p, HMTP_PRESENCE_ERROR, "news@localhost", "auth", "not-authorized");
-    CHECK(ok, "presence before login");
-    hmtp_packet_free(&p);
-    /* a queryResult before login gets no error (never an error for a result) */
+    CHECK(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, payload, NULL), "%s", c.error);
+    CHECK(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "news@localhost", NULL, 0, payload, NULL), "%s",
+          c.error);
+    CHECK(wire_send(&c, HMTP_PRESENCE, NULL, NULL, 0, payload, NULL), "%s", c.error);
+    /* a queryResult before login gets no error either (never an error for a result) */
     CHECK(wire_send(&c, HMTP_QUERY_RESULT, "x@localhost", NULL, 1, payload, NULL), "%s", c.error);
-    CHECK(nothing_arrives(&c, 300), "a result was answered");
-    /* the public key query of the encrypted login: not offered yet */
+    /* the query's error is the first thing to arrive: the rest was dropped */
+    bool ok = wire_send(&c, HMTP_QUERY_GET, "service@localhost", NULL, 5, payload, NULL) &&
+              expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "forbidden");
+    CHECK(ok, "query before login");
+    ok = p.id == 5 && same(hessian_value_string(p.value), "early");
+    hmtp_packet_free(&p);
+    CHECK(ok, "queryError id or payload not echoed");
+    /* a querySet that is not an AuthQuery, and an AuthQuery not sent to null */
+    ok = wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 6, payload, NULL) &&
+         expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "forbidden");
+    CHECK(ok, "querySet before login");
+    hmtp_packet_free(&p);
+    hessian_value *auth = hmtp_new_auth_query(&a, "late", NULL, str(&a, "pw"));
+    ok = wire_send(&c, HMTP_QUERY_SET, "service@localhost", NULL, 7, auth, NULL) &&
+         expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "forbidden");
+    CHECK(ok, "AuthQuery to a service");
+    hmtp_packet_free(&p);
+    CHECK(nothing_arrives(&c, 200), "a dropped packet was answered");
+    /* the public key query of the encrypted login is answered */
     hessian_value *pk = obj1(&a, HMTP_GET_PUBLIC_KEY_QUERY_CLASS, "_algorithm", str(&a, NULL));
     ok = wire_send(&c, HMTP_QUERY_GET, NULL, NULL, 1, pk, NULL) &&
-         expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "feature-not-implemented");
+         expect(&c, &p, HMTP_QUERY_RESULT, NULL, NULL);
     CHECK(ok, "GetPublicKeyQuery");
+    ok = p.id == 1 && strcmp(cls_of(p.value), HMTP_GET_PUBLIC_KEY_QUERY_CLASS) == 0;
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
+    CHECK(ok, "GetPublicKeyQuery answer");
     int t = wire_login(&c, "late", "pw", NULL, 2, NULL, 0);
     wire_close(&c);
     CHECK(t == HMTP_QUERY_RESULT, "login after refused packets failed");
+    CHECK(broker_log_has(b, "conn 1 dropped message to=news@localhost: not logged in", TIMEOUT),
+          "no log line for the dropped message");
+    CHECK(broker_log_has(b, "conn 1 dropped presenceSubscribe to=news@localhost: not logged in", 0),
+          "no log line for the dropped presence");
     return true;
 }
 
@@ -1051,7 +1064,7 @@ static const named_case cases[] = {
     {"upgrade_header", rfc, case_upgrade_header},
     {"http_errors", any_user, case_http_errors},
     {"login", any_user, case_login},
-    {"before_login", any_user, case_before_login},
+    {"before_login", verbose, case_before_login},
     {"routing", any_user, case_routing},
     {"unknown_jid", any_user, case_unknown_jid},
     {"queries", any_user, case_queries},

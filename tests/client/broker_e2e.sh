@@ -54,7 +54,7 @@ send j queryGet to=service@localhost value={"$class":"hmtp.PingQuery","_payload"
 expect j queryResult id=last
 S
 run json 0 "$work/json.hmtp" --json
-expect_text json out '{"conn":"j","type":4,"type_name":"queryResult","to":"json@localhost/r","from":"service@localhost","id":1,"value":{"$class":"hmtp.PingQuery","_payload":5,"_server":"hmtp-broker"},"error":null}'
+expect_text json out '{"conn":"j","type":4,"type_name":"queryResult","to":"json@localhost/r","from":"service@localhost","id":3,"value":{"$class":"hmtp.PingQuery","_payload":5,"_server":"hmtp-broker"},"error":null}'
 
 # an expectation that fails: exit 1, file:line, what was expected, what came
 cat >"$work/wrong.hmtp" <<'S'
@@ -65,7 +65,7 @@ S
 run wrong 1 "$work/wrong.hmtp"
 expect_text wrong err "wrong.hmtp:3: expect w: expected queryResult id=last value=... within 300 ms, it did not come"
 expect_text wrong err 'queryResult from=service@localhost to=w@localhost/'
-expect_text wrong err 'id=1 value=hmtp.PingQuery{...}  <- value._payload: expected "b", got "a"'
+expect_text wrong err 'id=3 value=hmtp.PingQuery{...}  <- value._payload: expected "b", got "a"'
 
 # a class sent twice with different fields is refused before it is written
 cat >"$work/fields.hmtp" <<'S'
@@ -81,13 +81,41 @@ printf 'connect a\nsend a presense\n' >"$work/syntax.hmtp"
 run syntax 2 "$work/syntax.hmtp"
 expect_text syntax err "syntax.hmtp:2:8: unknown packet type 'presense'"
 
-# logins against a broker that knows one user
+# the examples also pass with the plain login of early 2009
+for ex in pubsub all-types queries; do
+  run "$ex-plain" 0 "$examples/$ex.hmtp" --plain
+done
+
+# logins against a broker that knows one user: encrypted by default (key
+# query id 1, login id 2, as Resin's late-January-2009 client), plain with
+# --plain or login=plain (login id 0, as the early client)
 start_broker --user alice:secret
 run login 0 "$examples/login.hmtp" -v
-expect_text login out "wrong < queryError from=null to=null id=0"
+expect_text login out "good > queryGet from=null to=null id=1 value=com.caucho.bam.hmtp.GetPublicKeyQuery{...}"
+expect_text login out "good < queryResult from=null to=null id=1 value=com.caucho.bam.hmtp.GetPublicKeyQuery{...}"
+expect_text login out "good > querySet from=null to=null id=2 value=com.caucho.bam.hmtp.AuthQuery{...}"
+expect_text login out "good < queryResult from=null to=alice@localhost/phone id=2"
+expect_text login out "old > querySet from=null to=null id=0 value=com.caucho.bam.hmtp.AuthQuery{...}"
+expect_text login out 'wrong < queryError from=null to=null id=2 error=auth/forbidden'
+expect_text login out 'stranger < queryError from=null to=null id=0 error=auth/forbidden'
+grep -q "^old > queryGet" "$work/login.out" && fail "login: the plain login asked for the key"
 printf 'connect x user=alice password=nope\n' >"$work/refused.hmtp"
 run refused 1 "$work/refused.hmtp"
 expect_text refused err "refused.hmtp:1: connect x: the login as alice was refused: queryError"
+run refused-plain 1 "$work/refused.hmtp" --plain
+expect_text refused-plain err "the login as alice was refused: queryError from=null to=null id=0"
+
+# a broker that requires encryption: the default login passes, --plain is refused
+start_broker --user alice:secret --require-encrypted
+printf 'connect x user=alice password=secret\n' >"$work/req.hmtp"
+run required 0 "$work/req.hmtp"
+run required-plain 1 "$work/req.hmtp" --plain
+expect_text required-plain err 'error=auth/forbidden text="passwords must be encrypted"'
+printf 'connect x\nlogin x user=alice password=secret login=plain expect=error error=auth/forbidden text="passwords must be encrypted"\nlogin x user=alice password=secret login=encrypted\n' >"$work/req2.hmtp"
+run required-switch 0 "$work/req2.hmtp" -v
+expect_text required-switch out "x > querySet from=null to=null id=0"
+expect_text required-switch out "x > queryGet from=null to=null id=1 value=com.caucho.bam.hmtp.GetPublicKeyQuery{...}"
+expect_text required-switch out "x < queryResult from=null to=alice@localhost/"
 
 # nobody listening: exit 3
 kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=

@@ -151,6 +151,30 @@ static void test_bad(void)
     bad(__LINE__, "connect a\nsend a message value=\"abc\n", "t.hmtp:2:22", "not closed");
 }
 
+/* login=plain|encrypted picks Resin's early or late-January-2009 login per
+ * connection; without it the command line decides. */
+static void test_login_modes(void)
+{
+    static const char text[] = "connect a user=u password=p login=plain\n"
+                               "connect b\n"
+                               "login b user=u password=p login=encrypted expect=error\n"
+                               "connect c user=u password=p\n";
+    scenario s;
+    scn_error err = {0};
+    bool ok = scenario_parse(&s, "m.hmtp", text, sizeof text - 1, NULL, 0, &err);
+    CHECK(ok, "login modes not parsed");
+    if (ok) {
+        CHECK(s.n == 4 && s.stmts[0].login_mode == SCN_LOGIN_PLAIN &&
+                  s.stmts[2].login_mode == SCN_LOGIN_ENCRYPTED && s.stmts[2].login_must_fail &&
+                  s.stmts[3].login_mode == SCN_LOGIN_DEFAULT,
+              "login modes: %d %d %d", (int)s.stmts[0].login_mode, (int)s.stmts[2].login_mode,
+              (int)s.stmts[3].login_mode);
+    }
+    scenario_free(&s);
+    bad(__LINE__, "connect a user=u password=p login=rsa\n", "t.hmtp:1:35", "login must be plain or encrypted");
+    bad(__LINE__, "connect a login=plain\n", "t.hmtp:1:1", "needs user= and password=");
+}
+
 static void test_nul(void)
 {
     scenario s;
@@ -165,6 +189,7 @@ static void test_nul(void)
 
 int main(void)
 {
+    test_login_modes();
     test_nul();
     test_good();
     test_bad();

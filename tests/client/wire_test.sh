@@ -31,7 +31,7 @@ case_run() {
   [ "$sgot" = 0 ] || { fail "$mode: the server saw wrong bytes"; cat "$work/$mode.server" >&2; }
 }
 
-case_run session 0 'connect alice user=alice password=pw
+case_run session 0 'connect alice user=alice password=pw login=plain
 send alice message to=bob@localhost value="hi"
 send alice queryGet to=svc@localhost
 expect alice queryResult id=last from=svc@localhost value=1

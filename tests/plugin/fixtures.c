@@ -8,13 +8,23 @@
  *            answered, an answer with no request, a multi-chunk packet
  *   corrupt  the session with a body that is not valid Hessian in packet 5
  *            and a packet of unknown type 20 after it
- *   flood N  N client/server message pairs (for the benchmark) */
+ *   flood N  N client/server message pairs (for the benchmark)
+ *   login SPKI [ENCKEY ENCDATA]
+ *            the encrypted login of PROTOCOL.md section 7 against the server
+ *            key whose SubjectPublicKeyInfo DER is in file SPKI (made by the
+ *            test with the openssl command line). The EncryptedObject is
+ *            made with hmtp_credentials_encrypt (password "secret"), or,
+ *            given ENCKEY and ENCDATA, holds those files' bytes: the
+ *            interop vector, wrapped and encrypted by `openssl pkeyutl` and
+ *            `openssl enc` alone.
+ * OUT is always the last argument. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hmtp.h"
+#include "hmtp_crypto.h"
 #include "writer.h"
 
 #define CLIENT "ferg@hmtp.caucho.com"
@@ -169,10 +179,69 @@ static int run_flood(session *s, long n)
     return 0;
 }
 
+/* A whole small file (a key or a vector), malloc-owned by *out. */
+static int slurp(const char *path, hmtp_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "fixtures: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    uint8_t chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        hmtp_buf_append(out, chunk, n);
+    int rc = ferror(f) || out->failed ? -1 : 0;
+    fclose(f);
+    if (rc)
+        fprintf(stderr, "fixtures: cannot read %s\n", path);
+    return rc;
+}
+
+static int run_login(session *s, char **files, int nfiles)
+{
+    hmtp_arena a;
+    hmtp_arena_init(&a);
+    hmtp_buf spki, enc_key, enc_data;
+    hmtp_buf_init(&spki);
+    hmtp_buf_init(&enc_key);
+    hmtp_buf_init(&enc_data);
+    int rc = slurp(files[0], &spki);
+    hessian_value *credentials = NULL;
+    if (rc == 0 && nfiles == 3) {
+        rc = slurp(files[1], &enc_key) | slurp(files[2], &enc_data);
+        if (rc == 0)
+            credentials = hmtp_new_encrypted_object(&a, "AES", enc_key.data, enc_key.len, enc_data.data,
+                                                    enc_data.len);
+    } else if (rc == 0) {
+        char err[HMTP_CRYPTO_ERR];
+        credentials = hmtp_credentials_encrypt(&a, spki.data, spki.len, "secret", err);
+        if (!credentials)
+            fprintf(stderr, "fixtures: cannot encrypt the credentials: %s\n", err);
+    }
+    if (rc == 0 && credentials) {
+        rc |= emit(s, 'C', HMTP_QUERY_GET, NULL, NULL, 1, hmtp_new_public_key_query(&a, NULL, NULL, NULL, 0),
+                   NULL, &a);
+        rc |= emit(s, 'S', HMTP_QUERY_RESULT, NULL, NULL, 1,
+                   hmtp_new_public_key_query(&a, "RSA", "X.509", spki.data, spki.len), NULL, &a);
+        rc |= emit(s, 'C', HMTP_QUERY_SET, NULL, NULL, 2,
+                   hmtp_new_auth_query(&a, "ferg", "laptop", credentials), NULL, &a);
+        rc |= emit(s, 'S', HMTP_QUERY_RESULT, NULL, NULL, 2, hmtp_new_auth_result(&a, CLIENT_FULL), NULL, &a);
+        rc |= emit(s, 'C', HMTP_PRESENCE, NULL, NULL, 0, NULL, NULL, &a);
+    } else {
+        rc = -1;
+    }
+    hmtp_buf_free(&spki);
+    hmtp_buf_free(&enc_key);
+    hmtp_buf_free(&enc_data);
+    hmtp_arena_free(&a);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s session|corrupt|flood N OUT\n", argv[0]);
+        fprintf(stderr, "usage: %s session|corrupt|flood N|login SPKI [ENCKEY ENCDATA] OUT\n", argv[0]);
         return 2;
     }
     const char *scenario = argv[1];
@@ -184,6 +253,12 @@ int main(int argc, char **argv)
             return 2;
         }
         path = argv[3];
+    } else if (strcmp(scenario, "login") == 0) {
+        if (argc != 4 && argc != 6) {
+            fprintf(stderr, "usage: %s login SPKI_DER [ENCKEY ENCDATA] OUT\n", argv[0]);
+            return 2;
+        }
+        path = argv[argc - 1];
     } else if (strcmp(scenario, "session") != 0 && strcmp(scenario, "corrupt") != 0) {
         fprintf(stderr, "fixtures: unknown scenario %s\n", scenario);
         return 2;
@@ -200,7 +275,9 @@ int main(int argc, char **argv)
         hessian_writer_init(&s.writer[d], &s.buf[d]);
     }
     s.corrupt_at = strcmp(scenario, "corrupt") == 0 ? 5 : 0;
-    int rc = flood ? run_flood(&s, flood) : run_session(&s);
+    int rc = flood                               ? run_flood(&s, flood)
+             : strcmp(scenario, "login") == 0 ? run_login(&s, argv + 2, argc - 3)
+                                              : run_session(&s);
     for (int d = 0; d < 2; d++) {
         hessian_writer_free(&s.writer[d]);
         hmtp_buf_free(&s.buf[d]);
