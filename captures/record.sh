@@ -7,9 +7,12 @@
 #
 #   captures/record.sh [BUILD_DIR]          (default: build/)
 #
-# With RESIN_CLIENT=/tmp/caucho-client/hmtp-drive (built by
-# ../shared/tools/caucho-client.sh) it also records the session of Resin's
-# own client; without it the existing resin-client capture is kept.
+# With RESIN_CLIENT=/tmp/caucho-client/hmtp-drive and
+# RESIN_CLIENT_ENCRYPTED=/tmp/caucho-client-enc/hmtp-drive (built by
+# ../shared/tools/caucho-client.sh, plain and --encrypted) it also records
+# the sessions of Resin's own clients; without them the existing
+# resin-client captures are kept. The scripted client logs in encrypted, as
+# Resin's late client does, except where a scenario says login=plain.
 # Running it twice gives captures that decode to the same HMTP packets
 # (timestamps, ports and TCP details differ).
 set -euo pipefail
@@ -50,14 +53,18 @@ record() {
   rm -f "$work/port" "$work/raw.pcap" "$work/tcpdump.log" "$work/broker.log"
   # shellcheck disable=SC2086
   # `ip netns exec` execs the command, so $! is the broker's own pid.
-  ip netns exec "$ns" "$broker" --listen "127.0.0.1:$port" --port-file "$work/port" $broker_args \
+  # One fixed key pair (broker-key.pem, a throwaway test key): the key
+  # answers are the same in every recording, and Wireshark can decrypt the
+  # logins with it.
+  ip netns exec "$ns" "$broker" --listen "127.0.0.1:$port" --port-file "$work/port" \
+    --key "$here/broker-key.pem" $broker_args \
     2>"$work/broker.log" &
   local broker_pid=$!
   for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
   [ -s "$work/port" ] || { cat "$work/broker.log" >&2; echo "record.sh: broker did not start" >&2; exit 1; }
-  ip netns exec "$ns" tcpdump -i lo --immediate-mode -U -s 0 -w "$work/raw.pcap" "tcp port $port" 2>"$work/tcpdump.log" &
+  ip netns exec "$ns" tcpdump -i lo --immediate-mode -B 65536 -U -s 0 -w "$work/raw.pcap" "tcp port $port" 2>"$work/tcpdump.log" &
   local dump_pid=$!
-  for _ in $(seq 100); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -qs 'listening on' "$work/tcpdump.log" && break; sleep 0.05; done
   if ! "$@" >"$work/client.log" 2>&1; then
     cat "$work/client.log" >&2
     echo "record.sh: the client failed while recording $out" >&2
@@ -65,6 +72,12 @@ record() {
   fi
   sleep 1 # let tcpdump take the last segments from the kernel
   kill -INT "$dump_pid"; wait "$dump_pid" 2>/dev/null || true
+  # A capture with holes is not a sample: tcpdump must not have dropped any.
+  if ! grep -q '^0 packets dropped by kernel' "$work/tcpdump.log"; then
+    cat "$work/tcpdump.log" >&2
+    echo "record.sh: tcpdump dropped packets while recording $out" >&2
+    exit 1
+  fi
   kill -TERM "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
   finish "$work/raw.pcap" "$out"
 }
@@ -126,8 +139,13 @@ else
   echo "record.sh: nft missing: tcp-trouble.pcapng not re-recorded" >&2
 fi
 
-# Resin's own client (plain login), when built.
+# Resin's own clients, when built: the early one (plain login) and the late
+# January 2009 one (encrypted login).
 if [ -n "${RESIN_CLIENT:-}" ]; then
   resin() { in_ns "$RESIN_CLIENT" -t 30 "http://127.0.0.1:8080/hmtp" resin secret "$scenarios/resin-client.drive"; }
   record resin-client.pcapng 8080 "--user resin:secret" resin
+fi
+if [ -n "${RESIN_CLIENT_ENCRYPTED:-}" ]; then
+  resin_enc() { in_ns "$RESIN_CLIENT_ENCRYPTED" -t 30 "http://127.0.0.1:8080/hmtp" resin secret "$scenarios/resin-client.drive"; }
+  record resin-client-encrypted.pcapng 8080 "--user resin:secret" resin_enc
 fi

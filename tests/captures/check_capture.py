@@ -71,6 +71,8 @@ def from_plugin(wrapper, plugin, capture, entry):
         cmd = ["bash", wrapper, plugin, "-r", copy, "-Y", "hmtp"]
         if entry.get("port_only"):
             cmd += ["-d", f"tcp.port=={entry['server_port']},hmtp"]
+        for pref in entry.get("tshark_prefs", []):
+            cmd += ["-o", pref]
         cmd += ["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\x1e"]
         for f in ("tcp.srcport", "hmtp.type", "hmtp.to", "hmtp.from", "hmtp.error.type", "hmtp.error.group"):
             cmd += ["-e", f]

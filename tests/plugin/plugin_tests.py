@@ -734,6 +734,40 @@ def t_bad_framing(env):
     check(env.fields(pcap, "frame.number", extra=["-Y", "hmtp.oversized"]) == [], "bad framing is not oversize")
 
 
+# ---- install ----
+
+def t_install(env):
+    # `cmake --install BUILD --component hmtp_plugin` into a throwaway HOME,
+    # then tshark, as an unprivileged user with that HOME and no
+    # WIRESHARK_PLUGIN_DIR, must find the plugin in its personal folder.
+    if env.args.plugin_dir_override:
+        print("HMTP_PLUGIN_INSTALL_DIR is set in this build: skipped")
+        sys.exit(77)
+    home = os.path.join(env.tmp, "home")
+    os.makedirs(home)
+    os.chmod(home, 0o777)
+    p = subprocess.run([env.args.cmake, "--install", env.args.build_dir, "--component", "hmtp_plugin"],
+                       capture_output=True, text=True, env=dict(os.environ, HOME=home, DESTDIR=""))
+    check(p.returncode == 0, "cmake --install failed: %s%s" % (p.stdout, p.stderr))
+    version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout
+    abi = re.search(r"(\d+\.\d+)\.\d+", version).group(1)
+    installed = os.path.join(home, ".local", "lib", "wireshark", "plugins", abi, "epan", "hmtp.so")
+    check(os.path.isfile(installed), "nothing at %s; cmake said: %s" % (installed, p.stdout))
+    check(open(installed, "rb").read() == open(env.args.plugin, "rb").read(), "installed file differs from the build")
+    for d in [env.tmp, home] + [os.path.dirname(installed)]:
+        os.chmod(d, os.stat(d).st_mode | 0o755)
+    extcap = os.path.join(env.tmp, "extcap")  # see tshark_with_plugin.sh
+    os.makedirs(extcap)
+    run = ["env", "-u", "WIRESHARK_PLUGIN_DIR", "HOME=" + home, "WIRESHARK_EXTCAP_DIR=" + extcap]
+    run += env.extra_env.get("HMTP_TSHARK_ENV", "").split()
+    if os.getuid() == 0:
+        run = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + run
+    out = subprocess.run(["timeout", "-s", "KILL", "120"] + run + ["tshark", "-G", "plugins"],
+                         capture_output=True, text=True).stdout
+    check(re.search(r"^hmtp\.so\s+0\.1\.0\s+dissector\s+%s$" % re.escape(installed), out, re.M),
+          "tshark with HOME=%s does not list %s:\n%s" % (home, installed, out))
+
+
 def t_fuzz(env):
     # editcap -E flips bytes past the 54 bytes of Ethernet/IPv4/TCP headers
     # (-o 54), so the mutations land in HTTP/HMTP; with the ASan/UBSan plugin preloaded, any
@@ -764,6 +798,9 @@ def main():
     ap.add_argument("--captures", default="")
     ap.add_argument("--sanitize", default="0")
     ap.add_argument("--cc", default="cc")
+    ap.add_argument("--cmake", default="cmake")
+    ap.add_argument("--build-dir", default="")
+    ap.add_argument("--install-dir", dest="plugin_dir_override", default="")
     args = ap.parse_args()
     fn = globals().get("t_" + args.test)
     if not fn:
