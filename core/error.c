@@ -36,6 +36,7 @@ const char *hmtp_status_name(hmtp_status code)
     case HMTP_ERR_UNEXPECTED_END: return "unexpected-end";
     case HMTP_ERR_DEPTH: return "too-deep";
     case HMTP_ERR_TOO_LARGE: return "too-large";
+    case HMTP_ERR_BAD_FRAMING: return "bad-framing";
     case HMTP_ERR_LIMIT: return "limit";
     case HMTP_ERR_BAD_UTF8: return "bad-utf8";
     case HMTP_ERR_BAD_REF: return "bad-ref";

@@ -14,6 +14,7 @@ typedef enum hmtp_status {
     HMTP_ERR_UNEXPECTED_END, /* 'Z' where no list or map is open */
     HMTP_ERR_DEPTH,          /* nesting deeper than the limit */
     HMTP_ERR_TOO_LARGE,      /* packet larger than the configured maximum */
+    HMTP_ERR_BAD_FRAMING,    /* a chunk length field longer than HMTP_MAX_LENGTH_BYTES */
     HMTP_ERR_LIMIT,          /* too many class definitions, fields or types */
     HMTP_ERR_BAD_UTF8,       /* string data that is not UTF-8 / CESU-8 */
     HMTP_ERR_BAD_REF,        /* Q ref to a value that does not exist (yet) */

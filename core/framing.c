@@ -41,7 +41,7 @@ hmtp_frame_status hmtp_frame_scan(const uint8_t *buf, size_t len, size_t max_bod
             return HMTP_FRAME_INCOMPLETE;
         }
         if (rc < 0) {
-            hmtp_fail(err, HMTP_ERR_TOO_LARGE, pos, "chunk length field longer than %d bytes",
+            hmtp_fail(err, HMTP_ERR_BAD_FRAMING, pos, "chunk length field longer than %d bytes",
                       HMTP_MAX_LENGTH_BYTES);
             return HMTP_FRAME_INVALID;
         }
@@ -206,7 +206,7 @@ int hmtp_reader_push(hmtp_reader *r, const uint8_t *data, size_t len, size_t *co
         r->length_bytes++;
         if (byte & 0x80) {
             if (r->length_bytes >= HMTP_MAX_LENGTH_BYTES) {
-                hmtp_fail(&r->error, HMTP_ERR_TOO_LARGE, (size_t)(r->offset - r->length_bytes),
+                hmtp_fail(&r->error, HMTP_ERR_BAD_FRAMING, (size_t)(r->offset - r->length_bytes),
                           "chunk length field longer than %d bytes", HMTP_MAX_LENGTH_BYTES);
                 return reader_fail(r, err);
             }

@@ -177,21 +177,6 @@ static void dissect_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
 
 /* ---- the stream ---- */
 
-/* The core reports both an over-long chunk length field and a body over the
- * limit as HMTP_ERR_TOO_LARGE; only the second is about hmtp.max_packet.
- * Scanning again without a body limit tells them apart: bad framing is still
- * invalid then. */
-static bool is_oversized(const guint8 *p, size_t len, hmtp_error *err)
-{
-    if (err->code != HMTP_ERR_TOO_LARGE)
-        return false;
-    hmtp_frame_info info;
-    hmtp_error unlimited;
-    if (hmtp_frame_scan(p, len, SIZE_MAX, &info, &unlimited) != HMTP_FRAME_INVALID)
-        return true;
-    *err = unlimited; /* the framing error, not the size */
-    return false;
-}
 
 /* First pass: where this frame's data reaches a packet boundary when the
  * direction is not known to be on one (capture started mid-packet). */
@@ -254,7 +239,7 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
             break;
         }
         if (st == HMTP_FRAME_INVALID) {
-            bool oversized = is_oversized(p, len - offset, &err);
+            bool oversized = err.code == HMTP_ERR_TOO_LARGE;
             proto_item *pi = proto_tree_add_item(HMTP_TREE(), hf_hmtp_chunk_data, tvb, (int)offset, -1, ENC_NA);
             if (oversized)
                 expert_add_info_format(pinfo, pi, &ei_hmtp_oversized,

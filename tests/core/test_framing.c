@@ -176,7 +176,7 @@ static void test_scan(void)
     expect_scan("81 00", big, HMTP_FRAME_INCOMPLETE, 0, 0, 129);
     expect_scan("03 61 62 63 02 61", big, HMTP_FRAME_INCOMPLETE, 0, 0, 2);
     /* invalid: an over-long length field, a body beyond the maximum */
-    expect_scan("80 80 80 80 01 61 00", big, HMTP_FRAME_INVALID, 0, 0, HMTP_ERR_TOO_LARGE);
+    expect_scan("80 80 80 80 01 61 00", big, HMTP_FRAME_INVALID, 0, 0, HMTP_ERR_BAD_FRAMING);
     h = hex_chunk("64", 100, "00");
     expect_scan(h, 100, HMTP_FRAME_COMPLETE, 102, 100, 1);
     free(h);
@@ -416,7 +416,7 @@ static void test_reader_errors(void)
     r = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
     uint8_t longlen[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
     int rc = hmtp_reader_push(r, longlen, sizeof longlen, &consumed, &f, &err);
-    CHECK(rc == -1 && err.code == HMTP_ERR_TOO_LARGE, "5-byte length field refused (rc %d, %s)", rc,
+    CHECK(rc == -1 && err.code == HMTP_ERR_BAD_FRAMING, "5-byte length field refused (rc %d, %s)", rc,
           hmtp_status_name(err.code));
     hmtp_reader_free(r);
     /* a huge declared chunk is refused from its header, before buffering */
