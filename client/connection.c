@@ -37,7 +37,6 @@ static void conn_free(client_conn *c)
         close(c->fd);
     hmtp_buf_free(&c->pending);
     hessian_writer_free(&c->writer);
-    class_registry_free(&c->classes);
     hmtp_buf_free(&c->wire);
     hmtp_reader_free(c->reader);
     hessian_stream_free(&c->in);
@@ -370,9 +369,6 @@ void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms
 bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, char *msg,
                       size_t msg_size)
 {
-    if (!class_registry_check(&c->classes, p->value, msg, msg_size) ||
-        !class_registry_check(&c->classes, p->error_value, msg, msg_size))
-        return false;
     hmtp_buf_reset(&c->wire);
     if (!hmtp_packet_write(&c->writer, p) || c->wire.failed || c->writer.failed) {
         snprintf(msg, msg_size, "writing the packet failed (out of memory, or an object of unknown class)");

@@ -13,7 +13,6 @@
 #include <stdio.h>
 
 #include "buf.h"
-#include "class_registry.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -30,7 +29,6 @@ typedef struct client_conn {
     hmtp_buf pending;  /* bytes not yet written to the socket */
     hmtp_buf wire;     /* the writer's output, moved to pending per packet */
     hessian_writer writer;
-    class_registry classes; /* what the writer has defined, with fields */
     hmtp_reader *reader;
     hessian_stream in; /* class definitions the server sent us */
     hmtp_buf http;     /* the upgrade response while it is being read */

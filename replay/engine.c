@@ -47,6 +47,77 @@ static void expected_free(gpointer p)
     g_free(x);
 }
 
+/* The recorded password of an encrypted login, decrypted with the recording
+ * server's key (--recorded-key); NULL with why filled when that fails. */
+static char *recorded_password(const engine_config *cfg, rec_session *rec, char *why, size_t why_len)
+{
+    for (guint i = 0; i < rec->packets->len; i++) {
+        rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (!is_login(r))
+            continue;
+        hmtp_packet p;
+        hmtp_error err;
+        char *out = NULL;
+        if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
+            hmtp_arena a;
+            hmtp_arena_init(&a);
+            char cerr[HMTP_CRYPTO_ERR] = "";
+            char *pw = hmtp_credentials_decrypt_password(cfg->recorded_key, hessian_object_field(p.value, "_credentials"),
+                                                         &a, cerr);
+            if (pw)
+                out = g_strdup(pw);
+            else
+                snprintf(why, why_len, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr);
+            hmtp_arena_free(&a);
+        } else {
+            snprintf(why, why_len, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
+        }
+        hmtp_packet_free(&p);
+        return out;
+    }
+    snprintf(why, why_len, "no login packet recorded");
+    return NULL;
+}
+
+/* Which password the session logs in with, and how. A recorded encrypted
+ * login is done again against the target's key (the recorded one was made
+ * for the recording server's key); without its password the session cannot
+ * be replayed at all. */
+static void plan_login(replay_engine *e, replay_job *j)
+{
+    const engine_config *cfg = e->cfg;
+    rec_session *rec = j->rec;
+    const char *given = NULL;
+    if (cfg->passwords && rec->login_uid)
+        given = g_hash_table_lookup(cfg->passwords, rec->login_uid);
+    if (!given)
+        given = cfg->login_password;
+    char why[300] = "";
+    if (given)
+        j->password = g_strdup(given);
+    else if (rec->login_encrypted && cfg->recorded_key)
+        j->password = recorded_password(cfg, rec, why, sizeof why);
+    if (!rec->login_encrypted) {
+        j->rewrite.login_password = j->password; /* NULL: the recorded string */
+        return;
+    }
+    if (!j->password) {
+        j->outcome = JOB_NOT_REPLAYABLE;
+        snprintf(j->reason, sizeof j->reason,
+                 "its login (frame %" PRIu64 ", user %s) is encrypted%s%s: give the password with --login UID:PASSWORD, "
+                 "--login-file FILE, --login-password PASSWORD or --recorded-key PEM",
+                 rec->login_frame, rec->login_uid ? rec->login_uid : "?", why[0] ? " and " : "", why);
+        if (j->copy == 0 && j->loop == 0)
+            g_string_append_printf(e->not_replayable, "hmtp-replay: session %u not replayable: %s\n", rec->info.id,
+                                   j->reason);
+        return;
+    }
+    if (cfg->login_plain)
+        j->rewrite.login_password = j->password;
+    else
+        j->encrypt_login = true;
+}
+
 static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, unsigned loop)
 {
     const engine_config *cfg = e->cfg;
@@ -67,8 +138,14 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
     verify_result_init(&j->result);
     if (copy > 0)
         j->resource = g_strdup_printf("replay-copy-%u", copy);
-    j->rewrite = (rewrite_config){cfg->map, &j->learned, cfg->login_user, cfg->login_password, j->resource,
-                                  j->server_ids};
+    hmtp_buf_init(&j->target_spki);
+    hmtp_arena_init(&j->cred_arena);
+    j->rewrite = (rewrite_config){.map = cfg->map,
+                                  .learned = &j->learned,
+                                  .login_user = cfg->login_user,
+                                  .login_resource = j->resource,
+                                  .server_query_ids = j->server_ids};
+    plan_login(e, j);
     /* Packets recorded after the point where an incomplete session broke
        would only be half a conversation. */
     uint64_t last_frame = rec->info.incomplete ? rec->info.broken_frame : UINT64_MAX;
@@ -86,8 +163,9 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
             }
             continue;
         }
-        /* The login is always sent: without it the target refuses the rest. */
-        if (r->status == HMTP_OK && !type_compared(cfg, r->type) && !is_login(r))
+        /* The login (and the key query an encrypted one needs) is always
+           sent: without it the target refuses the rest. */
+        if (r->status == HMTP_OK && !type_compared(cfg, r->type) && !is_login(r) && !r->key_query)
             continue;
         send_item *s = g_new0(send_item, 1);
         s->rec = r;
@@ -117,6 +195,11 @@ static void job_free(replay_job *j)
     g_free(j->rbuf);
     g_free(j->resource);
     g_free(j->expected_order);
+    if (j->password)
+        memset(j->password, 0, strlen(j->password)); /* no secrets left in freed memory */
+    g_free(j->password);
+    hmtp_buf_free(&j->target_spki);
+    hmtp_arena_free(&j->cred_arena);
     g_free(j);
 }
 
@@ -149,6 +232,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     e->groups = g_ptr_array_new();
     e->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
     e->notes = g_string_new(NULL);
+    e->not_replayable = g_string_new(NULL);
     jid_map_init(&e->learned);
     unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
     for (unsigned loop = 0; loop < loops; loop++) {
@@ -182,6 +266,7 @@ void replay_engine_free(replay_engine *e)
     g_ptr_array_free(e->jobs, TRUE);
     g_array_free(e->latency_ms, TRUE);
     g_string_free(e->notes, TRUE);
+    g_string_free(e->not_replayable, TRUE);
     jid_map_free(&e->learned);
     if (e->client)
         g_object_unref(e->client);
@@ -344,6 +429,39 @@ static void job_schedule(replay_job *j)
     j->scheduling = false;
 }
 
+/* The credentials of an encrypted login, made for the target's key: 1 ready,
+ * 0 the key has not come yet (a timer is armed), -1 the job failed. The key
+ * is awaited whatever the pace: without it there is nothing to send. */
+static int make_credentials(replay_job *j, const send_item *s, gint64 now, gint64 timeout_us)
+{
+    if (j->key_problem[0]) {
+        job_finish(j, JOB_FAILED, "cannot redo the encrypted login of frame %" PRIu64 ": the target refused the key query: %s",
+                   s->rec->frame, j->key_problem);
+        return -1;
+    }
+    if (!j->key_seen) {
+        if (!j->wait_since_us)
+            j->wait_since_us = now;
+        if (now - j->wait_since_us < timeout_us) {
+            arm_timer(j, j->wait_since_us + timeout_us - now);
+            return 0;
+        }
+        job_finish(j, JOB_FAILED,
+                   "cannot redo the encrypted login of frame %" PRIu64 ": no public key from the target within --timeout",
+                   s->rec->frame);
+        return -1;
+    }
+    char err[HMTP_CRYPTO_ERR] = "";
+    hessian_value *creds = hmtp_credentials_encrypt(&j->cred_arena, j->target_spki.data, j->target_spki.len, j->password, err);
+    if (!creds) {
+        job_finish(j, JOB_FAILED, "cannot encrypt the login of frame %" PRIu64 " for the target's key: %s", s->rec->frame, err);
+        return -1;
+    }
+    j->rewrite.login_credentials = creds;
+    j->creds_ready = true;
+    return 1;
+}
+
 /* Sends what the pace allows now, and arms a timer for the rest. */
 static void job_schedule_once(replay_job *j)
 {
@@ -353,6 +471,10 @@ static void job_schedule_once(replay_job *j)
     gint64 now = g_get_monotonic_time();
     gint64 timeout_us = (gint64)cfg->timeout_ms * 1000;
     double first_ts = j->sends->len ? ((send_item *)g_ptr_array_index(j->sends, 0))->rec->ts : 0;
+    if (j->group)
+        order_group_advance(j->group); /* sessions that never ran or ended hold nobody back */
+    if (j->done)
+        return;
     bool conversation = cfg->pace == PACE_CONVERSATION || cfg->pace == PACE_SESSION;
     guint sent_before = j->next;
     while (j->next < j->sends->len) {
@@ -385,6 +507,15 @@ static void job_schedule_once(replay_job *j)
                 arm_timer(j, due - now);
                 flush_output(j);
                 return;
+            }
+        }
+        if (is_login(s->rec) && j->encrypt_login && !j->creds_ready) {
+            int k = make_credentials(j, s, now, timeout_us);
+            if (k < 0)
+                return;
+            if (k == 0) {
+                flush_output(j);
+                return; /* waiting for the target's key */
             }
         }
         if (!prepare_send(j, s))
@@ -470,6 +601,31 @@ static void learn_query_id(replay_job *j, const hmtp_packet *p)
     g_hash_table_replace(j->server_ids, from, to);
 }
 
+/* The target's answer to the key query: its key for the encrypted login,
+ * or (a queryError echoing the query) the reason it offers none. */
+static void learn_key(replay_job *j, const hmtp_packet *p)
+{
+    const hessian_value *v = p->value;
+    if (!j->encrypt_login || j->key_seen || !v || v->kind != HESSIAN_OBJECT || !v->v.object.cls ||
+        strcmp(v->v.object.cls, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) != 0)
+        return;
+    if (p->type == HMTP_QUERY_ERROR) {
+        const char *text = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_text")) : NULL;
+        const char *group = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_group")) : NULL;
+        snprintf(j->key_problem, sizeof j->key_problem, "%s%s%s", group ? group : "queryError", text ? ": " : "",
+                 text ? text : "");
+        return;
+    }
+    const hessian_value *key = hessian_object_field(v, "_encoded");
+    if (p->type != HMTP_QUERY_RESULT || !key || key->kind != HESSIAN_BINARY) {
+        snprintf(j->key_problem, sizeof j->key_problem, "its answer carries no _encoded key");
+        return;
+    }
+    hmtp_buf_reset(&j->target_spki);
+    hmtp_buf_append(&j->target_spki, key->v.bin.data, key->v.bin.len);
+    j->key_seen = true;
+}
+
 static void take_packet(replay_job *j, const hmtp_frame *f)
 {
     actual_reply *a = g_new0(actual_reply, 1);
@@ -488,6 +644,7 @@ static void take_packet(replay_job *j, const hmtp_frame *f)
     }
     learn_jid(j, &a->pkt);
     learn_query_id(j, &a->pkt);
+    learn_key(j, &a->pkt);
     if (!type_compared(j->eng->cfg, a->pkt.type)) {
         actual_free(a);
         return;
@@ -653,8 +810,16 @@ static void start_job(replay_job *j)
 static void start_jobs(replay_engine *e)
 {
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
-    while (e->next_start < e->round_end && e->running < max_open)
-        start_job(g_ptr_array_index(e->jobs, e->next_start++));
+    while (e->next_start < e->round_end && e->running < max_open) {
+        replay_job *j = g_ptr_array_index(e->jobs, e->next_start++);
+        if (j->outcome == JOB_NOT_REPLAYABLE) {
+            /* reported, never connected: counts as ended for the round */
+            j->started = j->done = true;
+            e->finished_in_round++;
+            continue;
+        }
+        start_job(j);
+    }
 }
 
 /* ---------------------------------------------------------------- running */
@@ -674,7 +839,8 @@ void replay_engine_run(replay_engine *e)
         e->round_end = e->round_first + per_round;
         e->finished_in_round = 0;
         start_jobs(e);
-        g_main_loop_run(e->loop);
+        if (e->finished_in_round < e->round_end - e->round_first || e->pending_ops)
+            g_main_loop_run(e->loop);
         /* A round whose targets were unreachable will not do better next time. */
         bool unreachable = false;
         for (guint i = e->round_first; i < e->round_end; i++)

@@ -11,7 +11,9 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "arena.h"
 #include "buf.h"
+#include "hmtp_crypto.h"
 #include "framing.h"
 #include "jidmap.h"
 #include "order.h"
@@ -37,7 +39,11 @@ typedef struct engine_config {
     bool type_filter;
     bool types[HMTP_TYPE_COUNT];
     const jid_map *map;
-    const char *login_user, *login_password;
+    const char *login_user;
+    const char *login_password; /* every session not named in passwords */
+    GHashTable *passwords;      /* recorded uid -> password (--login, --login-file), may be NULL */
+    const hmtp_rsa *recorded_key; /* the recording server's private key (--recorded-key), may be NULL */
+    bool login_plain;           /* --login-mode plain: encrypted logins are sent with a plain password */
     unsigned scale;           /* copies of each session */
     unsigned loops;
     bool replay_incomplete;   /* replay incomplete sessions up to their gap */
@@ -51,6 +57,7 @@ typedef enum job_outcome {
     JOB_DONE,        /* ran to the end: verification decides */
     JOB_FAILED,      /* the session broke (closed early, malformed bytes) */
     JOB_UNREACHABLE, /* no connection, or the upgrade was refused */
+    JOB_NOT_REPLAYABLE, /* an encrypted login without its password: never started */
 } job_outcome;
 
 typedef struct send_item {
@@ -77,6 +84,14 @@ typedef struct replay_job {
     GHashTable *server_ids; /* recorded id -> id of the target's query (gint64*) */
     rewrite_config rewrite;
     char *resource;       /* login resource of a scaled copy */
+    /* login */
+    char *password;       /* the password to log in with, or NULL: as recorded */
+    bool encrypt_login;   /* redo the recorded encrypted login with the target's key */
+    bool key_seen;        /* the target's answer to the key query arrived */
+    hmtp_buf target_spki; /* its SubjectPublicKeyInfo */
+    char key_problem[200]; /* the target refused the key query: why */
+    hmtp_arena cred_arena; /* holds rewrite.login_credentials */
+    bool creds_ready;
     /* connection */
     GCancellable *cancel;
     GSocketConnection *conn;
@@ -122,6 +137,7 @@ struct replay_engine {
     gint64 t0_us, t1_us;
     unsigned skipped;     /* sessions not replayed (incomplete, filtered) */
     GString *notes;
+    GString *not_replayable; /* one line per session, for stderr */
     guint progress_timer;
 };
 

@@ -9,14 +9,16 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hmtp_crypto.h"
 #include "jidmap.h"
 #include "report.h"
 #include "store.h"
 
 typedef struct cli_options {
     gchar *target, *path, *host_header, *pace, *types, *sessions, *login_user, *login_password;
+    gchar *login_file, *recorded_key, *login_mode;
     gchar *report_json, *junit;
-    gchar **map_jid, **session_jid, **ignore;
+    gchar **map_jid, **session_jid, **ignore, **logins;
     gint port, max_open, loops, scale, timeout_ms, settle_ms, window;
     gdouble speed;
     gboolean serial, top_speed, replay_incomplete, no_progress;
@@ -27,6 +29,7 @@ static void free_options(cli_options *o)
     g_free(o->target), g_free(o->path), g_free(o->host_header), g_free(o->pace), g_free(o->types);
     g_free(o->sessions), g_free(o->login_user), g_free(o->login_password), g_free(o->report_json), g_free(o->junit);
     g_strfreev(o->map_jid), g_strfreev(o->session_jid), g_strfreev(o->ignore);
+    g_free(o->login_file), g_free(o->recorded_key), g_free(o->login_mode), g_strfreev(o->logins);
 }
 
 static int bad_usage(const char *fmt, const char *what)
@@ -145,7 +148,11 @@ static GOptionContext *make_context(cli_options *o)
         {"session-jid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->session_jid, "replay only sessions that logged in as JID (repeatable)", "JID"},
         {"map-jid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->map_jid, "rewrite JIDs: full, bare or domain form (repeatable)", "OLD=NEW"},
         {"login-user", 0, 0, G_OPTION_ARG_STRING, &o->login_user, "replace the recorded login user", "UID"},
-        {"login-password", 0, 0, G_OPTION_ARG_STRING, &o->login_password, "replace the recorded login credentials", "PASSWORD"},
+        {"login-password", 0, 0, G_OPTION_ARG_STRING, &o->login_password, "password of every session not named by --login/--login-file", "PASSWORD"},
+        {"login", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->logins, "password of the sessions whose recorded login user is UID (repeatable)", "UID:PASSWORD"},
+        {"login-file", 0, 0, G_OPTION_ARG_FILENAME, &o->login_file, "UID:PASSWORD lines, as --login (# comments)", "FILE"},
+        {"recorded-key", 0, 0, G_OPTION_ARG_FILENAME, &o->recorded_key, "the recording server's RSA private key (PEM): recorded encrypted passwords are decrypted with it", "PEM"},
+        {"login-mode", 0, 0, G_OPTION_ARG_STRING, &o->login_mode, "recorded (default: an encrypted login is redone with the target's key) or plain (send the password as a string)", "MODE"},
         {"loop", 0, 0, G_OPTION_ARG_INT, &o->loops, "replay the capture N times", "N"},
         {"sessions-scale", 0, 0, G_OPTION_ARG_INT, &o->scale, "run N copies of each session with distinct resources", "N"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout_ms, "longest wait for a reply, ms (default 5000)", "MS"},
@@ -160,8 +167,49 @@ static GOptionContext *make_context(cli_options *o)
     };
     GOptionContext *ctx = g_option_context_new("CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences, 2 bad usage or unreadable capture, 3 target unreachable.");
+    g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences or failed sessions, 2 bad usage or unreadable capture, "
+                                        "3 target unreachable, 4 nothing differed but some sessions could not be replayed "
+                                        "(an encrypted login without its password).");
     return ctx;
+}
+
+/* "uid:password"; the password may itself hold ':'. */
+static bool add_login(GHashTable *passwords, const char *entry, const char *where, char *why, size_t why_len)
+{
+    const char *colon = strchr(entry, ':');
+    if (!colon || colon == entry) {
+        snprintf(why, why_len, "%s: '%.60s' is not UID:PASSWORD", where, entry);
+        return false;
+    }
+    g_hash_table_replace(passwords, g_strndup(entry, (gsize)(colon - entry)), g_strdup(colon + 1));
+    return true;
+}
+
+static bool read_login_file(GHashTable *passwords, const char *path, char *why, size_t why_len)
+{
+    gchar *text = NULL;
+    GError *error = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &error)) {
+        snprintf(why, why_len, "--login-file: %s", error->message);
+        g_error_free(error);
+        return false;
+    }
+    gchar **lines = g_strsplit(text, "\n", -1);
+    bool ok = true;
+    for (guint i = 0; lines[i] && ok; i++) {
+        char *line = lines[i];
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char where[600];
+        snprintf(where, sizeof where, "--login-file %s line %u", path, i + 1);
+        ok = add_login(passwords, line, where, why, why_len);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return ok;
 }
 
 static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why, size_t why_len)
@@ -192,6 +240,29 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     cfg->replay_incomplete = o->replay_incomplete;
     cfg->login_user = o->login_user;
     cfg->login_password = o->login_password;
+    if (o->login_mode && strcmp(o->login_mode, "plain") == 0)
+        cfg->login_plain = true;
+    else if (o->login_mode && strcmp(o->login_mode, "recorded") != 0) {
+        snprintf(why, why_len, "--login-mode '%s': expected recorded or plain", o->login_mode);
+        return -1;
+    }
+    if (o->logins || o->login_file) {
+        cfg->passwords = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        for (gchar **l = o->logins; l && *l; l++)
+            if (!add_login(cfg->passwords, *l, "--login", why, why_len))
+                return -1;
+        if (o->login_file && !read_login_file(cfg->passwords, o->login_file, why, why_len))
+            return -1;
+    }
+    if (o->recorded_key) {
+        char err[HMTP_CRYPTO_ERR] = "";
+        hmtp_rsa *key = hmtp_rsa_load_private_pem(o->recorded_key, err);
+        if (!key) {
+            snprintf(why, why_len, "--recorded-key %s: %s", o->recorded_key, err);
+            return -1;
+        }
+        cfg->recorded_key = key;
+    }
     cfg->progress = !o->no_progress && isatty(STDERR_FILENO);
     if (o->types) {
         cfg->type_filter = true;
@@ -205,6 +276,16 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     return 0;
 }
 
+static void config_free(engine_config *cfg)
+{
+    if (cfg->passwords)
+        g_hash_table_destroy(cfg->passwords);
+    if (cfg->recorded_key)
+        hmtp_rsa_free((hmtp_rsa *)cfg->recorded_key);
+    cfg->passwords = NULL;
+    cfg->recorded_key = NULL;
+}
+
 static int run(cli_options *o, const char *capture)
 {
     engine_config cfg;
@@ -212,6 +293,7 @@ static int run(cli_options *o, const char *capture)
     jid_map_init(&map);
     char why[512];
     if (configure(o, &cfg, &map, why, sizeof why) < 0) {
+        config_free(&cfg);
         jid_map_free(&map);
         return bad_usage("%s", why);
     }
@@ -219,6 +301,7 @@ static int run(cli_options *o, const char *capture)
     replay_capture_options copt = {.port = (uint16_t)o->port};
     if (replay_store_load(&store, capture, &copt, why, sizeof why) < 0) {
         replay_store_free(&store);
+        config_free(&cfg);
         jid_map_free(&map);
         return bad_usage("%s", why);
     }
@@ -251,6 +334,8 @@ static int run(cli_options *o, const char *capture)
             if (eng.notes->len)
                 fprintf(stderr, "%s", eng.notes->str);
         } else {
+            if (eng.not_replayable->len)
+                fprintf(stderr, "%s", eng.not_replayable->str);
             replay_engine_run(&eng);
             char pace[64];
             if (cfg.pace == PACE_ORIGINAL)
@@ -276,6 +361,7 @@ static int run(cli_options *o, const char *capture)
     }
     g_free(selected);
     replay_store_free(&store);
+    config_free(&cfg);
     jid_map_free(&map);
     return status;
 }

@@ -9,7 +9,7 @@
 #include "json.h"
 
 typedef struct totals {
-    unsigned jobs, ok, failed, unreachable;
+    unsigned jobs, ok, failed, unreachable, not_replayable;
     uint64_t sent, bytes, received;
     unsigned matched, different, missing, unexpected;
     double p50, p90, p99, max;
@@ -41,6 +41,7 @@ static void sum_up(const replay_engine *e, totals *t)
         t->jobs++;
         t->failed += j->outcome == JOB_FAILED;
         t->unreachable += j->outcome == JOB_UNREACHABLE;
+        t->not_replayable += j->outcome == JOB_NOT_REPLAYABLE;
         t->sent += j->packets_sent;
         t->bytes += j->bytes_sent;
         t->received += j->received_all;
@@ -69,7 +70,11 @@ int report_exit_status(const replay_engine *e)
     sum_up(e, &t);
     if (t.unreachable)
         return 3;
-    return t.ok == t.jobs ? 0 : 1;
+    if (t.ok + t.not_replayable < t.jobs)
+        return 1;
+    /* Sessions the replayer could not run say nothing about the server:
+       told apart from differences so CI can decide. */
+    return t.not_replayable ? 4 : 0;
 }
 
 static const char *outcome_name(const replay_job *j)
@@ -79,6 +84,7 @@ static const char *outcome_name(const replay_job *j)
         return j->result.different + j->result.missing + j->result.unexpected ? "differs" : "ok";
     case JOB_FAILED: return "failed";
     case JOB_UNREACHABLE: return "unreachable";
+    case JOB_NOT_REPLAYABLE: return "not-replayable";
     default: return "not-run";
     }
 }
@@ -181,12 +187,12 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
     json_str(&b, ctx->pace);
     double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
     hmtp_buf_printf(&b,
-                    ",\"summary\":{\"sessions\":%u,\"ok\":%u,\"failed\":%u,\"unreachable\":%u,\"skipped\":%u,"
+                    ",\"summary\":{\"sessions\":%u,\"ok\":%u,\"failed\":%u,\"unreachable\":%u,\"not_replayable\":%u,\"skipped\":%u,"
                     "\"packets_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                     ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,"
                     "\"latency_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"count\":%zu},"
                     "\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},\"sessions\":[",
-                    t.jobs, t.ok, t.failed, t.unreachable, e->skipped, t.sent, t.bytes, t.received, t.matched,
+                    t.jobs, t.ok, t.failed, t.unreachable, t.not_replayable, e->skipped, t.sent, t.bytes, t.received, t.matched,
                     t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies, t.elapsed_s,
                     (double)t.sent / secs, (double)t.bytes / secs / 1e6, report_exit_status(e));
     bool first = true;
@@ -248,8 +254,9 @@ bool report_junit(const replay_engine *e, const report_context *ctx, const char 
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
     xml_text(&b, ctx->capture);
-    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" time=\"%.3f\">\n", t.jobs,
-                    t.jobs - t.ok - t.failed - t.unreachable, t.failed + t.unreachable, t.elapsed_s);
+    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n", t.jobs,
+                    t.jobs - t.ok - t.failed - t.unreachable - t.not_replayable, t.failed + t.unreachable,
+                    t.not_replayable, t.elapsed_s);
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
         if (!j->started)
@@ -260,7 +267,11 @@ bool report_junit(const replay_engine *e, const report_context *ctx, const char 
         xml_text(&b, j->rec->info.client);
         hmtp_buf_printf(&b, ")\">");
         const char *name = outcome_name(j);
-        if (strcmp(name, "ok") != 0) {
+        if (j->outcome == JOB_NOT_REPLAYABLE) {
+            hmtp_buf_printf(&b, "\n    <skipped message=\"not replayable: ");
+            xml_text(&b, j->reason);
+            hmtp_buf_printf(&b, "\"/>\n  ");
+        } else if (strcmp(name, "ok") != 0) {
             bool error = j->outcome != JOB_DONE;
             hmtp_buf_printf(&b, "\n    <%s message=\"", error ? "error" : "failure");
             if (error)

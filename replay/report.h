@@ -14,7 +14,8 @@ typedef struct report_context {
     const char *pace; /* "conversation", "original x2", "top-speed" */
 } report_context;
 
-/* 0 all matched, 1 differences or failed sessions, 3 target unreachable. */
+/* 0 all matched, 1 differences or failed sessions, 3 target unreachable,
+ * 4 only sessions that could not be replayed (encrypted login, no password). */
 int report_exit_status(const replay_engine *e);
 
 void report_text(const replay_engine *e, const report_context *ctx, FILE *out);

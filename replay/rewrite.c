@@ -12,13 +12,15 @@
 
 /* The Hessian encoding of one string (or, with s NULL, one long), made by the
  * core writer so the replayer never encodes values itself. */
-static bool encode_value(const char *s, int64_t l, hmtp_buf *out)
+static bool encode_value(const char *s, int64_t l, const hessian_value *v, hmtp_buf *out)
 {
     /* Outside a packet the writer buffers bare values; flushing writes them
        unframed. */
     hessian_writer w;
     hessian_writer_init(&w, out);
-    if (s)
+    if (v)
+        hessian_write_value(&w, v); /* strings and binaries only: no class state */
+    else if (s)
         hessian_write_string(&w, s, strlen(s));
     else
         hessian_write_long(&w, l);
@@ -45,11 +47,12 @@ typedef struct edit {
     size_t offset, length;
     char *text;    /* replacement string, or NULL for a long */
     int64_t number;
+    const hessian_value *value; /* or a whole value (credentials fields) */
 } edit;
 
 static void add_edit(GArray *edits, size_t offset, size_t length, char *text)
 {
-    edit e = {offset, length, text, 0};
+    edit e = {offset, length, text, 0, NULL};
     g_array_append_val(edits, e);
 }
 
@@ -63,7 +66,7 @@ static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t typ
     int64_t recorded = ev->kind == HESSIAN_LONG ? ev->v.l : ev->v.i;
     const gint64 *now = g_hash_table_lookup(cfg->server_query_ids, &recorded);
     if (now && *now != recorded) {
-        edit e = {ev->offset, ev->length, NULL, *now};
+        edit e = {ev->offset, ev->length, NULL, *now, NULL};
         g_array_append_val(edits, e);
     }
 }
@@ -80,9 +83,30 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
     GArray *edits = g_array_new(FALSE, FALSE, sizeof(edit));
     int32_t type = -1;
     bool in_auth = false; /* inside the top-level AuthQuery object */
+    bool in_creds = false; /* inside its recorded EncryptedObject, being replaced */
     hessian_event ev;
     int rc;
     while ((rc = hessian_next(&d, &ev)) == 1) {
+        if (in_creds && ev.depth == 2 && ev.role == HESSIAN_ROLE_FIELD && ev.field_name) {
+            char *name = g_strndup(ev.field_name, ev.field_name_len);
+            const hessian_value *nv = hessian_object_field(cfg->login_credentials, name);
+            g_free(name);
+            size_t start = ev.offset;
+            if (nv) {
+                if (ev.kind == HESSIAN_LIST || ev.kind == HESSIAN_MAP || ev.kind == HESSIAN_OBJECT) {
+                    if (hessian_skip_value(&d, &ev) < 0)
+                        break;
+                    edit e = {start, hessian_decoder_offset(&d) - start, NULL, 0, nv};
+                    g_array_append_val(edits, e);
+                } else {
+                    edit e = {start, ev.length, NULL, 0, nv};
+                    g_array_append_val(edits, e);
+                }
+            }
+            continue;
+        }
+        if (ev.depth < 2)
+            in_creds = false;
         if (ev.depth == 0 && ev.top_index == 0 && ev.kind == HESSIAN_INT)
             type = ev.v.i;
         hmtp_field field = type >= 0 ? hmtp_field_at(type, ev.top_index) : HMTP_FIELD_EXTRA;
@@ -92,8 +116,14 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
         if (in_auth && ev.depth == 1 && ev.role == HESSIAN_ROLE_FIELD && ev.field_name) {
             if (strcmp(ev.field_name, "_uid") == 0)
                 replacement = cfg->login_user;
-            else if (strcmp(ev.field_name, "_credentials") == 0)
+            else if (strcmp(ev.field_name, "_credentials") == 0) {
+                if (cfg->login_credentials && ev.kind == HESSIAN_OBJECT && ev.v.object.cls &&
+                    strcmp(ev.v.object.cls->name, HMTP_ENCRYPTED_OBJECT_CLASS) == 0) {
+                    in_creds = true;
+                    continue;
+                }
                 replacement = cfg->login_password;
+            }
             else if (strcmp(ev.field_name, "_resource") == 0)
                 replacement = cfg->login_resource;
         }
@@ -138,7 +168,7 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
         bool ok = true;
         for (guint i = 0; i < edits->len && ok; i++) {
             edit *e = &g_array_index(edits, edit, i);
-            ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_value(e->text, e->number, &body);
+            ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_value(e->text, e->number, e->value, &body);
             pos = e->offset + e->length;
         }
         ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && hmtp_frame_write(out, body.data, body.len);

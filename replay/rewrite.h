@@ -20,7 +20,11 @@ typedef struct rewrite_config {
     const jid_map *map;         /* --map-jid rules (may be empty) */
     const jid_map *learned;     /* JIDs the target assigned, may be NULL */
     const char *login_user;     /* replaces AuthQuery._uid when set */
-    const char *login_password; /* replaces AuthQuery._credentials when set */
+    const char *login_password; /* replaces AuthQuery._credentials by this string when set */
+    /* an EncryptedObject made for the target: its fields replace those of a
+       recorded EncryptedObject (the object's header stays as recorded, so the
+       class numbering of the direction is untouched); wins over login_password */
+    const hessian_value *login_credentials;
     const char *login_resource; /* replaces AuthQuery._resource when set */
     /* ids of queries the server sent: recorded id -> id the target used
        (gint64* keys and values), applied to the client's answers; may be NULL */

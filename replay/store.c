@@ -43,6 +43,15 @@ static void note_login(rec_session *s, rec_packet *r, const hmtp_packet *p)
         return;
     const char *cls = p->value->v.object.cls;
     r->login = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && !p->to && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0;
+    r->key_query = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_GET && strcmp(cls, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) == 0;
+    if (r->login && !s->login_frame) {
+        /* An encrypted password can only be replayed by doing the login
+           again against the target's own key (engine.c, rewrite.c). */
+        const hessian_value *c = hessian_object_field(p->value, "_credentials");
+        s->login_encrypted = c && c->kind == HESSIAN_OBJECT && c->v.object.cls &&
+                             strcmp(c->v.object.cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0;
+        s->login_frame = r->frame;
+    }
     if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0 && !s->login_uid) {
         const char *uid = hessian_value_string(hessian_object_field(p->value, "_uid"));
         if (uid)

@@ -32,6 +32,7 @@ typedef struct rec_packet {
     bool has_id;
     int64_t id;
     bool login;            /* a querySet to null carrying an AuthQuery */
+    bool key_query;        /* a queryGet carrying a GetPublicKeyQuery */
     uint64_t server_before; /* c2s: server packets completed earlier in the recording */
 } rec_packet;
 
@@ -41,6 +42,8 @@ typedef struct rec_session {
     hessian_stream stream[2]; /* kept: rewriting re-reads client packets */
     char *login_uid;          /* from the recorded AuthQuery, or NULL */
     char *login_jid;          /* from the recorded AuthResult, or NULL */
+    bool login_encrypted;     /* the recorded AuthQuery carried an EncryptedObject */
+    uint64_t login_frame;     /* frame of the recorded AuthQuery */
     uint64_t server_seen;
 } rec_session;
 

@@ -55,8 +55,14 @@ static char *shown(const hessian_value *v)
     else
         hmtp_buf_printf(&b, "(absent)");
     if (b.len > SHOWN_VALUE_MAX) {
-        b.len = SHOWN_VALUE_MAX;
-        hmtp_buf_printf(&b, "...");
+        /* cut JSON is no longer JSON: show the cut text as a JSON string */
+        size_t cut = SHOWN_VALUE_MAX;
+        while (cut > 0 && (b.data[cut] & 0xc0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+        char *text = g_strdup_printf("%.*s...", (int)cut, (const char *)b.data);
+        hmtp_buf_reset(&b);
+        hmtp_json_string(&b, text, strlen(text));
+        g_free(text);
     }
     char *s = g_strndup((const char *)b.data, b.len);
     hmtp_buf_free(&b);
@@ -143,6 +149,20 @@ static bool compare_scalar(cmp_ctx *c, const hessian_value *e, const hessian_val
     }
 }
 
+/* Fields whose bytes belong to one server's key: the public key a server
+ * offers, and the encrypted credentials made for it (echoed in a failed
+ * login's error). */
+static bool key_material(const char *cls, const char *field)
+{
+    if (!cls)
+        return false;
+    if (strcmp(cls, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) == 0)
+        return strcmp(field, "_encoded") == 0;
+    if (strcmp(cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0)
+        return strcmp(field, "_encKey") == 0 || strcmp(field, "_encData") == 0;
+    return false;
+}
+
 static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path)
 {
     const char *ec = e->v.object.cls, *ac = a->v.object.cls;
@@ -167,6 +187,13 @@ static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_val
     }
     for (size_t i = 0; i < e->v.object.n; i++) {
         const hessian_value *av = hessian_object_field(a, e->v.object.names[i]);
+        if (key_material(ec, e->v.object.names[i])) {
+            /* the target's key and the credentials made for it differ by
+               design: only their shape is compared (a key came back) */
+            const hessian_value *ev = e->v.object.fields[i];
+            if (ev && av && ev->kind == av->kind)
+                continue;
+        }
         same &= compare_child(c, e->v.object.fields[i], av, path, ".%s", field_label(e->v.object.names[i]), 0);
     }
     for (size_t i = 0; i < a->v.object.n; i++)

@@ -494,6 +494,43 @@ def case_cross_session():
     rc, out, err, rep, _ = replay(port, cap, '--serial', '--timeout', '300')
     expect(rc, rep, 1, matched=8, missing=1, out=out + err)
 
+CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'captures')
+
+def case_encrypted_login():
+    """Resin's own late-2009 client logged in encrypted against the recording
+    broker's key; the target here has a key of its own."""
+    cap = os.path.join(CAPTURES, 'resin-client-encrypted.pcapng')
+    port, _ = broker('--user', 'resin:secret', '--require-encrypted')
+    rc, out, err, rep, _ = replay(port, cap, '--login', 'resin:secret')
+    expect(rc, rep, 0, out=out + err)
+    check(rep and rep['summary']['matched'] >= 9, 'matched: %s' % (rep and rep['summary']))
+    # the same from a file, and from the recorded password decrypted with the recording's key
+    logins = os.path.join(WORK, 'logins.txt')
+    open(logins, 'w').write('# uid:password\nnobody:x\nresin:secret\n')
+    rc, out, err, rep, _ = replay(port, cap, '--login-file', logins)
+    expect(rc, rep, 0, out=out + err)
+    rc, out, err, rep, _ = replay(port, cap, '--recorded-key', os.path.join(CAPTURES, 'broker-key.pem'))
+    expect(rc, rep, 0, out=out + err)
+    # a wrong password fails where the recording logged in: a difference
+    rc, out, err, rep, _ = replay(port, cap, '--login', 'resin:wrong', '--timeout', '300')
+    check(rc == 1 and 'auth' in out, 'wrong password: exit %d\n%s%s' % (rc, out, err))
+    # sent as a plain string, the broker that requires encryption refuses it
+    rc, out, err, rep, _ = replay(port, cap, '--login', 'resin:secret', '--login-mode', 'plain', '--timeout', '300')
+    check(rc == 1, '--login-mode plain against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
+    # no password: not replayable, said once, exit 4
+    junit = os.path.join(WORK, 'junit.xml')
+    rc, out, err, rep, _ = replay(port, cap, '--junit', junit)
+    check(rc == 4, 'without credentials: exit %d, expected 4\n%s%s' % (rc, out, err))
+    lines = [l for l in err.splitlines() if 'not replayable' in l]
+    check(len(lines) == 1 and 'session 0' in lines[0] and 'encrypted' in lines[0] and '--login' in lines[0],
+          'stderr: %s' % err)
+    check(rep and rep['summary']['not_replayable'] == 1 and rep['summary']['exit_status'] == 4 and
+          rep['sessions'][0]['result'] == 'not-replayable', 'report: %s' % (rep and rep['summary']))
+    check('skipped="1"' in open(junit).read() and '<skipped' in open(junit).read(), 'junit skipped')
+    check(rep and rep['summary']['packets_sent'] == 0, 'a not replayable session must not be sent')
+    rc, out, err, rep, _ = replay(port, cap, '--login', 'resin-no-colon')
+    check(rc == 2 and 'UID:PASSWORD' in err, 'bad --login: exit %d %s' % (rc, err))
+
 # How each sample capture was recorded (captures/record.sh): the broker
 # options to stand in for the recording's server, the replay options it
 # needs, and whether it can verify clean at all. A capture not listed is
@@ -505,15 +542,20 @@ CAPTURE_SETTINGS = {
     # The login happened before the capture started: the broker refuses the
     # session's packets, so only a complete run with a report is asked for.
     'midstream.pcap': (['--allow-any-user'], ['--port', '8080', '--timeout', '500'], 'runs'),
-    # Resin's client logs in with credentials encrypted to that broker run's
-    # key: replay them as the plain password, and the key itself differs.
-    'resin-client.pcapng': (['--user', 'resin:secret'], ['--login-password', 'secret', '--ignore', 'value.encoded'], 'clean'),
+    'resin-client.pcapng': (['--user', 'resin:secret'], [], 'clean'),
+    'resin-client-encrypted.pcapng': (['--user', 'resin:secret'], ['--login', 'resin:secret'], 'clean'),
 }
+# The encrypted logins of the scripted client (password `pw`, and the
+# passwords above) are redone for the test broker's own key: their recorded
+# passwords are decrypted with the recording broker's key.
+RECORDED_KEY = os.path.join(CAPTURES, 'broker-key.pem')
 
 def capture_case(path):
     """A capture of captures/ replayed against a fresh broker."""
     broker_args, replay_args, want = CAPTURE_SETTINGS.get(os.path.basename(path), (['--allow-any-user'], [], 'clean'))
     port, _ = broker(*broker_args)
+    if os.path.exists(RECORDED_KEY) and '--login' not in replay_args:
+        replay_args = replay_args + ['--recorded-key', RECORDED_KEY]
     rc, out, err, rep, _ = replay(port, path, *replay_args)
     if want == 'clean':
         check(rc == 0, '%s: exit %d\n%s%s' % (path, rc, out, err))
