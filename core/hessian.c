@@ -8,6 +8,7 @@
 
 #include "hessian.h"
 #include "hessian_internal.h"
+#include "utf8.h"
 
 struct hessian_container {
     hessian_kind kind;      /* LIST, MAP or OBJECT */
@@ -168,60 +169,30 @@ static int read_int(hessian_decoder *d, size_t *pos, int32_t *out, const char *w
 static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *bytes, bool *rewrite)
 {
     size_t p = pos;
-    const uint8_t *b = d->body;
     while (units > 0) {
         if (!have(d, p, 1))
             return truncated(d, p, "string character", 1);
-        uint8_t c = b[p];
+        uint32_t cp;
         size_t n;
-        size_t u = 1;
-        if (c < 0x80)
-            n = 1;
-        else if (c >= 0xc0 && c <= 0xdf)
-            n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 3;
-        else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            u = 2;
-        } else
-            return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
-        if (!have(d, p, n))
-            return truncated(d, p, "string character", n);
-        for (size_t k = 1; k < n; k++)
-            if ((b[p + k] & 0xc0) != 0x80)
-                return fail(d, HMTP_ERR_BAD_UTF8, p + k, "invalid UTF-8 continuation byte in string");
-        if ((n == 3 && c == 0xed && b[p + 1] >= 0xa0) || c == 0xc0 || c == 0xc1 || (c == 0xe0 && b[p + 1] < 0xa0))
-            *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
-        if ((c == 0xf0 && b[p + 1] < 0x90) || (c == 0xf4 && b[p + 1] > 0x8f))
+        switch (hmtp_utf8_next(d->body + p, d->len - p, &cp, &n)) {
+        case HMTP_UTF8_OK: break;
+        case HMTP_UTF8_TRUNCATED: return truncated(d, p, "string character", n);
+        case HMTP_UTF8_BAD_LEAD: return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
+        case HMTP_UTF8_BAD_CONTINUATION:
+            return fail(d, HMTP_ERR_BAD_UTF8, p + n, "invalid UTF-8 continuation byte in string");
+        }
+        if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
             return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
+        if (hmtp_utf8_surrogate(cp) || hmtp_utf8_overlong(cp, n))
+            *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
+        size_t u = n == 4 ? 2 : 1; /* UTF-16 units */
         if (u > units)
-            return fail(d, HMTP_ERR_BAD_UTF8, p,
-                        "4-byte UTF-8 character split by the string's declared length");
+            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 character split by the string's declared length");
         units -= u;
         p += n;
     }
     *bytes = p - pos;
     return 0;
-}
-
-static void put_utf8(uint8_t *out, size_t *olen, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[(*olen)++] = (uint8_t)cp;
-    } else if (cp < 0x800) {
-        out[(*olen)++] = (uint8_t)(0xc0 | (cp >> 6));
-        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out[(*olen)++] = (uint8_t)(0xe0 | (cp >> 12));
-        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
-    } else {
-        out[(*olen)++] = (uint8_t)(0xf0 | (cp >> 18));
-        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-        out[(*olen)++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*olen)++] = (uint8_t)(0x80 | (cp & 0x3f));
-    }
 }
 
 /* Appends validated UTF-8/CESU-8 as canonical UTF-8: a high surrogate
@@ -233,44 +204,30 @@ static void append_cesu(uint8_t *out, size_t *olen, const uint8_t *src, size_t n
 {
     size_t i = 0;
     while (i < n) {
-        uint8_t c = src[i];
         uint32_t cp;
         size_t len;
-        if (c < 0x80) {
-            cp = c;
-            len = 1;
-        } else if (c < 0xe0) {
-            cp = ((uint32_t)(c & 0x1f) << 6) | (src[i + 1] & 0x3f);
-            len = 2;
-        } else if (c < 0xf0) {
-            cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
-            len = 3;
-        } else {
-            cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(src[i + 1] & 0x3f) << 12) |
-                 ((uint32_t)(src[i + 2] & 0x3f) << 6) | (src[i + 3] & 0x3f);
-            len = 4;
-        }
+        hmtp_utf8_next(src + i, n - i, &cp, &len); /* validated by scan_units */
         i += len;
         if (*pending && cp >= 0xdc00 && cp <= 0xdfff) {
-            put_utf8(out, olen, 0x10000 + ((*pending - 0xd800) << 10) + (cp - 0xdc00));
+            *olen += hmtp_utf8_put(out + *olen, 0x10000 + ((*pending - 0xd800) << 10) + (cp - 0xdc00));
             *pending = 0;
             continue;
         }
         if (*pending) {
-            put_utf8(out, olen, *pending);
+            *olen += hmtp_utf8_put(out + *olen, *pending);
             *pending = 0;
         }
         if (cp >= 0xd800 && cp <= 0xdbff)
             *pending = cp;
         else
-            put_utf8(out, olen, cp);
+            *olen += hmtp_utf8_put(out + *olen, cp);
     }
 }
 
 static void flush_pending(uint8_t *out, size_t *olen, uint32_t *pending)
 {
     if (*pending) {
-        put_utf8(out, olen, *pending);
+        *olen += hmtp_utf8_put(out + *olen, *pending);
         *pending = 0;
     }
 }

@@ -3,6 +3,8 @@
  * fraction or exponent, integers never do; other kinds use "$" objects. */
 #include "json.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +20,11 @@ static void put_str(hmtp_buf *out, const char *s)
  * set *surrogate. */
 static size_t utf8_seq(const uint8_t *p, size_t left, bool *surrogate)
 {
-    *surrogate = false;
-    uint8_t c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (n == 0 || n > left)
+    uint32_t cp;
+    size_t n;
+    if (hmtp_utf8_next(p, left, &cp, &n) != HMTP_UTF8_OK || hmtp_utf8_overlong(cp, n) || cp > 0x10ffff)
         return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && c == 0xe0 && p[1] < 0xa0)
-        return 0; /* overlong */
-    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-        return 0;
-    if (n == 3 && c == 0xed && p[1] >= 0xa0)
-        *surrogate = true;
+    *surrogate = hmtp_utf8_surrogate(cp);
     return n;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hessian_internal.h"
+#include "utf8.h"
 
 #define SIZE HESSIAN_WRITER_BUFFER
 
@@ -241,23 +242,9 @@ static uint16_t *to_utf16(const char *s, size_t len, size_t *n_out)
     const uint8_t *p = (const uint8_t *)s;
     size_t i = 0, n = 0;
     while (i < len) {
-        uint8_t c = p[i];
         uint32_t cp;
         size_t k;
-        if (c < 0x80) {
-            cp = c;
-            k = 1;
-        } else if (c >= 0xc0 && c <= 0xdf && i + 1 < len) {
-            cp = ((uint32_t)(c & 0x1f) << 6) | (p[i + 1] & 0x3f);
-            k = 2;
-        } else if (c >= 0xe0 && c <= 0xef && i + 2 < len) {
-            cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(p[i + 1] & 0x3f) << 6) | (p[i + 2] & 0x3f);
-            k = 3;
-        } else if (c >= 0xf0 && c <= 0xf4 && i + 3 < len) {
-            cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3f) << 12) |
-                 ((uint32_t)(p[i + 2] & 0x3f) << 6) | (p[i + 3] & 0x3f);
-            k = 4;
-        } else {
+        if (hmtp_utf8_next(p + i, len - i, &cp, &k) != HMTP_UTF8_OK || cp > 0x10ffff) {
             cp = 0xfffd;
             k = 1;
         }
