@@ -90,6 +90,12 @@ static gboolean on_stuck(gpointer data)
         g->pos++;
     }
     g->stuck_since_us = 0;
+    /* and the job whose packet is now at the frontier: it may go */
+    if (g->pos < g->events->len) {
+        replay_job *next = g_array_index(g->events, order_event, g->pos).job;
+        if (!g_ptr_array_find(owners, next, NULL))
+            g_ptr_array_add(owners, next);
+    }
     for (guint i = 0; i < owners->len; i++)
         g->wake(g_ptr_array_index(owners, i));
     g_ptr_array_free(owners, TRUE);

@@ -513,7 +513,7 @@ def case_encrypted_login():
     expect(rc, rep, 0, out=out + err)
     # a wrong password fails where the recording logged in: a difference
     rc, out, err, rep, _ = replay(port, cap, '--login', 'resin:wrong', '--timeout', '300')
-    check(rc == 1 and 'auth' in out, 'wrong password: exit %d\n%s%s' % (rc, out, err))
+    check(rc == 1 and 'queryError id=2' in out, 'wrong password: exit %d\n%s%s' % (rc, out, err))
     # sent as a plain string, the broker that requires encryption refuses it
     rc, out, err, rep, _ = replay(port, cap, '--login', 'resin:secret', '--login-mode', 'plain', '--timeout', '300')
     check(rc == 1, '--login-mode plain against --require-encrypted: exit %d\n%s%s' % (rc, out, err))

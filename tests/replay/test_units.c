@@ -8,6 +8,8 @@
 #include "hmtp.h"
 #include "http_head.h"
 #include "jidmap.h"
+#include "engine.h"
+#include "order.h"
 #include "rewrite.h"
 #include "net_parse.h"
 #include "tcp_stream.h"
@@ -249,8 +251,85 @@ static void test_rewrite_login(void)
     hmtp_buf_free(&wire);
 }
 
+/* ---------------------------------------------------------------- order */
+
+static replay_job *woken[8];
+static unsigned n_woken;
+static void note_wake(replay_job *j)
+{
+    if (n_woken < 8)
+        woken[n_woken++] = j;
+}
+
+static rec_packet *fake_packet(GPtrArray *keep, uint64_t frame)
+{
+    rec_packet *r = g_new0(rec_packet, 1);
+    r->frame = frame;
+    g_ptr_array_add(keep, r);
+    return r;
+}
+
+/* The frontier follows the recorded frames across two jobs: b's packet of
+ * frame 5 waits for a's reply of frame 4, a's packet of frame 6 for b's send. */
+static void test_order_group(void)
+{
+    GPtrArray *keep = g_ptr_array_new_with_free_func(g_free);
+    replay_job a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    replay_job *jobs[2] = {&a, &b};
+    uint64_t sends[2][2] = {{1, 6}, {5, 0}}, replies[2][2] = {{4, 7}, {0, 0}};
+    send_item items[3];
+    unsigned k = 0;
+    for (int n = 0; n < 2; n++) {
+        replay_job *j = jobs[n];
+        j->started = true;
+        j->sends = g_ptr_array_new();
+        j->expected = g_ptr_array_new();
+        for (int i = 0; i < 2 && sends[n][i]; i++) {
+            items[k].rec = fake_packet(keep, sends[n][i]);
+            g_ptr_array_add(j->sends, &items[k++]);
+        }
+        for (int i = 0; i < 2 && replies[n][i]; i++)
+            g_ptr_array_add(j->expected, fake_packet(keep, replies[n][i]));
+    }
+    GPtrArray *members = g_ptr_array_new();
+    g_ptr_array_add(members, &a);
+    g_ptr_array_add(members, &b);
+    order_group *g = order_group_new(members, 1000, note_wake);
+    /* timeline: a.send1 a.reply4 b.send5 a.send6 a.reply7 */
+    CHECK(items[0].order == 0 && items[2].order == 2 && items[1].order == 3);
+    CHECK(a.expected_order[0] == 1 && a.expected_order[1] == 4);
+    order_group_advance(g);
+    CHECK(g->pos == 0 && n_woken == 0);
+    a.next = 1; /* a sent frame 1 */
+    order_group_advance(g);
+    CHECK(g->pos == 1 && n_woken == 1 && woken[0] == &a); /* waits for a's reply */
+    CHECK(!order_reached(g, items[2].order));
+    a.received_compared = 1;
+    order_group_advance(g);
+    CHECK(g->pos == 2 && n_woken == 2 && woken[1] == &b && order_reached(g, items[2].order));
+    CHECK(!order_reached(g, items[1].order)); /* a's frame 6 waits for b */
+    b.done = true; /* an ended job holds nobody back */
+    order_group_advance(g);
+    CHECK(g->pos == 3 && woken[2] == &a);
+    a.excused = 2; /* declared missing */
+    a.next = 2;
+    order_group_advance(g);
+    CHECK(g->pos == 5);
+    order_group_free(g);
+    g_ptr_array_free(members, TRUE);
+    for (int n = 0; n < 2; n++) {
+        g_ptr_array_free(jobs[n]->sends, TRUE);
+        g_ptr_array_free(jobs[n]->expected, TRUE);
+        g_free(jobs[n]->expected_order);
+    }
+    g_ptr_array_free(keep, TRUE);
+}
+
 int main(void)
 {
+    test_order_group();
     test_jid_map();
     test_rewrite_login();
     test_in_order_and_reordered();
