@@ -102,29 +102,6 @@ static int login_encrypted(wire_client *c, const char *uid, const char *password
     return type;
 }
 
-typedef bool (*case_fn)(broker_process *b);
-
-static bool with_broker(const char *const *args, case_fn fn)
-{
-    broker_process b;
-    if (!broker_start(&b, broker_exe, args)) {
-        fprintf(stderr, "cannot start the broker: %s\n", b.error);
-        broker_stop(&b);
-        return false;
-    }
-    bool ok = fn(&b);
-    bool alive = broker_alive(&b);
-    int status = broker_stop(&b);
-    if (ok && !alive) {
-        fprintf(stderr, "the broker died during the test\n");
-        return false;
-    }
-    if (ok && status != 0) {
-        fprintf(stderr, "the broker did not shut down cleanly on SIGTERM (status %d)\n", status);
-        return false;
-    }
-    return ok;
-}
 
 /* ---- cases ---- */
 
@@ -476,11 +453,11 @@ int main(int argc, char **argv)
     const char *name = argv[2];
     bool ok;
     if (strcmp(name, "encrypted_login") == 0)
-        ok = with_broker(users, case_encrypted_login);
+        ok = broker_with(broker_exe, users, case_encrypted_login);
     else if (strcmp(name, "require_encrypted") == 0)
-        ok = with_broker(users_required, case_require_encrypted);
+        ok = broker_with(broker_exe, users_required, case_require_encrypted);
     else if (strcmp(name, "bad_credentials") == 0)
-        ok = with_broker(users_verbose, case_bad_credentials);
+        ok = broker_with(broker_exe, users_verbose, case_bad_credentials);
     else if (strcmp(name, "key_files") == 0)
         ok = run_key_files();
     else {

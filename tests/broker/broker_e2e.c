@@ -111,30 +111,6 @@ static bool nothing_arrives(wire_client *c, int ms)
 
 /* ---- fixture ---- */
 
-typedef bool (*case_fn)(broker_process *b);
-
-static bool with_broker(const char *const *args, case_fn fn)
-{
-    broker_process b;
-    if (!broker_start(&b, broker_exe, args)) {
-        fprintf(stderr, "cannot start the broker: %s\n", b.error);
-        broker_stop(&b);
-        return false;
-    }
-    bool ok = fn(&b);
-    bool alive = broker_alive(&b);
-    int status = broker_stop(&b);
-    if (ok && !alive) {
-        fprintf(stderr, "the broker died during the test\n");
-        return false;
-    }
-    if (ok && status != 0) {
-        fprintf(stderr, "the broker did not shut down cleanly on SIGTERM (status %d)\n", status);
-        return false;
-    }
-    return ok;
-}
-
 static const char *const any_user[] = {"--allow-any-user", NULL};
 
 /* ---- HTTP upgrade ---- */
@@ -1048,7 +1024,7 @@ static bool run_login_refused(void)
     const char *args[5];
     memcpy(args, with_users, sizeof args);
     args[3] = path;
-    ok = ok && with_broker(args, case_login_refused);
+    ok = ok && broker_with(broker_exe, args, case_login_refused);
     unlink(path);
     return ok;
 }
@@ -1056,7 +1032,7 @@ static bool run_login_refused(void)
 typedef struct named_case {
     const char *name;
     const char *const *args;
-    case_fn fn;
+    broker_case_fn fn;
 } named_case;
 
 static const named_case cases[] = {
@@ -1111,7 +1087,7 @@ int main(int argc, char **argv)
             if (strcmp(found->args[i], "--presence-payloads") == 0)
                 presence_payloads = true;
         /* cases that manage their own brokers get none from the fixture */
-        ok = found->args ? with_broker(found->args, found->fn) : found->fn(NULL);
+        ok = found->args ? broker_with(broker_exe, found->args, found->fn) : found->fn(NULL);
     }
     fprintf(stderr, "%s: %s\n", name, ok ? "ok" : "FAILED");
     return ok ? 0 : 1;

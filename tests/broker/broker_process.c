@@ -173,3 +173,25 @@ int broker_log_count(broker_process *b, const char *needle)
     free(text);
     return count;
 }
+
+bool broker_with(const char *exe, const char *const *args, broker_case_fn fn)
+{
+    broker_process b;
+    if (!broker_start(&b, exe, args)) {
+        fprintf(stderr, "cannot start the broker: %s\n", b.error);
+        broker_stop(&b);
+        return false;
+    }
+    bool ok = fn(&b);
+    bool alive = broker_alive(&b);
+    int status = broker_stop(&b);
+    if (ok && !alive) {
+        fprintf(stderr, "the broker died during the test\n");
+        return false;
+    }
+    if (ok && status != 0) {
+        fprintf(stderr, "the broker did not shut down cleanly on SIGTERM (status %d)\n", status);
+        return false;
+    }
+    return ok;
+}

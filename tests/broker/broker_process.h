@@ -24,6 +24,10 @@ bool broker_start(broker_process *b, const char *exe, const char *const *args);
  * when it had to be killed or died by a signal. Removes the folder. */
 int broker_stop(broker_process *b);
 bool broker_alive(broker_process *b);
+/* Starts the broker with args, runs fn, then checks that the broker is still
+ * alive and exits 0 on SIGTERM (under ASan: no leaks). */
+typedef bool (*broker_case_fn)(broker_process *b);
+bool broker_with(const char *exe, const char *const *args, broker_case_fn fn);
 /* True when the log holds needle (waits up to timeout_ms for it to appear). */
 bool broker_log_has(broker_process *b, const char *needle, int timeout_ms);
 /* Number of log lines holding needle, now. */
