@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hmtp-client: connect, upgrade, log in and run a scenario of HMTP packets
  * against a server. README.md describes the scenario language. */
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +129,8 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(ctx,
                                      "SCENARIO is a file of statements (- for stdin); see client/README.md.\n"
-                                     "Exit status: 0 passed, 1 an expectation failed, 2 usage or scenario error,\n"
+                                     "Exit status: 0 passed, 1 an expectation failed, 2 usage or scenario error (or output\n"
+                                     "that could not be written),\n"
                                      "3 server unreachable or upgrade refused.\n");
     GError *error = NULL;
     int code;
@@ -171,5 +173,10 @@ int main(int argc, char **argv)
     g_free(opt_host);
     g_free(opt_timeout);
     g_strfreev(opt_defines);
+    /* --json on a full disk must not pass for a complete run. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hmtp-client: writing the output failed: %s\n", strerror(errno));
+        return RUN_SCENARIO_ERROR;
+    }
     return code;
 }

@@ -161,6 +161,5 @@ int replay_dump(const char *path, const replay_dump_options *opt, FILE *out, FIL
     if (stats.sessions == 0)
         fprintf(diag, "hmtp-replay: %s: no HMTP session found in %" PRIu64 " frames%s\n", path, stats.frames,
                 opt->capture.port ? "" : " (a capture that starts after the upgrade needs --port)");
-    fflush(out);
     return st.problems ? 1 : 0;
 }

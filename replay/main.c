@@ -2,6 +2,7 @@
 /* hmtp-replay: rebuilds the HMTP sessions of a capture and either prints
  * them (dump) or plays their client side against a live server and checks
  * the answers (replay). */
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +49,7 @@ static int run_dump(int argc, char **argv)
     return replay_dump(argv[1], &opt, stdout, stderr);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
@@ -62,4 +63,15 @@ int main(int argc, char **argv)
         return replay_cli_main(argc, argv); /* GLib prints the replay options and exits 0 */
     }
     return replay_cli_main(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* A full disk or a closed pipe must not pass for complete output. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hmtp-replay: writing the output failed: %s\n", strerror(errno));
+        return 2;
+    }
+    return rc;
 }

@@ -167,7 +167,7 @@ static GOptionContext *make_context(cli_options *o)
     };
     GOptionContext *ctx = g_option_context_new("CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences or failed sessions, 2 bad usage or unreadable capture, "
+    g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences or failed sessions, 2 bad usage, unreadable capture or unwritable output, "
                                         "3 target unreachable, 4 nothing differed but some sessions could not be replayed "
                                         "(an encrypted login without its password).");
     return ctx;

@@ -191,6 +191,16 @@ def case_unreadable():
     rc, out, err = run('dump', '--no-such-option', path)
     check(rc == 2, 'bad option: exit %d' % rc)
 
+def case_full_disk():
+    """A dump that cannot be written (a full disk) fails; it never passes for a complete one."""
+    conv = fx.sample_conversation()
+    path = capture(CASE, fx.tcp_segments(conv), conv)
+    with open('/dev/full', 'w') as full:
+        p = subprocess.run([REPLAY, 'dump', '--json', path], stdout=full, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+    check(p.returncode == 2 and 'writing the output failed: No space left on device' in p.stderr,
+          'exit %d, stderr %s' % (p.returncode, p.stderr))
+
 def case_text():
     conv = fx.sample_conversation()
     path = capture(CASE, fx.tcp_segments(conv), conv)
