@@ -13,17 +13,8 @@
 #include <unistd.h>
 
 #include "broker_process.h"
+#include "check.h"
 #include "wire_client.h"
-
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);            \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            return false;                                                                       \
-        }                                                                                       \
-    } while (0)
 
 #define TIMEOUT 5000
 
