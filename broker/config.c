@@ -25,6 +25,7 @@ void broker_config_init(broker_config *c)
     c->max_connections = BROKER_DEFAULT_MAX_CONNECTIONS;
     c->max_packet = BROKER_DEFAULT_MAX_PACKET;
     c->max_subscriptions = BROKER_DEFAULT_MAX_SUBSCRIPTIONS;
+    c->login_timeout = BROKER_DEFAULT_LOGIN_TIMEOUT;
     c->output_limit = BROKER_DEFAULT_OUTPUT_LIMIT;
 }
 

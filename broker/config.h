@@ -32,6 +32,7 @@ typedef struct broker_config {
     unsigned max_connections;
     size_t max_packet;
     unsigned max_subscriptions;
+    unsigned login_timeout; /* seconds a connection may stay without a login; 0: no limit */
     size_t output_limit;
     int verbose;
     bool alter_ping; /* --alter-reply ping: a test aid for the replayer */
@@ -50,6 +51,7 @@ typedef struct broker_config {
 #define BROKER_DEFAULT_MAX_CONNECTIONS 4096u
 #define BROKER_DEFAULT_MAX_PACKET ((size_t)1 << 20)
 #define BROKER_DEFAULT_MAX_SUBSCRIPTIONS 256u
+#define BROKER_DEFAULT_LOGIN_TIMEOUT 60u
 #define BROKER_DEFAULT_OUTPUT_LIMIT ((size_t)4 << 20)
 
 void broker_config_init(broker_config *c);

@@ -8,6 +8,22 @@
 #include "log.h"
 #include "pending.h"
 
+/* A connection that holds a slot without logging in (never upgrades, or
+ * upgrades and waits) is closed, so idle sockets cannot fill
+ * --max-connections. */
+static gboolean on_login_deadline(gpointer data)
+{
+    conn *c = data;
+    GSource *self = c->login_timer;
+    c->login_timer = NULL; /* broker_settle may free c: it must not destroy this source */
+    if (!c->jid) {
+        conn_close(c, "no login within %u s (--login-timeout)", c->b->cfg->login_timeout);
+        broker_settle(c->b);
+    }
+    g_source_unref(self);
+    return G_SOURCE_REMOVE;
+}
+
 conn *conn_new(broker *b, GSocket *socket, uint64_t id)
 {
     conn *c = g_new0(conn, 1);
@@ -34,6 +50,11 @@ conn *conn_new(broker *b, GSocket *socket, uint64_t id)
     }
     if (addr)
         g_object_unref(addr);
+    if (b->cfg->login_timeout) {
+        c->login_timer = g_timeout_source_new_seconds(b->cfg->login_timeout);
+        g_source_set_callback(c->login_timer, on_login_deadline, c, NULL);
+        g_source_attach(c->login_timer, NULL);
+    }
     return c;
 }
 
@@ -50,6 +71,7 @@ void conn_free(conn *c)
 {
     drop_source(&c->in_source);
     drop_source(&c->out_source);
+    drop_source(&c->login_timer);
     if (c->socket) {
         g_socket_close(c->socket, NULL);
         g_object_unref(c->socket);

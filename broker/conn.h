@@ -33,6 +33,7 @@ typedef struct conn {
     GSocket *socket;
     GSource *in_source;  /* attached while the broker wants to read */
     GSource *out_source; /* attached while output waits for the socket */
+    GSource *login_timer; /* closes a connection that never logs in */
     char peer[64];
     conn_phase phase;
     hmtp_buf http_in; /* request bytes until the blank line */

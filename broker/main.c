@@ -16,7 +16,7 @@ typedef struct raw_options {
     char **users, **pubsub;
     gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads, require_encrypted;
     char *key_file, *write_key_file;
-    char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply;
+    char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply, *login_timeout;
 } raw_options;
 
 static void raw_free(raw_options *o)
@@ -32,6 +32,7 @@ static void raw_free(raw_options *o)
     g_free(o->max_connections);
     g_free(o->max_packet);
     g_free(o->max_subscriptions);
+    g_free(o->login_timeout);
     g_free(o->output_limit);
     g_free(o->alter_reply);
     g_free(o->key_file);
@@ -117,6 +118,11 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
             return false;
         cfg->max_subscriptions = (unsigned)v;
     }
+    if (o->login_timeout) {
+        if (!parse_size("--login-timeout", o->login_timeout, 0, 86400, &v, error))
+            return false;
+        cfg->login_timeout = (unsigned)v;
+    }
     if (o->output_limit) {
         if (!parse_size("--output-limit", o->output_limit, 4096, (guint64)1 << 32, &v, error))
             return false;
@@ -190,6 +196,8 @@ int main(int argc, char **argv)
          "Largest packet body accepted, bytes (default 1M)", "BYTES"},
         {"max-subscriptions", 0, 0, G_OPTION_ARG_STRING, &o.max_subscriptions,
          "Subscriptions one client may hold (default 256)", "N"},
+        {"login-timeout", 0, 0, G_OPTION_ARG_STRING, &o.login_timeout,
+         "Close a connection not logged in after this many seconds (default 60; 0: never)", "SECONDS"},
         {"output-limit", 0, 0, G_OPTION_ARG_STRING, &o.output_limit,
          "Unsent bytes per connection before it is dropped (default 4M)", "BYTES"},
         {"alter-reply", 0, 0, G_OPTION_ARG_STRING, &o.alter_reply,

@@ -103,6 +103,7 @@ static bool nothing_arrives(wire_client *c, int ms)
 /* ---- fixture ---- */
 
 static const char *const any_user[] = {"--allow-any-user", NULL};
+static const char *const login_timeout_1s[] = {"--allow-any-user", "--login-timeout", "1", NULL};
 
 /* ---- HTTP upgrade ---- */
 
@@ -820,6 +821,24 @@ static bool case_garbage(broker_process *b)
     return next_client_served(b);
 }
 
+/* Idle sockets cannot hold slots for ever: no upgrade, or an upgrade and no
+ * login, is closed after --login-timeout; a logged-in client stays. */
+static bool case_login_timeout(broker_process *b)
+{
+    wire_client member, silent, upgraded;
+    CHECK(wire_open(&member, b->port, "member", "pw", "s"), "%s", member.error);
+    CHECK(wire_connect(&silent, b->port), "%s", silent.error);
+    CHECK(wire_connect(&upgraded, b->port) && wire_upgrade(&upgraded), "%s", upgraded.error);
+    CHECK(wire_wait_closed(&silent, 4000), "a connection that never upgraded was not closed");
+    CHECK(wire_wait_closed(&upgraded, 4000), "an upgraded connection that never logged in was not closed");
+    wire_close(&silent);
+    wire_close(&upgraded);
+    CHECK(broker_log_count(b, "no login within 1 s (--login-timeout)") == 2, "want two log lines naming the timeout");
+    CHECK(ping(&member, "service@localhost", 9, "hmtp-broker"), "the logged-in client was closed too");
+    wire_close(&member);
+    return next_client_served(b);
+}
+
 static bool case_half_packet(broker_process *b)
 {
     wire_client c;
@@ -1042,6 +1061,7 @@ static const named_case cases[] = {
     {"unwritable_payload", any_user, case_unwritable_payload},
     {"deterministic", NULL, case_deterministic},
     {"garbage", any_user, case_garbage},
+    {"login_timeout", login_timeout_1s, case_login_timeout},
     {"half_packet", any_user, case_half_packet},
     {"flood", small_out, case_flood},
     {"output_limit", small_out, case_output_limit},
