@@ -51,7 +51,7 @@ typedef struct broker_config {
 #define BROKER_DEFAULT_MAX_CONNECTIONS 4096u
 #define BROKER_DEFAULT_MAX_PACKET ((size_t)1 << 20)
 #define BROKER_DEFAULT_MAX_SUBSCRIPTIONS 256u
-#define BROKER_DEFAULT_LOGIN_TIMEOUT 60u
+#define BROKER_DEFAULT_LOGIN_TIMEOUT 0u /* off: a replay may open a session long before its login is due */
 #define BROKER_DEFAULT_OUTPUT_LIMIT ((size_t)4 << 20)
 
 void broker_config_init(broker_config *c);

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
         {"max-subscriptions", 0, 0, G_OPTION_ARG_STRING, &o.max_subscriptions,
          "Subscriptions one client may hold (default 256)", "N"},
         {"login-timeout", 0, 0, G_OPTION_ARG_STRING, &o.login_timeout,
-         "Close a connection not logged in after this many seconds (default 60; 0: never)", "SECONDS"},
+         "Close a connection not logged in after this many seconds (default 0: never)", "SECONDS"},
         {"output-limit", 0, 0, G_OPTION_ARG_STRING, &o.output_limit,
          "Unsent bytes per connection before it is dropped (default 4M)", "BYTES"},
         {"alter-reply", 0, 0, G_OPTION_ARG_STRING, &o.alter_reply,
