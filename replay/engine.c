@@ -79,6 +79,85 @@ static char *recorded_password(const engine_config *cfg, rec_session *rec, char 
     return NULL;
 }
 
+/* The recorded plain password (AuthQuery._credentials a string), or NULL. */
+static char *recorded_plain_password(rec_session *rec)
+{
+    for (guint i = 0; i < rec->packets->len; i++) {
+        rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (!is_login(r))
+            continue;
+        hmtp_packet p;
+        hmtp_error err;
+        char *out = NULL;
+        if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
+            const char *pw = hessian_value_string(hessian_object_field(p.value, "_credentials"));
+            if (pw)
+                out = g_strdup(pw);
+        }
+        hmtp_packet_free(&p);
+        return out;
+    }
+    return NULL;
+}
+
+/* A query id the recorded session never used, in either direction: the
+ * target's answer to the inserted key query is then told apart from every
+ * recorded exchange by its id alone. */
+static int64_t unused_query_id(const rec_session *rec)
+{
+    bool any = false;
+    int64_t lo = 0, hi = 0;
+    for (guint i = 0; i < rec->packets->len; i++) {
+        const rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (r->status != HMTP_OK || !r->has_id)
+            continue;
+        if (!any || r->id < lo)
+            lo = r->id;
+        if (!any || r->id > hi)
+            hi = r->id;
+        any = true;
+    }
+    if (!any)
+        return 1;
+    return hi < INT64_MAX ? hi + 1 : lo - 1; /* lo > INT64_MIN unless every id is used, which cannot be recorded */
+}
+
+static void set_not_replayable(replay_engine *e, replay_job *j, const char *why);
+
+/* --login-mode encrypted on a recorded plain login: the session does the
+ * encrypted login against the target (key query, EncryptedObject) with the
+ * given password, or else the recorded one. */
+static void plan_upgrade(replay_engine *e, replay_job *j)
+{
+    rec_session *rec = j->rec;
+    if (!j->password)
+        j->password = recorded_plain_password(rec);
+    if (!j->password) {
+        char why[300];
+        snprintf(why, sizeof why,
+                 "its login (frame %" PRIu64 ", user %s) carries no password to encrypt for --login-mode encrypted: "
+                 "give it with --login UID:PASSWORD, --login-file FILE or --login-password PASSWORD",
+                 rec->login_frame, rec->login_uid ? rec->login_uid : "?");
+        set_not_replayable(e, j, why);
+        return;
+    }
+    j->upgrade_login = true;
+    j->encrypt_login = true; /* the key answer and the credentials as for a recorded encrypted login */
+    j->key_query_id = unused_query_id(rec);
+    /* the recorded string stays for the byte edits; the tree gets the
+       EncryptedObject (prepare_upgraded) */
+    j->rewrite.login_password = NULL;
+}
+
+static void set_not_replayable(replay_engine *e, replay_job *j, const char *why)
+{
+    j->outcome = JOB_NOT_REPLAYABLE;
+    snprintf(j->reason, sizeof j->reason, "%s", why);
+    if (j->copy == 0 && j->loop == 0)
+        g_string_append_printf(e->not_replayable, "hmtp-replay: session %u not replayable: %s\n", j->rec->info.id,
+                               j->reason);
+}
+
 /* Which password the session logs in with, and how. A recorded encrypted
  * login is done again against the target's key (the recorded one was made
  * for the recording server's key); without its password the session cannot
@@ -97,19 +176,21 @@ static void plan_login(replay_engine *e, replay_job *j)
         j->password = g_strdup(given);
     else if (rec->login_encrypted && cfg->recorded_key)
         j->password = recorded_password(cfg, rec, why, sizeof why);
+    if (!rec->login_encrypted && cfg->login_encrypt && rec->login_frame) {
+        plan_upgrade(e, j);
+        return;
+    }
     if (!rec->login_encrypted) {
         j->rewrite.login_password = j->password; /* NULL: the recorded string */
         return;
     }
     if (!j->password) {
-        j->outcome = JOB_NOT_REPLAYABLE;
-        snprintf(j->reason, sizeof j->reason,
+        char reason[sizeof j->reason];
+        snprintf(reason, sizeof reason,
                  "its login (frame %" PRIu64 ", user %s) is encrypted%s%s: give the password with --login UID:PASSWORD, "
                  "--login-file FILE, --login-password PASSWORD or --recorded-key PEM",
                  rec->login_frame, rec->login_uid ? rec->login_uid : "?", why[0] ? " and " : "", why);
-        if (j->copy == 0 && j->loop == 0)
-            g_string_append_printf(e->not_replayable, "hmtp-replay: session %u not replayable: %s\n", rec->info.id,
-                                   j->reason);
+        set_not_replayable(e, j, reason);
         return;
     }
     if (cfg->login_plain)
@@ -140,6 +221,8 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
         j->resource = g_strdup_printf("replay-copy-%u", copy);
     hmtp_buf_init(&j->target_spki);
     hmtp_arena_init(&j->cred_arena);
+    hmtp_buf_init(&j->written);
+    hessian_writer_init(&j->writer, &j->written);
     j->rewrite = (rewrite_config){.map = cfg->map,
                                   .learned = &j->learned,
                                   .login_user = cfg->login_user,
@@ -167,6 +250,16 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
            sent: without it the target refuses the rest. */
         if (r->status == HMTP_OK && !type_compared(cfg, r->type) && !is_login(r) && !r->key_query)
             continue;
+        if (j->upgrade_login && is_login(r) && r->frame == rec->login_frame) {
+            /* the key query goes just before the login, in its place in the
+               recorded order and waiting for what the login waited for */
+            send_item *k = g_new0(send_item, 1);
+            k->rec = r;
+            k->inserted_key_query = true;
+            k->wait_for = compared;
+            hmtp_buf_init(&k->rewritten);
+            g_ptr_array_add(j->sends, k);
+        }
         send_item *s = g_new0(send_item, 1);
         s->rec = r;
         s->wire = r->wire;
@@ -200,6 +293,8 @@ static void job_free(replay_job *j)
     g_free(j->password);
     hmtp_buf_free(&j->target_spki);
     hmtp_arena_free(&j->cred_arena);
+    hessian_writer_free(&j->writer);
+    hmtp_buf_free(&j->written);
     g_free(j);
 }
 
@@ -393,8 +488,75 @@ static void arm_timer(replay_job *j, gint64 wait_us)
     j->timer = g_timeout_add(ms, on_timer, j);
 }
 
+/* A client packet of an upgraded session: the recorded bytes with the usual
+ * edits (JIDs, ids, uid, resource) decoded into a tree at the recorded
+ * decoder state, the login's password swapped for the EncryptedObject, and
+ * the tree written by the session's writer (class indexes by first use).
+ * The inserted key query is built from nothing. */
+static bool prepare_upgraded(replay_job *j, send_item *s)
+{
+    const rec_packet *r = s->rec;
+    hmtp_packet p;
+    hmtp_packet_init(&p);
+    hmtp_buf body;
+    hmtp_buf_init(&body);
+    char why[300] = "";
+    bool ok = false;
+    if (s->inserted_key_query) {
+        p.type = HMTP_QUERY_GET;
+        p.has_id = true;
+        p.id = j->key_query_id;
+        p.value = hmtp_new_public_key_query(&p.arena, NULL, NULL, NULL, 0);
+        if (!p.value)
+            snprintf(why, sizeof why, "out of memory building the key query");
+    } else if (r->status != HMTP_OK) {
+        /* its class definitions, if any, cannot be carried over to the new
+           numbering */
+        snprintf(why, sizeof why, "it does not decode, so it cannot be written again for --login-mode encrypted");
+    } else {
+        int rw = rewrite_client_body(r, &j->rec->stream[REPLAY_C2S], &j->rewrite, &body, why, sizeof why);
+        hmtp_error err;
+        hmtp_error_clear(&err);
+        if (rw >= 0 && hmtp_packet_decode(&p, &j->rec->stream[REPLAY_C2S], r->mark, rw > 0 ? body.data : r->body,
+                                          rw > 0 ? body.len : r->body_len, &err) != HMTP_OK)
+            snprintf(why, sizeof why, "the rewritten packet does not decode: %s (body offset %zu)", err.msg, err.offset);
+        else if (rw >= 0 && is_login(r) && hessian_value_string(hessian_object_field(p.value, "_credentials")) &&
+                 !hessian_object_set(p.value, "_credentials", (hessian_value *)j->rewrite.login_credentials))
+            snprintf(why, sizeof why, "cannot put the encrypted credentials into the login");
+    }
+    if (!why[0]) {
+        if (!hessian_value_writable(p.value) || (p.error_value && !hessian_value_writable(p.error_value)))
+            snprintf(why, sizeof why,
+                     "it holds an object whose class definition was never captured: it cannot be written again for "
+                     "--login-mode encrypted");
+        else if (!hmtp_packet_write(&j->writer, &p))
+            snprintf(why, sizeof why, "writing it again failed (out of memory)");
+        else
+            ok = true;
+    }
+    if (ok) {
+        /* the writer's output becomes the item's bytes; the buffer is the
+           writer's sink, so it is emptied for the next packet */
+        hmtp_buf_reset(&s->rewritten);
+        ok = hmtp_buf_append(&s->rewritten, j->written.data, j->written.len);
+        hmtp_buf_reset(&j->written);
+        s->wire = s->rewritten.data;
+        s->wire_len = s->rewritten.len;
+        if (!ok)
+            snprintf(why, sizeof why, "out of memory");
+    }
+    hmtp_buf_free(&body);
+    hmtp_packet_free(&p);
+    if (!ok)
+        job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 "%s: %s", r->frame,
+                   s->inserted_key_query ? " (the inserted key query)" : "", why);
+    return ok;
+}
+
 static bool prepare_send(replay_job *j, send_item *s)
 {
+    if (j->upgrade_login)
+        return prepare_upgraded(j, s);
     if (s->rec->status != HMTP_OK)
         return true; /* undecodable when recorded: sent as recorded */
     hmtp_buf_reset(&s->rewritten);
@@ -509,7 +671,7 @@ static void job_schedule_once(replay_job *j)
                 return;
             }
         }
-        if (is_login(s->rec) && j->encrypt_login && !j->creds_ready) {
+        if (is_login(s->rec) && !s->inserted_key_query && j->encrypt_login && !j->creds_ready) {
             int k = make_credentials(j, s, now, timeout_us);
             if (k < 0)
                 return;
@@ -626,6 +788,24 @@ static void learn_key(replay_job *j, const hmtp_packet *p)
     j->key_seen = true;
 }
 
+/* The answer to the key query inserted by --login-mode encrypted, known by
+ * its id: a key, or the reason there is none (whatever the error echoes). */
+static void take_key_answer(replay_job *j, const hmtp_packet *p)
+{
+    if (j->key_seen || j->key_problem[0])
+        return;
+    if (p->type == HMTP_QUERY_ERROR) {
+        const char *text = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_text")) : NULL;
+        const char *group = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_group")) : NULL;
+        snprintf(j->key_problem, sizeof j->key_problem, "%s%s%s", group ? group : "queryError", text ? ": " : "",
+                 text ? text : "");
+        return;
+    }
+    learn_key(j, p);
+    if (!j->key_seen && !j->key_problem[0])
+        snprintf(j->key_problem, sizeof j->key_problem, "its answer is not a %s", HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
+}
+
 static void take_packet(replay_job *j, const hmtp_frame *f)
 {
     actual_reply *a = g_new0(actual_reply, 1);
@@ -639,6 +819,14 @@ static void take_packet(replay_job *j, const hmtp_frame *f)
     if (a->status != HMTP_OK) {
         job_finish(j, JOB_FAILED, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", a->index,
                    a->err.msg, a->err.offset);
+        actual_free(a);
+        return;
+    }
+    if (j->upgrade_login && a->pkt.has_id && a->pkt.id == j->key_query_id &&
+        (a->pkt.type == HMTP_QUERY_RESULT || a->pkt.type == HMTP_QUERY_ERROR)) {
+        /* the answer to the inserted key query: the recording has no such
+           reply, so it is the login's business only, never compared */
+        take_key_answer(j, &a->pkt);
         actual_free(a);
         return;
     }
@@ -824,6 +1012,19 @@ static void start_jobs(replay_engine *e)
 
 /* ---------------------------------------------------------------- running */
 
+/* A refused login echoes the query: after --login-mode encrypted the echo
+ * carries the EncryptedObject sent, not the recorded string, so that is what
+ * the recorded echo is compared with (key material by shape, verify.c). */
+static void expect_upgraded_echo(hmtp_packet *p, const hessian_value *creds)
+{
+    hessian_value *v = p->value;
+    if (p->type != HMTP_QUERY_ERROR || !v || v->kind != HESSIAN_OBJECT || !v->v.object.cls ||
+        strcmp(v->v.object.cls, HMTP_AUTH_QUERY_CLASS) != 0 ||
+        !hessian_value_string(hessian_object_field(v, "_credentials")))
+        return;
+    hessian_object_set(v, "_credentials", (hessian_value *)creds);
+}
+
 void replay_engine_run(replay_engine *e)
 {
     e->loop = g_main_loop_new(NULL, FALSE);
@@ -872,6 +1073,8 @@ void replay_engine_run(replay_engine *e)
             expected_reply *x = g_new0(expected_reply, 1);
             x->frame = r->frame;
             x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
+            if (x->status == HMTP_OK && j->upgrade_login && j->rewrite.login_credentials)
+                expect_upgraded_echo(&x->pkt, j->rewrite.login_credentials);
             g_ptr_array_add(expected, x);
         }
         for (guint n = 0; n < j->actual->len; n++) {

@@ -20,6 +20,7 @@
 #include "rewrite.h"
 #include "store.h"
 #include "verify.h"
+#include "writer.h"
 
 /* CONVERSATION: the recorded order across the sessions replayed together
  * (order.h) and each session's own replies; SESSION: each session's own
@@ -44,6 +45,7 @@ typedef struct engine_config {
     GHashTable *passwords;      /* recorded uid -> password (--login, --login-file), may be NULL */
     const hmtp_rsa *recorded_key; /* the recording server's private key (--recorded-key), may be NULL */
     bool login_plain;           /* --login-mode plain: encrypted logins are sent with a plain password */
+    bool login_encrypt;         /* --login-mode encrypted: plain logins are upgraded to encrypted ones */
     unsigned scale;           /* copies of each session */
     unsigned loops;
     bool replay_incomplete;   /* replay incomplete sessions up to their gap */
@@ -67,6 +69,9 @@ typedef struct send_item {
     hmtp_buf rewritten;
     uint64_t wait_for;   /* conversation pacing: replies to have seen first */
     guint order;         /* its place in the group's timeline (order.h) */
+    /* the key query put before an upgraded login (rec is that login: the
+       query takes its place in the recorded order, just before it) */
+    bool inserted_key_query;
 } send_item;
 
 typedef struct replay_engine replay_engine;
@@ -92,6 +97,15 @@ typedef struct replay_job {
     char key_problem[200]; /* the target refused the key query: why */
     hmtp_arena cred_arena; /* holds rewrite.login_credentials */
     bool creds_ready;
+    /* --login-mode encrypted on a recorded plain login: a key query is
+       inserted and the login carries an EncryptedObject, which adds class
+       definitions to the client's direction. Every client packet is then
+       decoded and written again by this one writer, so the class indexes of
+       later packets are renumbered by first use, as a real client would. */
+    bool upgrade_login;
+    int64_t key_query_id; /* id of the inserted key query: unused by the recording */
+    hessian_writer writer;
+    hmtp_buf written;     /* the writer's output, moved into each send item */
     /* connection */
     GCancellable *cancel;
     GSocketConnection *conn;

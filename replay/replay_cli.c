@@ -152,7 +152,7 @@ static GOptionContext *make_context(cli_options *o)
         {"login", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->logins, "password of the sessions whose recorded login user is UID (repeatable)", "UID:PASSWORD"},
         {"login-file", 0, 0, G_OPTION_ARG_FILENAME, &o->login_file, "UID:PASSWORD lines, as --login (# comments)", "FILE"},
         {"recorded-key", 0, 0, G_OPTION_ARG_FILENAME, &o->recorded_key, "the recording server's RSA private key (PEM): recorded encrypted passwords are decrypted with it", "PEM"},
-        {"login-mode", 0, 0, G_OPTION_ARG_STRING, &o->login_mode, "recorded (default: an encrypted login is redone with the target's key) or plain (send the password as a string)", "MODE"},
+        {"login-mode", 0, 0, G_OPTION_ARG_STRING, &o->login_mode, "recorded (default: an encrypted login is redone with the target's key, a plain one sent as recorded), plain (send every password as a string) or encrypted (every login encrypted with the target's key, plain ones upgraded)", "MODE"},
         {"loop", 0, 0, G_OPTION_ARG_INT, &o->loops, "replay the capture N times", "N"},
         {"sessions-scale", 0, 0, G_OPTION_ARG_INT, &o->scale, "run N copies of each session with distinct resources", "N"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout_ms, "longest wait for a reply, ms (default 5000)", "MS"},
@@ -242,8 +242,10 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     cfg->login_password = o->login_password;
     if (o->login_mode && strcmp(o->login_mode, "plain") == 0)
         cfg->login_plain = true;
+    else if (o->login_mode && strcmp(o->login_mode, "encrypted") == 0)
+        cfg->login_encrypt = true;
     else if (o->login_mode && strcmp(o->login_mode, "recorded") != 0) {
-        snprintf(why, why_len, "--login-mode '%s': expected recorded or plain", o->login_mode);
+        snprintf(why, why_len, "--login-mode '%s': expected recorded, plain or encrypted", o->login_mode);
         return -1;
     }
     if (o->logins || o->login_file) {

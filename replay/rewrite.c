@@ -75,8 +75,8 @@ static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t typ
  * ordinary word that happens to equal a domain is left alone. */
 static bool looks_like_jid(const char *s) { return strchr(s, '@') != NULL; }
 
-int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                          char *why, size_t why_len)
+int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
+                        char *why, size_t why_len)
 {
     hessian_decoder d;
     hessian_decoder_init(&d, stream, r->mark, r->body, r->body_len);
@@ -171,7 +171,7 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
             ok = hmtp_buf_append(&body, r->body + pos, e->offset - pos) && encode_value(e->text, e->number, e->value, &body);
             pos = e->offset + e->length;
         }
-        ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && hmtp_frame_write(out, body.data, body.len);
+        ok = ok && hmtp_buf_append(&body, r->body + pos, r->body_len - pos) && hmtp_buf_append(out, body.data, body.len);
         hmtp_buf_free(&body);
         if (ok) {
             result = 1;
@@ -184,5 +184,19 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
         g_free(g_array_index(edits, edit, i).text);
     g_array_free(edits, TRUE);
     hessian_decoder_free(&d);
+    return result;
+}
+
+int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
+                          char *why, size_t why_len)
+{
+    hmtp_buf body;
+    hmtp_buf_init(&body);
+    int result = rewrite_client_body(r, stream, cfg, &body, why, why_len);
+    if (result > 0 && !hmtp_frame_write(out, body.data, body.len)) {
+        snprintf(why, why_len, "out of memory rewriting a packet");
+        result = -1;
+    }
+    hmtp_buf_free(&body);
     return result;
 }

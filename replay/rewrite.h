@@ -36,6 +36,11 @@ typedef struct rewrite_config {
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
                           char *why, size_t why_len);
 
+/* The same edits, but out receives the edited body unframed (to be decoded
+ * again and written by a session's own writer, engine.c). */
+int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
+                        char *why, size_t why_len);
+
 /* A newly allocated JID mapped by the rules, then by the learned JIDs;
  * NULL when neither applies. */
 char *rewrite_map_jid(const rewrite_config *cfg, const char *jid);

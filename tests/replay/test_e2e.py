@@ -531,6 +531,43 @@ def case_encrypted_login():
     rc, out, err, rep, _ = replay(port, cap, '--login', 'resin-no-colon')
     check(rc == 2 and 'UID:PASSWORD' in err, 'bad --login: exit %d %s' % (rc, err))
 
+def case_login_upgrade():
+    """--login-mode encrypted: recorded plain logins are done encrypted (a key
+    query inserted, the password wrapped for the target's key), so a broker
+    that refuses plain passwords accepts the replay; every later client
+    packet is written again with the class numbering the insertion implies."""
+    port, _ = broker('--user', 'resin:secret', '--require-encrypted')
+    cap = os.path.join(CAPTURES, 'resin-client.pcapng')
+    rc, out, err, rep, _ = replay(port, cap, '--timeout', '300')
+    # the refused login (queryError instead of the recorded AuthResult) is the difference
+    check(rc == 1 and 'queryError id=0' in out,
+          'plain login against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
+    rc, out, err, rep, _ = replay(port, cap, '--login-mode', 'encrypted')
+    expect(rc, rep, 0, out=out + err)
+    check(rep and rep['summary']['matched'] >= 9, 'matched: %s' % (rep and rep['summary']))
+    # the inserted key query is sent (one more packet) and its answer is not compared
+    check(rep and rep['summary']['packets_sent'] == 9, 'packets sent: %s' % (rep and rep['summary']))
+    # a password given on the command line wins over the recorded one
+    rc, out, err, rep, _ = replay(port, cap, '--login-mode', 'encrypted', '--login', 'resin:wrong', '--timeout', '300')
+    check(rc == 1 and 'queryError id=0' in out, 'wrong --login: exit %d\n%s%s' % (rc, out, err))
+    # plain and encrypted logins mixed; a refused plain login's echo carries
+    # the EncryptedObject sent, compared by shape
+    port2, _ = broker('--user', 'alice:secret', '--user', 'carol:pw', '--require-encrypted')
+    cap2 = os.path.join(CAPTURES, 'logins-queries.pcap')
+    rc, out, err, rep, _ = replay(port2, cap2, '--recorded-key', RECORDED_KEY, '--timeout', '300')
+    check(rc == 1, 'logins-queries plain against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
+    rc, out, err, rep, _ = replay(port2, cap2, '--recorded-key', RECORDED_KEY, '--login-mode', 'encrypted')
+    expect(rc, rep, 0, out=out + err)
+    # --map-jid still applies to the packets written again
+    port3, _ = broker('--allow-any-user', '--require-encrypted')
+    cap3 = write(CASE, [fx.broker_conversation('alice', domain='prod.example')])
+    rc, out, err, rep, _ = replay(port3, cap3, '--map-jid', 'prod.example=localhost', '--timeout', '300')
+    check(rc == 1, 'mapped plain login against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
+    rc, out, err, rep, _ = replay(port3, cap3, '--map-jid', 'prod.example=localhost', '--login-mode', 'encrypted')
+    expect(rc, rep, 0, matched=8, out=out + err)
+    rc, out, err, rep, _ = replay(port3, cap3, '--login-mode', 'bogus')
+    check(rc == 2 and 'encrypted' in err, 'bad --login-mode: exit %d %s' % (rc, err))
+
 # How each sample capture was recorded (captures/record.sh): the broker
 # options to stand in for the recording's server, the replay options it
 # needs, and whether it can verify clean at all. A capture not listed is
