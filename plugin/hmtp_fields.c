@@ -4,6 +4,7 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 
+#include "hmtp.h"
 #include "hmtp_plugin.h"
 
 int proto_hmtp = -1;
@@ -40,23 +41,9 @@ expert_field ei_hmtp_error_packet = EI_INIT, ei_hmtp_oversized = EI_INIT, ei_hmt
 expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT;
 expert_field ei_hmtp_auth_undecrypted = EI_INIT, ei_hmtp_pubkey_invalid = EI_INIT;
 
-static const value_string hmtp_type_names[] = {
-    {0, "message"},
-    {1, "messageError"},
-    {2, "queryGet"},
-    {3, "querySet"},
-    {4, "queryResult"},
-    {5, "queryError"},
-    {6, "presence"},
-    {7, "presenceUnavailable"},
-    {8, "presenceProbe"},
-    {9, "presenceSubscribe"},
-    {10, "presenceSubscribed"},
-    {11, "presenceUnsubscribe"},
-    {12, "presenceUnsubscribed"},
-    {13, "presenceError"},
-    {0, NULL},
-};
+/* Filled from the core's table at registration: the packet type names are
+ * the core's knowledge, not restated here. */
+static value_string hmtp_type_names[HMTP_TYPE_COUNT + 1];
 
 static const value_string hmtp_direction_names[] = {
     {0, "client to server"},
@@ -195,6 +182,9 @@ static ei_register_info hmtp_ei[] = {
 
 void hmtp_register_fields(void)
 {
+    for (int32_t t = 0; t < HMTP_TYPE_COUNT; t++)
+        hmtp_type_names[t] = (value_string){(guint32)t, hmtp_type_name(t)};
+    hmtp_type_names[HMTP_TYPE_COUNT] = (value_string){0, NULL};
     proto_hmtp = proto_register_protocol("Hessian Message Transport Protocol", "HMTP", "hmtp");
     proto_hessian = proto_register_protocol("Hessian 2.0 serialization", "Hessian", "hessian");
     proto_register_field_array(proto_hmtp, hmtp_hf, array_length(hmtp_hf));
