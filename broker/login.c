@@ -141,10 +141,8 @@ void login_handle_auth(conn *c, hmtp_packet *p)
         refuse(c, p, uid, "cancel", "conflict", "that full JID is already logged in");
         return;
     }
-    static const char *const fields[] = {"_jid"};
-    hessian_value *result = hessian_new_object(&p->arena, HMTP_AUTH_RESULT_CLASS, 1, fields);
-    hessian_value *jid_v = hessian_new_string(&p->arena, jid, strlen(jid));
-    if (!result || !jid_v || !hessian_object_set(result, "_jid", jid_v)) {
+    hessian_value *result = hmtp_new_auth_result(&p->arena, jid);
+    if (!result) {
         conn_close(c, "out of memory answering the login");
         return;
     }
