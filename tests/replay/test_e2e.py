@@ -243,12 +243,24 @@ def case_incomplete():
     del segs[lost]
     cap = os.path.join(WORK, CASE + '.pcap')
     fx.write_capture(cap, segs, fx.Endpoints())
-    rc, out, err, rep, _ = replay(port, cap)
-    check(rc == 2 and 'skipped' in err and 'missing TCP segment' in err, 'default skips: exit %d %s' % (rc, err))
+    junit = os.path.join(WORK, 'junit.xml')
+    rc, out, err, rep, _ = replay(port, cap, '--junit', junit)
+    # skipped is not passed: exit 5 (capture damaged), and every report says so
+    check(rc == 5 and 'session 0 skipped' in err and 'missing TCP segment' in err, 'default skips: exit %d %s' % (rc, err))
+    check(rep and rep['summary']['skipped'] == 1 and rep['summary']['exit_status'] == 5 and
+          rep['sessions'][0]['result'] == 'skipped' and 'missing TCP segment' in rep['sessions'][0]['reason'],
+          'JSON: %s' % (rep and rep['sessions']))
+    check(rep and rep['summary']['packets_sent'] == 0, 'a skipped session must not be sent')
+    check(any(l.split()[:1] == ['0'] and l.endswith('skipped') for l in out.splitlines()), 'table: %s' % out)
+    xml = open(junit).read()
+    check('skipped="1"' in xml and '<skipped message="skipped: incomplete in the capture: missing TCP segment' in xml, xml)
     rc, out, err, rep, _ = replay(port, cap, '--replay-incomplete')
     # everything before the lost packet is replayed and matches: login,
-    # subscription (3 answers) and ping; the answer to the lost message is not expected
-    expect(rc, rep, 0, matched=5, out=out + err)
+    # subscription (3 answers) and ping; the answer to the lost message is not
+    # expected. Replayed in part only: exit 5, not 0.
+    expect(rc, rep, 5, matched=5, out=out + err)
+    check(rep and rep['sessions'][0]['result'] == 'incomplete' and 'frame' in (rep['sessions'][0]['incomplete'] or ''),
+          'JSON: %s' % (rep and rep['sessions']))
 
 def fake_server(handler):
     """A TCP server on 127.0.0.1:0 running handler(conn, index) per connection."""
@@ -358,9 +370,13 @@ def case_truncated():
     open(cap, 'wb').write(data[:cut])
     rc, out, err, rep, _ = replay(port, cap)
     check('breaks after frame' in err, 'truncation not reported: %s' % err)
-    # bob's session is replayed as far as the capture goes: login and presence
-    check(rc == 0 and rep and [(s['session'], s['sent'], s['matched']) for s in rep['sessions']] == [(0, 7, 8), (1, 2, 1)],
+    # bob's session is replayed as far as the capture goes: login and presence;
+    # a damaged file does not pass (exit 5), and the report names the damage
+    check(rc == 5 and rep and [(s['session'], s['sent'], s['matched'], s['result']) for s in rep['sessions']] ==
+          [(0, 7, 8, 'ok'), (1, 2, 1, 'incomplete')],
           'alice replayed, bob up to the break: exit %d\n%s%s' % (rc, out, err))
+    check(rep and rep['summary']['capture_damaged'] and 'breaks after frame' in rep['capture_problems'][0], 'JSON: %s' % rep)
+    check('capture damaged: the capture breaks after frame' in out, out)
 
 def case_query_ids():
     """The server queries the client with an id of its own choosing: the
