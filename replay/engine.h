@@ -134,6 +134,7 @@ typedef struct replay_job {
     order_group *group;   /* PACE_CONVERSATION: the sessions replayed together */
     guint *expected_order; /* timeline place of each expected reply */
     uint64_t packets_sent, bytes_sent;
+    uint64_t tail_from;   /* arrival number of the first reply after the last client packet */
     /* outcome */
     bool started, done;
     job_outcome outcome;
