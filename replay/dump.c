@@ -154,6 +154,11 @@ int replay_dump(const char *path, const replay_dump_options *opt, FILE *out, FIL
     if (stats.malformed_frames)
         fprintf(diag, "hmtp-replay: %" PRIu64 " frame(s) could not be parsed, first at frame %" PRIu64 ": %s\n",
                 stats.malformed_frames, stats.first_malformed_frame, stats.first_malformed);
+    if (stats.truncated && stats.sessions == 0) {
+        /* nothing readable before the damage: an unreadable capture */
+        fprintf(diag, "hmtp-replay: cannot read capture %s: %s\n", path, stats.truncated_msg);
+        return 2;
+    }
     if (stats.truncated) {
         fprintf(diag, "hmtp-replay: %s: %s\n", path, stats.truncated_msg);
         st.problems++;

@@ -15,6 +15,7 @@
 
 static void job_schedule(replay_job *j);
 static void start_jobs(replay_engine *e);
+static void job_connect_when_due(replay_job *j, gint64 now);
 
 /* ---------------------------------------------------------------- building */
 
@@ -24,6 +25,11 @@ static bool type_compared(const engine_config *cfg, int32_t type)
 }
 
 static bool is_login(const rec_packet *r) { return r->status == HMTP_OK && r->login; }
+
+static double first_send_ts(const replay_job *j)
+{
+    return j->sends->len ? ((const send_item *)g_ptr_array_index(j->sends, 0))->rec->ts : 0;
+}
 
 static void send_item_free(gpointer p)
 {
@@ -199,6 +205,18 @@ static void plan_login(replay_engine *e, replay_job *j)
         j->encrypt_login = true;
 }
 
+/* A session replayed only in part (a gap with --replay-incomplete, or open
+ * where the file itself breaks) passes for nothing more: the report says so. */
+static void note_partial(const replay_engine *e, replay_job *j)
+{
+    const replay_session_info *info = &j->rec->info;
+    if (info->incomplete)
+        snprintf(j->partial, sizeof j->partial, "replayed up to frame %" PRIu64 " only: %s", info->broken_frame,
+                 info->broken_reason);
+    else if (e->store->stats.truncated && info->end == REPLAY_END_CAPTURE)
+        snprintf(j->partial, sizeof j->partial, "still open where %s: replayed up to there only", e->store->stats.truncated_msg);
+}
+
 static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, unsigned loop)
 {
     const engine_config *cfg = e->cfg;
@@ -215,6 +233,7 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
     j->server_ids = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     hmtp_buf_init(&j->head);
     hmtp_buf_init(&j->outq);
+    j->tail_from = UINT64_MAX;
     hessian_stream_init(&j->stream, NULL);
     verify_result_init(&j->result);
     if (copy > 0)
@@ -228,6 +247,14 @@ static replay_job *job_new(replay_engine *e, rec_session *rec, unsigned copy, un
                                   .login_user = cfg->login_user,
                                   .login_resource = j->resource,
                                   .server_query_ids = j->server_ids};
+    if (rec->info.incomplete && !cfg->replay_incomplete) {
+        /* never connected, but reported: a run that skips work does not pass */
+        j->outcome = JOB_SKIPPED;
+        snprintf(j->reason, sizeof j->reason,
+                 "incomplete in the capture: %.240s (--replay-incomplete replays it up to there)", rec->info.broken_reason);
+        return j;
+    }
+    note_partial(e, j);
     plan_login(e, j);
     /* Packets recorded after the point where an incomplete session broke
        would only be half a conversation. */
@@ -326,7 +353,6 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     e->jobs = g_ptr_array_new();
     e->groups = g_ptr_array_new();
     e->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
-    e->notes = g_string_new(NULL);
     e->not_replayable = g_string_new(NULL);
     jid_map_init(&e->learned);
     unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
@@ -335,14 +361,6 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
             rec_session *rec = g_ptr_array_index(store->sessions, i);
             if (!selected[i])
                 continue;
-            if (rec->info.incomplete && !cfg->replay_incomplete) {
-                if (loop == 0) {
-                    e->skipped++;
-                    g_string_append_printf(e->notes, "session %u skipped: %s (--replay-incomplete replays it up to there)\n",
-                                           rec->info.id, rec->info.broken_reason);
-                }
-                continue;
-            }
             for (unsigned copy = 0; copy < scale; copy++)
                 g_ptr_array_add(e->jobs, job_new(e, rec, copy, loop));
         }
@@ -360,7 +378,6 @@ void replay_engine_free(replay_engine *e)
         job_free(g_ptr_array_index(e->jobs, i));
     g_ptr_array_free(e->jobs, TRUE);
     g_array_free(e->latency_ms, TRUE);
-    g_string_free(e->notes, TRUE);
     g_string_free(e->not_replayable, TRUE);
     jid_map_free(&e->learned);
     if (e->client)
@@ -378,6 +395,8 @@ static void maybe_quit(replay_engine *e)
 }
 
 static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void cancel_unconnected(replay_engine *e);
+static void watch_stop(replay_job *j);
 
 static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
 {
@@ -395,6 +414,7 @@ static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
         g_source_remove(j->timer);
         j->timer = 0;
     }
+    watch_stop(j);
     g_cancellable_cancel(j->cancel);
     if (j->conn) {
         g_io_stream_close(G_IO_STREAM(j->conn), NULL, NULL);
@@ -413,10 +433,64 @@ static void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
     e->running--;
     e->finished_in_round++;
     progress_update(e);
+    if (outcome == JOB_UNREACHABLE && !e->target_down[0]) {
+        /* Later sessions would only wait for the same deadline again: the
+           run ends with the sessions already connected. */
+        snprintf(e->target_down, sizeof e->target_down, "session %u: %s", j->rec->info.id, j->reason);
+        cancel_unconnected(e);
+    }
     start_jobs(e);
     if (j->group)
         order_group_advance(j->group); /* an ended session holds nobody back */
     maybe_quit(e);
+}
+
+/* Sessions of the round that wait for their turn to connect, once the
+ * target is known to be unreachable. */
+static void cancel_unconnected(replay_engine *e)
+{
+    for (guint i = e->round_first; i < e->round_end; i++) {
+        replay_job *j = g_ptr_array_index(e->jobs, i);
+        if (j->started && !j->done && !j->connecting)
+            job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->target_down);
+    }
+}
+
+/* ---------------------------------------------------------------- deadlines */
+
+/* Every wait on the target has --timeout. Replies are timed by the pace
+ * (job_schedule_once, order.c); this watch times the rest: being connected
+ * and answering the upgrade (one deadline for both), and taking the bytes
+ * written to it (restarted whenever a write completes). A target that
+ * accepts and then says nothing, or stops reading, ends the session. */
+static gboolean on_watch(gpointer data)
+{
+    replay_job *j = data;
+    j->watch = 0;
+    unsigned ms = j->eng->cfg->timeout_ms;
+    if (!j->conn)
+        job_finish(j, JOB_UNREACHABLE, "cannot connect to %s within --timeout (%u ms)", j->eng->cfg->target, ms);
+    else if (!j->upgraded)
+        job_finish(j, JOB_UNREACHABLE,
+                   "the target accepted the connection but did not answer the upgrade within --timeout (%u ms)", ms);
+    else
+        job_finish(j, JOB_FAILED,
+                   "the target took none of the bytes sent for --timeout (%u ms), after %u of %u client packets", ms,
+                   j->next, j->sends->len);
+    return G_SOURCE_REMOVE;
+}
+
+static void watch_start(replay_job *j)
+{
+    watch_stop(j);
+    j->watch = g_timeout_add(j->eng->cfg->timeout_ms, on_watch, j);
+}
+
+static void watch_stop(replay_job *j)
+{
+    if (j->watch)
+        g_source_remove(j->watch);
+    j->watch = 0;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -450,6 +524,8 @@ static void on_written(GObject *src, GAsyncResult *res, gpointer data)
         g_error_free(error);
         return;
     }
+    if (j->upgraded)
+        watch_stop(j); /* the target reads: flush_output times the next write */
     j->out_off += (size_t)n;
     j->bytes_sent += (uint64_t)n;
     if (j->out_off == j->outq.len) {
@@ -464,6 +540,8 @@ static void flush_output(replay_job *j)
     if (j->writing || j->done || !j->conn || j->out_off == j->outq.len)
         return;
     j->writing = true;
+    if (j->upgraded)
+        watch_start(j); /* before the 101 the upgrade's deadline covers the request */
     j->eng->pending_ops++;
     GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(j->conn));
     g_output_stream_write_async(out, j->outq.data + j->out_off, j->outq.len - j->out_off, G_PRIORITY_DEFAULT,
@@ -627,16 +705,21 @@ static int make_credentials(replay_job *j, const send_item *s, gint64 now, gint6
 /* Sends what the pace allows now, and arms a timer for the rest. */
 static void job_schedule_once(replay_job *j)
 {
-    if (j->done || !j->upgraded)
+    if (j->done)
         return;
     const engine_config *cfg = j->eng->cfg;
     gint64 now = g_get_monotonic_time();
     gint64 timeout_us = (gint64)cfg->timeout_ms * 1000;
-    double first_ts = j->sends->len ? ((send_item *)g_ptr_array_index(j->sends, 0))->rec->ts : 0;
+    double first_ts = first_send_ts(j);
     if (j->group)
         order_group_advance(j->group); /* sessions that never ran or ended hold nobody back */
     if (j->done)
         return;
+    if (!j->upgraded) {
+        if (!j->connecting)
+            job_connect_when_due(j, now);
+        return;
+    }
     bool conversation = cfg->pace == PACE_CONVERSATION || cfg->pace == PACE_SESSION;
     guint sent_before = j->next;
     while (j->next < j->sends->len) {
@@ -664,7 +747,7 @@ static void job_schedule_once(replay_job *j)
             return;
         }
         if (cfg->pace == PACE_ORIGINAL) {
-            gint64 due = j->start_us + (gint64)((s->rec->ts - first_ts) / cfg->speed * 1e6);
+            gint64 due = j->origin_us + (gint64)((s->rec->ts - first_ts) / cfg->speed * 1e6);
             if (now < due) {
                 arm_timer(j, due - now);
                 flush_output(j);
@@ -685,6 +768,8 @@ static void job_schedule_once(replay_job *j)
         hmtp_buf_append(&j->outq, s->wire, s->wire_len);
         j->next++;
         j->packets_sent++;
+        if (j->next == j->sends->len)
+            j->tail_from = j->received_all;
         j->wait_since_us = 0;
         j->last_send_us = now;
         if (j->group && j->next != sent_before) {
@@ -885,7 +970,7 @@ static void take_upgrade_bytes(replay_job *j, const uint8_t *data, size_t len)
         return;
     }
     j->upgraded = true;
-    j->start_us = g_get_monotonic_time();
+    watch_stop(j);
     size_t rest = j->head.len - h.head_len;
     if (rest)
         take_hmtp_bytes(j, j->head.data + h.head_len, rest);
@@ -985,14 +1070,71 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
     read_more(j);
 }
 
+/* PACE_ORIGINAL: a session connects this long before its first packet is
+ * due, for the upgrade's round trip. */
+#define CONNECT_LEAD_US 100000
+
+/* The job's first place in its group's timeline (order.h); 0 (at once)
+ * when it has none. */
+static guint first_order(const replay_job *j)
+{
+    guint o = 0;
+    if (!j->sends->len && !j->expected->len)
+        return o;
+    o = G_MAXUINT;
+    if (j->sends->len)
+        o = ((const send_item *)g_ptr_array_index(j->sends, 0))->order;
+    if (j->expected->len && j->expected_order[0] < o)
+        o = j->expected_order[0];
+    return o;
+}
+
+static void job_connect(replay_job *j)
+{
+    replay_engine *e = j->eng;
+    j->connecting = true;
+    j->cancel = g_cancellable_new();
+    e->pending_ops++;
+    watch_start(j);
+    g_socket_client_connect_to_host_async(e->client, e->cfg->target, 0, j->cancel, on_connected, j);
+}
+
+/* A session connects only shortly before its first packet is due, so that
+ * a target which closes connections that do not log in soon (hmtp-broker's
+ * login deadline) does not close it while it waits for its turn: with the
+ * original pace at its recorded time less CONNECT_LEAD_US, with the
+ * conversation pace when the recorded order reaches its first packet, with
+ * the others at once. */
+static void job_connect_when_due(replay_job *j, gint64 now)
+{
+    replay_engine *e = j->eng;
+    if (e->target_down[0]) {
+        job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->target_down);
+        return;
+    }
+    if (e->cfg->pace == PACE_ORIGINAL && now < j->origin_us - CONNECT_LEAD_US) {
+        arm_timer(j, j->origin_us - CONNECT_LEAD_US - now);
+        return;
+    }
+    if (j->group && !order_reached(j->group, first_order(j)))
+        return; /* the group wakes the job when the order gets there */
+    job_connect(j);
+}
+
 static void start_job(replay_job *j)
 {
     replay_engine *e = j->eng;
     j->started = true;
-    j->cancel = g_cancellable_new();
     e->running++;
-    e->pending_ops++;
-    g_socket_client_connect_to_host_async(e->client, e->cfg->target, 0, j->cancel, on_connected, j);
+    if (e->cfg->pace == PACE_ORIGINAL) {
+        /* the recorded offset from the round's first client packet; a job
+           that got its connection slot later than that keeps only its own
+           gaps, from now */
+        gint64 now = g_get_monotonic_time();
+        gint64 at = e->round_t0_us + (gint64)((first_send_ts(j) - e->round_ts0) / e->cfg->speed * 1e6);
+        j->origin_us = at > now ? at : now;
+    }
+    job_schedule(j);
 }
 
 static void start_jobs(replay_engine *e)
@@ -1000,13 +1142,34 @@ static void start_jobs(replay_engine *e)
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
     while (e->next_start < e->round_end && e->running < max_open) {
         replay_job *j = g_ptr_array_index(e->jobs, e->next_start++);
-        if (j->outcome == JOB_NOT_REPLAYABLE) {
+        if (j->outcome == JOB_NOT_REPLAYABLE || j->outcome == JOB_SKIPPED || e->target_down[0]) {
             /* reported, never connected: counts as ended for the round */
+            if (j->outcome == JOB_PENDING) {
+                j->outcome = JOB_NOT_RUN;
+                snprintf(j->reason, sizeof j->reason, "the target was unreachable (%.270s)", e->target_down);
+            }
             j->started = j->done = true;
             e->finished_in_round++;
             continue;
         }
         start_job(j);
+    }
+}
+
+/* The round's clock for PACE_ORIGINAL: its first recorded client packet is
+ * due now. */
+static void start_round_clock(replay_engine *e)
+{
+    e->round_t0_us = g_get_monotonic_time();
+    bool any = false;
+    for (guint i = e->round_first; i < e->round_end; i++) {
+        const replay_job *j = g_ptr_array_index(e->jobs, i);
+        if (!j->sends->len)
+            continue;
+        double ts = first_send_ts(j);
+        if (!any || ts < e->round_ts0)
+            e->round_ts0 = ts;
+        any = true;
     }
 }
 
@@ -1025,11 +1188,25 @@ static void expect_upgraded_echo(hmtp_packet *p, const hessian_value *creds)
     hessian_object_set(v, "_credentials", (hessian_value *)creds);
 }
 
+/* A session replayed in part: the answers to its last packets, and fan-out
+ * then, were recorded after the break, so replies that arrive after its
+ * last client packet have nothing to be compared with. They are counted in
+ * the note, not called unexpected; earlier surprises still are. */
+static void excuse_lost_tail(replay_job *j)
+{
+    if (!j->partial[0])
+        return;
+    unsigned n = verify_drop_unexpected_from(&j->result, j->tail_from);
+    size_t len = strlen(j->partial);
+    if (n)
+        snprintf(j->partial + len, sizeof j->partial - len, "; %u repl%s after its last client packet not compared", n,
+                 n == 1 ? "y" : "ies");
+}
+
 void replay_engine_run(replay_engine *e)
 {
     e->loop = g_main_loop_new(NULL, FALSE);
-    e->client = g_socket_client_new();
-    g_socket_client_set_timeout(e->client, e->cfg->connect_timeout_s ? e->cfg->connect_timeout_s : 10);
+    e->client = g_socket_client_new(); /* no timeout of its own: the job's watch has --timeout */
     e->t0_us = g_get_monotonic_time();
     progress_start(e);
     unsigned loops = e->cfg->loops ? e->cfg->loops : 1;
@@ -1039,6 +1216,7 @@ void replay_engine_run(replay_engine *e)
         e->round_first = e->next_start = round * per_round;
         e->round_end = e->round_first + per_round;
         e->finished_in_round = 0;
+        start_round_clock(e);
         start_jobs(e);
         if (e->finished_in_round < e->round_end - e->round_first || e->pending_ops)
             g_main_loop_run(e->loop);
@@ -1051,6 +1229,14 @@ void replay_engine_run(replay_engine *e)
     }
     progress_stop(e);
     e->t1_us = g_get_monotonic_time();
+    for (guint i = 0; i < e->jobs->len; i++) {
+        replay_job *j = g_ptr_array_index(e->jobs, i);
+        if (j->outcome == JOB_PENDING) { /* rounds after one whose target was unreachable */
+            j->outcome = JOB_NOT_RUN;
+            snprintf(j->reason, sizeof j->reason, "the target was unreachable in an earlier round (%.255s)",
+                     e->target_down);
+        }
+    }
     for (guint i = 0; i < e->jobs->len; i++) {
         replay_job *j = g_ptr_array_index(e->jobs, i);
         if (j->outcome != JOB_DONE && j->outcome != JOB_FAILED)
@@ -1082,6 +1268,7 @@ void replay_engine_run(replay_engine *e)
             a->status = hmtp_packet_decode(&a->pkt, &j->stream, a->mark, a->body, a->body_len, &a->err);
         }
         verify_session(&vc, &j->rewrite, expected, j->actual, &j->result);
+        excuse_lost_tail(j);
         g_ptr_array_free(expected, TRUE);
         for (guint n = 0; n < j->actual->len; n++) {
             actual_reply *a = g_ptr_array_index(j->actual, n);

@@ -34,9 +34,9 @@ typedef struct engine_config {
     pace_mode pace;
     double speed;             /* PACE_ORIGINAL: recorded gaps divided by this */
     unsigned max_open;        /* connections at once */
-    unsigned timeout_ms;      /* longest wait for a reply */
+    unsigned timeout_ms;      /* longest wait for a reply, for the connection and its
+                                 upgrade, and for the target to take written bytes */
     unsigned settle_ms;       /* after the last expected reply, for late extras */
-    unsigned connect_timeout_s;
     bool type_filter;
     bool types[HMTP_TYPE_COUNT];
     const jid_map *map;
@@ -58,8 +58,10 @@ typedef enum job_outcome {
     JOB_PENDING,
     JOB_DONE,        /* ran to the end: verification decides */
     JOB_FAILED,      /* the session broke (closed early, malformed bytes) */
-    JOB_UNREACHABLE, /* no connection, or the upgrade was refused */
+    JOB_UNREACHABLE, /* no connection, no answer to the upgrade within --timeout, or a refusal */
     JOB_NOT_REPLAYABLE, /* an encrypted login without its password: never started */
+    JOB_SKIPPED,     /* incomplete in the capture, without --replay-incomplete: never started */
+    JOB_NOT_RUN,     /* never started because the target was unreachable */
 } job_outcome;
 
 typedef struct send_item {
@@ -107,6 +109,8 @@ typedef struct replay_job {
     hessian_writer writer;
     hmtp_buf written;     /* the writer's output, moved into each send item */
     /* connection */
+    bool connecting;      /* the connection was asked for (see job_connect_when_due) */
+    guint watch;          /* the --timeout deadline on connecting, the upgrade answer, a write */
     GCancellable *cancel;
     GSocketConnection *conn;
     uint8_t *rbuf;        /* only while connected: jobs of later rounds wait without one */
@@ -121,7 +125,8 @@ typedef struct replay_job {
     guint timer;
     /* pacing */
     guint next;
-    gint64 start_us, last_send_us, wait_since_us, drain_since_us;
+    gint64 origin_us;     /* PACE_ORIGINAL: when the first client packet is due */
+    gint64 last_send_us, wait_since_us, drain_since_us;
     bool settling;
     bool scheduling, reschedule; /* job_schedule is running / must run again */
     uint64_t received_all, received_compared;
@@ -129,10 +134,12 @@ typedef struct replay_job {
     order_group *group;   /* PACE_CONVERSATION: the sessions replayed together */
     guint *expected_order; /* timeline place of each expected reply */
     uint64_t packets_sent, bytes_sent;
+    uint64_t tail_from;   /* arrival number of the first reply after the last client packet */
     /* outcome */
     bool started, done;
     job_outcome outcome;
     char reason[320];
+    char partial[320];    /* why only part of the recorded session was replayed, or "" */
     verify_result result;
 } replay_job;
 
@@ -144,13 +151,14 @@ struct replay_engine {
     GPtrArray *jobs;      /* replay_job*, all rounds */
     GPtrArray *groups;    /* order_group*: one per round and copy */
     guint round_first, round_end; /* jobs of the running round */
+    gint64 round_t0_us;   /* PACE_ORIGINAL: the round's start ... */
+    double round_ts0;     /* ... stands for this capture time (its first client packet) */
+    char target_down[400]; /* why the target was found unreachable: no session starts after that */
     guint next_start, running, finished_in_round;
     int pending_ops;      /* async operations not yet called back */
     jid_map learned;      /* from copy 0 of each session, for fan-out */
     GArray *latency_ms;   /* double */
     gint64 t0_us, t1_us;
-    unsigned skipped;     /* sessions not replayed (incomplete, filtered) */
-    GString *notes;
     GString *not_replayable; /* one line per session, for stderr */
     guint progress_timer;
 };

@@ -15,7 +15,9 @@
  * reply costs one timeout, not one per session. Events of sessions that are
  * not running (waiting for a connection slot under --max-connections, or
  * --serial) or have ended do not hold the frontier: those sessions keep only
- * their own order. */
+ * their own order. A running session connects only when the frontier reaches
+ * its first event (engine.c, job_connect_when_due): until then its events
+ * hold the frontier like any other's. */
 #ifndef REPLAY_ORDER_H
 #define REPLAY_ORDER_H
 

@@ -155,7 +155,7 @@ static GOptionContext *make_context(cli_options *o)
         {"login-mode", 0, 0, G_OPTION_ARG_STRING, &o->login_mode, "recorded (default: an encrypted login is redone with the target's key, a plain one sent as recorded), plain (send every password as a string) or encrypted (every login encrypted with the target's key, plain ones upgraded)", "MODE"},
         {"loop", 0, 0, G_OPTION_ARG_INT, &o->loops, "replay the capture N times", "N"},
         {"sessions-scale", 0, 0, G_OPTION_ARG_INT, &o->scale, "run N copies of each session with distinct resources", "N"},
-        {"timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout_ms, "longest wait for a reply, ms (default 5000)", "MS"},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout_ms, "longest wait for a reply, for the connection and its upgrade answer, and for the target to take written bytes, ms (default 5000)", "MS"},
         {"settle", 0, 0, G_OPTION_ARG_INT, &o->settle_ms, "wait after the last expected reply for extra ones, ms (default 100)", "MS"},
         {"window", 0, 0, G_OPTION_ARG_INT, &o->window, "how far a reply may move from its recorded place (default 8)", "N"},
         {"ignore", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ignore, "do not compare this field path, e.g. value.published (repeatable)", "PATH"},
@@ -168,8 +168,10 @@ static GOptionContext *make_context(cli_options *o)
     GOptionContext *ctx = g_option_context_new("CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences or failed sessions, 2 bad usage, unreadable capture or unwritable output, "
-                                        "3 target unreachable, 4 nothing differed but some sessions could not be replayed "
-                                        "(an encrypted login without its password).");
+                                        "3 target unreachable or silent (no connection or no upgrade answer within --timeout), "
+                                        "4 nothing differed but some sessions could not be replayed (an encrypted login without its password), "
+                                        "5 nothing differed but the capture is damaged: a session skipped or replayed only up to "
+                                        "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4.");
     return ctx;
 }
 
@@ -288,6 +290,16 @@ static void config_free(engine_config *cfg)
     cfg->recorded_key = NULL;
 }
 
+/* Sessions the capture holds only in part, once each (not per copy). */
+static void print_skipped(const replay_engine *e)
+{
+    for (guint i = 0; i < e->jobs->len; i++) {
+        const replay_job *j = g_ptr_array_index(e->jobs, i);
+        if (j->outcome == JOB_SKIPPED && j->copy == 0 && j->loop == 0)
+            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->rec->info.id, j->reason);
+    }
+}
+
 static int run(cli_options *o, const char *capture)
 {
     engine_config cfg;
@@ -310,15 +322,20 @@ static int run(cli_options *o, const char *capture)
     int status = 0;
     unsigned n = store.sessions->len;
     bool *selected = g_new0(bool, n ? n : 1);
-    if (store.stats.truncated)
-        fprintf(stderr, "hmtp-replay: %s: %s (sessions before that point are replayed)\n", capture, store.stats.truncated_msg);
+    if (store.stats.truncated && n > 0)
+        fprintf(stderr, "hmtp-replay: %s: %s (sessions before that point are replayed; exit status 5 at best)\n",
+                capture, store.stats.truncated_msg);
     if (store.notes->len)
         fprintf(stderr, "%s", store.notes->str);
     if (store.stats.malformed_frames)
         fprintf(stderr, "hmtp-replay: %s: %llu frame(s) could not be parsed, first at frame %llu: %s\n", capture,
                 (unsigned long long)store.stats.malformed_frames, (unsigned long long)store.stats.first_malformed_frame,
                 store.stats.first_malformed);
-    if (n == 0) {
+    if (n == 0 && store.stats.truncated) {
+        /* nothing readable before the damage: an unreadable capture */
+        fprintf(stderr, "hmtp-replay: cannot read capture %s: %s\n", capture, store.stats.truncated_msg);
+        status = 2;
+    } else if (n == 0) {
         status = bad_usage("%s: no HMTP session found (a capture that starts after the upgrade needs --port)", capture);
     } else if (o->sessions && !parse_session_list(o->sessions, selected, n, why, sizeof why)) {
         status = bad_usage("%s", why);
@@ -332,12 +349,11 @@ static int run(cli_options *o, const char *capture)
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
         if (eng.jobs->len == 0) {
-            status = bad_usage("%s", "no session left to replay after the selection (and skipped incomplete ones)");
-            if (eng.notes->len)
-                fprintf(stderr, "%s", eng.notes->str);
+            status = bad_usage("%s", "no session left to replay after the selection");
         } else {
             if (eng.not_replayable->len)
                 fprintf(stderr, "%s", eng.not_replayable->str);
+            print_skipped(&eng);
             replay_engine_run(&eng);
             char pace[64];
             if (cfg.pace == PACE_ORIGINAL)
@@ -358,6 +374,8 @@ static int run(cli_options *o, const char *capture)
             }
             if (status == 3)
                 fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n", cfg.target);
+            else if (status == 5)
+                fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n", capture);
         }
         replay_engine_free(&eng);
     }

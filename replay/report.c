@@ -9,7 +9,7 @@
 #include "json.h"
 
 typedef struct totals {
-    unsigned jobs, ok, failed, unreachable, not_replayable;
+    unsigned jobs, ok, differs, failed, unreachable, not_replayable, skipped, incomplete, not_run;
     uint64_t sent, bytes, received;
     unsigned matched, different, missing, unexpected;
     double p50, p90, p99, max;
@@ -31,17 +31,32 @@ static double percentile(const double *sorted, size_t n, double p)
     return sorted[i == 0 ? 0 : i - 1];
 }
 
+static bool job_differs(const replay_job *j)
+{
+    return j->outcome == JOB_DONE && j->result.different + j->result.missing + j->result.unexpected > 0;
+}
+
+/* Ran, but only up to where the capture broke: not a pass. */
+static bool job_partial(const replay_job *j)
+{
+    return j->partial[0] && (j->outcome == JOB_DONE || j->outcome == JOB_FAILED);
+}
+
+/* Every job is counted and listed, those never connected included: a
+ * report never leaves out work that was not done. */
 static void sum_up(const replay_engine *e, totals *t)
 {
     memset(t, 0, sizeof *t);
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->started)
-            continue;
         t->jobs++;
+        t->differs += job_differs(j);
         t->failed += j->outcome == JOB_FAILED;
         t->unreachable += j->outcome == JOB_UNREACHABLE;
         t->not_replayable += j->outcome == JOB_NOT_REPLAYABLE;
+        t->skipped += j->outcome == JOB_SKIPPED;
+        t->not_run += j->outcome == JOB_NOT_RUN || j->outcome == JOB_PENDING;
+        t->incomplete += job_partial(j);
         t->sent += j->packets_sent;
         t->bytes += j->bytes_sent;
         t->received += j->received_all;
@@ -49,7 +64,7 @@ static void sum_up(const replay_engine *e, totals *t)
         t->different += j->result.different;
         t->missing += j->result.missing;
         t->unexpected += j->result.unexpected;
-        t->ok += j->outcome == JOB_DONE && j->result.different + j->result.missing + j->result.unexpected == 0;
+        t->ok += j->outcome == JOB_DONE && !job_differs(j) && !job_partial(j);
     }
     size_t n = e->latency_ms->len;
     double *sorted = g_memdup2(e->latency_ms->data, n * sizeof(double));
@@ -64,14 +79,33 @@ static void sum_up(const replay_engine *e, totals *t)
     t->elapsed_s = (double)(e->t1_us - e->t0_us) / 1e6;
 }
 
+/* What of the file itself could not be read, one line each (none: ""). */
+static void capture_problems(const replay_engine *e, GString *out)
+{
+    const replay_capture_stats *st = &e->store->stats;
+    if (st->truncated)
+        g_string_append_printf(out, "%s\n", st->truncated_msg);
+    if (st->malformed_frames)
+        g_string_append_printf(out, "%" PRIu64 " frame(s) could not be parsed, first at frame %" PRIu64 ": %s\n",
+                               st->malformed_frames, st->first_malformed_frame, st->first_malformed);
+}
+
+static bool capture_damaged(const replay_engine *e)
+{
+    return e->store->stats.truncated || e->store->stats.malformed_frames;
+}
+
 int report_exit_status(const replay_engine *e)
 {
     totals t;
     sum_up(e, &t);
-    if (t.unreachable)
+    if (t.unreachable || t.not_run)
         return 3;
-    if (t.ok + t.not_replayable < t.jobs)
+    if (t.failed || t.differs)
         return 1;
+    /* What the capture did not hold was not tested: never a pass. */
+    if (t.skipped || t.incomplete || capture_damaged(e))
+        return 5;
     /* Sessions the replayer could not run say nothing about the server:
        told apart from differences so CI can decide. */
     return t.not_replayable ? 4 : 0;
@@ -81,12 +115,21 @@ static const char *outcome_name(const replay_job *j)
 {
     switch (j->outcome) {
     case JOB_DONE:
-        return j->result.different + j->result.missing + j->result.unexpected ? "differs" : "ok";
+        return job_differs(j) ? "differs" : j->partial[0] ? "incomplete" : "ok";
     case JOB_FAILED: return "failed";
     case JOB_UNREACHABLE: return "unreachable";
     case JOB_NOT_REPLAYABLE: return "not-replayable";
+    case JOB_SKIPPED: return "skipped";
     default: return "not-run";
     }
+}
+
+/* Why the job did not simply pass, or NULL. */
+static const char *job_reason(const replay_job *j)
+{
+    if (j->reason[0])
+        return j->reason;
+    return job_partial(j) ? j->partial : NULL;
 }
 
 static void job_label(const replay_job *j, char *out, size_t len)
@@ -98,46 +141,24 @@ static void job_label(const replay_job *j, char *out, size_t len)
         snprintf(out + n, len - (size_t)n, ".l%u", j->loop);
 }
 
-void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
+static void text_details(const replay_engine *e, FILE *out)
 {
-    totals t;
-    sum_up(e, &t);
-    fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
-            ctx->pace);
-    if (e->notes->len)
-        fprintf(out, "%s", e->notes->str);
-    fprintf(out, "%-10s %-24s %6s %7s %7s %9s %7s %10s  %s\n", "session", "recorded client", "sent", "replies",
-            "matched", "different", "missing", "unexpected", "result");
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->started)
-            continue;
-        char label[32];
-        job_label(j, label, sizeof label);
-        fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->rec->info.client,
-                j->packets_sent, j->received_all, j->result.matched, j->result.different, j->result.missing,
-                j->result.unexpected, outcome_name(j));
-    }
-    fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %u/%u ok\n", "total", "", t.sent, t.received,
-            t.matched, t.different, t.missing, t.unexpected, t.ok, t.jobs);
-    fprintf(out, "latency ms (reply after the last packet sent): p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  (%zu replies)\n",
-            t.p50, t.p90, t.p99, t.max, t.latencies);
-    double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
-    fprintf(out, "sent %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.0f packets/s, %.2f MB/s\n", t.sent, t.bytes,
-            t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6);
     bool header = false;
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
         char label[32];
         job_label(j, label, sizeof label);
-        if (!j->started || (j->outcome == JOB_DONE && j->result.diffs->len == 0))
+        const char *why = job_reason(j);
+        if (!why && j->result.diffs->len == 0)
             continue;
         if (!header) {
             fprintf(out, "differences:\n");
             header = true;
         }
-        if (j->outcome == JOB_FAILED || j->outcome == JOB_UNREACHABLE)
-            fprintf(out, "  session %s: %s: %s\n", label, outcome_name(j), j->reason);
+        if (why)
+            fprintf(out, "  session %s: %s: %s\n", label, outcome_name(j), why);
+        if (job_partial(j) && j->reason[0])
+            fprintf(out, "  session %s: %s\n", label, j->partial);
         for (guint k = 0; k < j->result.diffs->len; k++) {
             const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
             switch (d->kind) {
@@ -154,6 +175,40 @@ void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
             }
         }
     }
+}
+
+void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
+{
+    totals t;
+    sum_up(e, &t);
+    fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
+            ctx->pace);
+    GString *problems = g_string_new(NULL);
+    capture_problems(e, problems);
+    gchar **lines = g_strsplit(problems->str, "\n", -1);
+    for (gchar **l = lines; *l; l++)
+        if (**l)
+            fprintf(out, "capture damaged: %s\n", *l);
+    g_strfreev(lines);
+    g_string_free(problems, TRUE);
+    fprintf(out, "%-10s %-24s %6s %7s %7s %9s %7s %10s  %s\n", "session", "recorded client", "sent", "replies",
+            "matched", "different", "missing", "unexpected", "result");
+    for (guint i = 0; i < e->jobs->len; i++) {
+        const replay_job *j = g_ptr_array_index(e->jobs, i);
+        char label[32];
+        job_label(j, label, sizeof label);
+        fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->rec->info.client,
+                j->packets_sent, j->received_all, j->result.matched, j->result.different, j->result.missing,
+                j->result.unexpected, outcome_name(j));
+    }
+    fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %u/%u ok\n", "total", "", t.sent, t.received,
+            t.matched, t.different, t.missing, t.unexpected, t.ok, t.jobs);
+    fprintf(out, "latency ms (reply after the last packet sent): p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  (%zu replies)\n",
+            t.p50, t.p90, t.p99, t.max, t.latencies);
+    double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
+    fprintf(out, "sent %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.0f packets/s, %.2f MB/s\n", t.sent, t.bytes,
+            t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6);
+    text_details(e, out);
 }
 
 static void json_str(hmtp_buf *b, const char *s)
@@ -185,27 +240,41 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
     json_str(&b, ctx->target);
     hmtp_buf_printf(&b, ",\"pace\":");
     json_str(&b, ctx->pace);
+    hmtp_buf_printf(&b, ",\"capture_problems\":[");
+    GString *problems = g_string_new(NULL);
+    capture_problems(e, problems);
+    gchar **lines = g_strsplit(problems->str, "\n", -1);
+    bool first = true;
+    for (gchar **l = lines; *l; l++) {
+        if (!**l)
+            continue;
+        hmtp_buf_printf(&b, "%s", first ? "" : ",");
+        json_str(&b, *l);
+        first = false;
+    }
+    g_strfreev(lines);
+    g_string_free(problems, TRUE);
     double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
     hmtp_buf_printf(&b,
-                    ",\"summary\":{\"sessions\":%u,\"ok\":%u,\"failed\":%u,\"unreachable\":%u,\"not_replayable\":%u,\"skipped\":%u,"
+                    "],\"summary\":{\"sessions\":%u,\"ok\":%u,\"differs\":%u,\"failed\":%u,\"unreachable\":%u,"
+                    "\"not_replayable\":%u,\"skipped\":%u,\"incomplete\":%u,\"not_run\":%u,\"capture_damaged\":%s,"
                     "\"packets_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                     ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,"
                     "\"latency_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"count\":%zu},"
                     "\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},\"sessions\":[",
-                    t.jobs, t.ok, t.failed, t.unreachable, t.not_replayable, e->skipped, t.sent, t.bytes, t.received, t.matched,
+                    t.jobs, t.ok, t.differs, t.failed, t.unreachable, t.not_replayable, t.skipped, t.incomplete,
+                    t.not_run, capture_damaged(e) ? "true" : "false", t.sent, t.bytes, t.received, t.matched,
                     t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies, t.elapsed_s,
                     (double)t.sent / secs, (double)t.bytes / secs / 1e6, report_exit_status(e));
-    bool first = true;
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->started)
-            continue;
-        hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", first ? "" : ",", j->rec->info.id,
+        hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->rec->info.id,
                         j->copy, j->loop);
-        first = false;
         json_str(&b, j->rec->info.client);
         hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", outcome_name(j));
-        json_str(&b, j->reason[0] ? j->reason : NULL);
+        json_str(&b, job_reason(j));
+        hmtp_buf_printf(&b, ",\"incomplete\":");
+        json_str(&b, job_partial(j) ? j->partial : NULL);
         hmtp_buf_printf(&b,
                         ",\"sent\":%" PRIu64 ",\"replies\":%" PRIu64
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
@@ -231,9 +300,14 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
     return ok;
 }
 
-static void xml_text(hmtp_buf *b, const char *s)
+/* Escaped for XML text and attributes; bytes that are not UTF-8 (names
+ * from a damaged capture) become U+FFFD, so the file stays well-formed. */
+static void xml_text(hmtp_buf *b, const char *raw)
 {
-    for (; s && *s; s++) {
+    if (!raw)
+        return;
+    gchar *valid = g_utf8_make_valid(raw, -1);
+    for (const char *s = valid; *s; s++) {
         switch (*s) {
         case '<': hmtp_buf_printf(b, "&lt;"); break;
         case '>': hmtp_buf_printf(b, "&gt;"); break;
@@ -244,56 +318,100 @@ static void xml_text(hmtp_buf *b, const char *s)
                 hmtp_buf_append_byte(b, (uint8_t)*s);
         }
     }
+    g_free(valid);
+}
+
+static void junit_diffs(hmtp_buf *b, const replay_job *j)
+{
+    for (guint k = 0; k < j->result.diffs->len; k++) {
+        const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
+        char line[1024];
+        if (d->kind == DIFF_DIFFERENT)
+            snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame, d->packet,
+                     d->path, d->expected, d->actual);
+        else if (d->kind == DIFF_MISSING)
+            snprintf(line, sizeof line, "frame %" PRIu64 " %s: missing\n", d->frame, d->packet);
+        else
+            snprintf(line, sizeof line, "unexpected: %s\n", d->packet);
+        xml_text(b, line);
+    }
+}
+
+/* A testcase that did not pass has one element: <skipped> for a session
+ * never connected (on purpose, or for want of a reachable target),
+ * <failure> for differences, <error> for a broken or partial run. */
+typedef enum junit_kind { JUNIT_PASS, JUNIT_SKIPPED, JUNIT_FAILURE, JUNIT_ERROR } junit_kind;
+
+static junit_kind junit_kind_of(const replay_job *j)
+{
+    if (j->outcome == JOB_NOT_REPLAYABLE || j->outcome == JOB_SKIPPED || j->outcome == JOB_NOT_RUN ||
+        j->outcome == JOB_PENDING)
+        return JUNIT_SKIPPED;
+    if (job_differs(j))
+        return JUNIT_FAILURE;
+    return strcmp(outcome_name(j), "ok") == 0 ? JUNIT_PASS : JUNIT_ERROR;
+}
+
+static void junit_verdict(hmtp_buf *b, const replay_job *j)
+{
+    const char *name = outcome_name(j);
+    junit_kind kind = junit_kind_of(j);
+    if (kind == JUNIT_PASS)
+        return;
+    if (kind == JUNIT_SKIPPED) {
+        hmtp_buf_printf(b, "\n    <skipped message=\"%s: ", name);
+        xml_text(b, job_reason(j));
+        hmtp_buf_printf(b, "\"/>\n  ");
+        return;
+    }
+    const char *tag = kind == JUNIT_FAILURE ? "failure" : "error";
+    hmtp_buf_printf(b, "\n    <%s message=\"", tag);
+    if (job_differs(j))
+        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->result.different, j->result.missing,
+                        j->result.unexpected);
+    else
+        xml_text(b, job_reason(j));
+    if (job_partial(j) && (job_differs(j) || j->reason[0])) {
+        hmtp_buf_printf(b, "; ");
+        xml_text(b, j->partial);
+    }
+    hmtp_buf_printf(b, "\">");
+    junit_diffs(b, j);
+    hmtp_buf_printf(b, "</%s>\n  ", tag);
 }
 
 bool report_junit(const replay_engine *e, const report_context *ctx, const char *path)
 {
     totals t;
     sum_up(e, &t);
+    GString *problems = g_string_new(NULL);
+    capture_problems(e, problems);
+    unsigned file_cases = problems->len ? 1 : 0;
+    unsigned count[4] = {0};
+    for (guint i = 0; i < e->jobs->len; i++)
+        count[junit_kind_of(g_ptr_array_index(e->jobs, i))]++;
     hmtp_buf b;
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
     xml_text(&b, ctx->capture);
-    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n", t.jobs,
-                    t.jobs - t.ok - t.failed - t.unreachable - t.not_replayable, t.failed + t.unreachable,
-                    t.not_replayable, t.elapsed_s);
+    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
+                    t.jobs + file_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases, count[JUNIT_SKIPPED],
+                    t.elapsed_s);
+    if (file_cases) {
+        /* the file itself: damage no session row can show */
+        hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
+        xml_text(&b, problems->str);
+        hmtp_buf_printf(&b, "\"/>\n  </testcase>\n");
+    }
+    g_string_free(problems, TRUE);
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->started)
-            continue;
         char label[32];
         job_label(j, label, sizeof label);
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
         xml_text(&b, j->rec->info.client);
         hmtp_buf_printf(&b, ")\">");
-        const char *name = outcome_name(j);
-        if (j->outcome == JOB_NOT_REPLAYABLE) {
-            hmtp_buf_printf(&b, "\n    <skipped message=\"not replayable: ");
-            xml_text(&b, j->reason);
-            hmtp_buf_printf(&b, "\"/>\n  ");
-        } else if (strcmp(name, "ok") != 0) {
-            bool error = j->outcome != JOB_DONE;
-            hmtp_buf_printf(&b, "\n    <%s message=\"", error ? "error" : "failure");
-            if (error)
-                xml_text(&b, j->reason);
-            else
-                hmtp_buf_printf(&b, "%u different, %u missing, %u unexpected", j->result.different,
-                                j->result.missing, j->result.unexpected);
-            hmtp_buf_printf(&b, "\">");
-            for (guint k = 0; k < j->result.diffs->len; k++) {
-                const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
-                char line[1024];
-                if (d->kind == DIFF_DIFFERENT)
-                    snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame,
-                             d->packet, d->path, d->expected, d->actual);
-                else if (d->kind == DIFF_MISSING)
-                    snprintf(line, sizeof line, "frame %" PRIu64 " %s: missing\n", d->frame, d->packet);
-                else
-                    snprintf(line, sizeof line, "unexpected: %s\n", d->packet);
-                xml_text(&b, line);
-            }
-            hmtp_buf_printf(&b, "</%s>\n  ", error ? "error" : "failure");
-        }
+        junit_verdict(&b, j);
         hmtp_buf_printf(&b, "</testcase>\n");
     }
     hmtp_buf_printf(&b, "</testsuite>\n");

@@ -15,7 +15,9 @@ typedef struct report_context {
 } report_context;
 
 /* 0 all matched, 1 differences or failed sessions, 3 target unreachable,
- * 4 only sessions that could not be replayed (encrypted login, no password). */
+ * 5 the capture is damaged (a session skipped or replayed in part, frames
+ * or a tail that could not be read) and nothing worse, 4 only sessions that
+ * could not be replayed (encrypted login, no password). */
 int report_exit_status(const replay_engine *e);
 
 void report_text(const replay_engine *e, const report_context *ctx, FILE *out);

@@ -34,6 +34,23 @@ void verify_result_free(verify_result *r)
     memset(r, 0, sizeof *r);
 }
 
+unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received)
+{
+    unsigned dropped = 0;
+    for (guint i = 0; i < r->diffs->len;) {
+        verify_diff *d = g_ptr_array_index(r->diffs, i);
+        if (d->kind == DIFF_UNEXPECTED && d->received >= received) {
+            g_ptr_array_remove_index(r->diffs, i); /* keeps the order of the rest */
+            diff_free(d);
+            r->unexpected--;
+            dropped++;
+        } else {
+            i++;
+        }
+    }
+    return dropped;
+}
+
 /* Segment-wise prefix match; a path segment "_x" also answers to "x", since
  * Resin's classes name their fields with a leading underscore. */
 bool verify_path_ignored(char **ignore, const char *path)

@@ -63,6 +63,10 @@ typedef struct verify_config {
 
 void verify_result_init(verify_result *r);
 void verify_result_free(verify_result *r);
+/* Takes back the unexpected replies that arrived as number `received` or
+ * later (a session replayed in part: what the target answered after the
+ * recording broke off cannot be compared); returns how many. */
+unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received);
 
 /* expected: expected_reply* (server packets of the recording, already filtered);
  * actual: actual_reply* (filtered the same way). map turns recorded JIDs into

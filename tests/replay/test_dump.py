@@ -7,6 +7,7 @@ packets it prints against the packets the generator put on the wire."""
 
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -190,6 +191,19 @@ def case_unreadable():
     check(rc == 2 and 'does-not-exist' in err, 'missing file: exit %d, stderr %s' % (rc, err))
     rc, out, err = run('dump', '--no-such-option', path)
     check(rc == 2, 'bad option: exit %d' % rc)
+    # a record that claims 2 GB: libpcap refuses it before any frame, so
+    # nothing could be read (2), not "no session found" (1)
+    path = os.path.join(WORK, 'huge-record.pcap')
+    conv = fx.sample_conversation()
+    good = os.path.join(WORK, 'huge-record-source.pcap')
+    fx.write_capture(good, fx.tcp_segments(conv), fx.Endpoints())
+    data = bytearray(open(good, 'rb').read())
+    struct.pack_into('<II', data, 24 + 8, 0x80000000, 0x80000000)  # caplen, len of the first record
+    open(path, 'wb').write(data)
+    for args in (['dump'], ['dump', '--json'], ['--target', '127.0.0.1:9']):
+        rc, out, err = run(*args, path)
+        check(rc == 2 and 'cannot read capture' in err and '2147483648' in err and 'no HMTP session' not in err,
+              '%s on a 2 GB record: exit %d, stderr %s' % (' '.join(args), rc, err))
 
 def case_full_disk():
     """A dump that cannot be written (a full disk) fails; it never passes for a complete one."""

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -181,12 +182,18 @@ def case_pacing():
     port, _ = broker('--allow-any-user')
     # recorded with 0.1 s between frames: the client's 7 packets span ~1.4 s
     cap = write(CASE, [fx.broker_conversation('alice')], step=0.1)
-    rc, out, err, rep, slow = replay(port, cap, '--pace', 'original')
+    # timed by the report's elapsed_s (the replay itself, not the process
+    # start and capture reading, which a loaded machine stretches)
+    ran = lambda rep: rep['summary']['elapsed_s'] if rep else 99.0
+    rc, out, err, rep, _ = replay(port, cap, '--pace', 'original')
     expect(rc, rep, 0, matched=8, out=out + err)
-    rc, out, err, rep, fast = replay(port, cap, '--pace', 'original', '--speed', '4')
+    slow = ran(rep)
+    rc, out, err, rep, _ = replay(port, cap, '--pace', 'original', '--speed', '4')
     expect(rc, rep, 0, matched=8, out=out + err)
-    rc, out, err, rep, top = replay(port, cap, '--top-speed')
+    fast = ran(rep)
+    rc, out, err, rep, _ = replay(port, cap, '--top-speed')
     expect(rc, rep, 0, matched=8, out=out + err)
+    top = ran(rep)
     check(slow >= 1.3, 'original pace took %.2f s, recording spans 1.4 s' % slow)
     check(0.3 <= fast < slow * 0.6, '--speed 4 took %.2f s (original %.2f s)' % (fast, slow))
     check(top < 0.9, '--top-speed took %.2f s' % top)
@@ -243,12 +250,24 @@ def case_incomplete():
     del segs[lost]
     cap = os.path.join(WORK, CASE + '.pcap')
     fx.write_capture(cap, segs, fx.Endpoints())
-    rc, out, err, rep, _ = replay(port, cap)
-    check(rc == 2 and 'skipped' in err and 'missing TCP segment' in err, 'default skips: exit %d %s' % (rc, err))
+    junit = os.path.join(WORK, 'junit.xml')
+    rc, out, err, rep, _ = replay(port, cap, '--junit', junit)
+    # skipped is not passed: exit 5 (capture damaged), and every report says so
+    check(rc == 5 and 'session 0 skipped' in err and 'missing TCP segment' in err, 'default skips: exit %d %s' % (rc, err))
+    check(rep and rep['summary']['skipped'] == 1 and rep['summary']['exit_status'] == 5 and
+          rep['sessions'][0]['result'] == 'skipped' and 'missing TCP segment' in rep['sessions'][0]['reason'],
+          'JSON: %s' % (rep and rep['sessions']))
+    check(rep and rep['summary']['packets_sent'] == 0, 'a skipped session must not be sent')
+    check(any(l.split()[:1] == ['0'] and l.endswith('skipped') for l in out.splitlines()), 'table: %s' % out)
+    xml = open(junit).read()
+    check('skipped="1"' in xml and '<skipped message="skipped: incomplete in the capture: missing TCP segment' in xml, xml)
     rc, out, err, rep, _ = replay(port, cap, '--replay-incomplete')
     # everything before the lost packet is replayed and matches: login,
-    # subscription (3 answers) and ping; the answer to the lost message is not expected
-    expect(rc, rep, 0, matched=5, out=out + err)
+    # subscription (3 answers) and ping; the answer to the lost message is not
+    # expected. Replayed in part only: exit 5, not 0.
+    expect(rc, rep, 5, matched=5, out=out + err)
+    check(rep and rep['sessions'][0]['result'] == 'incomplete' and 'frame' in (rep['sessions'][0]['incomplete'] or ''),
+          'JSON: %s' % (rep and rep['sessions']))
 
 def fake_server(handler):
     """A TCP server on 127.0.0.1:0 running handler(conn, index) per connection."""
@@ -358,9 +377,13 @@ def case_truncated():
     open(cap, 'wb').write(data[:cut])
     rc, out, err, rep, _ = replay(port, cap)
     check('breaks after frame' in err, 'truncation not reported: %s' % err)
-    # bob's session is replayed as far as the capture goes: login and presence
-    check(rc == 0 and rep and [(s['session'], s['sent'], s['matched']) for s in rep['sessions']] == [(0, 7, 8), (1, 2, 1)],
+    # bob's session is replayed as far as the capture goes: login and presence;
+    # a damaged file does not pass (exit 5), and the report names the damage
+    check(rc == 5 and rep and [(s['session'], s['sent'], s['matched'], s['result']) for s in rep['sessions']] ==
+          [(0, 7, 8, 'ok'), (1, 2, 1, 'incomplete')],
           'alice replayed, bob up to the break: exit %d\n%s%s' % (rc, out, err))
+    check(rep and rep['summary']['capture_damaged'] and 'breaks after frame' in rep['capture_problems'][0], 'JSON: %s' % rep)
+    check('capture damaged: the capture breaks after frame' in out, out)
 
 def case_query_ids():
     """The server queries the client with an id of its own choosing: the
@@ -567,6 +590,268 @@ def case_login_upgrade():
     expect(rc, rep, 0, matched=8, out=out + err)
     rc, out, err, rep, _ = replay(port3, cap3, '--login-mode', 'bogus')
     check(rc == 2 and 'encrypted' in err, 'bad --login-mode: exit %d %s' % (rc, err))
+
+# ---------------------------------------------------------------- hostile targets
+
+def silent_server(answer_upgrade, read=True, rcvbuf=None):
+    """A target that accepts and then says nothing (answer_upgrade False),
+    or answers the upgrade and then says nothing more; with read False it
+    also stops reading. Connections stay open until the test ends. Returns
+    (port, listening socket, accept times)."""
+    held, accepted = [], []
+    def handler(c, _):
+        held.append(c)
+        if answer_upgrade:
+            read_head(c)
+            c.sendall(fx.UPGRADE_RESPONSE)
+        while read:
+            try:
+                if not c.recv(65536):
+                    return
+            except OSError:
+                return
+        time.sleep(600)
+    srv = socket.socket()
+    if rcvbuf:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(16)
+    def loop():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            accepted.append(time.time())
+            threading.Thread(target=handler, args=(c, 0), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return srv.getsockname()[1], srv, accepted
+
+def junit_tree(path):
+    """The JUnit file parsed (it must be well-formed XML) as
+    {testcase name: (verdict tag or None, message)}."""
+    import xml.etree.ElementTree as ET
+    root = ET.parse(path).getroot()
+    out = {}
+    for tc in root.iter('testcase'):
+        kids = list(tc)
+        out[tc.get('name')] = (kids[0].tag, kids[0].get('message')) if kids else (None, None)
+    return root, out
+
+def case_silent():
+    """No wait is without --timeout: a target that accepts and never
+    answers ends the run with exit 3 within the timeout (plus a second for
+    starting and reporting), under every pace; one that answers the upgrade
+    and then goes silent gets its replies reported missing, exit 1, within
+    one timeout per recorded wait."""
+    cap = write(CASE, two_users())
+    junit = os.path.join(WORK, 'junit.xml')
+    port, srv, accepted = silent_server(answer_upgrade=False)
+    for pace in (['--pace', 'conversation'], ['--pace', 'session'], ['--pace', 'original'], ['--top-speed'],
+                 ['--serial'], ['--max-connections', '1', '--pace', 'original']):
+        del accepted[:]
+        rc, out, err, rep, took = replay(port, cap, '--timeout', '1000', '--junit', junit, *pace, timeout=30)
+        # from the first connection (the process start and the capture
+        # reading aside, which a loaded machine stretches) to the exit
+        waited = time.time() - accepted[0] if accepted else 99.0
+        what = ' '.join(pace)
+        check(rc == 3 and waited < 2.0, '%s: silent target: exit %d %.2f s after connecting (%.2f s in all)\n%s%s'
+              % (what, rc, waited, took, out, err))
+        check('did not answer the upgrade within --timeout (1000 ms)' in out, '%s: table: %s' % (what, out))
+        res = [s['result'] for s in (rep or {'sessions': []})['sessions']]
+        # every session is in the report: the first found the target silent,
+        # the other one too (connected at once) or was not run after that
+        check(len(res) == 2 and res[0] == 'unreachable' and res[1] in ('unreachable', 'not-run'),
+              '%s: JSON results %s' % (what, res))
+        root, cases = junit_tree(junit)
+        check(root.get('tests') == '2' and cases['session 0 (192.0.2.1:41000)'][0] == 'error' and
+              'did not answer the upgrade' in cases['session 0 (192.0.2.1:41000)'][1] and
+              cases['session 1 (192.0.2.1:41001)'][0] in ('error', 'skipped'), '%s: junit %s' % (what, cases))
+    srv.close()
+    # the upgrade answered, then nothing: every recorded reply is missing;
+    # the conversation pace waits one timeout per client packet at most
+    port, srv, accepted = silent_server(answer_upgrade=True)
+    sends = sum(1 for c in two_users() for d, m in c.messages[2:] if d == 'c2s')
+    for pace, bound in ((['--pace', 'conversation'], (sends + 1) * 0.3), (['--pace', 'session'], (sends + 1) * 0.3),
+                        (['--top-speed'], 0.3 + 0.1)):
+        del accepted[:]
+        rc, out, err, rep, took = replay(port, cap, '--timeout', '300', *pace, timeout=60)
+        waited = time.time() - accepted[0] if accepted else 99.0
+        what = ' '.join(pace)
+        expect(rc, rep, 1, matched=0, missing=10, out=what + '\n' + out + err)
+        check(waited < bound + 1.0, '%s: exit %.2f s after connecting, bound %.2f s' % (what, waited, bound + 1.0))
+        check(out.count('missing (no such reply)') == 10, '%s: %s' % (what, out))
+    srv.close()
+    # the upgrade answered, then the target stops reading: a write that
+    # makes no progress for --timeout fails the session
+    port, srv, _ = silent_server(answer_upgrade=True, read=False, rcvbuf=4096)
+    conv = fx.Conversation()
+    jid = 'alice@localhost/r1'
+    conv.send('c2s', 'querySet', None, None, fx.auth_query('alice', 'pw', 'r1'), id=fx.Long(0))
+    for k in range(120):
+        conv.send('c2s', 'message', 'news@localhost', jid, 'x' * 60000)
+    big = write(CASE + '-big', [conv])
+    rc, out, err, rep, took = replay(port, big, '--timeout', '500', '--top-speed', timeout=60)
+    res = (rep or {'sessions': [{}]})['sessions'][0]
+    # bounded: the run (reading a 7 MB capture aside) ends soon after the
+    # writes stop making progress
+    ran = rep['summary']['elapsed_s'] if rep else 99
+    check(rc == 1 and res.get('result') == 'failed' and 'took none of the bytes sent for --timeout (500 ms)' in
+          (res.get('reason') or '') and ran < 0.5 + 2.0 and took < 20,
+          'stalled writes: exit %d after %.2f s (run %.2f s)\n%s%s' % (rc, took, ran, out, err))
+    srv.close()
+
+def pcapng_blocks(data):
+    """(offset, type, length) of every block of a little-endian pcapng file."""
+    out, off = [], 0
+    while off + 12 <= len(data):
+        btype, n = struct.unpack_from('<II', data, off)
+        out.append((off, btype, n))
+        off += n
+    return out
+
+def damaged_copies(path):
+    """Damaged copies of a pcapng capture: cut at several offsets, and one
+    with a block length flipped; each with whether an upgrade answer (a
+    session) lies before the damage, read here from the blocks, not by
+    hmtp-replay."""
+    data = open(path, 'rb').read()
+    blocks = [b for b in pcapng_blocks(data) if b[1] == 6]
+    first_101 = next(k for k, (off, _, n) in enumerate(blocks) if b' 101 ' in data[off:off + n])
+    def session_before(offset):
+        off, _, n = blocks[first_101]
+        return off + n <= offset
+    mid = lambda k: blocks[k][0] + blocks[k][2] // 2
+    cuts = [('cut-in-header', 12), ('cut-after-first-session', mid(first_101 + 1)),
+            ('cut-at-half', mid(len(blocks) // 2)), ('cut-in-last-block', mid(len(blocks) - 1))]
+    out = []
+    for name, at in cuts:
+        out.append((name, data[:at], at > 12 and session_before(at)))
+    # a record header that lies: the length of a block in the second half
+    off = blocks[(len(blocks) * 2) // 3][0]
+    flipped = bytearray(data)
+    flipped[off + 7] ^= 0x7f
+    out.append(('flipped-block-length', bytes(flipped), session_before(off)))
+    # a captured length that is 20 bytes short, on a frame with data: the
+    # frame is read, its last bytes are not: a gap in that session
+    off = next(o for o, _, n in blocks[len(blocks) // 2:] if struct.unpack_from('<I', data, o + 20)[0] > 100)
+    short = bytearray(data)
+    struct.pack_into('<I', short, off + 20, struct.unpack_from('<I', data, off + 20)[0] - 20)
+    out.append(('short-captured-length', bytes(short), session_before(off)))
+    return out
+
+def case_damaged():
+    """No silent pass on a damaged capture: every damaged copy of every
+    sample pcapng exits 2 when nothing could be read before the damage, else
+    5 (capture damaged) when what was read replays clean, and the table,
+    JSON and JUnit name the damage."""
+    seen, kinds = set(), set()
+    for name in sorted(os.listdir(CAPTURES)):
+        if not name.endswith('.pcapng'):
+            continue
+        broker_args, replay_args, want = CAPTURE_SETTINGS.get(name, (['--allow-any-user'], [], 'clean'))
+        if '--login' not in replay_args:
+            replay_args = replay_args + ['--recorded-key', RECORDED_KEY]
+        port, _ = broker(*broker_args)
+        for what, data, readable in damaged_copies(os.path.join(CAPTURES, name)):
+            cap = os.path.join(WORK, '%s-%s' % (what, name))
+            open(cap, 'wb').write(data)
+            junit = os.path.join(WORK, 'junit.xml')
+            if os.path.exists(junit):
+                os.unlink(junit)
+            rc, out, err, rep, _ = replay(port, cap, '--junit', junit, '--timeout', '1500', *replay_args, timeout=60)
+            tag = '%s %s' % (name, what)
+            seen.add((rc, readable))
+            if not readable:
+                check(rc == 2 and 'cannot read capture' in err and rep is None, '%s: exit %d\n%s%s' % (tag, rc, out, err))
+                continue
+            if rep is None or not os.path.exists(junit):
+                check(False, '%s: exit %d, no report\n%s%s' % (tag, rc, out, err))
+                continue
+            s = rep['summary']
+            # A cut file replays clean up to the cut: exit 5. A session
+            # skipped for a gap takes its traffic with it, which other
+            # sessions may miss: then differences, and 1 wins over 5.
+            differs = s['different'] + s['missing'] + s['unexpected'] > 0
+            check(rc == (1 if differs else 5) and s['exit_status'] == rc, '%s: exit %d\n%s%s' % (tag, rc, out, err))
+            check(not differs or what == 'short-captured-length', '%s: differences\n%s%s' % (tag, out, err))
+            check(differs or 'is damaged: part of it was not replayed' in err, '%s: stderr %s' % (tag, err))
+            damaged_file = 'capture damaged: ' in out
+            cut_sessions = [x for x in rep['sessions'] if x['result'] in ('skipped', 'incomplete')]
+            check(damaged_file or cut_sessions, '%s: the table names no damage\n%s' % (tag, out))
+            check(s['capture_damaged'] == damaged_file and bool(rep['capture_problems']) == damaged_file,
+                  '%s: JSON capture problems %s' % (tag, rep['capture_problems']))
+            kinds |= {x['result'] for x in cut_sessions} | ({'capture'} if damaged_file else set())
+            for x in cut_sessions:
+                row = [l for l in out.splitlines() if l.split()[:2] == [str(x['session']), x['client']]]
+                check(row and row[0].endswith(x['result']), '%s: table row of session %d: %s' % (tag, x['session'], row))
+                check(x['reason'] and ('incomplete' in x['reason'] or 'replayed up to' in x['reason'] or
+                                       'breaks' in x['reason']), '%s: session reason %s' % (tag, x))
+            root, cases = junit_tree(junit)
+            if damaged_file:
+                check(cases.get('capture file', (None,))[0] == 'error' and
+                      'capture damaged' in cases['capture file'][1], '%s: junit %s' % (tag, cases))
+            verdicts = [v[0] for k, v in cases.items() if k.startswith('session')]
+            check(len(verdicts) == s['sessions'] and
+                  verdicts.count('skipped') == s['skipped'] + s['not_replayable'] and
+                  verdicts.count('error') == s['incomplete'], '%s: junit %s vs %s' % (tag, cases, s))
+    # both outcomes were exercised, and both kinds of damage: the file's
+    # (it breaks) and a session's (skipped for a gap)
+    check({2, 5} <= {r for r, _ in seen}, 'exit statuses seen: %s' % seen)
+    check(kinds == {'capture', 'skipped', 'incomplete'}, 'kinds of damage seen: %s' % kinds)
+
+def case_login_deadline():
+    """A broker that closes connections not logged in within 1 s: every
+    session connects only shortly before its login is due, under every pace,
+    so a session recorded late, or held back by the recorded order, still
+    logs in."""
+    port, _ = broker('--allow-any-user', '--login-timeout', '1')
+    gap = 2.5
+    alice, bob = fx.broker_conversation('alice'), fx.quiet_conversation('bob')
+    fa = fx.frames(fx.tcp_segments(alice), fx.Endpoints(client_port=41000), 'ether', t0=1232532000.0)
+    fb = fx.frames(fx.tcp_segments(bob, isn=(70000, 90000)), fx.Endpoints(client_port=41001), 'ether',
+                   t0=1232532000.0 + gap)
+    cap = os.path.join(WORK, CASE + '.pcap')
+    fx.write_pcap(cap, 1, fa + fb)
+    # the original pace keeps the gap between the sessions: bob logs in 2.5 s
+    # after alice, on a connection opened just before
+    rc, out, err, rep, took = replay(port, cap, '--pace', 'original')
+    expect(rc, rep, 0, matched=10, out=out + err)
+    check(took >= gap, 'original pace took %.2f s, the sessions are %.1f s apart' % (took, gap))
+    rc, out, err, rep, took = replay(port, cap, '--pace', 'original', '--speed', '2')
+    expect(rc, rep, 0, matched=10, out=out + err)
+    check(gap / 2 <= took < gap, '--speed 2 took %.2f s' % took)
+    for pace in (['--pace', 'conversation'], ['--pace', 'session'], ['--top-speed'], ['--serial'],
+                 ['--max-connections', '1', '--pace', 'original']):
+        rc, out, err, rep, _ = replay(port, cap, *pace)
+        expect(rc, rep, 0, matched=10, out=' '.join(pace) + '\n' + out + err)
+    # the recorded order holds bob's login back for 1.5 s (a reply alice
+    # never gets): his connection is opened only when his turn comes
+    never = fx.Conversation(upgrade=False)
+    never.send('s2c', 'message', 'alice@localhost/r1', 'ghost@localhost', 'never sent by the broker')
+    alice.messages.append(never.messages[0])
+    fa = fx.frames(fx.tcp_segments(alice), fx.Endpoints(client_port=41000), 'ether', t0=1232532000.0)
+    cap = os.path.join(WORK, CASE + '-held.pcap')
+    fx.write_pcap(cap, 1, fa + fb)
+    rc, out, err, rep, took = replay(port, cap, '--timeout', '1500')
+    expect(rc, rep, 1, matched=10, missing=1, out=out + err)
+    check(took >= 1.5 and rep and [s['result'] for s in rep['sessions']] == ['differs', 'ok'],
+          'held back %.2f s: %s' % (took, rep and rep['sessions']))
+    # the deadline is real: an upgraded connection that does not log in is closed
+    c = socket.create_connection(('127.0.0.1', port))
+    c.sendall(fx.UPGRADE_REQUEST)
+    c.settimeout(5)
+    t0, got = time.time(), b''
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            got += d
+    except OSError:
+        pass
+    c.close()
+    check(b' 101 ' in got and time.time() - t0 < 3, 'the broker kept a connection without login: %.2f s' % (time.time() - t0))
 
 # How each sample capture was recorded (captures/record.sh): the broker
 # options to stand in for the recording's server, the replay options it

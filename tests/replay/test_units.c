@@ -13,6 +13,7 @@
 #include "rewrite.h"
 #include "net_parse.h"
 #include "tcp_stream.h"
+#include "verify.h"
 
 static int failures;
 #define CHECK(cond)                                                                                                  \
@@ -327,8 +328,38 @@ static void test_order_group(void)
     g_ptr_array_free(keep, TRUE);
 }
 
+static void add_diff(verify_result *r, diff_kind kind, uint64_t received)
+{
+    verify_diff *d = g_new0(verify_diff, 1);
+    d->kind = kind;
+    d->received = received;
+    d->packet = g_strdup_printf("#%u", (unsigned)received);
+    g_ptr_array_add(r->diffs, d);
+    r->unexpected += kind == DIFF_UNEXPECTED;
+    r->missing += kind == DIFF_MISSING;
+}
+
+/* A session replayed in part: only the surprises after its last client
+ * packet are taken back; earlier ones and missing replies stay. */
+static void test_drop_unexpected_tail(void)
+{
+    verify_result r;
+    verify_result_init(&r);
+    add_diff(&r, DIFF_UNEXPECTED, 1);
+    add_diff(&r, DIFF_MISSING, 0);
+    add_diff(&r, DIFF_UNEXPECTED, 4);
+    add_diff(&r, DIFF_UNEXPECTED, 5);
+    CHECK(verify_drop_unexpected_from(&r, 4) == 2);
+    CHECK(r.unexpected == 1 && r.missing == 1 && r.diffs->len == 2);
+    CHECK(((verify_diff *)g_ptr_array_index(r.diffs, 0))->received == 1 &&
+          ((verify_diff *)g_ptr_array_index(r.diffs, 1))->kind == DIFF_MISSING);
+    CHECK(verify_drop_unexpected_from(&r, UINT64_MAX) == 0 && r.unexpected == 1);
+    verify_result_free(&r);
+}
+
 int main(void)
 {
+    test_drop_unexpected_tail();
     test_order_group();
     test_jid_map();
     test_rewrite_login();
