@@ -37,6 +37,7 @@ typedef struct broker_config {
     unsigned idle_timeout;  /* seconds a logged-in link may pass with no byte either way; 0: no limit */
     unsigned max_per_ip;    /* open connections from one address */
     unsigned max_login_failures; /* refused logins before the link is closed; 0: no limit */
+    unsigned login_delay_ms;     /* hold after the first refused login, doubling; 0: none */
     size_t memory_budget;   /* unfinished input + queued output of all links together */
     size_t output_limit;
     int verbose;
@@ -61,6 +62,7 @@ typedef struct broker_config {
 #define BROKER_DEFAULT_IDLE_TIMEOUT 300u
 #define BROKER_DEFAULT_MAX_PER_IP 256u
 #define BROKER_DEFAULT_MAX_LOGIN_FAILURES 5u
+#define BROKER_DEFAULT_LOGIN_DELAY_MS 250u
 #define BROKER_DEFAULT_MEMORY_BUDGET ((size_t)64 << 20)
 /* Connections past --max-connections (or --max-per-ip) that are still
  * answered 503 and closed cleanly; beyond these, one is closed at once. */

@@ -127,6 +127,12 @@ bool conn_flush(conn *c)
         conn_close(c, "out of memory while queueing output");
         return false;
     }
+    if (c->hold_timer) {
+        /* a refused login's answer waits out its delay too, so a guesser on
+           a fresh link per try still learns nothing sooner */
+        conn_account(c);
+        return true;
+    }
     while (conn_pending(c) > 0) {
         GError *err = NULL;
         gssize n = g_socket_send(c->socket, (const gchar *)c->out.data + c->out_sent,
@@ -206,6 +212,8 @@ static gboolean on_hold_end(gpointer data)
     conn *c = data;
     GSource *self = c->hold_timer;
     c->hold_timer = NULL; /* broker_settle may free c: it must not destroy this source */
+    if (!c->closing)
+        conn_flush(c); /* the answer that waited, before any input held behind it */
     if (!c->closing && c->held_input.len > 0) {
         hmtp_buf held = c->held_input;
         hmtp_buf_init(&c->held_input);

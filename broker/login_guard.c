@@ -4,9 +4,9 @@
 #include "broker.h"
 #include "log.h"
 
-unsigned login_guard_delay_ms(unsigned n)
+unsigned login_guard_delay_ms(unsigned first, unsigned n)
 {
-    unsigned ms = LOGIN_GUARD_FIRST_DELAY_MS;
+    unsigned ms = first;
     for (unsigned i = 1; i < n && ms < LOGIN_GUARD_MAX_DELAY_MS; i++)
         ms *= 2;
     return ms < LOGIN_GUARD_MAX_DELAY_MS ? ms : LOGIN_GUARD_MAX_DELAY_MS;
@@ -34,7 +34,8 @@ void login_guard_failed(conn *c, const char *uid)
         g_free(why);
         return;
     }
-    conn_hold(c, login_guard_delay_ms(n));
+    if (b->cfg->login_delay_ms)
+        conn_hold(c, login_guard_delay_ms(b->cfg->login_delay_ms, n));
 }
 
 void login_guard_succeeded(conn *c, const char *uid)

@@ -10,7 +10,6 @@
 
 #include "conn.h"
 
-#define LOGIN_GUARD_FIRST_DELAY_MS 250u
 #define LOGIN_GUARD_MAX_DELAY_MS 8000u
 /* uids remembered at most; the table starts over when full, so guessing
  * random uids cannot grow it without bound */
@@ -19,7 +18,7 @@
 /* uid may be NULL (a login too malformed to name one). */
 void login_guard_failed(conn *c, const char *uid);
 void login_guard_succeeded(conn *c, const char *uid);
-/* The delay after the n-th failure (n >= 1). */
-unsigned login_guard_delay_ms(unsigned n);
+/* The delay after the n-th failure (n >= 1), first being the first. */
+unsigned login_guard_delay_ms(unsigned first, unsigned n);
 
 #endif

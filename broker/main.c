@@ -17,7 +17,7 @@ typedef struct raw_options {
     gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads, require_encrypted;
     char *key_file, *write_key_file;
     char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply, *login_timeout;
-    char *http_timeout, *idle_timeout, *max_per_ip, *max_login_failures, *memory_budget;
+    char *http_timeout, *idle_timeout, *max_per_ip, *max_login_failures, *memory_budget, *login_delay;
 } raw_options;
 
 static void raw_free(raw_options *o)
@@ -39,6 +39,7 @@ static void raw_free(raw_options *o)
     g_free(o->max_per_ip);
     g_free(o->max_login_failures);
     g_free(o->memory_budget);
+    g_free(o->login_delay);
     g_free(o->output_limit);
     g_free(o->alter_reply);
     g_free(o->key_file);
@@ -149,6 +150,11 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
             return false;
         cfg->max_login_failures = (unsigned)v;
     }
+    if (o->login_delay) {
+        if (!parse_size("--login-delay", o->login_delay, 0, 60000, &v, error))
+            return false;
+        cfg->login_delay_ms = (unsigned)v;
+    }
     if (o->memory_budget) {
         if (!parse_size("--memory-budget", o->memory_budget, (guint64)1 << 20, (guint64)1 << 40, &v, error))
             return false;
@@ -238,6 +244,10 @@ int main(int argc, char **argv)
          "Open connections from one address at most (default 256)", "N"},
         {"max-login-failures", 0, 0, G_OPTION_ARG_STRING, &o.max_login_failures,
          "Close a link after this many refused logins (default 5; 0: never)", "N"},
+        {"login-delay", 0, 0, G_OPTION_ARG_STRING, &o.login_delay,
+         "Milliseconds a refused login's answer and the link's input wait, doubling per failure of the link or "
+         "uid up to 8 s (default 250; 0: no delay)",
+         "MS"},
         {"memory-budget", 0, 0, G_OPTION_ARG_STRING, &o.memory_budget,
          "Unfinished input and queued output of all links together; over it the biggest are closed (default 64M)",
          "BYTES"},
