@@ -71,6 +71,8 @@ static void enforce_budget(broker *b)
 
 void broker_settle(broker *b)
 {
+    if (b->held > b->cfg->memory_budget)
+        enforce_budget(b);
     while (b->dirty.length > 0 || b->doomed.length > 0) {
         conn *c;
         while ((c = g_queue_pop_head(&b->dirty)) != NULL) {
@@ -83,7 +85,7 @@ void broker_settle(broker *b)
         if ((c = g_queue_pop_head(&b->doomed)) != NULL)
             teardown(b, c);
         if (b->dirty.length == 0 && b->doomed.length == 0 && b->held > b->cfg->memory_budget)
-            enforce_budget(b);
+            enforce_budget(b); /* queues the biggest on doomed: the loop goes on */
     }
 }
 
