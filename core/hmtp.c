@@ -128,7 +128,7 @@ static hmtp_status jid_field(const hessian_value *v, const char **out, const cha
     const char *why = hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
     if (why)
         return hmtp_fail(err, HMTP_ERR_BAD_STRING, v->offset,
-                         "packet %s at body offset %zu is not a JID: %s at character byte %zu of %zu", what,
+                         "packet %s at body offset %zu is not a JID: %s at byte %zu of %zu", what,
                          v->offset, why, at, v->v.str.len);
     *out = v->v.str.data;
     return HMTP_OK;
