@@ -129,33 +129,21 @@ static conn *add_conn(broker *b, GSocket *s)
  * (answer, shut the write side, read the request to its end, close), so a
  * fresh client reads why instead of a reset; past the reserve too, the
  * socket is closed at once. why names the limit for the log. */
-static void refuse_connection(broker *b, GSocket *s, const char *why)
+static void refuse_connection(broker *b, conn *c, const char *why)
 {
     if (b->nrefusing >= BROKER_REFUSE_RESERVE) {
-        g_socket_close(s, NULL);
-        g_object_unref(s);
-        broker_log("refused a connection: %s; %u refusals under way, closed without an answer", why,
-                   b->nrefusing);
+        broker_log("refused a connection from %s: %s; %u refusals under way, closed without an answer", c->peer,
+                   why, b->nrefusing);
+        g_queue_delete_link(&b->conns, c->link);
+        conn_free(c);
         return;
     }
-    conn *c = add_conn(b, s);
     c->refusing = true;
     b->nrefusing++;
     broker_log("refused a connection from %s: %s", c->peer, why);
     http_write_error(&c->out, 503, "too many connections", b->cfg->server_header, b->date);
     conn_close_after_flush(c, "HTTP 503 answered");
     conn_update_watches(c);
-}
-
-static char *peer_ip(GSocket *s)
-{
-    GSocketAddress *addr = g_socket_get_remote_address(s, NULL);
-    char *ip = addr && G_IS_INET_SOCKET_ADDRESS(addr)
-                   ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr)))
-                   : g_strdup("unknown");
-    if (addr)
-        g_object_unref(addr);
-    return ip;
 }
 
 static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data);
@@ -202,24 +190,22 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
             return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
         }
         g_socket_set_blocking(s, FALSE);
-        char *ip = peer_ip(s);
-        unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, ip));
+        conn *c = add_conn(b, s);
+        unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
         char why[160];
         if (b->nconns >= b->cfg->max_connections) {
             snprintf(why, sizeof why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
-            refuse_connection(b, s, why);
+            refuse_connection(b, c, why);
         } else if (from_ip >= b->cfg->max_per_ip) {
-            snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, ip,
+            snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip,
                      b->cfg->max_per_ip);
-            refuse_connection(b, s, why);
+            refuse_connection(b, c, why);
         } else {
-            conn *c = add_conn(b, s);
             b->nconns++;
-            g_hash_table_insert(b->per_ip, g_strdup(ip), GUINT_TO_POINTER(from_ip + 1));
+            g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(from_ip + 1));
             broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
             conn_update_watches(c);
         }
-        g_free(ip);
     }
 }
 

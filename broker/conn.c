@@ -28,15 +28,10 @@ conn *conn_new(broker *b, GSocket *socket, uint64_t id)
         GInetSocketAddress *ia = G_INET_SOCKET_ADDRESS(addr);
         char *host = g_inet_address_to_string(g_inet_socket_address_get_address(ia));
         snprintf(c->peer, sizeof c->peer, "%s:%u", host, g_inet_socket_address_get_port(ia));
-        g_free(host);
-    } else {
-        snprintf(c->peer, sizeof c->peer, "unknown");
-    }
-    if (addr && G_IS_INET_SOCKET_ADDRESS(addr)) {
-        char *host = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr)));
         snprintf(c->ip, sizeof c->ip, "%s", host);
         g_free(host);
     } else {
+        snprintf(c->peer, sizeof c->peer, "unknown");
         snprintf(c->ip, sizeof c->ip, "unknown");
     }
     if (addr)
