@@ -2,6 +2,7 @@
 #include "broker.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,12 +33,46 @@ static void teardown(broker *b, conn *c)
     if (c->queued_dirty)
         g_queue_remove(&b->dirty, c);
     g_queue_delete_link(&b->conns, c->link);
-    b->nconns--;
+    if (c->refusing) {
+        b->nrefusing--;
+    } else {
+        b->nconns--;
+        unsigned n = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
+        if (n > 1)
+            g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(n - 1));
+        else
+            g_hash_table_remove(b->per_ip, c->ip);
+    }
+    b->held -= c->held;
     conn_free(c);
+}
+
+/* Over the memory budget: the link holding the most goes first (it is over
+ * any fair share), one log line each, until the rest fits. */
+static void enforce_budget(broker *b)
+{
+    size_t total = b->held;
+    while (total > b->cfg->memory_budget) {
+        conn *big = NULL;
+        for (GList *l = b->conns.head; l; l = l->next) {
+            conn *c = l->data;
+            if (!c->closing && (!big || c->held > big->held))
+                big = c;
+        }
+        if (!big || big->held == 0)
+            return;
+        conn_close(big,
+                   "memory budget: holds %zu bytes of unfinished input and queued output, the most of "
+                   "%u links (all together %zu, --memory-budget %zu)",
+                   big->held, b->nconns + b->nrefusing, total, b->cfg->memory_budget);
+        total -= big->held;
+    }
 }
 
 void broker_settle(broker *b)
 {
+    if (b->held > b->cfg->memory_budget)
+        enforce_budget(b);
     while (b->dirty.length > 0 || b->doomed.length > 0) {
         conn *c;
         while ((c = g_queue_pop_head(&b->dirty)) != NULL) {
@@ -49,20 +84,66 @@ void broker_settle(broker *b)
          * loop flushes those and reaps any it pushed over their limit. */
         if ((c = g_queue_pop_head(&b->doomed)) != NULL)
             teardown(b, c);
+        if (b->dirty.length == 0 && b->doomed.length == 0 && b->held > b->cfg->memory_budget)
+            enforce_budget(b); /* queues the biggest on doomed: the loop goes on */
     }
 }
 
-/* The listener is full: say so in HTTP and close, without keeping state. */
-static void refuse_connection(broker *b, GSocket *s, const char *peer_note)
+/* The deadlines, checked once a second for every link: cheaper and simpler
+ * than a timer per connection, and a second late is soon enough. */
+static gboolean on_tick(gpointer data)
 {
-    hmtp_buf out;
-    hmtp_buf_init(&out);
-    http_write_error(&out, 503, "too many connections", b->cfg->server_header, b->date);
-    g_socket_send(s, (const gchar *)out.data, out.len, NULL, NULL); /* best effort */
-    hmtp_buf_free(&out);
-    g_socket_close(s, NULL);
-    broker_log("refused a connection%s: %u connections open (limit %u)", peer_note, b->nconns,
-               b->cfg->max_connections);
+    broker *b = data;
+    const broker_config *cfg = b->cfg;
+    int64_t now = g_get_monotonic_time();
+    for (GList *l = b->conns.head; l; l = l->next) {
+        conn *c = l->data;
+        if (c->closing)
+            continue;
+        int64_t age = (now - c->accepted_us) / G_USEC_PER_SEC;
+        if (c->draining) {
+            if (now - c->drain_us > 2 * G_USEC_PER_SEC)
+                conn_close(c, "%s", c->close_after_flush);
+        } else if (c->phase == CONN_HTTP && cfg->http_timeout && age >= cfg->http_timeout) {
+            conn_close(c, "no complete HTTP request within %u s (--http-timeout)", cfg->http_timeout);
+        } else if (!c->jid && cfg->login_timeout && age >= cfg->login_timeout) {
+            conn_close(c, "no login within %u s (--login-timeout)", cfg->login_timeout);
+        } else if (c->jid && cfg->idle_timeout && (now - c->active_us) / G_USEC_PER_SEC >= cfg->idle_timeout) {
+            conn_close(c, "idle for %u s: no byte in or out (--idle-timeout)", cfg->idle_timeout);
+        }
+    }
+    broker_settle(b);
+    return G_SOURCE_CONTINUE;
+}
+
+static conn *add_conn(broker *b, GSocket *s)
+{
+    refresh_date(b);
+    conn *c = conn_new(b, s, ++b->next_conn_id);
+    g_queue_push_tail(&b->conns, c);
+    c->link = b->conns.tail;
+    return c;
+}
+
+/* Past a limit: a reserve of connections still gets its 503 the clean way
+ * (answer, shut the write side, read the request to its end, close), so a
+ * fresh client reads why instead of a reset; past the reserve too, the
+ * socket is closed at once. why names the limit for the log. */
+static void refuse_connection(broker *b, conn *c, const char *why)
+{
+    if (b->nrefusing >= BROKER_REFUSE_RESERVE) {
+        broker_log("refused a connection from %s: %s; %u refusals under way, closed without an answer", c->peer,
+                   why, b->nrefusing);
+        g_queue_delete_link(&b->conns, c->link);
+        conn_free(c);
+        return;
+    }
+    c->refusing = true;
+    b->nrefusing++;
+    broker_log("refused a connection from %s: %s", c->peer, why);
+    http_write_error(&c->out, 503, "too many connections", b->cfg->server_header, b->date);
+    conn_close_after_flush(c, "HTTP 503 answered");
+    conn_update_watches(c);
 }
 
 static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data);
@@ -109,18 +190,22 @@ static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
             return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
         }
         g_socket_set_blocking(s, FALSE);
+        conn *c = add_conn(b, s);
+        unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
+        char why[160];
         if (b->nconns >= b->cfg->max_connections) {
-            refuse_connection(b, s, "");
-            g_object_unref(s);
-            continue;
+            snprintf(why, sizeof why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
+            refuse_connection(b, c, why);
+        } else if (from_ip >= b->cfg->max_per_ip) {
+            snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip,
+                     b->cfg->max_per_ip);
+            refuse_connection(b, c, why);
+        } else {
+            b->nconns++;
+            g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(from_ip + 1));
+            broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
+            conn_update_watches(c);
         }
-        refresh_date(b);
-        conn *c = conn_new(b, s, ++b->next_conn_id);
-        g_queue_push_tail(&b->conns, c);
-        c->link = b->conns.tail;
-        b->nconns++;
-        broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
-        conn_update_watches(c);
     }
 }
 
@@ -173,6 +258,8 @@ broker *broker_new(broker_config *cfg, GError **error)
     g_queue_init(&b->dirty);
     g_queue_init(&b->doomed);
     router_init(b);
+    b->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    b->login_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     b->services = g_ptr_array_new_with_free_func((GDestroyNotify)pubsub_free);
     for (guint i = 0; i < cfg->pubsub_jids->len; i++)
         g_ptr_array_add(b->services, pubsub_new(g_ptr_array_index(cfg->pubsub_jids, i)));
@@ -189,6 +276,7 @@ broker *broker_new(broker_config *cfg, GError **error)
         return NULL;
     }
     watch_listener(b);
+    b->tick = g_timeout_add_seconds(1, on_tick, b);
     return b;
 }
 
@@ -252,7 +340,11 @@ void broker_free(broker *b)
         g_socket_close(b->listener, NULL);
         g_object_unref(b->listener);
     }
+    if (b->tick)
+        g_source_remove(b->tick);
     g_ptr_array_free(b->services, TRUE);
+    g_hash_table_destroy(b->per_ip);
+    g_hash_table_destroy(b->login_failures);
     router_free(b);
     g_free(b->query_jid);
     g_free(b);

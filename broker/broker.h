@@ -20,7 +20,12 @@ typedef struct broker {
     guint accept_pause;     /* the timeout that resumes it */
     uint16_t port;
     uint64_t next_conn_id;
-    unsigned nconns;
+    unsigned nconns;     /* connections within the limits (not refusing ones) */
+    unsigned nrefusing;  /* connections past the limits, answered 503 and draining */
+    size_t held;         /* bytes all links hold: unfinished input, queued output */
+    GHashTable *per_ip;  /* address -> open connections from it (GUINT_TO_POINTER) */
+    GHashTable *login_failures; /* uid -> refused logins since its last success */
+    guint tick;          /* the once-a-second deadline check */
     GQueue conns;  /* every live connection, in accept order */
     GQueue dirty;  /* connections with output to flush after this event */
     GQueue doomed; /* connections to tear down after this event */

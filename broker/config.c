@@ -26,6 +26,12 @@ void broker_config_init(broker_config *c)
     c->max_packet = BROKER_DEFAULT_MAX_PACKET;
     c->max_subscriptions = BROKER_DEFAULT_MAX_SUBSCRIPTIONS;
     c->login_timeout = BROKER_DEFAULT_LOGIN_TIMEOUT;
+    c->http_timeout = BROKER_DEFAULT_HTTP_TIMEOUT;
+    c->idle_timeout = BROKER_DEFAULT_IDLE_TIMEOUT;
+    c->max_per_ip = BROKER_DEFAULT_MAX_PER_IP;
+    c->max_login_failures = BROKER_DEFAULT_MAX_LOGIN_FAILURES;
+    c->login_delay_ms = BROKER_DEFAULT_LOGIN_DELAY_MS;
+    c->memory_budget = BROKER_DEFAULT_MEMORY_BUDGET;
     c->output_limit = BROKER_DEFAULT_OUTPUT_LIMIT;
 }
 

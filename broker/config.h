@@ -33,6 +33,12 @@ typedef struct broker_config {
     size_t max_packet;
     unsigned max_subscriptions;
     unsigned login_timeout; /* seconds a connection may stay without a login; 0: no limit */
+    unsigned http_timeout;  /* seconds to send the whole HTTP upgrade request; 0: no limit */
+    unsigned idle_timeout;  /* seconds a logged-in link may pass with no byte either way; 0: no limit */
+    unsigned max_per_ip;    /* open connections from one address */
+    unsigned max_login_failures; /* refused logins before the link is closed; 0: no limit */
+    unsigned login_delay_ms;     /* hold after the first refused login, doubling; 0: none */
+    size_t memory_budget;   /* unfinished input + queued output of all links together */
     size_t output_limit;
     int verbose;
     bool alter_ping; /* --alter-reply ping: a test aid for the replayer */
@@ -51,7 +57,16 @@ typedef struct broker_config {
 #define BROKER_DEFAULT_MAX_CONNECTIONS 4096u
 #define BROKER_DEFAULT_MAX_PACKET ((size_t)1 << 20)
 #define BROKER_DEFAULT_MAX_SUBSCRIPTIONS 256u
-#define BROKER_DEFAULT_LOGIN_TIMEOUT 0u /* off: a replay may open a session long before its login is due */
+#define BROKER_DEFAULT_LOGIN_TIMEOUT 10u /* Resin's client gives up waiting for its login answer after 10 s */
+#define BROKER_DEFAULT_HTTP_TIMEOUT 5u
+#define BROKER_DEFAULT_IDLE_TIMEOUT 300u
+#define BROKER_DEFAULT_MAX_PER_IP 256u
+#define BROKER_DEFAULT_MAX_LOGIN_FAILURES 5u
+#define BROKER_DEFAULT_LOGIN_DELAY_MS 250u
+#define BROKER_DEFAULT_MEMORY_BUDGET ((size_t)64 << 20)
+/* Connections past --max-connections (or --max-per-ip) that are still
+ * answered 503 and closed cleanly; beyond these, one is closed at once. */
+#define BROKER_REFUSE_RESERVE 32u
 #define BROKER_DEFAULT_OUTPUT_LIMIT ((size_t)4 << 20)
 
 void broker_config_init(broker_config *c);

@@ -8,22 +8,6 @@
 #include "log.h"
 #include "pending.h"
 
-/* A connection that holds a slot without logging in (never upgrades, or
- * upgrades and waits) is closed, so idle sockets cannot fill
- * --max-connections. */
-static gboolean on_login_deadline(gpointer data)
-{
-    conn *c = data;
-    GSource *self = c->login_timer;
-    c->login_timer = NULL; /* broker_settle may free c: it must not destroy this source */
-    if (!c->jid) {
-        conn_close(c, "no login within %u s (--login-timeout)", c->b->cfg->login_timeout);
-        broker_settle(c->b);
-    }
-    g_source_unref(self);
-    return G_SOURCE_REMOVE;
-}
-
 conn *conn_new(broker *b, GSocket *socket, uint64_t id)
 {
     conn *c = g_new0(conn, 1);
@@ -44,17 +28,16 @@ conn *conn_new(broker *b, GSocket *socket, uint64_t id)
         GInetSocketAddress *ia = G_INET_SOCKET_ADDRESS(addr);
         char *host = g_inet_address_to_string(g_inet_socket_address_get_address(ia));
         snprintf(c->peer, sizeof c->peer, "%s:%u", host, g_inet_socket_address_get_port(ia));
+        snprintf(c->ip, sizeof c->ip, "%s", host);
         g_free(host);
     } else {
         snprintf(c->peer, sizeof c->peer, "unknown");
+        snprintf(c->ip, sizeof c->ip, "unknown");
     }
     if (addr)
         g_object_unref(addr);
-    if (b->cfg->login_timeout) {
-        c->login_timer = g_timeout_source_new_seconds(b->cfg->login_timeout);
-        g_source_set_callback(c->login_timer, on_login_deadline, c, NULL);
-        g_source_attach(c->login_timer, NULL);
-    }
+    hmtp_buf_init(&c->held_input);
+    c->accepted_us = c->active_us = g_get_monotonic_time();
     return c;
 }
 
@@ -71,7 +54,9 @@ void conn_free(conn *c)
 {
     drop_source(&c->in_source);
     drop_source(&c->out_source);
-    drop_source(&c->login_timer);
+    drop_source(&c->hold_timer);
+    hmtp_buf_free(&c->held_input);
+    g_free(c->close_after_flush);
     if (c->socket) {
         g_socket_close(c->socket, NULL);
         g_object_unref(c->socket);
@@ -137,6 +122,12 @@ bool conn_flush(conn *c)
         conn_close(c, "out of memory while queueing output");
         return false;
     }
+    if (c->hold_timer) {
+        /* a refused login's answer waits out its delay too, so a guesser on
+           a fresh link per try still learns nothing sooner */
+        conn_account(c);
+        return true;
+    }
     while (conn_pending(c) > 0) {
         GError *err = NULL;
         gssize n = g_socket_send(c->socket, (const gchar *)c->out.data + c->out_sent,
@@ -152,18 +143,27 @@ bool conn_flush(conn *c)
         }
         c->out_sent += (size_t)n;
         c->bytes_out += (uint64_t)n;
+        c->active_us = g_get_monotonic_time();
     }
     if (conn_pending(c) == 0) {
-        hmtp_buf_reset(&c->out);
+        /* a burst's buffer is not kept by an idle link */
+        if (c->out.cap > HMTP_READER_KEEP)
+            hmtp_buf_free(&c->out);
+        else
+            hmtp_buf_reset(&c->out);
         c->out_sent = 0;
-        if (c->close_after_flush)
-            conn_close(c, "%s", "HTTP error answered");
+        if (c->close_after_flush && !c->draining) {
+            c->draining = true;
+            c->drain_us = g_get_monotonic_time();
+            g_socket_shutdown(c->socket, FALSE, TRUE, NULL);
+        }
     } else if (c->out_sent > 65536 && c->out_sent * 2 > c->out.len) {
         /* Drop what was sent so a long-lived slow reader does not keep it. */
         hmtp_buf_consume(&c->out, c->out_sent);
         c->out_sent = 0;
     }
     conn_update_watches(c);
+    conn_account(c);
     return true;
 }
 
@@ -182,7 +182,8 @@ void conn_update_watches(conn *c)
     } else if (!want_out) {
         drop_source(&c->out_source);
     }
-    bool want_in = !c->close_after_flush && conn_pending(c) <= c->b->cfg->output_limit / 2;
+    bool want_in = !c->hold_timer &&
+                   (c->draining || (!c->close_after_flush && conn_pending(c) <= c->b->cfg->output_limit / 2));
     if (want_in && !c->in_source) {
         c->in_source = g_socket_create_source(c->socket, G_IO_IN, NULL);
         g_source_set_callback(c->in_source, (GSourceFunc)(void (*)(void))conn_on_readable, c,
@@ -191,4 +192,49 @@ void conn_update_watches(conn *c)
     } else if (!want_in) {
         drop_source(&c->in_source);
     }
+}
+
+void conn_close_after_flush(conn *c, const char *reason)
+{
+    if (c->close_after_flush || c->closing)
+        return;
+    c->close_after_flush = g_strdup(reason);
+    conn_mark_dirty(c);
+}
+
+static gboolean on_hold_end(gpointer data)
+{
+    conn *c = data;
+    GSource *self = c->hold_timer;
+    c->hold_timer = NULL; /* broker_settle may free c: it must not destroy this source */
+    if (!c->closing)
+        conn_flush(c); /* the answer that waited, before any input held behind it */
+    if (!c->closing && c->held_input.len > 0) {
+        hmtp_buf held = c->held_input;
+        hmtp_buf_init(&c->held_input);
+        conn_input(c, held.data, held.len);
+        hmtp_buf_free(&held);
+    }
+    if (!c->closing)
+        conn_update_watches(c);
+    conn_account(c);
+    broker_settle(c->b);
+    g_source_unref(self);
+    return G_SOURCE_REMOVE;
+}
+
+void conn_hold(conn *c, unsigned ms)
+{
+    drop_source(&c->hold_timer);
+    c->hold_timer = g_timeout_source_new(ms);
+    g_source_set_callback(c->hold_timer, on_hold_end, c, NULL);
+    g_source_attach(c->hold_timer, NULL);
+    conn_update_watches(c);
+}
+
+void conn_account(conn *c)
+{
+    size_t now = c->http_in.cap + c->out.cap + c->held_input.cap + (c->reader ? hmtp_reader_buffered(c->reader) : 0);
+    c->b->held = c->b->held - c->held + now;
+    c->held = now;
 }

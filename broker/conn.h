@@ -33,8 +33,16 @@ typedef struct conn {
     GSocket *socket;
     GSource *in_source;  /* attached while the broker wants to read */
     GSource *out_source; /* attached while output waits for the socket */
-    GSource *login_timer; /* closes a connection that never logs in */
+    GSource *hold_timer; /* input held after a refused login (login_guard.c) */
+    hmtp_buf held_input; /* bytes received while held, handled when the hold ends */
     char peer[64];
+    char ip[48];         /* the peer's address, the key of broker->per_ip */
+    bool refusing;       /* past the connection limits: answered 503, counted in broker->nrefusing */
+    int64_t accepted_us; /* monotonic clock, for the HTTP and login deadlines */
+    int64_t active_us;   /* last byte in or out, for --idle-timeout */
+    int64_t drain_us;    /* when draining began */
+    unsigned login_failures;
+    size_t held;         /* bytes counted in broker->held (conn_account) */
     conn_phase phase;
     hmtp_buf http_in; /* request bytes until the blank line */
     hmtp_reader *reader;
@@ -50,7 +58,9 @@ typedef struct conn {
     GQueue *pending; /* queries forwarded to this client, unanswered (pending.c) */
 
     bool closing;
-    bool close_after_flush; /* an HTTP error answer is on its way out */
+    char *close_after_flush; /* the close reason once the last answer (an HTTP error, a
+                                last refusal) is out; then the link drains */
+    bool draining;           /* answer sent, write side shut: reading to EOF, discarding */
     char *close_reason;
     GList *link;       /* in broker->conns */
     bool queued_dirty; /* in broker->dirty */
@@ -67,6 +77,20 @@ size_t conn_pending(const conn *c);
 /* Marks c for teardown at the end of the current event, with one log line's
  * reason. The first reason wins; later calls do nothing. */
 void conn_close(conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends what is queued, then shuts the write side and reads (discarding)
+ * until the peer closes or a short deadline passes, and closes with reason:
+ * a peer whose request is still unread would otherwise get a reset that can
+ * destroy the answer before it reads it. */
+void conn_close_after_flush(conn *c, const char *reason);
+
+/* Stops handling c's input for ms milliseconds (bytes that arrive are kept
+ * and handled afterwards, in order). */
+void conn_hold(conn *c, unsigned ms);
+
+/* Re-counts what c holds in memory (unfinished input, queued output) into
+ * broker->held. */
+void conn_account(conn *c);
 
 /* Queues c for a flush at the end of the current event. */
 void conn_mark_dirty(conn *c);
@@ -85,5 +109,7 @@ uint64_t conn_subscription_count(const conn *c);
 /* The read watch's callback (conn_input.c): reads, answers the upgrade,
  * frames and dispatches packets. */
 gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data);
+/* Handles bytes received (conn_input.c); used again for held input. */
+void conn_input(conn *c, const uint8_t *data, size_t len);
 
 #endif

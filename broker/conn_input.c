@@ -41,7 +41,7 @@ static void handle_frame(conn *c, const hmtp_frame *f)
 static void hmtp_input(conn *c, const uint8_t *data, size_t len)
 {
     size_t off = 0;
-    while (off < len && !c->closing) {
+    while (off < len && !c->closing && !c->close_after_flush) {
         size_t consumed = 0;
         hmtp_frame f;
         hmtp_error err;
@@ -57,6 +57,12 @@ static void hmtp_input(conn *c, const uint8_t *data, size_t len)
         handle_frame(c, &f);
         if (consumed == 0)
             return; /* cannot happen for a well-behaved reader; never spin */
+        if (c->hold_timer && !c->closing && off < len) {
+            /* a refused login holds the rest: guesses sent in one burst wait too */
+            if (!hmtp_buf_append(&c->held_input, data + off, len - off))
+                conn_close(c, "out of memory holding input");
+            return;
+        }
     }
 }
 
@@ -75,8 +81,7 @@ static void http_input(conn *c, const uint8_t *data, size_t len)
         broker_log("conn %llu rejected: HTTP %d %s (%s)", (unsigned long long)c->id, req.status,
                    http_status_reason(req.status), req.reason);
         http_write_error(&c->out, req.status, req.reason, b->cfg->server_header, b->date);
-        c->close_after_flush = true;
-        conn_mark_dirty(c);
+        conn_close_after_flush(c, "HTTP error answered");
         return;
     }
     http_write_switching(&c->out, b->cfg->server_header, b->date, b->cfg->upgrade_header);
@@ -101,6 +106,18 @@ static void http_input(conn *c, const uint8_t *data, size_t len)
     }
 }
 
+void conn_input(conn *c, const uint8_t *data, size_t len)
+{
+    if (c->hold_timer) {
+        if (!hmtp_buf_append(&c->held_input, data, len))
+            conn_close(c, "out of memory holding input");
+    } else if (c->phase == CONN_HTTP) {
+        http_input(c, data, len);
+    } else {
+        hmtp_input(c, data, len);
+    }
+}
+
 gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
 {
     (void)cond;
@@ -115,6 +132,8 @@ gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
         }
         conn_close(c, "receive failed: %s", err->message);
         g_error_free(err);
+    } else if (n == 0 && c->draining) {
+        conn_close(c, "%s", c->close_after_flush);
     } else if (n == 0) {
         if (c->phase == CONN_HMTP && c->reader && !hmtp_reader_at_boundary(c->reader))
             conn_close(c, "peer closed inside a packet (HMTP stream offset %llu)",
@@ -126,11 +145,11 @@ gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
             conn_close(c, "peer closed");
     } else {
         c->bytes_in += (uint64_t)n;
-        if (c->phase == CONN_HTTP)
-            http_input(c, buf, (size_t)n);
-        else
-            hmtp_input(c, buf, (size_t)n);
+        c->active_us = g_get_monotonic_time();
+        if (!c->draining) /* the answer is out: what follows is discarded */
+            conn_input(c, buf, (size_t)n);
     }
+    conn_account(c);
     broker_settle(c->b);
     /* broker_settle may have freed c and destroyed this source: the source
      * stays valid for this call (GLib holds a reference while dispatching). */

@@ -110,7 +110,7 @@ static void forward(conn *c, conn *target, hmtp_packet *p)
         return;
     }
     bool query = is_query_request(p->type);
-    if (query && target != c && !pending_add(target, c, p)) {
+    if (query && !pending_add(target, c, p)) { /* a query to itself too: its answer must match */
         reply_error(c, p, "wait", "resource-constraint",
                     "the recipient has too many unanswered queries");
         return;
@@ -131,8 +131,17 @@ void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
         before_login(c, p);
         return;
     }
-    if (p->type == HMTP_QUERY_RESULT || p->type == HMTP_QUERY_ERROR)
-        pending_answered(c, p); /* whether or not the querier is still there */
+    if ((p->type == HMTP_QUERY_RESULT || p->type == HMTP_QUERY_ERROR) && !pending_answered(c, p)) {
+        /* Only the party that was asked answers, and only to the asker: an
+         * answer to no query forwarded to this link (a forgery with another
+         * link's id, a second answer, one to the broker or its services,
+         * which ask nothing) is dropped, never answered with an error (two
+         * parties could then trade errors for ever). */
+        if (broker_log_packets())
+            broker_log("conn %llu dropped %s id=%lld to=%s: answers no query sent to this link",
+                       (unsigned long long)c->id, hmtp_type_name(p->type), (long long)p->id, jid_or_null(p->to));
+        return;
+    }
     if (!p->to || strcmp(p->to, b->cfg->domain) == 0) {
         to_broker(c, p);
         return;

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "jid.h"
 #include "log.h"
+#include "login_guard.h"
 #include "reply.h"
 #include "router.h"
 
@@ -73,6 +75,8 @@ static void refuse_logged(conn *c, hmtp_packet *p, const char *uid, const char *
     broker_log("conn %llu login refused for '%s': %s", (unsigned long long)c->id,
                uid ? uid : "(none)", log_reason ? log_reason : text);
     reply_error(c, p, etype, group, text);
+    if (strcmp(group, "conflict") != 0) /* a conflict is no guess */
+        login_guard_failed(c, uid);
 }
 
 static void refuse(conn *c, hmtp_packet *p, const char *uid, const char *etype,
@@ -81,19 +85,51 @@ static void refuse(conn *c, hmtp_packet *p, const char *uid, const char *etype,
     refuse_logged(c, p, uid, etype, group, text, NULL);
 }
 
+/* A login field as exact text: NULL with *why set when it is absent or not
+ * a string (when required), or holds a character a JID forbids (U+0000
+ * above all: C code would read "alice\0zz" as "alice"). */
+static bool login_text(const hessian_value *v, const char *name, bool required, const char **out,
+                       char *why, size_t cap)
+{
+    *out = NULL;
+    if (!v || v->kind == HESSIAN_NULL) {
+        if (required)
+            snprintf(why, cap, "AuthQuery.%s must be a non-empty string without '/'", name);
+        return !required;
+    }
+    if (v->kind != HESSIAN_STRING) {
+        snprintf(why, cap, "AuthQuery.%s must be a string%s", name, required ? "" : " or null");
+        return false;
+    }
+    size_t at;
+    const char *bad = hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
+    if (bad) {
+        snprintf(why, cap, "AuthQuery.%s holds %s at byte %zu of %zu", name, bad, at, v->v.str.len);
+        return false;
+    }
+    *out = v->v.str.data;
+    return true;
+}
+
 void login_handle_auth(conn *c, hmtp_packet *p)
 {
     const broker_config *cfg = c->b->cfg;
-    const char *uid = hessian_value_string(hessian_object_field(p->value, "_uid"));
-    const hessian_value *res_v = hessian_object_field(p->value, "_resource");
-    const char *resource = hessian_value_string(res_v);
-    if (!uid || !uid[0] || strchr(uid, '/')) {
-        refuse(c, p, uid, "modify", "bad-request",
-               "AuthQuery._uid must be a non-empty string without '/'");
+    const char *uid, *resource;
+    char why_text[160];
+    if (!login_text(hessian_object_field(p->value, "_uid"), "_uid", true, &uid, why_text, sizeof why_text) ||
+        !login_text(hessian_object_field(p->value, "_resource"), "_resource", false, &resource, why_text,
+                    sizeof why_text)) {
+        refuse(c, p, uid, "modify", "bad-request", why_text);
         return;
     }
-    if (res_v && res_v->kind != HESSIAN_NULL && !resource) {
-        refuse(c, p, uid, "modify", "bad-request", "AuthQuery._resource must be a string or null");
+    if (!uid[0] || strchr(uid, '/')) {
+        refuse(c, p, uid, "modify", "bad-request", "AuthQuery._uid must be a non-empty string without '/'");
+        return;
+    }
+    const hessian_value *cred_v = hessian_object_field(p->value, "_credentials");
+    if (cred_v && cred_v->kind == HESSIAN_STRING && memchr(cred_v->v.str.data, '\0', cred_v->v.str.len)) {
+        /* "secret\0junk" is not "secret"; say so rather than compare either */
+        refuse(c, p, uid, "modify", "bad-request", "AuthQuery._credentials holds U+0000");
         return;
     }
     if (resource && !resource[0])
@@ -134,6 +170,12 @@ void login_handle_auth(conn *c, hmtp_packet *p)
         return;
     }
     char *jid = full_jid(c, uid, resource);
+    hmtp_jid parts;
+    if (!hmtp_jid_parse(jid, strlen(jid), &parts) || (parts.user && parts.user_len == 0)) {
+        g_free(jid);
+        refuse(c, p, uid, "modify", "bad-request", "AuthQuery._uid does not make a JID (empty user or domain)");
+        return;
+    }
     c->jid = jid;
     if (!router_add(c->b, c)) {
         c->jid = NULL;
@@ -146,6 +188,7 @@ void login_handle_auth(conn *c, hmtp_packet *p)
         conn_close(c, "out of memory answering the login");
         return;
     }
+    login_guard_succeeded(c, uid);
     broker_log("conn %llu logged in as %s", (unsigned long long)c->id, jid);
     reply_send(c, HMTP_QUERY_RESULT, jid, NULL, true, p->id, result, NULL);
 }

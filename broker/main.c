@@ -17,6 +17,7 @@ typedef struct raw_options {
     gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads, require_encrypted;
     char *key_file, *write_key_file;
     char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply, *login_timeout;
+    char *http_timeout, *idle_timeout, *max_per_ip, *max_login_failures, *memory_budget, *login_delay;
 } raw_options;
 
 static void raw_free(raw_options *o)
@@ -33,6 +34,12 @@ static void raw_free(raw_options *o)
     g_free(o->max_packet);
     g_free(o->max_subscriptions);
     g_free(o->login_timeout);
+    g_free(o->http_timeout);
+    g_free(o->idle_timeout);
+    g_free(o->max_per_ip);
+    g_free(o->max_login_failures);
+    g_free(o->memory_budget);
+    g_free(o->login_delay);
     g_free(o->output_limit);
     g_free(o->alter_reply);
     g_free(o->key_file);
@@ -123,6 +130,36 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
             return false;
         cfg->login_timeout = (unsigned)v;
     }
+    if (o->http_timeout) {
+        if (!parse_size("--http-timeout", o->http_timeout, 0, 86400, &v, error))
+            return false;
+        cfg->http_timeout = (unsigned)v;
+    }
+    if (o->idle_timeout) {
+        if (!parse_size("--idle-timeout", o->idle_timeout, 0, 86400 * 7, &v, error))
+            return false;
+        cfg->idle_timeout = (unsigned)v;
+    }
+    if (o->max_per_ip) {
+        if (!parse_size("--max-per-ip", o->max_per_ip, 1, 1000000, &v, error))
+            return false;
+        cfg->max_per_ip = (unsigned)v;
+    }
+    if (o->max_login_failures) {
+        if (!parse_size("--max-login-failures", o->max_login_failures, 0, 1000000, &v, error))
+            return false;
+        cfg->max_login_failures = (unsigned)v;
+    }
+    if (o->login_delay) {
+        if (!parse_size("--login-delay", o->login_delay, 0, 60000, &v, error))
+            return false;
+        cfg->login_delay_ms = (unsigned)v;
+    }
+    if (o->memory_budget) {
+        if (!parse_size("--memory-budget", o->memory_budget, (guint64)1 << 20, (guint64)1 << 40, &v, error))
+            return false;
+        cfg->memory_budget = (size_t)v;
+    }
     if (o->output_limit) {
         if (!parse_size("--output-limit", o->output_limit, 4096, (guint64)1 << 32, &v, error))
             return false;
@@ -149,7 +186,7 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
 static void fit_descriptor_limit(unsigned max_connections)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_connections + 32;
+    rlim_t want = (rlim_t)max_connections + BROKER_REFUSE_RESERVE + 32; /* + the 503 reserve */
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
@@ -197,7 +234,23 @@ int main(int argc, char **argv)
         {"max-subscriptions", 0, 0, G_OPTION_ARG_STRING, &o.max_subscriptions,
          "Subscriptions one client may hold (default 256)", "N"},
         {"login-timeout", 0, 0, G_OPTION_ARG_STRING, &o.login_timeout,
-         "Close a connection not logged in after this many seconds (default 0: never)", "SECONDS"},
+         "Close a connection not logged in after this many seconds (default 10; 0: never)", "SECONDS"},
+        {"http-timeout", 0, 0, G_OPTION_ARG_STRING, &o.http_timeout,
+         "Close a connection whose HTTP upgrade request is not complete after this many seconds (default 5; 0: never)",
+         "SECONDS"},
+        {"idle-timeout", 0, 0, G_OPTION_ARG_STRING, &o.idle_timeout,
+         "Close a logged-in link with no byte in or out for this many seconds (default 300; 0: never)", "SECONDS"},
+        {"max-per-ip", 0, 0, G_OPTION_ARG_STRING, &o.max_per_ip,
+         "Open connections from one address at most (default 256)", "N"},
+        {"max-login-failures", 0, 0, G_OPTION_ARG_STRING, &o.max_login_failures,
+         "Close a link after this many refused logins (default 5; 0: never)", "N"},
+        {"login-delay", 0, 0, G_OPTION_ARG_STRING, &o.login_delay,
+         "Milliseconds a refused login's answer and the link's input wait, doubling per failure of the link or "
+         "uid up to 8 s (default 250; 0: no delay)",
+         "MS"},
+        {"memory-budget", 0, 0, G_OPTION_ARG_STRING, &o.memory_budget,
+         "Unfinished input and queued output of all links together; over it the biggest are closed (default 64M)",
+         "BYTES"},
         {"output-limit", 0, 0, G_OPTION_ARG_STRING, &o.output_limit,
          "Unsent bytes per connection before it is dropped (default 4M)", "BYTES"},
         {"alter-reply", 0, 0, G_OPTION_ARG_STRING, &o.alter_reply,

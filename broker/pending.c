@@ -40,22 +40,23 @@ bool pending_add(conn *target, const conn *querier, const hmtp_packet *p)
     return true;
 }
 
-void pending_answered(conn *target, const hmtp_packet *p)
+bool pending_answered(conn *target, const hmtp_packet *p)
 {
     if (!target->pending || !p->to)
-        return;
+        return false;
+    size_t n = strlen(p->to);
     for (GList *l = target->pending->head; l; l = l->next) {
         pending_query *e = l->data;
         /* the answer may be addressed to the querier's bare JID */
-        size_t n = strlen(p->to);
         bool to_querier = strncmp(e->querier, p->to, n) == 0 &&
                           (e->querier[n] == '\0' || e->querier[n] == '/');
         if (e->id == p->id && to_querier) {
             pending_query_free(e);
             g_queue_delete_link(target->pending, l);
-            return;
+            return true;
         }
     }
+    return false;
 }
 
 void pending_fail_all(conn *target)

@@ -17,8 +17,10 @@
 /* Records that p (a queryGet/querySet from querier) was forwarded to target.
  * False when target already holds the maximum. */
 bool pending_add(conn *target, const conn *querier, const hmtp_packet *p);
-/* target answers with p (queryResult/queryError): forget the query. */
-void pending_answered(conn *target, const hmtp_packet *p);
+/* target answers with p (queryResult/queryError): true when p answers a
+ * query forwarded to target (same id, to the querier's full or bare JID),
+ * which is then forgotten; false for an answer nobody asked target for. */
+bool pending_answered(conn *target, const hmtp_packet *p);
 /* target is leaving: answer everything it still owes. */
 void pending_fail_all(conn *target);
 void pending_free(conn *target);

@@ -22,6 +22,7 @@ typedef enum hmtp_status {
     HMTP_ERR_BAD_VALUE,      /* a value of the wrong kind where the grammar needs one */
     HMTP_ERR_BAD_PACKET,     /* HMTP level: body does not hold the packet's fields */
     HMTP_ERR_UNKNOWN_TYPE,   /* HMTP level: packet type outside 0..13 */
+    HMTP_ERR_BAD_STRING,     /* HMTP level: a JID with U+0000 or a control character, an error field with U+0000 */
     HMTP_ERR_NOMEM,
 } hmtp_status;
 

@@ -157,6 +157,11 @@ uint64_t hmtp_reader_offset(const hmtp_reader *r)
     return r->offset;
 }
 
+size_t hmtp_reader_buffered(const hmtp_reader *r)
+{
+    return r->body.cap;
+}
+
 uint64_t hmtp_reader_empty_packets(const hmtp_reader *r)
 {
     return r->empty_packets;
@@ -177,7 +182,12 @@ int hmtp_reader_push(hmtp_reader *r, const uint8_t *data, size_t len, size_t *co
     if (r->failed)
         return reader_fail(r, err);
     if (r->delivered) {
-        hmtp_buf_reset(&r->body);
+        /* A big packet's buffer is not kept for the small ones after it: a
+           server with many links would hold the largest body of each. */
+        if (r->body.cap > HMTP_READER_KEEP)
+            hmtp_buf_free(&r->body);
+        else
+            hmtp_buf_reset(&r->body);
         r->delivered = false;
     }
     size_t i = 0;

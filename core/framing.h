@@ -89,5 +89,10 @@ bool hmtp_reader_at_boundary(const hmtp_reader *r);
 /* Stream offset of the next byte the reader expects. */
 uint64_t hmtp_reader_offset(const hmtp_reader *r);
 uint64_t hmtp_reader_empty_packets(const hmtp_reader *r);
+/* Bytes of memory the reader holds for the packet being read (its buffer's
+ * capacity), for servers that bound what peers make them keep. A buffer
+ * over HMTP_READER_KEEP is released once its packet has been handed out. */
+size_t hmtp_reader_buffered(const hmtp_reader *r);
+#define HMTP_READER_KEEP ((size_t)64 << 10)
 
 #endif

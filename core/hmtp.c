@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "jid.h"
+
 static const char *const type_names[HMTP_TYPE_COUNT] = {
     "message",
     "messageError",
@@ -122,7 +124,31 @@ static hmtp_status jid_field(const hessian_value *v, const char **out, const cha
     }
     if (v->kind != HESSIAN_STRING)
         return field_error(err, v, what, "a string or null");
+    size_t at;
+    const char *why = hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
+    if (why)
+        return hmtp_fail(err, HMTP_ERR_BAD_STRING, v->offset,
+                         "packet %s at body offset %zu is not a JID: %s at byte %zu of %zu", what,
+                         v->offset, why, at, v->v.str.len);
     *out = v->v.str.data;
+    return HMTP_OK;
+}
+
+/* The BamError fields are handed out as C strings: one holding U+0000 would
+   reach every user cut short, so the packet is refused instead. */
+static hmtp_status bam_error_strings(const hessian_value *e, hmtp_error *err)
+{
+    static const char *const names[] = {"_type", "_group", "_text"};
+    if (!e || e->kind != HESSIAN_OBJECT)
+        return HMTP_OK;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const hessian_value *f = hessian_object_field(e, names[i]);
+        const char *nul = f && f->kind == HESSIAN_STRING ? memchr(f->v.str.data, '\0', f->v.str.len) : NULL;
+        if (nul)
+            return hmtp_fail(err, HMTP_ERR_BAD_STRING, f->offset,
+                             "packet error.%s at body offset %zu holds U+0000 at byte %zu of %zu", names[i] + 1,
+                             f->offset, (size_t)(nul - f->v.str.data), f->v.str.len);
+    }
     return HMTP_OK;
 }
 
@@ -153,7 +179,9 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
                    no known field count, so it ran to the end of the body and
                    took the error with it: its last "field" is the error. */
                 p->error_value = val->v.object.fields[--val->v.object.n];
-                hmtp_packet_read_bam_error(p);
+                st = bam_error_strings(p->error_value, err);
+                if (st == HMTP_OK)
+                    hmtp_packet_read_bam_error(p);
                 break;
             }
             /* Everything up to the value is required; value and error too. */
@@ -195,7 +223,9 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
         case HMTP_FIELD_VALUE: p->value = v; break;
         case HMTP_FIELD_ERROR:
             p->error_value = v;
-            hmtp_packet_read_bam_error(p);
+            st = bam_error_strings(v, err);
+            if (st == HMTP_OK)
+                hmtp_packet_read_bam_error(p);
             break;
         case HMTP_FIELD_EXTRA:
             st = hmtp_fail(err, HMTP_ERR_BAD_PACKET, v->offset,

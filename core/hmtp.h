@@ -60,6 +60,13 @@ const char *hmtp_field_name(hmtp_field f); /* "type", "to", ... */
 #define HMTP_GET_PUBLIC_KEY_QUERY_CLASS "com.caucho.bam.hmtp.GetPublicKeyQuery"
 #define HMTP_ENCRYPTED_OBJECT_CLASS "com.caucho.bam.hmtp.EncryptedObject"
 
+/* The strings below are C strings and exact: hmtp_packet_decode refuses
+ * (HMTP_ERR_BAD_STRING, naming the field and offset) a to/from that holds
+ * U+0000 or another character JIDs forbid (hmtp_jid_check) and a BamError
+ * _type/_group/_text that holds U+0000, so none is ever a shortened view of
+ * what was sent. Strings inside values keep their length (v.str.len); take
+ * them as C text only through hessian_value_string(), which gives NULL for
+ * text holding U+0000. */
 typedef struct hmtp_bam_error {
     const char *type;  /* "cancel", ...; NULL when null or absent */
     const char *group; /* "item-not-found", ... */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 bool hmtp_jid_parse(const char *s, size_t len, hmtp_jid *out)
 {
     memset(out, 0, sizeof *out);
@@ -30,4 +32,23 @@ bool hmtp_jid_parse(const char *s, size_t len, hmtp_jid *out)
         out->resource_len = len - bare - 1;
     }
     return out->domain_len > 0;
+}
+
+const char *hmtp_jid_check(const char *s, size_t len, size_t *bad_at)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n;
+        if (bad_at)
+            *bad_at = i;
+        if (hmtp_utf8_next(u + i, len - i, &cp, &n) != HMTP_UTF8_OK)
+            return "bytes that are not UTF-8";
+        if (cp == 0)
+            return "U+0000";
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+            return "a control character";
+        i += n;
+    }
+    return NULL;
 }

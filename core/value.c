@@ -168,7 +168,11 @@ const hessian_value *hessian_object_field(const hessian_value *v, const char *na
 
 const char *hessian_value_string(const hessian_value *v)
 {
-    return v && v->kind == HESSIAN_STRING ? v->v.str.data : NULL;
+    /* Text with U+0000 cannot be a C string without being cut short, and a
+       check on the cut text would pass what was never sent: no C string. */
+    if (!v || v->kind != HESSIAN_STRING || memchr(v->v.str.data, '\0', v->v.str.len))
+        return NULL;
+    return v->v.str.data;
 }
 
 static bool str_eq(const char *a, const char *b)

@@ -69,7 +69,9 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
 
 /* Field of an object by name; NULL when absent or when v is not an object. */
 const hessian_value *hessian_object_field(const hessian_value *v, const char *name);
-/* The string of a STRING node, NULL for a null or any other kind. */
+/* The string of a STRING node as C text; NULL for a null, any other kind,
+ * and a string holding U+0000 (as C text it would be cut short: use
+ * v->v.str.data and v->v.str.len for the exact bytes). */
 const char *hessian_value_string(const hessian_value *v);
 
 /* Structural equality on decoded values (kind, value, type names, class

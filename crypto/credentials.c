@@ -104,7 +104,11 @@ char *hmtp_credentials_decrypt_password(const hmtp_rsa *priv, const hessian_valu
         hessian_decoder_init(&d, &s, hessian_stream_mark(&s), plain.data, plain.len);
         hessian_event ev;
         int rc = hessian_next(&d, &ev);
-        if (rc == 1 && ev.kind == HESSIAN_STRING && ev.offset + ev.length == plain.len) {
+        if (rc == 1 && ev.kind == HESSIAN_STRING && ev.offset + ev.length == plain.len &&
+            memchr(ev.v.str.data, '\0', ev.v.str.len)) {
+            /* A C string would end early: "secret\0junk" must not pass as "secret". */
+            snprintf(err, HMTP_CRYPTO_ERR, "the decrypted password holds U+0000");
+        } else if (rc == 1 && ev.kind == HESSIAN_STRING && ev.offset + ev.length == plain.len) {
             password = hmtp_arena_strndup(a, ev.v.str.data, ev.v.str.len);
             if (!password)
                 snprintf(err, HMTP_CRYPTO_ERR, "out of memory");

@@ -57,7 +57,8 @@ hessian_value *hmtp_credentials_encrypt(hmtp_arena *a, const uint8_t *server_spk
  * (a bare Hessian value, no packet framing) appended to `plain`. */
 bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *encrypted_object, hmtp_buf *plain,
                                     char err[HMTP_CRYPTO_ERR]);
-/* ... and decoded: the password string, allocated in `a`. */
+/* ... and decoded: the password string, allocated in `a`; NULL (with err)
+ * also when it holds U+0000, which a C string cannot carry whole. */
 char *hmtp_credentials_decrypt_password(const hmtp_rsa *priv, const hessian_value *encrypted_object,
                                         hmtp_arena *a, char err[HMTP_CRYPTO_ERR]);
 

@@ -135,7 +135,8 @@ int main(int argc, char **argv)
     }
     char maxconn[32];
     snprintf(maxconn, sizeof maxconn, "%d", r.nsubs + 16);
-    const char *args[] = {"--allow-any-user", "--max-connections", maxconn, NULL};
+    /* every subscriber comes from 127.0.0.1: the per-address limit as high */
+    const char *args[] = {"--allow-any-user", "--max-connections", maxconn, "--max-per-ip", maxconn, NULL};
     broker_process b;
     if (!broker_start(&b, argv[1], args)) {
         fprintf(stderr, "broker_bench: cannot start the broker: %s\n", b.error);

@@ -30,6 +30,22 @@ if "$decode" "$work/bad-id" > "$work/out" 2> "$work/err"; then fail "bad id acce
 grep -q '"decode_error":{"code":"bad-packet","offset":3' "$work/out" || fail "bad id: $(cat "$work/out")"
 grep -q 'packet 0 at stream offset 0' "$work/err" || fail "bad id stderr: $(cat "$work/err")"
 
+# U+0000 in a JID, at the start, middle and end of to and from (issue 15):
+# never a shortened value; the field and offset are named; exit 1.
+for jid in '\x00a@b' 'a\x00@b' 'a@b\x00'; do
+  printf "\x09\x90\x04$jid\x01xN\x00" > "$work/nul-to"
+  printf "\x09\x90\x01x\x04${jid}N\x00" > "$work/nul-from"
+  for f in to from; do
+    if "$decode" "$work/nul-$f" > "$work/out" 2> "$work/err"; then fail "U+0000 in $f ($jid) accepted"; fi
+    want_off=$([ $f = to ] && echo 1 || echo 3)
+    grep -q "\"decode_error\":{\"code\":\"bad-string\",\"offset\":$want_off,\"message\":\"packet $f at body offset $want_off is not a JID: U+0000" "$work/out" ||
+      fail "U+0000 in $f ($jid): $(cat "$work/out")"
+    grep -q "\"$f\":null" "$work/out" || fail "U+0000 in $f ($jid): a value was printed: $(cat "$work/out")"
+    grep -q "packet 0 at stream offset 0: packet $f at body offset $want_off is not a JID" "$work/err" ||
+      fail "U+0000 in $f stderr: $(cat "$work/err")"
+  done
+done
+
 # Truncated in the middle of the second packet: the first is printed.
 { cat "$sample"; head -c 20 "$sample"; } > "$work/cut"
 if "$decode" "$work/cut" > "$work/out" 2> "$work/err"; then fail "truncated stream accepted"; fi
