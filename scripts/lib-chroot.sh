@@ -76,7 +76,8 @@ chroot_cached() {
     fi
     tmp="$base/.new-$name-$key.$$"
     rm -rf "$tmp"
-    echo "chroot: mmdebstrap $release ($name: ${sorted:-minbase only}) into $dir" >&2
+    local shown=${sorted% }
+    echo "chroot: mmdebstrap $release ($name: ${shown:-minbase only}) into $dir" >&2
     local include=()
     [ $# -gt 0 ] && include=("--include=$(IFS=,; echo "$*")")
     if ! mmdebstrap --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# test-wireshark.sh bookworm|trixie|sid
+# test-wireshark.sh [--prepare] bookworm|trixie|sid
 #
 # The plugin and the packages against another Debian release's Wireshark
 # (bookworm 4.0, trixie 4.4, sid 4.6), in chroots made with mmdebstrap:
@@ -19,15 +19,22 @@
 # /var/cache/hmtp-chroot/<release>, see scripts/lib-chroot.sh); each run
 # works on throwaway overlays of them. The .debs are copied to
 # $HMTP_DEB_OUT (default /tmp/hmtp-debs/<release>).
+# --prepare only makes (or refreshes) the cached chroots: CI starts that in
+# the background while scripts/test.sh compiles.
 # Needs root, mmdebstrap (installed when missing) and the Debian mirror.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/scripts/lib-chroot.sh"
 
+prepare_only=
+if [ "${1:-}" = --prepare ]; then
+  prepare_only=1
+  shift
+fi
 hmtp_release=${1:-}
 case "$hmtp_release" in
   bookworm | trixie | sid) ;;
-  *) echo "usage: $0 bookworm|trixie|sid" >&2; exit 2 ;;
+  *) echo "usage: $0 [--prepare] bookworm|trixie|sid" >&2; exit 2 ;;
 esac
 
 # What the build chroot has on top of minbase: the release's Wireshark
@@ -56,6 +63,10 @@ outer() {
     || die "step '$hmtp_step' failed"
   step "cached base chroot (mmdebstrap when missing or stale)"
   base_root=$(chroot_cached "$hmtp_release" base) || die "step '$hmtp_step' failed"
+  if [ -n "$prepare_only" ]; then
+    echo "test-wireshark: $hmtp_release: chroots ready in $(( $(date +%s) - t0 )) s" >&2
+    return 0
+  fi
   chroot_hold "$build_root"
   chroot_hold "$base_root"
 
