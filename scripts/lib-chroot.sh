@@ -10,8 +10,8 @@
 # go to a scratch folder, the cached tree is never written), so a cached
 # chroot is as clean as a new one and costs nothing to "copy".
 #
-# Mounts are made only inside a private mount namespace (chroot_enter_ns
-# re-runs the calling script under `unshare --mount`): when the script ends,
+# Mounts are made only inside a private mount namespace (the scripts re-run
+# themselves under `unshare --mount`): when the script ends,
 # however it ends, the kernel drops them; the EXIT trap also unmounts them in
 # order. The scratch folders are deleted by the outer process, which never
 # sees those mounts, so a bind mount can never be deleted through.
@@ -75,15 +75,30 @@ chroot_cached() {
       echo "chroot: $dir is $age days old: making it again" >&2
     fi
     tmp="$base/.new-$name-$key.$$"
-    rm -rf "$tmp"
+    # Leftovers of an interrupted mmdebstrap (its mounts died with its
+    # namespace; --one-file-system all the same).
+    rm -rf --one-file-system "$base/.new-$name-$key".*
     local shown=${sorted% }
     echo "chroot: mmdebstrap $release ($name: ${shown:-minbase only}) into $dir" >&2
     local include=()
     [ $# -gt 0 ] && include=("--include=$(IFS=,; echo "$*")")
-    if ! mmdebstrap --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
+    # In a mount namespace of its own: whatever it mounts in the new tree
+    # goes away with it, even when it is killed.
+    # A second try for a passing mirror or network fault.
+    local try ok=0
+    for try in 1 2; do
+      rm -rf --one-file-system "$tmp"
+      if unshare --mount --propagation private mmdebstrap --variant=minbase \
+           --aptopt='Acquire::Check-Valid-Until "false"' \
            "${include[@]}" "$release" "$tmp" "$HMTP_DEBIAN_MIRROR" >"$base/$name.log" 2>&1; then
+        ok=1
+        break
+      fi
+      echo "chroot: mmdebstrap $release ($name) failed (try $try)" >&2
+    done
+    if [ $ok -eq 0 ]; then
       tail -30 "$base/$name.log" >&2
-      rm -rf "$tmp"
+      rm -rf --one-file-system "$tmp"
       echo "chroot: mmdebstrap $release failed (log: $base/$name.log)" >&2
       exit 1
     fi
@@ -91,18 +106,16 @@ chroot_cached() {
     # Replace the stale one only when no run uses it (flock -x on its lock).
     if [ -d "$dir" ]; then
       if flock -xn "$dir.lock" true; then
-        rm -rf "$dir"
+        rm -rf --one-file-system "$dir"
       else
         mv "$dir" "$base/.old-$name-$key.$$"
       fi
     fi
     mv "$tmp" "$dir"
-    # Leftovers of earlier replacements that nothing uses any more.
-    local old
-    for old in "$base"/.old-*; do
-      [ -d "$old" ] || continue
-      rm -rf "$old"
-    done
+    # Earlier replaced copies, once no run holds this chroot any more.
+    if flock -xn "$dir.lock" true; then
+      rm -rf --one-file-system "$base/.old-$name-$key".*
+    fi
   ) 8>"$base/.lock" || return 1
   echo "$dir"
 }
