@@ -11,10 +11,11 @@
 #      normal user into their personal plugin folder (tshark -G plugins as
 #      that user lists it), and the .deb packages (cpack);
 #   2. in a fresh chroot of the same release (the bare base, no -dev
-#      packages): `apt-get install ./<the .debs>`, then tshark -G plugins as
-#      a normal user lists the plugin from the system folder, every tool runs
-#      (its libraries came with the package's Depends) and `man hmtp-replay`
-#      shows the generated page.
+#      packages): `apt-get install ./<the .debs>` alone, which must bring the
+#      libwireshark package the plugin was built against and every library a
+#      tool needs (each tool runs); then with tshark and man-db installed,
+#      tshark -G plugins as a normal user lists the plugin from the system
+#      folder and `man hmtp-replay` shows the generated page.
 # The chroots are cached under $HMTP_CHROOT_CACHE (default
 # /var/cache/hmtp-chroot/<release>, see scripts/lib-chroot.sh); each run
 # works on throwaway overlays of them. The .debs are copied to
@@ -136,13 +137,29 @@ inner() {
     dpkg-deb -c "$deb" | awk '{print "  " $NF}' | grep -v '/$' >&2
   done
 
-  step "fresh chroot: apt-get install the .debs"
+  step "fresh chroot: apt-get install ./the .debs (their Depends only)"
   chroot_overlay "$base_root" "$scratch/fresh"
   chroot_bind "$scratch/debs" "$f" /debs ro
+  local apt=(apt-get -y --no-install-recommends -o Dpkg::Options::=--force-unsafe-io)
   in_chroot "$f" apt-get update >"$scratch/apt.log" 2>&1 || { tail -20 "$scratch/apt.log" >&2; exit 1; }
-  in_chroot "$f" sh -c "cd /debs && apt-get install -y --no-install-recommends ./$plugin_deb_glob ./$tools_deb_glob ${run_packages[*]}" \
+  in_chroot "$f" sh -c "cd /debs && ${apt[*]} install ./$plugin_deb_glob ./$tools_deb_glob" \
     >>"$scratch/apt.log" 2>&1 || { tail -30 "$scratch/apt.log" >&2; exit 1; }
-  in_chroot "$f" dpkg-query -W 'libwireshark[0-9]*' wireshark-hmtp-plugin hmtp-tools >&2
+  # The plugin's Depends must have brought the libwireshark it was built
+  # against (nothing else here asks for it yet), the tools' Depends their
+  # libraries: each tool runs before anything else is installed.
+  local libws
+  libws=$(dpkg-deb -f "$scratch/debs/"$plugin_deb_glob Depends | grep -o 'libwireshark[0-9]*' | head -1)
+  [ -n "$libws" ] || die "the plugin package does not depend on a libwireshark package"
+  in_chroot "$f" dpkg-query -W "$libws" wireshark-hmtp-plugin hmtp-tools >&2 \
+    || die "$libws was not installed with the plugin package"
+  local tool
+  for tool in hmtp-replay hmtp-broker hmtp-client hmtp-decode; do
+    in_chroot "$f" "$tool" --help >/dev/null || die "$tool --help failed in the fresh chroot (missing Depends?)"
+  done
+  step "fresh chroot: apt-get install ${run_packages[*]}"
+  in_chroot "$f" "${apt[@]}" install "${run_packages[@]}" >>"$scratch/apt.log" 2>&1 \
+    || { tail -30 "$scratch/apt.log" >&2; exit 1; }
+  in_chroot "$f" dpkg-query -W tshark >&2
 
   step "fresh chroot: tshark -G plugins as a normal user"
   chroot_add_user "$f" hmtpuser
@@ -150,10 +167,8 @@ inner() {
   grep -E '^hmtp\.so[[:space:]].*[[:space:]]/usr/lib/[^ ]*/wireshark/plugins/[0-9.]+/epan/hmtp\.so$' <<<"$listed" >&2 \
     || { echo "$listed" >&2; die "tshark -G plugins does not list hmtp.so from the system plugin folder"; }
 
-  step "fresh chroot: the tools run, man hmtp-replay"
-  local tool
+  step "fresh chroot: man pages, man hmtp-replay"
   for tool in hmtp-replay hmtp-broker hmtp-client hmtp-decode; do
-    as_user "$f" hmtpuser "$tool" --help >/dev/null || die "$tool --help failed in the fresh chroot"
     in_chroot "$f" man -w "$tool" >/dev/null || die "no man page for $tool"
   done
   local page
