@@ -3,7 +3,8 @@
 # scripts/fresh-check.sh (sourced, not run).
 #
 # A chroot is made once with mmdebstrap (--variant=minbase plus a package
-# list) and kept read-only under $HMTP_CHROOT_CACHE/<release>/<name>-<key>,
+# list; dpkg without fsync: a throwaway test system need not survive a
+# power cut) and kept read-only under $HMTP_CHROOT_CACHE/<release>/<name>-<key>,
 # where <key> hashes the release, the mirror and the package list, so a
 # changed list makes a new one. Older than $HMTP_CHROOT_MAX_AGE_DAYS days
 # (default 7) it is made again. Each run works on an overlay of it (changes
@@ -89,7 +90,7 @@ chroot_cached() {
     for try in 1 2; do
       rm -rf --one-file-system "$tmp"
       if unshare --mount --propagation private mmdebstrap --variant=minbase \
-           --aptopt='Acquire::Check-Valid-Until "false"' \
+           --aptopt='Acquire::Check-Valid-Until "false"' --dpkgopt=force-unsafe-io \
            "${include[@]}" "$release" "$tmp" "$HMTP_DEBIAN_MIRROR" >"$base/$name.log" 2>&1; then
         ok=1
         break
