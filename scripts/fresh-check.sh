@@ -23,7 +23,8 @@ outer() {
   if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
     echo "fresh-check: note: uncommitted changes are not checked (git archive HEAD)" >&2
   fi
-  local t0 base_root scratch rc
+  local t0 base_root rc
+  scratch= # global: the EXIT trap reads it after outer returns
   t0=$(date +%s)
   step "pristine $hmtp_release minbase chroot (mmdebstrap when missing or stale)"
   base_root=$(chroot_cached "$hmtp_release" base) || die "step '$hmtp_step' failed"

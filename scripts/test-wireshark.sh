@@ -56,7 +56,8 @@ tools_deb_glob="hmtp-tools_*_${hmtp_release}_*.deb"
 
 outer() {
   chroot_need_root
-  local t0 build_root base_root scratch rc out
+  local t0 build_root base_root rc out
+  scratch= # global: the EXIT trap reads it after outer returns
   t0=$(date +%s)
   out=${HMTP_DEB_OUT:-/tmp/hmtp-debs/$hmtp_release}
   step "cached build chroot (mmdebstrap when missing or stale)"
