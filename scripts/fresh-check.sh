@@ -43,8 +43,10 @@ outer() {
 
 inner() {
   local base_root=$1 scratch=$2
-  local r="$scratch/fresh/root" failed=1
-  trap 'chroot_umount_all; [ $failed -eq 0 ] || echo "fresh-check: $hmtp_release: FAILED at step: $hmtp_step" >&2' EXIT
+  local r="$scratch/fresh/root"
+  # Global: the EXIT trap runs after this function's locals are gone.
+  hmtp_failed=1
+  trap 'chroot_umount_all; [ $hmtp_failed -eq 0 ] || echo "fresh-check: $hmtp_release: FAILED at step: $hmtp_step" >&2' EXIT
   step "overlay of the pristine chroot, the repository in /root/hmtp-tools"
   chroot_overlay "$base_root" "$scratch/fresh"
   tar -x -C "$r/root" -f "$scratch/src.tar" || die "cannot unpack the repository"
@@ -52,7 +54,7 @@ inner() {
   in_chroot "$r" bash -c 'cd /root/hmtp-tools && ./scripts/demo.sh'
   step "./scripts/test.sh"
   in_chroot "$r" bash -c 'cd /root/hmtp-tools && ./scripts/test.sh'
-  failed=0
+  hmtp_failed=0
 }
 
 if [ -n "${HMTP_FC_INNER:-}" ]; then

@@ -93,8 +93,9 @@ outer() {
 inner() {
   local build_root=$1 base_root=$2 scratch=$3
   local b="$scratch/build/root" f="$scratch/fresh/root"
-  local failed=1
-  trap 'chroot_umount_all; [ $failed -eq 0 ] || echo "test-wireshark: $hmtp_release: FAILED at step: $hmtp_step" >&2' EXIT
+  # Global: the EXIT trap runs after this function's locals are gone.
+  hmtp_failed=1
+  trap 'chroot_umount_all; [ $hmtp_failed -eq 0 ] || echo "test-wireshark: $hmtp_release: FAILED at step: $hmtp_step" >&2' EXIT
 
   step "build chroot: overlay, source read-only at /src"
   chroot_overlay "$build_root" "$scratch/build"
@@ -178,7 +179,7 @@ inner() {
     || { echo "$page" >&2; die "man hmtp-replay lacks the tool's description"; }
   grep -q -- '--target' <<<"$page" || die "man hmtp-replay lacks the options"
   sed -n '1,6p' <<<"$page" >&2
-  failed=0
+  hmtp_failed=0
 }
 
 if [ -n "${HMTP_TW_INNER:-}" ]; then
