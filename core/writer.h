@@ -25,7 +25,10 @@
 
 typedef struct hessian_writer {
     hmtp_buf *out;   /* where finished chunks go */
-    uint8_t buffer[HESSIAN_WRITER_BUFFER];
+    /* One byte more than Caucho's buffer: the flush rules let a packet's
+       values fill all 4096 bytes, and the end-of-packet 0x00 then goes
+       right after them before the chunk is emitted. */
+    uint8_t buffer[HESSIAN_WRITER_BUFFER + 1];
     size_t offset;
     bool in_packet;
     /* classes in definition order: a class is its name AND its field list,

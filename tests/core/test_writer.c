@@ -277,6 +277,42 @@ static void test_binaries(void)
     expect_body(w_null_binary, NULL, "4e", "null binary");
 }
 
+/* A packet whose last value fills the 4096-byte buffer to the last byte:
+ * the end-of-packet marker then goes one past the data (a UBSan
+ * out-of-bounds report before the buffer got room for it). Every size
+ * around the edge must still frame as one packet ending in the bytes. */
+static void w_nulls_then_binary(hessian_writer *w, const void *a)
+{
+    const size_t *len = a;
+    uint8_t *data = malloc(*len);
+    for (size_t i = 0; i < *len; i++)
+        data[i] = (uint8_t)(i * 7);
+    hessian_write_null(w);
+    hessian_write_null(w);
+    hessian_write_null(w);
+    hessian_write_binary(w, data, *len);
+    free(data);
+}
+
+static void test_full_buffer_at_end(void)
+{
+    for (size_t len = 4070; len <= 4100; len++) {
+        hmtp_buf out;
+        hmtp_buf_init(&out);
+        hessian_writer w;
+        hessian_writer_init(&w, &out);
+        hmtp_buf body = packet_body(&w, &out, w_nulls_then_binary, &len);
+        char what[64];
+        snprintf(what, sizeof what, "three nulls and a binary of %zu", len);
+        bool tail_ok = body.len > len + 3 && body.data[body.len - 1] == (uint8_t)((len - 1) * 7) &&
+                       body.data[0] == 'N' && body.data[2] == 'N';
+        CHECK(tail_ok, what);
+        hmtp_buf_free(&body);
+        hessian_writer_free(&w);
+        hmtp_buf_free(&out);
+    }
+}
+
 /* containers, classes, types, refs: state across packets of one writer */
 static void w_lists(hessian_writer *w, const void *a)
 {
@@ -639,6 +675,7 @@ int main(void)
     test_numbers();
     test_strings();
     test_binaries();
+    test_full_buffer_at_end();
     test_containers();
     test_classes_across_packets();
     test_layout();
