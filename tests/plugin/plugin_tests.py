@@ -53,6 +53,10 @@ def check(cond, what):
         raise Failure(what)
 
 
+BOOLEAN_FIELDS = ("hmtp.auth.encrypted", "hessian.bool")
+BOOLEAN_TEXT = {"True": "1", "False": "0"}
+
+
 class Env:
     def __init__(self, args):
         self.args = args
@@ -102,7 +106,14 @@ class Env:
         for f in fields:
             args += ["-e", f]
         out = self.tshark(*args).stdout
-        return [line.split("\t") for line in out.splitlines()]
+        rows = [line.split("\t") for line in out.splitlines()]
+        # tshark up to 4.2 prints a boolean field as 1/0, 4.4 on as True/False
+        for i, f in enumerate(fields):
+            if f in BOOLEAN_FIELDS:
+                for r in rows:
+                    if i < len(r):
+                        r[i] = "|".join(BOOLEAN_TEXT.get(v, v) for v in r[i].split("|"))
+        return rows
 
 
 def hmtp_rows(env, pcap, extra=()):
