@@ -131,24 +131,24 @@ guint32 hmtp_find_boundary(tvbuff_t *tvb, guint32 from, size_t max_body)
 
 /* A TCP payload that starts with a complete, fully valid HMTP packet, and
  * whose remaining bytes (if any) start another one. */
-static gboolean dissect_hmtp_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static hmtp_ws_bool dissect_hmtp_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (!hmtp_complete_packet_at(tvb, 0, hmtp_pref_max_packet))
-        return FALSE;
+        return false;
     const guint8 *p = tvb_get_ptr(tvb, 0, -1);
     hmtp_frame_info info;
     hmtp_error err;
     if (hmtp_frame_scan(p, tvb_captured_length(tvb), hmtp_pref_max_packet, &info, &err) != HMTP_FRAME_COMPLETE)
-        return FALSE;
+        return false;
     if (info.wire_len < tvb_captured_length(tvb) && !hmtp_packet_prefix_at(tvb, (guint32)info.wire_len) &&
         !hmtp_complete_packet_at(tvb, (guint32)info.wire_len, hmtp_pref_max_packet))
-        return FALSE;
+        return false;
     conversation_t *conv = find_or_create_conversation(pinfo);
     conversation_set_dissector_from_frame_number(conv, pinfo->num, hmtp_tcp_handle);
     hmtp_conv *c = hmtp_conv_get(pinfo);
     c->synced[hmtp_conv_direction(c, pinfo)] = true;
     call_dissector_with_data(hmtp_tcp_handle, tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 void hmtp_heur_register(dissector_handle_t hmtp_handle _U_)
