@@ -9,6 +9,7 @@ packages=(
   libglib2.0-dev libpcap-dev libssl-dev
   libwireshark-dev wireshark-dev tshark
   python3 util-linux procps openssl xxd
+  help2man file mmdebstrap
 )
 
 missing=()
