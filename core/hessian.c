@@ -5,6 +5,9 @@
  * stack of open containers, so callers never track the grammar themselves. */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hessian.h"
 #include "hessian_internal.h"
@@ -51,6 +54,7 @@ void hessian_decoder_free(hessian_decoder *d)
     free(d->stack);
     free(d->scratch);
     d->stack = NULL;
+    d->stack_cap = 0;
     d->scratch = NULL;
 }
 
@@ -163,33 +167,113 @@ static int read_int(hessian_decoder *d, size_t *pos, int32_t *out, const char *w
 
 /* ---- strings ---- */
 
+/* How many of the first `limit` bytes at p are ASCII (top bit clear), for
+ * strings, where an ASCII byte is one character and one UTF-16 unit. `avail`
+ * (>= limit) is what the body holds from p: whole words are read within it
+ * and the bytes past `limit` masked off. */
+static inline size_t ascii_prefix(const uint8_t *p, size_t limit, size_t avail)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    while (limit - i >= 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (;;) {
+        size_t k = limit - i;
+        if (k == 0 || avail - i < 8)
+            break;
+        uint64_t x;
+        memcpy(&x, p + i, sizeof x);
+        x &= 0x8080808080808080ull;
+        if (k < 8)
+            x &= (1ull << (8 * k)) - 1;
+        if (x)
+            return i + (size_t)__builtin_ctzll(x) / 8;
+        if (k <= 8)
+            return limit;
+        i += 8;
+    }
+#else
+    (void)avail;
+#endif
+    while (i < limit && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* One character that the fast paths of scan_units() did not take: 4-byte
+ * forms and every kind of bad input, each with its own message. Returns the
+ * character's length in bytes in *n and its UTF-16 units in *u, or -1. */
+static int scan_slow(hessian_decoder *d, size_t p, size_t units, size_t *n, size_t *u, bool *rewrite)
+{
+    uint32_t cp;
+    switch (hmtp_utf8_next(d->body + p, d->len - p, &cp, n)) {
+    case HMTP_UTF8_OK: break;
+    case HMTP_UTF8_TRUNCATED: return truncated(d, p, "string character", *n);
+    case HMTP_UTF8_BAD_LEAD: return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
+    case HMTP_UTF8_BAD_CONTINUATION:
+        return fail(d, HMTP_ERR_BAD_UTF8, p + *n, "invalid UTF-8 continuation byte in string");
+    }
+    if (*n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+        return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
+    if (hmtp_utf8_surrogate(cp) || hmtp_utf8_overlong(cp, *n))
+        *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
+    *u = *n == 4 ? 2 : 1; /* UTF-16 units */
+    if (*u > units)
+        return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 character split by the string's declared length");
+    return 0;
+}
+
 /* Validates `units` UTF-16 code units of UTF-8/CESU-8 starting at pos; sets
  * *bytes to their length and *rewrite when the bytes hold surrogate halves
- * (CESU-8) that the event must present as 4-byte UTF-8. */
+ * (CESU-8) that the event must present as 4-byte UTF-8, or overlong forms.
+ *
+ * Hessian counts UTF-16 units, so the end of a string is only found by
+ * walking it. Most text is ASCII, where units are bytes: runs of ASCII are
+ * found 16 (SSE2) or 8 bytes at a time and skipped. Well-formed 2- and 3-byte forms are
+ * checked in line; anything else (4-byte forms, bad bytes, the end of the
+ * body) goes to scan_slow(), which gives the same answers and messages as a
+ * character-by-character walk. */
 static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *bytes, bool *rewrite)
 {
+    const uint8_t *b = d->body;
+    const size_t len = d->len;
     size_t p = pos;
     while (units > 0) {
-        if (!have(d, p, 1))
+        size_t left = len - p;
+        size_t run = ascii_prefix(b + p, units < left ? units : left, left);
+        p += run;
+        units -= run;
+        left -= run;
+        if (units == 0)
+            break;
+        if (left == 0)
             return truncated(d, p, "string character", 1);
-        uint32_t cp;
-        size_t n;
-        switch (hmtp_utf8_next(d->body + p, d->len - p, &cp, &n)) {
-        case HMTP_UTF8_OK: break;
-        case HMTP_UTF8_TRUNCATED: return truncated(d, p, "string character", n);
-        case HMTP_UTF8_BAD_LEAD: return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
-        case HMTP_UTF8_BAD_CONTINUATION:
-            return fail(d, HMTP_ERR_BAD_UTF8, p + n, "invalid UTF-8 continuation byte in string");
+        uint8_t c = b[p]; /* >= 0x80 */
+        if (c >= 0xc0 && c <= 0xdf && left >= 2 && (b[p + 1] & 0xc0) == 0x80) {
+            if (c < 0xc2)
+                *rewrite = true; /* overlong: Java's C0 80 for NUL */
+            p += 2;
+            units--;
+            continue;
         }
-        if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
-        if (hmtp_utf8_surrogate(cp) || hmtp_utf8_overlong(cp, n))
-            *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
-        size_t u = n == 4 ? 2 : 1; /* UTF-16 units */
-        if (u > units)
-            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 character split by the string's declared length");
-        units -= u;
+        if (c >= 0xe0 && c <= 0xef && left >= 3 && (b[p + 1] & 0xc0) == 0x80 && (b[p + 2] & 0xc0) == 0x80) {
+            if ((c == 0xe0 && b[p + 1] < 0xa0) || (c == 0xed && b[p + 1] >= 0xa0))
+                *rewrite = true; /* overlong, or a CESU-8 surrogate half */
+            p += 3;
+            units--;
+            continue;
+        }
+        size_t n, u;
+        if (scan_slow(d, p, units, &n, &u, rewrite) < 0)
+            return -1;
         p += n;
+        units -= u;
     }
     *bytes = p - pos;
     return 0;
@@ -574,10 +658,17 @@ static int push(hessian_decoder *d, const hessian_event *ev, bool variable, int6
     }
     if (d->nrefs >= lim->max_refs)
         return fail(d, HMTP_ERR_LIMIT, ev->offset, "too many lists, maps and objects in one packet");
-    if (!d->stack) {
-        d->stack = calloc(lim->max_depth, sizeof *d->stack);
-        if (!d->stack)
+    if (d->depth == d->stack_cap) {
+        /* Most packets nest a few levels: start small (one malloc per packet
+           that has containers, no zeroing) and double up to the limit. */
+        unsigned cap = d->stack_cap ? d->stack_cap * 2 : 8;
+        if (cap > lim->max_depth)
+            cap = lim->max_depth;
+        hessian_container *stack = realloc(d->stack, cap * sizeof *stack);
+        if (!stack)
             return fail(d, HMTP_ERR_NOMEM, ev->offset, "out of memory");
+        d->stack = stack;
+        d->stack_cap = cap;
     }
     hessian_container *c = &d->stack[d->depth++];
     c->kind = ev->kind;
