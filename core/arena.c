@@ -33,43 +33,75 @@ void hmtp_arena_free(hmtp_arena *a)
     a->head = NULL;
 }
 
+static hmtp_arena_block *new_block(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(hmtp_arena_block))
+        return NULL;
+    hmtp_arena_block *b = malloc(sizeof *b + size);
+    if (b) {
+        b->used = 0;
+        b->size = size;
+    }
+    return b;
+}
+
+/* size bytes at an `align` boundary (a power of two up to max_align_t's),
+ * not zeroed. */
+static void *bump(hmtp_arena *a, size_t size, size_t align)
+{
+    hmtp_arena_block *b = a->head;
+    if (b) {
+        size_t at = (b->used + align - 1) & ~(align - 1);
+        if (at <= b->size && size <= b->size - at) {
+            b->used = at + size;
+            return b->data + at;
+        }
+    }
+    /* Large requests get a block of their own, placed behind the current
+       head so the head keeps serving small requests. */
+    size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
+    size_t bsize = size > grown / 4 ? size : grown;
+    hmtp_arena_block *nb = new_block(bsize);
+    if (!nb)
+        return NULL;
+    if (b && bsize == size) {
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    nb->used = size;
+    return nb->data;
+}
+
 void *hmtp_arena_alloc(hmtp_arena *a, size_t size)
 {
-    const size_t align = alignof(max_align_t);
-    if (size > SIZE_MAX - align - sizeof(hmtp_arena_block))
-        return NULL;
-    size = (size + align - 1) & ~(align - 1);
     if (size == 0)
-        size = align;
-    hmtp_arena_block *b = a->head;
-    if (!b || b->size - b->used < size) {
-        /* Large requests get a block of their own, placed behind the current
-           head so the head keeps serving small requests. */
-        size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
-        size_t bsize = size > grown / 4 ? size : grown;
-        hmtp_arena_block *nb = malloc(sizeof *nb + bsize);
-        if (!nb)
-            return NULL;
-        nb->used = 0;
-        nb->size = bsize;
-        if (b && bsize == size) {
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            a->head = nb;
-        }
-        b = nb;
-    }
-    void *p = b->data + b->used;
-    b->used += size;
-    memset(p, 0, size);
+        size = 1;
+    void *p = bump(a, size, alignof(max_align_t));
+    if (p)
+        memset(p, 0, size);
     return p;
+}
+
+void hmtp_arena_reserve(hmtp_arena *a, size_t size)
+{
+    hmtp_arena_block *b = a->head;
+    if (b && b->size - b->used >= size)
+        return;
+    hmtp_arena_block *nb = new_block(size);
+    if (!nb)
+        return; /* only a hint: allocations still grow the arena as needed */
+    nb->next = b;
+    a->head = nb;
 }
 
 char *hmtp_arena_strndup(hmtp_arena *a, const char *s, size_t len)
 {
-    char *p = hmtp_arena_alloc(a, len + 1);
+    if (len == SIZE_MAX)
+        return NULL;
+    char *p = bump(a, len + 1, 1);
     if (!p)
         return NULL;
     if (len)

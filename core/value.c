@@ -9,6 +9,15 @@ typedef struct node_vec {
     size_t n, cap;
 } node_vec;
 
+/* Room for n children from the start, when the container says how many. */
+static bool vec_init(hmtp_arena *a, node_vec *v, size_t n)
+{
+    v->n = 0;
+    v->cap = n;
+    v->items = n ? hmtp_arena_alloc(a, n * sizeof *v->items) : NULL;
+    return n == 0 || v->items;
+}
+
 static bool vec_push(hmtp_arena *a, node_vec *v, hessian_value *x)
 {
     if (v->n == v->cap) {
@@ -72,6 +81,33 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
     return v;
 }
 
+/* The class and field names of an object, copied into the tree (which may
+ * outlive the stream that holds the class) with one allocation: the pointer
+ * array, then the strings. */
+static bool copy_names(hmtp_arena *a, const hessian_class *cls, hessian_value *v)
+{
+    size_t ptrs = ((size_t)cls->nfields + 1) * sizeof(char *);
+    size_t bytes = ptrs + cls->name_len + 1;
+    for (uint32_t i = 0; i < cls->nfields; i++)
+        bytes += cls->fields[i] ? cls->field_lens[i] + 1 : 0;
+    char **names = hmtp_arena_alloc(a, bytes);
+    if (!names)
+        return false;
+    char *at = (char *)names + ptrs;
+    memcpy(at, cls->name, cls->name_len); /* the array's zeroing ends each string */
+    v->v.object.cls = at;
+    at += cls->name_len + 1;
+    for (uint32_t i = 0; i < cls->nfields; i++) {
+        if (!cls->fields[i])
+            continue;
+        memcpy(at, cls->fields[i], cls->field_lens[i]);
+        names[i] = at;
+        at += cls->field_lens[i] + 1;
+    }
+    v->v.object.names = names;
+    return true;
+}
+
 int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp_arena *arena,
                             hessian_value **out, hmtp_error *err)
 {
@@ -85,6 +121,18 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
     v->kind = start->kind;
     v->offset = start->offset;
     node_vec items = {0}, keys = {0};
+    /* An object of a known class and a fixed-length list say how many
+       children follow: one array of the right size. A list's count comes
+       from the wire, so it is believed only as far as the body has bytes
+       left (each element takes at least one). */
+    size_t expect = 0;
+    if (start->kind == HESSIAN_OBJECT && start->v.object.cls)
+        expect = start->v.object.cls->nfields;
+    else if (start->kind == HESSIAN_LIST && start->v.container.count > 0)
+        expect = (uint64_t)start->v.container.count < d->len - d->pos ? (size_t)start->v.container.count
+                                                                        : d->len - d->pos;
+    if (expect && !vec_init(arena, &items, expect))
+        return nomem(err, start->offset);
     for (;;) {
         hessian_event ev;
         int rc = hessian_next(d, &ev);
@@ -127,14 +175,8 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         v->v.object.class_index = start->v.object.class_index;
         v->v.object.n = items.n;
         v->v.object.fields = items.items;
-        if (cls) {
-            v->v.object.cls = hmtp_arena_strndup(arena, cls->name, cls->name_len);
-            v->v.object.names = hmtp_arena_alloc(arena, (cls->nfields + 1) * sizeof(char *));
-            if (!v->v.object.cls || !v->v.object.names)
-                return nomem(err, start->offset);
-            for (uint32_t i = 0; i < cls->nfields; i++)
-                v->v.object.names[i] = cls->fields[i] ? hmtp_arena_strndup(arena, cls->fields[i], cls->field_lens[i]) : NULL;
-        }
+        if (cls && !copy_names(arena, cls, v))
+            return nomem(err, start->offset);
         break;
     }
     }
@@ -145,6 +187,11 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
 int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **out, hmtp_error *err)
 {
     hessian_event ev;
+    /* A packet's tree takes about its body again in strings and binaries,
+       plus its nodes: size the arena once for the common case instead of
+       growing it block by block. */
+    if (!arena->head)
+        hmtp_arena_reserve(arena, d->len + d->len / 2 + 512);
     for (;;) {
         int rc = hessian_next(d, &ev);
         if (rc < 0)
