@@ -13,13 +13,14 @@
 
 struct hmtp_arena_block {
     hmtp_arena_block *next;
-    size_t used, size;
+    size_t size;
     alignas(max_align_t) unsigned char data[];
 };
 
 void hmtp_arena_init(hmtp_arena *a)
 {
     a->head = NULL;
+    a->cur = a->end = NULL;
 }
 
 void hmtp_arena_free(hmtp_arena *a)
@@ -30,7 +31,7 @@ void hmtp_arena_free(hmtp_arena *a)
         free(b);
         b = next;
     }
-    a->head = NULL;
+    hmtp_arena_init(a);
 }
 
 static hmtp_arena_block *new_block(size_t size)
@@ -38,27 +39,33 @@ static hmtp_arena_block *new_block(size_t size)
     if (size > SIZE_MAX - sizeof(hmtp_arena_block))
         return NULL;
     hmtp_arena_block *b = malloc(sizeof *b + size);
-    if (b) {
-        b->used = 0;
+    if (b)
         b->size = size;
-    }
     return b;
 }
 
-/* size bytes at an `align` boundary (a power of two up to max_align_t's),
- * not zeroed. */
-static void *bump(hmtp_arena *a, size_t size, size_t align)
+static void set_head(hmtp_arena *a, hmtp_arena_block *b, size_t used)
 {
-    hmtp_arena_block *b = a->head;
-    if (b) {
-        size_t at = (b->used + align - 1) & ~(align - 1);
-        if (at <= b->size && size <= b->size - at) {
-            b->used = at + size;
-            return b->data + at;
+    b->next = a->head;
+    a->head = b;
+    a->cur = b->data + used;
+    a->end = b->data + b->size;
+}
+
+void *hmtp_arena_alloc_aligned(hmtp_arena *a, size_t size, size_t align)
+{
+    if (size == 0)
+        size = 1;
+    if (a->cur) {
+        uintptr_t at = ((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1);
+        if (at <= (uintptr_t)a->end && size <= (uintptr_t)a->end - at) {
+            a->cur = (unsigned char *)at + size;
+            return (void *)at;
         }
     }
     /* Large requests get a block of their own, placed behind the current
        head so the head keeps serving small requests. */
+    hmtp_arena_block *b = a->head;
     size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
     size_t bsize = size > grown / 4 ? size : grown;
     hmtp_arena_block *nb = new_block(bsize);
@@ -68,10 +75,8 @@ static void *bump(hmtp_arena *a, size_t size, size_t align)
         nb->next = b->next;
         b->next = nb;
     } else {
-        nb->next = b;
-        a->head = nb;
+        set_head(a, nb, size);
     }
-    nb->used = size;
     return nb->data;
 }
 
@@ -79,7 +84,7 @@ void *hmtp_arena_alloc(hmtp_arena *a, size_t size)
 {
     if (size == 0)
         size = 1;
-    void *p = bump(a, size, alignof(max_align_t));
+    void *p = hmtp_arena_alloc_raw(a, size);
     if (p)
         memset(p, 0, size);
     return p;
@@ -87,21 +92,18 @@ void *hmtp_arena_alloc(hmtp_arena *a, size_t size)
 
 void hmtp_arena_reserve(hmtp_arena *a, size_t size)
 {
-    hmtp_arena_block *b = a->head;
-    if (b && b->size - b->used >= size)
+    if (a->cur && (size_t)(a->end - a->cur) >= size)
         return;
     hmtp_arena_block *nb = new_block(size);
-    if (!nb)
-        return; /* only a hint: allocations still grow the arena as needed */
-    nb->next = b;
-    a->head = nb;
+    if (nb) /* only a hint: allocations still grow the arena as needed */
+        set_head(a, nb, 0);
 }
 
 char *hmtp_arena_strndup(hmtp_arena *a, const char *s, size_t len)
 {
     if (len == SIZE_MAX)
         return NULL;
-    char *p = bump(a, len + 1, 1);
+    char *p = hmtp_arena_alloc_aligned(a, len + 1, 1);
     if (!p)
         return NULL;
     if (len)

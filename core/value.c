@@ -14,7 +14,7 @@ static bool vec_init(hmtp_arena *a, node_vec *v, size_t n)
 {
     v->n = 0;
     v->cap = n;
-    v->items = n ? hmtp_arena_alloc(a, n * sizeof *v->items) : NULL;
+    v->items = n ? hmtp_arena_alloc_raw(a, n * sizeof *v->items) : NULL; /* filled as children come */
     return n == 0 || v->items;
 }
 
@@ -22,7 +22,7 @@ static bool vec_push(hmtp_arena *a, node_vec *v, hessian_value *x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 4;
-        hessian_value **items = hmtp_arena_alloc(a, cap * sizeof *items);
+        hessian_value **items = hmtp_arena_alloc_raw(a, cap * sizeof *items);
         if (!items)
             return false;
         if (v->n)
@@ -47,14 +47,21 @@ static int decoder_failed(hessian_decoder *d, hmtp_error *err)
     return -1;
 }
 
+/* A node with kind and place set and the rest zero: filled in line, not
+ * zeroed by the arena and then written again (one per value decoded). */
+static hessian_value *new_tree_node(hmtp_arena *a, const hessian_event *ev)
+{
+    hessian_value *v = hmtp_arena_alloc_raw(a, sizeof *v);
+    if (v)
+        *v = (hessian_value){.kind = ev->kind, .offset = ev->offset, .length = ev->length};
+    return v;
+}
+
 static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
 {
-    hessian_value *v = hmtp_arena_alloc(a, sizeof *v);
+    hessian_value *v = new_tree_node(a, ev);
     if (!v)
         return NULL;
-    v->kind = ev->kind;
-    v->offset = ev->offset;
-    v->length = ev->length;
     switch (ev->kind) {
     case HESSIAN_BOOL: v->v.b = ev->v.b; break;
     case HESSIAN_INT: v->v.i = ev->v.i; break;
@@ -69,7 +76,7 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
         v->v.str.len = ev->v.str.len;
         break;
     case HESSIAN_BINARY:
-        v->v.bin.data = hmtp_arena_alloc(a, ev->v.bin.len ? ev->v.bin.len : 1);
+        v->v.bin.data = hmtp_arena_alloc_aligned(a, ev->v.bin.len ? ev->v.bin.len : 1, 1); /* copied over */
         if (!v->v.bin.data)
             return NULL;
         if (ev->v.bin.len)
@@ -90,20 +97,24 @@ static bool copy_names(hmtp_arena *a, const hessian_class *cls, hessian_value *v
     size_t bytes = ptrs + cls->name_len + 1;
     for (uint32_t i = 0; i < cls->nfields; i++)
         bytes += cls->fields[i] ? cls->field_lens[i] + 1 : 0;
-    char **names = hmtp_arena_alloc(a, bytes);
+    char **names = hmtp_arena_alloc_raw(a, bytes);
     if (!names)
         return false;
     char *at = (char *)names + ptrs;
-    memcpy(at, cls->name, cls->name_len); /* the array's zeroing ends each string */
+    memcpy(at, cls->name, cls->name_len);
+    at[cls->name_len] = '\0';
     v->v.object.cls = at;
     at += cls->name_len + 1;
     for (uint32_t i = 0; i < cls->nfields; i++) {
+        names[i] = NULL;
         if (!cls->fields[i])
             continue;
         memcpy(at, cls->fields[i], cls->field_lens[i]);
+        at[cls->field_lens[i]] = '\0';
         names[i] = at;
         at += cls->field_lens[i] + 1;
     }
+    names[cls->nfields] = NULL;
     v->v.object.names = names;
     return true;
 }
@@ -115,11 +126,9 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         *out = scalar_node(arena, start);
         return *out ? 1 : nomem(err, start->offset);
     }
-    hessian_value *v = hmtp_arena_alloc(arena, sizeof *v);
+    hessian_value *v = new_tree_node(arena, start);
     if (!v)
         return nomem(err, start->offset);
-    v->kind = start->kind;
-    v->offset = start->offset;
     node_vec items = {0}, keys = {0};
     /* An object of a known class and a fixed-length list say how many
        children follow: one array of the right size. A list's count comes
@@ -147,8 +156,12 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
             break;
         }
         hessian_value *child;
-        if (hessian_read_value_from(d, &ev, arena, &child, err) < 0)
+        if (ev.kind < HESSIAN_LIST || ev.kind == HESSIAN_REF) {
+            if (!(child = scalar_node(arena, &ev)))
+                return nomem(err, ev.offset);
+        } else if (hessian_read_value_from(d, &ev, arena, &child, err) < 0) {
             return -1;
+        }
         node_vec *into = (start->kind == HESSIAN_MAP && ev.role == HESSIAN_ROLE_KEY) ? &keys : &items;
         if (!vec_push(arena, into, child))
             return nomem(err, ev.offset);
@@ -188,10 +201,11 @@ int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **ou
 {
     hessian_event ev;
     /* A packet's tree takes about its body again in strings and binaries,
-       plus its nodes: size the arena once for the common case instead of
+       plus 64 bytes a node (a presence packet's half a dozen nodes take
+       600 bytes): size the arena once for the common case instead of
        growing it block by block. */
     if (!arena->head)
-        hmtp_arena_reserve(arena, d->len + d->len / 2 + 512);
+        hmtp_arena_reserve(arena, d->len + d->len / 2 + 1024);
     for (;;) {
         int rc = hessian_next(d, &ev);
         if (rc < 0)
