@@ -840,7 +840,11 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
     size_t p = d->pos;
     const uint8_t *b = d->body;
     size_t n = 1; /* bytes of the encoding */
-    if (c <= 0x1f || (c >= 0x30 && c <= 0x33) || c == 'S' || c == 'R') {
+    switch (c) {
+    case 0x00 ... 0x1f:
+    case 0x30 ... 0x33:
+    case 'S':
+    case 'R': {
         string_result s;
         if (read_string(d, p, &s) < 0)
             return -1;
@@ -850,91 +854,117 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
         ev->v.str.utf16_len = s.utf16_len;
         ev->v.str.chunks = s.chunks;
         n = s.end - p;
-    } else if ((c >= 0x20 && c <= 0x2f) || (c >= 0x34 && c <= 0x37) || c == 'A' || c == 'B') {
+        break;
+    }
+    case 0x20 ... 0x2f:
+    case 0x34 ... 0x37:
+    case 'A':
+    case 'B':
         ev->kind = HESSIAN_BINARY;
         if (read_binary(d, p, ev) < 0)
             return -1;
         n = ev->length;
-    } else if (is_int_code(c)) {
+        break;
+    case 0x80 ... 0xd7:
+    case 'I': {
         ev->kind = HESSIAN_INT;
         size_t q = p;
         if (read_int(d, &q, &ev->v.i, "int") < 0)
             return -1;
         n = q - p;
-    } else if (c >= 0xd8 && c <= 0xef) {
+        break;
+    }
+    case 0xd8 ... 0xef:
         ev->kind = HESSIAN_LONG;
         ev->v.l = (int64_t)c - 0xe0;
-    } else if (c >= 0xf0) {
+        break;
+    case 0xf0 ... 0xff:
         ev->kind = HESSIAN_LONG;
         n = 2;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = ((int64_t)c - 0xf8) * 256 + b[p + 1];
-    } else if (c >= 0x38 && c <= 0x3f) {
+        break;
+    case 0x38 ... 0x3f:
         ev->kind = HESSIAN_LONG;
         n = 3;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = ((int64_t)c - 0x3c) * 65536 + ((int64_t)b[p + 1] << 8) + b[p + 2];
-    } else if (c == 0x59) {
+        break;
+    case 0x59:
         ev->kind = HESSIAN_LONG;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = (int32_t)(uint32_t)be(b + p + 1, 4);
-    } else if (c == 'L') {
+        break;
+    case 'L':
         ev->kind = HESSIAN_LONG;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = (int64_t)be(b + p + 1, 8);
-    } else if (c == 'N') {
+        break;
+    case 'N':
         ev->kind = HESSIAN_NULL;
-    } else if (c == 'T' || c == 'F') {
+        break;
+    case 'T':
+    case 'F':
         ev->kind = HESSIAN_BOOL;
         ev->v.b = c == 'T';
-    } else if (c == 0x5b || c == 0x5c) {
+        break;
+    case 0x5b:
+    case 0x5c:
         ev->kind = HESSIAN_DOUBLE;
         ev->v.d = c == 0x5b ? 0.0 : 1.0;
-    } else if (c == 0x5d) {
+        break;
+    case 0x5d:
         ev->kind = HESSIAN_DOUBLE;
         n = 2;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         ev->v.d = (int8_t)b[p + 1];
-    } else if (c == 0x5e) {
+        break;
+    case 0x5e:
         ev->kind = HESSIAN_DOUBLE;
         n = 3;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         ev->v.d = (int16_t)(uint16_t)be(b + p + 1, 2);
-    } else if (c == 0x5f) {
+        break;
+    case 0x5f:
         ev->kind = HESSIAN_DOUBLE;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         /* Java evaluates 0.001 * mills in double precision; so do we. */
         ev->v.d = 0.001 * (double)(int32_t)(uint32_t)be(b + p + 1, 4);
-    } else if (c == 'D') {
+        break;
+    case 'D': {
         ev->kind = HESSIAN_DOUBLE;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         uint64_t bits = be(b + p + 1, 8);
         memcpy(&ev->v.d, &bits, sizeof bits);
-    } else if (c == 0x4a) {
+        break;
+    }
+    case 0x4a:
         ev->kind = HESSIAN_DATE;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "date", n);
         ev->v.date_ms = (int64_t)be(b + p + 1, 8);
-    } else if (c == 0x4b) {
+        break;
+    case 0x4b:
         ev->kind = HESSIAN_DATE;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "date", n);
         ev->v.date_ms = (int64_t)(int32_t)(uint32_t)be(b + p + 1, 4) * 60000;
-    } else if (c == 'Q') {
+        break;
+    case 'Q': {
         ev->kind = HESSIAN_REF;
         size_t q = p + 1;
         int32_t ref;
@@ -949,7 +979,9 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
         }
         ev->v.ref = (uint32_t)ref;
         n = q - p;
-    } else {
+        break;
+    }
+    default:
         d->failed = true;
         hmtp_fail(&d->err, HMTP_ERR_BAD_CODE, p, "unused code 0x%02x at body offset %zu", c, p);
         return -1;
@@ -982,7 +1014,11 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
     uint8_t c = d->body[d->pos];
     ev->code = c;
     ev->offset = d->pos;
-    if (c == 'Z') {
+    /* One switch on the code byte (a jump table) rather than a chain of
+       tests: the code is different from one event to the next, and each
+       test of a chain is a branch to mispredict. */
+    switch (c) {
+    case 'Z':
         if (top && top->unseen)
             return emit_end(d, ev, 0); /* the 'Z' closes the parent */
         if (!top || !top->variable)
@@ -990,19 +1026,21 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
         if (top->kind == HESSIAN_MAP && top->expect_value)
             return fail(d, HMTP_ERR_UNEXPECTED_END, d->pos, "map ends after a key with no value");
         return emit_end(d, ev, 1);
-    }
-    if (c == 'C') {
+    case 'C':
         ev->depth = d->depth;
         ev->top_index = d->top_index;
         return read_class_def(d, d->pos, ev);
+    case 0x55:
+    case 'V':
+    case 0x57:
+    case 0x58:
+    case 0x70 ... 0x7f: return start_list(d, ev, c);
+    case 'H':
+    case 'M': return start_map(d, ev, c);
+    case 'O':
+    case 0x60 ... 0x6f: return start_object(d, ev, c);
+    default: return read_scalar(d, ev, c);
     }
-    if (c == 0x55 || c == 'V' || c == 0x57 || c == 0x58 || (c >= 0x70 && c <= 0x7f))
-        return start_list(d, ev, c);
-    if (c == 'H' || c == 'M')
-        return start_map(d, ev, c);
-    if (c == 'O' || (c >= 0x60 && c <= 0x6f))
-        return start_object(d, ev, c);
-    return read_scalar(d, ev, c);
 }
 
 int hessian_skip_value(hessian_decoder *d, const hessian_event *start)

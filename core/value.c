@@ -59,6 +59,21 @@ static hessian_value *new_tree_node(hmtp_arena *a, const hessian_event *ev)
 
 static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
 {
+    if (ev->kind == HESSIAN_STRING) {
+        /* The node and its NUL-terminated copy in one allocation. */
+        size_t len = ev->v.str.len;
+        if (len > SIZE_MAX - sizeof(hessian_value) - 1)
+            return NULL;
+        hessian_value *v = hmtp_arena_alloc_raw(a, sizeof *v + len + 1);
+        if (!v)
+            return NULL;
+        char *data = (char *)(v + 1);
+        memcpy(data, ev->v.str.data, len);
+        data[len] = '\0';
+        *v = (hessian_value){.kind = ev->kind, .offset = ev->offset, .length = ev->length,
+                             .v.str = {.data = data, .len = len}};
+        return v;
+    }
     hessian_value *v = new_tree_node(a, ev);
     if (!v)
         return NULL;
@@ -69,12 +84,6 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
     case HESSIAN_DOUBLE: v->v.d = ev->v.d; break;
     case HESSIAN_DATE: v->v.date_ms = ev->v.date_ms; break;
     case HESSIAN_REF: v->v.ref = ev->v.ref; break;
-    case HESSIAN_STRING:
-        v->v.str.data = hmtp_arena_strndup(a, ev->v.str.data, ev->v.str.len);
-        if (!v->v.str.data)
-            return NULL;
-        v->v.str.len = ev->v.str.len;
-        break;
     case HESSIAN_BINARY:
         v->v.bin.data = hmtp_arena_alloc_aligned(a, ev->v.bin.len ? ev->v.bin.len : 1, 1); /* copied over */
         if (!v->v.bin.data)
@@ -202,10 +211,10 @@ int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **ou
     hessian_event ev;
     /* A packet's tree takes about its body again in strings and binaries,
        plus 64 bytes a node (a presence packet's half a dozen nodes take
-       600 bytes): size the arena once for the common case instead of
-       growing it block by block. */
+       650 bytes): size the arena once for the common case instead of
+       growing it block by block, small enough for malloc's fast path. */
     if (!arena->head)
-        hmtp_arena_reserve(arena, d->len + d->len / 2 + 1024);
+        hmtp_arena_reserve(arena, d->len + (d->len < 2048 ? d->len : 2048) + 640);
     for (;;) {
         int rc = hessian_next(d, &ev);
         if (rc < 0)

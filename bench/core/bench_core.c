@@ -237,7 +237,9 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: bench-core [--mb N (default 64)] [--runs N (default 5)] [--only STAGE]\n");
+            fprintf(stderr, "usage: bench-core [--mb N (default 64)] [--runs N (default 5)] [--only STAGE]\n"
+                            "  STAGE: memcpy, framing, events, trees (ours and the peer's), or peer-events,\n"
+                            "  peer-trees, peer-unpack (the peer's alone); memcpy always runs\n");
             return 2;
         }
     }
@@ -272,7 +274,8 @@ int main(int argc, char **argv)
         memset(sd->scratch, 0, sd->stream.len);
         for (int st = 0; st < ST_COUNT; st++) {
             bool has = k == 0 ? ours_has((stage)st) : peer_has((stage)st);
-            bool wanted = only < 0 || only == st + 100 * k || st == ST_MEMCPY;
+            /* --only STAGE: that stage of both; peer-STAGE: the peer's alone */
+            bool wanted = only < 0 || only == st || (k == 1 && only == st + 100) || st == ST_MEMCPY;
             if (has && wanted && !(sd->times[st] = calloc(runs, sizeof(double)))) {
                 status = 1;
                 goto out;
