@@ -997,7 +997,10 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
 {
     if (d->failed)
         return -1;
-    memset(ev, 0, sizeof *ev);
+    /* A copy of a zero event: plain vector stores, where memset of this
+       size becomes `rep stos`, whose start-up costs more than the stores. */
+    static const hessian_event zero_event;
+    memcpy(ev, &zero_event, sizeof *ev);
     hessian_container *top = d->depth ? &d->stack[d->depth - 1] : NULL;
     if (top && !top->variable && !top->unseen && top->remaining <= 0)
         return emit_end(d, ev, 0);
