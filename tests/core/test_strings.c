@@ -263,7 +263,8 @@ static void random_mixes(void)
             if (!last && test_rand(&rng) % 3)
                 continue;
             emit_header(&b, units_at[k] - from_units, last, !last || test_rand(&rng) % 2);
-            hmtp_buf_append(&b, payload.data + from, bounds[k] - from);
+            if (bounds[k] > from)
+                hmtp_buf_append(&b, payload.data + from, bounds[k] - from);
             from = bounds[k];
             from_units = units_at[k];
         }
