@@ -41,10 +41,21 @@ const char *hessian_kind_name(hessian_kind k)
 void hessian_decoder_init(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
                           size_t len)
 {
-    memset(d, 0, sizeof *d);
+    /* Field by field rather than memset: the error's message buffer makes
+       the struct a few hundred bytes, and this runs once per packet. */
     d->body = body;
     d->len = len;
+    d->pos = 0;
     d->stream = s;
+    d->nrefs = 0;
+    d->top_index = 0;
+    d->depth = 0;
+    d->stack = NULL;
+    d->stack_cap = 0;
+    d->scratch = NULL;
+    d->scratch_cap = 0;
+    d->failed = false;
+    hmtp_error_clear(&d->err);
     d->next_class = at.nclasses < s->nclasses ? at.nclasses : s->nclasses;
     d->next_type = at.ntypes < s->ntypes ? at.ntypes : s->ntypes;
 }
