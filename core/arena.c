@@ -13,13 +13,14 @@
 
 struct hmtp_arena_block {
     hmtp_arena_block *next;
-    size_t used, size;
+    size_t size;
     alignas(max_align_t) unsigned char data[];
 };
 
 void hmtp_arena_init(hmtp_arena *a)
 {
     a->head = NULL;
+    a->cur = a->end = NULL;
 }
 
 void hmtp_arena_free(hmtp_arena *a)
@@ -30,46 +31,79 @@ void hmtp_arena_free(hmtp_arena *a)
         free(b);
         b = next;
     }
-    a->head = NULL;
+    hmtp_arena_init(a);
+}
+
+static hmtp_arena_block *new_block(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(hmtp_arena_block))
+        return NULL;
+    hmtp_arena_block *b = malloc(sizeof *b + size);
+    if (b)
+        b->size = size;
+    return b;
+}
+
+static void set_head(hmtp_arena *a, hmtp_arena_block *b, size_t used)
+{
+    b->next = a->head;
+    a->head = b;
+    a->cur = b->data + used;
+    a->end = b->data + b->size;
+}
+
+void *hmtp_arena_alloc_aligned(hmtp_arena *a, size_t size, size_t align)
+{
+    if (size == 0)
+        size = 1;
+    if (a->cur) {
+        uintptr_t at = ((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1);
+        if (at <= (uintptr_t)a->end && size <= (uintptr_t)a->end - at) {
+            a->cur = (unsigned char *)at + size;
+            return (void *)at;
+        }
+    }
+    /* Large requests get a block of their own, placed behind the current
+       head so the head keeps serving small requests. */
+    hmtp_arena_block *b = a->head;
+    size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
+    size_t bsize = size > grown / 4 ? size : grown;
+    hmtp_arena_block *nb = new_block(bsize);
+    if (!nb)
+        return NULL;
+    if (b && bsize == size) {
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        set_head(a, nb, size);
+    }
+    return nb->data;
 }
 
 void *hmtp_arena_alloc(hmtp_arena *a, size_t size)
 {
-    const size_t align = alignof(max_align_t);
-    if (size > SIZE_MAX - align - sizeof(hmtp_arena_block))
-        return NULL;
-    size = (size + align - 1) & ~(align - 1);
     if (size == 0)
-        size = align;
-    hmtp_arena_block *b = a->head;
-    if (!b || b->size - b->used < size) {
-        /* Large requests get a block of their own, placed behind the current
-           head so the head keeps serving small requests. */
-        size_t grown = b ? (b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK) : ARENA_FIRST_BLOCK;
-        size_t bsize = size > grown / 4 ? size : grown;
-        hmtp_arena_block *nb = malloc(sizeof *nb + bsize);
-        if (!nb)
-            return NULL;
-        nb->used = 0;
-        nb->size = bsize;
-        if (b && bsize == size) {
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            a->head = nb;
-        }
-        b = nb;
-    }
-    void *p = b->data + b->used;
-    b->used += size;
-    memset(p, 0, size);
+        size = 1;
+    void *p = hmtp_arena_alloc_raw(a, size);
+    if (p)
+        memset(p, 0, size);
     return p;
+}
+
+void hmtp_arena_reserve(hmtp_arena *a, size_t size)
+{
+    if (a->cur && (size_t)(a->end - a->cur) >= size)
+        return;
+    hmtp_arena_block *nb = new_block(size);
+    if (nb) /* only a hint: allocations still grow the arena as needed */
+        set_head(a, nb, 0);
 }
 
 char *hmtp_arena_strndup(hmtp_arena *a, const char *s, size_t len)
 {
-    char *p = hmtp_arena_alloc(a, len + 1);
+    if (len == SIZE_MAX)
+        return NULL;
+    char *p = hmtp_arena_alloc_aligned(a, len + 1, 1);
     if (!p)
         return NULL;
     if (len)

@@ -5,6 +5,9 @@
  * stack of open containers, so callers never track the grammar themselves. */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hessian.h"
 #include "hessian_internal.h"
@@ -38,10 +41,21 @@ const char *hessian_kind_name(hessian_kind k)
 void hessian_decoder_init(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
                           size_t len)
 {
-    memset(d, 0, sizeof *d);
+    /* Field by field rather than memset: the error's message buffer makes
+       the struct a few hundred bytes, and this runs once per packet. */
     d->body = body;
     d->len = len;
+    d->pos = 0;
     d->stream = s;
+    d->nrefs = 0;
+    d->top_index = 0;
+    d->depth = 0;
+    d->stack = NULL;
+    d->stack_cap = 0;
+    d->scratch = NULL;
+    d->scratch_cap = 0;
+    d->failed = false;
+    hmtp_error_clear(&d->err);
     d->next_class = at.nclasses < s->nclasses ? at.nclasses : s->nclasses;
     d->next_type = at.ntypes < s->ntypes ? at.ntypes : s->ntypes;
 }
@@ -51,6 +65,7 @@ void hessian_decoder_free(hessian_decoder *d)
     free(d->stack);
     free(d->scratch);
     d->stack = NULL;
+    d->stack_cap = 0;
     d->scratch = NULL;
 }
 
@@ -163,33 +178,113 @@ static int read_int(hessian_decoder *d, size_t *pos, int32_t *out, const char *w
 
 /* ---- strings ---- */
 
+/* How many of the first `limit` bytes at p are ASCII (top bit clear), for
+ * strings, where an ASCII byte is one character and one UTF-16 unit. `avail`
+ * (>= limit) is what the body holds from p: whole words are read within it
+ * and the bytes past `limit` masked off. */
+static inline size_t ascii_prefix(const uint8_t *p, size_t limit, size_t avail)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    while (limit - i >= 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (;;) {
+        size_t k = limit - i;
+        if (k == 0 || avail - i < 8)
+            break;
+        uint64_t x;
+        memcpy(&x, p + i, sizeof x);
+        x &= 0x8080808080808080ull;
+        if (k < 8)
+            x &= (1ull << (8 * k)) - 1;
+        if (x)
+            return i + (size_t)__builtin_ctzll(x) / 8;
+        if (k <= 8)
+            return limit;
+        i += 8;
+    }
+#else
+    (void)avail;
+#endif
+    while (i < limit && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* One character that the fast paths of scan_units() did not take: 4-byte
+ * forms and every kind of bad input, each with its own message. Returns the
+ * character's length in bytes in *n and its UTF-16 units in *u, or -1. */
+static int scan_slow(hessian_decoder *d, size_t p, size_t units, size_t *n, size_t *u, bool *rewrite)
+{
+    uint32_t cp;
+    switch (hmtp_utf8_next(d->body + p, d->len - p, &cp, n)) {
+    case HMTP_UTF8_OK: break;
+    case HMTP_UTF8_TRUNCATED: return truncated(d, p, "string character", *n);
+    case HMTP_UTF8_BAD_LEAD: return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
+    case HMTP_UTF8_BAD_CONTINUATION:
+        return fail(d, HMTP_ERR_BAD_UTF8, p + *n, "invalid UTF-8 continuation byte in string");
+    }
+    if (*n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+        return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
+    if (hmtp_utf8_surrogate(cp) || hmtp_utf8_overlong(cp, *n))
+        *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
+    *u = *n == 4 ? 2 : 1; /* UTF-16 units */
+    if (*u > units)
+        return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 character split by the string's declared length");
+    return 0;
+}
+
 /* Validates `units` UTF-16 code units of UTF-8/CESU-8 starting at pos; sets
  * *bytes to their length and *rewrite when the bytes hold surrogate halves
- * (CESU-8) that the event must present as 4-byte UTF-8. */
+ * (CESU-8) that the event must present as 4-byte UTF-8, or overlong forms.
+ *
+ * Hessian counts UTF-16 units, so the end of a string is only found by
+ * walking it. Most text is ASCII, where units are bytes: runs of ASCII are
+ * found 16 (SSE2) or 8 bytes at a time and skipped. Well-formed 2- and 3-byte forms are
+ * checked in line; anything else (4-byte forms, bad bytes, the end of the
+ * body) goes to scan_slow(), which gives the same answers and messages as a
+ * character-by-character walk. */
 static int scan_units(hessian_decoder *d, size_t pos, size_t units, size_t *bytes, bool *rewrite)
 {
+    const uint8_t *b = d->body;
+    const size_t len = d->len;
     size_t p = pos;
     while (units > 0) {
-        if (!have(d, p, 1))
+        size_t left = len - p;
+        size_t run = ascii_prefix(b + p, units < left ? units : left, left);
+        p += run;
+        units -= run;
+        left -= run;
+        if (units == 0)
+            break;
+        if (left == 0)
             return truncated(d, p, "string character", 1);
-        uint32_t cp;
-        size_t n;
-        switch (hmtp_utf8_next(d->body + p, d->len - p, &cp, &n)) {
-        case HMTP_UTF8_OK: break;
-        case HMTP_UTF8_TRUNCATED: return truncated(d, p, "string character", n);
-        case HMTP_UTF8_BAD_LEAD: return fail(d, HMTP_ERR_BAD_UTF8, p, "invalid UTF-8 lead byte in string");
-        case HMTP_UTF8_BAD_CONTINUATION:
-            return fail(d, HMTP_ERR_BAD_UTF8, p + n, "invalid UTF-8 continuation byte in string");
+        uint8_t c = b[p]; /* >= 0x80 */
+        if (c >= 0xc0 && c <= 0xdf && left >= 2 && (b[p + 1] & 0xc0) == 0x80) {
+            if (c < 0xc2)
+                *rewrite = true; /* overlong: Java's C0 80 for NUL */
+            p += 2;
+            units--;
+            continue;
         }
-        if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 sequence out of range in string");
-        if (hmtp_utf8_surrogate(cp) || hmtp_utf8_overlong(cp, n))
-            *rewrite = true; /* CESU-8 surrogates, or overlong forms (Java's C0 80 for NUL) */
-        size_t u = n == 4 ? 2 : 1; /* UTF-16 units */
-        if (u > units)
-            return fail(d, HMTP_ERR_BAD_UTF8, p, "4-byte UTF-8 character split by the string's declared length");
-        units -= u;
+        if (c >= 0xe0 && c <= 0xef && left >= 3 && (b[p + 1] & 0xc0) == 0x80 && (b[p + 2] & 0xc0) == 0x80) {
+            if ((c == 0xe0 && b[p + 1] < 0xa0) || (c == 0xed && b[p + 1] >= 0xa0))
+                *rewrite = true; /* overlong, or a CESU-8 surrogate half */
+            p += 3;
+            units--;
+            continue;
+        }
+        size_t n, u;
+        if (scan_slow(d, p, units, &n, &u, rewrite) < 0)
+            return -1;
         p += n;
+        units -= u;
     }
     *bytes = p - pos;
     return 0;
@@ -574,10 +669,17 @@ static int push(hessian_decoder *d, const hessian_event *ev, bool variable, int6
     }
     if (d->nrefs >= lim->max_refs)
         return fail(d, HMTP_ERR_LIMIT, ev->offset, "too many lists, maps and objects in one packet");
-    if (!d->stack) {
-        d->stack = calloc(lim->max_depth, sizeof *d->stack);
-        if (!d->stack)
+    if (d->depth == d->stack_cap) {
+        /* Most packets nest a few levels: start small (one malloc per packet
+           that has containers, no zeroing) and double up to the limit. */
+        unsigned cap = d->stack_cap ? d->stack_cap * 2 : 8;
+        if (cap > lim->max_depth)
+            cap = lim->max_depth;
+        hessian_container *stack = realloc(d->stack, cap * sizeof *stack);
+        if (!stack)
             return fail(d, HMTP_ERR_NOMEM, ev->offset, "out of memory");
+        d->stack = stack;
+        d->stack_cap = cap;
     }
     hessian_container *c = &d->stack[d->depth++];
     c->kind = ev->kind;
@@ -749,7 +851,11 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
     size_t p = d->pos;
     const uint8_t *b = d->body;
     size_t n = 1; /* bytes of the encoding */
-    if (c <= 0x1f || (c >= 0x30 && c <= 0x33) || c == 'S' || c == 'R') {
+    switch (c) {
+    case 0x00 ... 0x1f:
+    case 0x30 ... 0x33:
+    case 'S':
+    case 'R': {
         string_result s;
         if (read_string(d, p, &s) < 0)
             return -1;
@@ -759,91 +865,117 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
         ev->v.str.utf16_len = s.utf16_len;
         ev->v.str.chunks = s.chunks;
         n = s.end - p;
-    } else if ((c >= 0x20 && c <= 0x2f) || (c >= 0x34 && c <= 0x37) || c == 'A' || c == 'B') {
+        break;
+    }
+    case 0x20 ... 0x2f:
+    case 0x34 ... 0x37:
+    case 'A':
+    case 'B':
         ev->kind = HESSIAN_BINARY;
         if (read_binary(d, p, ev) < 0)
             return -1;
         n = ev->length;
-    } else if (is_int_code(c)) {
+        break;
+    case 0x80 ... 0xd7:
+    case 'I': {
         ev->kind = HESSIAN_INT;
         size_t q = p;
         if (read_int(d, &q, &ev->v.i, "int") < 0)
             return -1;
         n = q - p;
-    } else if (c >= 0xd8 && c <= 0xef) {
+        break;
+    }
+    case 0xd8 ... 0xef:
         ev->kind = HESSIAN_LONG;
         ev->v.l = (int64_t)c - 0xe0;
-    } else if (c >= 0xf0) {
+        break;
+    case 0xf0 ... 0xff:
         ev->kind = HESSIAN_LONG;
         n = 2;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = ((int64_t)c - 0xf8) * 256 + b[p + 1];
-    } else if (c >= 0x38 && c <= 0x3f) {
+        break;
+    case 0x38 ... 0x3f:
         ev->kind = HESSIAN_LONG;
         n = 3;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = ((int64_t)c - 0x3c) * 65536 + ((int64_t)b[p + 1] << 8) + b[p + 2];
-    } else if (c == 0x59) {
+        break;
+    case 0x59:
         ev->kind = HESSIAN_LONG;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = (int32_t)(uint32_t)be(b + p + 1, 4);
-    } else if (c == 'L') {
+        break;
+    case 'L':
         ev->kind = HESSIAN_LONG;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "long", n);
         ev->v.l = (int64_t)be(b + p + 1, 8);
-    } else if (c == 'N') {
+        break;
+    case 'N':
         ev->kind = HESSIAN_NULL;
-    } else if (c == 'T' || c == 'F') {
+        break;
+    case 'T':
+    case 'F':
         ev->kind = HESSIAN_BOOL;
         ev->v.b = c == 'T';
-    } else if (c == 0x5b || c == 0x5c) {
+        break;
+    case 0x5b:
+    case 0x5c:
         ev->kind = HESSIAN_DOUBLE;
         ev->v.d = c == 0x5b ? 0.0 : 1.0;
-    } else if (c == 0x5d) {
+        break;
+    case 0x5d:
         ev->kind = HESSIAN_DOUBLE;
         n = 2;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         ev->v.d = (int8_t)b[p + 1];
-    } else if (c == 0x5e) {
+        break;
+    case 0x5e:
         ev->kind = HESSIAN_DOUBLE;
         n = 3;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         ev->v.d = (int16_t)(uint16_t)be(b + p + 1, 2);
-    } else if (c == 0x5f) {
+        break;
+    case 0x5f:
         ev->kind = HESSIAN_DOUBLE;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         /* Java evaluates 0.001 * mills in double precision; so do we. */
         ev->v.d = 0.001 * (double)(int32_t)(uint32_t)be(b + p + 1, 4);
-    } else if (c == 'D') {
+        break;
+    case 'D': {
         ev->kind = HESSIAN_DOUBLE;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "double", n);
         uint64_t bits = be(b + p + 1, 8);
         memcpy(&ev->v.d, &bits, sizeof bits);
-    } else if (c == 0x4a) {
+        break;
+    }
+    case 0x4a:
         ev->kind = HESSIAN_DATE;
         n = 9;
         if (!have(d, p, n))
             return truncated(d, p, "date", n);
         ev->v.date_ms = (int64_t)be(b + p + 1, 8);
-    } else if (c == 0x4b) {
+        break;
+    case 0x4b:
         ev->kind = HESSIAN_DATE;
         n = 5;
         if (!have(d, p, n))
             return truncated(d, p, "date", n);
         ev->v.date_ms = (int64_t)(int32_t)(uint32_t)be(b + p + 1, 4) * 60000;
-    } else if (c == 'Q') {
+        break;
+    case 'Q': {
         ev->kind = HESSIAN_REF;
         size_t q = p + 1;
         int32_t ref;
@@ -858,7 +990,9 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
         }
         ev->v.ref = (uint32_t)ref;
         n = q - p;
-    } else {
+        break;
+    }
+    default:
         d->failed = true;
         hmtp_fail(&d->err, HMTP_ERR_BAD_CODE, p, "unused code 0x%02x at body offset %zu", c, p);
         return -1;
@@ -874,7 +1008,10 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
 {
     if (d->failed)
         return -1;
-    memset(ev, 0, sizeof *ev);
+    /* A copy of a zero event: plain vector stores, where memset of this
+       size becomes `rep stos`, whose start-up costs more than the stores. */
+    static const hessian_event zero_event;
+    memcpy(ev, &zero_event, sizeof *ev);
     hessian_container *top = d->depth ? &d->stack[d->depth - 1] : NULL;
     if (top && !top->variable && !top->unseen && top->remaining <= 0)
         return emit_end(d, ev, 0);
@@ -891,7 +1028,11 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
     uint8_t c = d->body[d->pos];
     ev->code = c;
     ev->offset = d->pos;
-    if (c == 'Z') {
+    /* One switch on the code byte (a jump table) rather than a chain of
+       tests: the code is different from one event to the next, and each
+       test of a chain is a branch to mispredict. */
+    switch (c) {
+    case 'Z':
         if (top && top->unseen)
             return emit_end(d, ev, 0); /* the 'Z' closes the parent */
         if (!top || !top->variable)
@@ -899,19 +1040,21 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
         if (top->kind == HESSIAN_MAP && top->expect_value)
             return fail(d, HMTP_ERR_UNEXPECTED_END, d->pos, "map ends after a key with no value");
         return emit_end(d, ev, 1);
-    }
-    if (c == 'C') {
+    case 'C':
         ev->depth = d->depth;
         ev->top_index = d->top_index;
         return read_class_def(d, d->pos, ev);
+    case 0x55:
+    case 'V':
+    case 0x57:
+    case 0x58:
+    case 0x70 ... 0x7f: return start_list(d, ev, c);
+    case 'H':
+    case 'M': return start_map(d, ev, c);
+    case 'O':
+    case 0x60 ... 0x6f: return start_object(d, ev, c);
+    default: return read_scalar(d, ev, c);
     }
-    if (c == 0x55 || c == 'V' || c == 0x57 || c == 0x58 || (c >= 0x70 && c <= 0x7f))
-        return start_list(d, ev, c);
-    if (c == 'H' || c == 'M')
-        return start_map(d, ev, c);
-    if (c == 'O' || (c >= 0x60 && c <= 0x6f))
-        return start_object(d, ev, c);
-    return read_scalar(d, ev, c);
 }
 
 int hessian_skip_value(hessian_decoder *d, const hessian_event *start)

@@ -159,7 +159,8 @@ typedef struct hessian_decoder {
     uint32_t nrefs;      /* containers started in this packet */
     uint32_t top_index;
     unsigned depth;
-    hessian_container *stack; /* depth entries */
+    hessian_container *stack; /* depth entries in use, stack_cap allocated */
+    unsigned stack_cap;
     uint8_t *scratch;
     size_t scratch_cap;
     hmtp_error err;

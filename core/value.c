@@ -9,11 +9,20 @@ typedef struct node_vec {
     size_t n, cap;
 } node_vec;
 
+/* Room for n children from the start, when the container says how many. */
+static bool vec_init(hmtp_arena *a, node_vec *v, size_t n)
+{
+    v->n = 0;
+    v->cap = n;
+    v->items = n ? hmtp_arena_alloc_raw(a, n * sizeof *v->items) : NULL; /* filled as children come */
+    return n == 0 || v->items;
+}
+
 static bool vec_push(hmtp_arena *a, node_vec *v, hessian_value *x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 4;
-        hessian_value **items = hmtp_arena_alloc(a, cap * sizeof *items);
+        hessian_value **items = hmtp_arena_alloc_raw(a, cap * sizeof *items);
         if (!items)
             return false;
         if (v->n)
@@ -38,14 +47,36 @@ static int decoder_failed(hessian_decoder *d, hmtp_error *err)
     return -1;
 }
 
+/* A node with kind and place set and the rest zero: filled in line, not
+ * zeroed by the arena and then written again (one per value decoded). */
+static hessian_value *new_tree_node(hmtp_arena *a, const hessian_event *ev)
+{
+    hessian_value *v = hmtp_arena_alloc_raw(a, sizeof *v);
+    if (v)
+        *v = (hessian_value){.kind = ev->kind, .offset = ev->offset, .length = ev->length};
+    return v;
+}
+
 static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
 {
-    hessian_value *v = hmtp_arena_alloc(a, sizeof *v);
+    if (ev->kind == HESSIAN_STRING) {
+        /* The node and its NUL-terminated copy in one allocation. */
+        size_t len = ev->v.str.len;
+        if (len > SIZE_MAX - sizeof(hessian_value) - 1)
+            return NULL;
+        hessian_value *v = hmtp_arena_alloc_raw(a, sizeof *v + len + 1);
+        if (!v)
+            return NULL;
+        char *data = (char *)(v + 1);
+        memcpy(data, ev->v.str.data, len);
+        data[len] = '\0';
+        *v = (hessian_value){.kind = ev->kind, .offset = ev->offset, .length = ev->length,
+                             .v.str = {.data = data, .len = len}};
+        return v;
+    }
+    hessian_value *v = new_tree_node(a, ev);
     if (!v)
         return NULL;
-    v->kind = ev->kind;
-    v->offset = ev->offset;
-    v->length = ev->length;
     switch (ev->kind) {
     case HESSIAN_BOOL: v->v.b = ev->v.b; break;
     case HESSIAN_INT: v->v.i = ev->v.i; break;
@@ -53,14 +84,8 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
     case HESSIAN_DOUBLE: v->v.d = ev->v.d; break;
     case HESSIAN_DATE: v->v.date_ms = ev->v.date_ms; break;
     case HESSIAN_REF: v->v.ref = ev->v.ref; break;
-    case HESSIAN_STRING:
-        v->v.str.data = hmtp_arena_strndup(a, ev->v.str.data, ev->v.str.len);
-        if (!v->v.str.data)
-            return NULL;
-        v->v.str.len = ev->v.str.len;
-        break;
     case HESSIAN_BINARY:
-        v->v.bin.data = hmtp_arena_alloc(a, ev->v.bin.len ? ev->v.bin.len : 1);
+        v->v.bin.data = hmtp_arena_alloc_aligned(a, ev->v.bin.len ? ev->v.bin.len : 1, 1); /* copied over */
         if (!v->v.bin.data)
             return NULL;
         if (ev->v.bin.len)
@@ -72,6 +97,37 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
     return v;
 }
 
+/* The class and field names of an object, copied into the tree (which may
+ * outlive the stream that holds the class) with one allocation: the pointer
+ * array, then the strings. */
+static bool copy_names(hmtp_arena *a, const hessian_class *cls, hessian_value *v)
+{
+    size_t ptrs = ((size_t)cls->nfields + 1) * sizeof(char *);
+    size_t bytes = ptrs + cls->name_len + 1;
+    for (uint32_t i = 0; i < cls->nfields; i++)
+        bytes += cls->fields[i] ? cls->field_lens[i] + 1 : 0;
+    char **names = hmtp_arena_alloc_raw(a, bytes);
+    if (!names)
+        return false;
+    char *at = (char *)names + ptrs;
+    memcpy(at, cls->name, cls->name_len);
+    at[cls->name_len] = '\0';
+    v->v.object.cls = at;
+    at += cls->name_len + 1;
+    for (uint32_t i = 0; i < cls->nfields; i++) {
+        names[i] = NULL;
+        if (!cls->fields[i])
+            continue;
+        memcpy(at, cls->fields[i], cls->field_lens[i]);
+        at[cls->field_lens[i]] = '\0';
+        names[i] = at;
+        at += cls->field_lens[i] + 1;
+    }
+    names[cls->nfields] = NULL;
+    v->v.object.names = names;
+    return true;
+}
+
 int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp_arena *arena,
                             hessian_value **out, hmtp_error *err)
 {
@@ -79,12 +135,22 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         *out = scalar_node(arena, start);
         return *out ? 1 : nomem(err, start->offset);
     }
-    hessian_value *v = hmtp_arena_alloc(arena, sizeof *v);
+    hessian_value *v = new_tree_node(arena, start);
     if (!v)
         return nomem(err, start->offset);
-    v->kind = start->kind;
-    v->offset = start->offset;
     node_vec items = {0}, keys = {0};
+    /* An object of a known class and a fixed-length list say how many
+       children follow: one array of the right size. A list's count comes
+       from the wire, so it is believed only as far as the body has bytes
+       left (each element takes at least one). */
+    size_t expect = 0;
+    if (start->kind == HESSIAN_OBJECT && start->v.object.cls)
+        expect = start->v.object.cls->nfields;
+    else if (start->kind == HESSIAN_LIST && start->v.container.count > 0)
+        expect = (uint64_t)start->v.container.count < d->len - d->pos ? (size_t)start->v.container.count
+                                                                        : d->len - d->pos;
+    if (expect && !vec_init(arena, &items, expect))
+        return nomem(err, start->offset);
     for (;;) {
         hessian_event ev;
         int rc = hessian_next(d, &ev);
@@ -99,8 +165,12 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
             break;
         }
         hessian_value *child;
-        if (hessian_read_value_from(d, &ev, arena, &child, err) < 0)
+        if (ev.kind < HESSIAN_LIST || ev.kind == HESSIAN_REF) {
+            if (!(child = scalar_node(arena, &ev)))
+                return nomem(err, ev.offset);
+        } else if (hessian_read_value_from(d, &ev, arena, &child, err) < 0) {
             return -1;
+        }
         node_vec *into = (start->kind == HESSIAN_MAP && ev.role == HESSIAN_ROLE_KEY) ? &keys : &items;
         if (!vec_push(arena, into, child))
             return nomem(err, ev.offset);
@@ -127,14 +197,8 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         v->v.object.class_index = start->v.object.class_index;
         v->v.object.n = items.n;
         v->v.object.fields = items.items;
-        if (cls) {
-            v->v.object.cls = hmtp_arena_strndup(arena, cls->name, cls->name_len);
-            v->v.object.names = hmtp_arena_alloc(arena, (cls->nfields + 1) * sizeof(char *));
-            if (!v->v.object.cls || !v->v.object.names)
-                return nomem(err, start->offset);
-            for (uint32_t i = 0; i < cls->nfields; i++)
-                v->v.object.names[i] = cls->fields[i] ? hmtp_arena_strndup(arena, cls->fields[i], cls->field_lens[i]) : NULL;
-        }
+        if (cls && !copy_names(arena, cls, v))
+            return nomem(err, start->offset);
         break;
     }
     }
@@ -145,6 +209,12 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
 int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **out, hmtp_error *err)
 {
     hessian_event ev;
+    /* A packet's tree takes about its body again in strings and binaries,
+       plus 64 bytes a node (a presence packet's half a dozen nodes take
+       650 bytes): size the arena once for the common case instead of
+       growing it block by block, small enough for malloc's fast path. */
+    if (!arena->head)
+        hmtp_arena_reserve(arena, d->len + (d->len < 2048 ? d->len : 2048) + 640);
     for (;;) {
         int rc = hessian_next(d, &ev);
         if (rc < 0)

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* bench-core: throughput of the core codec on a realistic in-memory stream.
- * Prints, for each stage, MB/s and packets/s (median of --runs) and the
- * ratio to a plain memcpy of the same bytes, the ceiling any reader has. */
+/* bench-core: throughput of the core codec on a realistic in-memory stream,
+ * side by side with a peer (msgpack-c reading the same packets encoded as
+ * MessagePack) when the benchmark was built with it. Every stage of both
+ * runs --runs times, ours and the peer's in turn (A B B A ...), so a machine
+ * whose speed drifts slows both alike; the table prints medians, and the
+ * ratio is the median of the run-by-run ratios. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +14,24 @@
 #include "bench_mix.h"
 #include "framing.h"
 #include "hmtp.h"
+#ifdef HMTP_BENCH_PEER
+#include "bench_peer.h"
+#endif
 
 #define PIECE ((size_t)64 * 1024) /* what a socket read typically returns */
+
+typedef enum stage {
+    ST_MEMCPY,
+    ST_FRAMING,
+    ST_EVENTS,
+    ST_TREES,
+    ST_PEER_UNPACK, /* a peer row only: its reader without validation */
+    ST_COUNT,
+} stage;
+
+static const char *const stage_names[ST_COUNT] = {"memcpy", "framing", "events, validated", "trees, validated",
+                                                  "unpack, not validated"};
+static const char *const stage_args[ST_COUNT] = {"memcpy", "framing", "events", "trees", "peer-unpack"};
 
 typedef struct stage_result {
     size_t packets; /* packets seen, so every stage proves it did the work */
@@ -36,8 +55,6 @@ static stage_result stage_memcpy(const hmtp_buf *in, uint8_t *scratch)
     return (stage_result){(size_t)scratch[in->len / 2] & 0, true};
 }
 
-typedef enum decode_level { LEVEL_FRAMES, LEVEL_EVENTS, LEVEL_TREES } decode_level;
-
 static bool decode_events(hessian_stream *s, const hmtp_frame *f)
 {
     hessian_decoder d;
@@ -60,7 +77,7 @@ static bool decode_tree(hessian_stream *s, const hmtp_frame *f)
     return st == HMTP_OK;
 }
 
-static stage_result stage_decode(const hmtp_buf *in, decode_level level)
+static stage_result stage_decode(const hmtp_buf *in, stage level)
 {
     stage_result r = {0, true};
     hmtp_reader *reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
@@ -81,9 +98,9 @@ static stage_result stage_decode(const hmtp_buf *in, decode_level level)
             }
             if (rc == 1) {
                 r.packets++;
-                if (level == LEVEL_EVENTS)
+                if (level == ST_EVENTS)
                     r.ok = decode_events(&s, &f);
-                else if (level == LEVEL_TREES)
+                else if (level == ST_TREES)
                     r.ok = decode_tree(&s, &f);
                 if (!r.ok)
                     fprintf(stderr, "bench-core: packet %zu did not decode\n", r.packets);
@@ -97,10 +114,51 @@ static stage_result stage_decode(const hmtp_buf *in, decode_level level)
     return r;
 }
 
+/* noinline: a profiler can count just this (valgrind --toggle-collect). */
+__attribute__((noinline)) static stage_result run_ours(stage st, const hmtp_buf *in, uint8_t *scratch)
+{
+    return st == ST_MEMCPY ? stage_memcpy(in, scratch) : stage_decode(in, st);
+}
+
+#ifdef HMTP_BENCH_PEER
+__attribute__((noinline)) static stage_result run_peer(stage st, const hmtp_buf *in, uint8_t *scratch)
+{
+    stage_result r = {0, true};
+    if (st == ST_MEMCPY)
+        return stage_memcpy(in, scratch);
+    r.packets = bench_peer_read(in, PIECE, st == ST_PEER_UNPACK ? PEER_UNPACK : PEER_VALIDATE, &r.ok);
+    return r;
+}
+#endif
+
+/* Which implementation measures a row: ours has no unpack-only row, the
+ * peer no framing layer (MessagePack values delimit themselves). */
+static bool ours_has(stage st)
+{
+    return st != ST_PEER_UNPACK;
+}
+
+static bool peer_has(stage st)
+{
+#ifdef HMTP_BENCH_PEER
+    return st != ST_FRAMING;
+#else
+    (void)st;
+    return false;
+#endif
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static double median(const double *v, size_t n, double *sorted)
+{
+    memcpy(sorted, v, n * sizeof *v);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 static bool parse_size(const char *s, const char *name, size_t *out)
@@ -116,9 +174,51 @@ static bool parse_size(const char *s, const char *name, size_t *out)
     return true;
 }
 
+typedef struct side {
+    const char *name;
+    hmtp_buf stream;
+    uint8_t *scratch;
+    double *times[ST_COUNT];
+} side;
+
+/* One timed run of a stage; false (after a message) when it did not see
+ * every packet decode. */
+static bool timed(stage st, bool peer, side *sd, size_t want, size_t r)
+{
+    double t0 = now_seconds();
+#ifdef HMTP_BENCH_PEER
+    stage_result res = peer ? run_peer(st, &sd->stream, sd->scratch) : run_ours(st, &sd->stream, sd->scratch);
+#else
+    (void)peer;
+    stage_result res = run_ours(st, &sd->stream, sd->scratch);
+#endif
+    sd->times[st][r] = now_seconds() - t0;
+    if (!res.ok || (st != ST_MEMCPY && res.packets != want)) {
+        fprintf(stderr, "bench-core: %s stage %s saw %zu of %zu packets decode\n", sd->name, stage_names[st],
+                res.packets, want);
+        return false;
+    }
+    return true;
+}
+
+static void cell(char *out, size_t cap, const side *sd, stage st, size_t runs, size_t packets, double memcpy_med,
+                 double *sorted)
+{
+    if (!sd->times[st]) {
+        snprintf(out, cap, "%10s %11s %8s", "-", "-", "-");
+        return;
+    }
+    double med = median(sd->times[st], runs, sorted);
+    char pps[32] = "-";
+    if (st != ST_MEMCPY)
+        snprintf(pps, sizeof pps, "%.0f", (double)packets / med);
+    snprintf(out, cap, "%10.0f %11s %7.1f%%", (double)sd->stream.len / 1e6 / med, pps, 100.0 * memcpy_med / med);
+}
+
 int main(int argc, char **argv)
 {
     size_t mb = 64, runs = 5;
+    int only = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--mb") == 0 && i + 1 < argc) {
             if (!parse_size(argv[++i], "--mb", &mb))
@@ -126,57 +226,114 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             if (!parse_size(argv[++i], "--runs", &runs))
                 return 2;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            const char *a = argv[++i];
+            for (int s = 0; s < ST_COUNT; s++)
+                if (strcmp(a, stage_args[s]) == 0 || (strncmp(a, "peer-", 5) == 0 && strcmp(a + 5, stage_args[s]) == 0))
+                    only = s + (strncmp(a, "peer-", 5) == 0 ? 100 : 0);
+            if (only < 0 || (only >= 100 ? !peer_has((stage)(only - 100)) : !ours_has((stage)only))) {
+                fprintf(stderr, "bench-core: --only wants memcpy, framing, events, trees%s; got \"%s\"\n",
+                        peer_has(ST_EVENTS) ? " or peer-memcpy, peer-events, peer-trees, peer-unpack" : "", a);
+                return 2;
+            }
         } else {
-            fprintf(stderr, "usage: bench-core [--mb N (default 64)] [--runs N (default 5)]\n");
+            fprintf(stderr, "usage: bench-core [--mb N (default 64)] [--runs N (default 5)] [--only STAGE]\n"
+                            "  STAGE: memcpy, framing, events, trees (ours and the peer's), or peer-events,\n"
+                            "  peer-trees, peer-unpack (the peer's alone); memcpy always runs\n");
             return 2;
         }
     }
-    hmtp_buf stream;
-    hmtp_buf_init(&stream);
+    side ours = {.name = "hessian"}, peer = {.name = "msgpack-c"};
+    hmtp_buf_init(&ours.stream);
+    hmtp_buf_init(&peer.stream);
     bench_mix_stats mix;
-    if (!bench_mix_generate(&stream, mb << 20, &mix)) {
-        fprintf(stderr, "bench-core: could not generate %zu MB of packets (out of memory)\n", mb);
-        hmtp_buf_free(&stream);
-        return 1;
-    }
-    uint8_t *scratch = malloc(stream.len);
-    if (!scratch) {
-        fprintf(stderr, "bench-core: out of memory for the memcpy target (%zu bytes)\n", stream.len);
-        hmtp_buf_free(&stream);
-        return 1;
-    }
-    memset(scratch, 0, stream.len);
-    printf("stream: %.1f MB, %zu packets (%zu presence, %zu messages, %zu queries, %zu large 100K-1M)\n",
-           (double)stream.len / 1e6, mix.packets, mix.presence, mix.messages, mix.queries, mix.large);
-    printf("%-22s %10s %12s %10s\n", "stage", "MB/s", "packets/s", "vs memcpy");
-
-    static const char *const names[] = {"memcpy", "framing", "framing+events", "framing+tree"};
-    double median[4] = {0};
+    bool gen;
+#ifdef HMTP_BENCH_PEER
+    gen = bench_mix_generate(&ours.stream, mb << 20, &mix, bench_peer_encode, &peer.stream) && !peer.stream.failed;
+#else
+    gen = bench_mix_generate(&ours.stream, mb << 20, &mix, NULL, NULL);
+#endif
     int status = 0;
-    double *times = calloc(runs, sizeof *times);
-    for (int stage = 0; stage < 4 && times; stage++) {
-        size_t packets = 0;
-        for (size_t r = 0; r < runs; r++) {
-            double t0 = now_seconds();
-            stage_result res = stage == 0 ? stage_memcpy(&stream, scratch)
-                                           : stage_decode(&stream, (decode_level)(stage - 1));
-            times[r] = now_seconds() - t0;
-            packets = res.packets;
-            if (!res.ok || (stage > 0 && packets != mix.packets)) {
-                fprintf(stderr, "bench-core: stage %s saw %zu of %zu packets\n", names[stage], packets, mix.packets);
+    double *sorted = calloc(runs, sizeof *sorted);
+    side *sides[2] = {&ours, &peer};
+    if (!gen || !sorted) {
+        fprintf(stderr, "bench-core: could not generate %zu MB of packets (out of memory)\n", mb);
+        status = 1;
+        goto out;
+    }
+    for (int k = 0; k < 2; k++) {
+        side *sd = sides[k];
+        if (sd->stream.len == 0)
+            continue;
+        sd->scratch = malloc(sd->stream.len);
+        if (!sd->scratch) {
+            fprintf(stderr, "bench-core: out of memory for the memcpy target (%zu bytes)\n", sd->stream.len);
+            status = 1;
+            goto out;
+        }
+        memset(sd->scratch, 0, sd->stream.len);
+        for (int st = 0; st < ST_COUNT; st++) {
+            bool has = k == 0 ? ours_has((stage)st) : peer_has((stage)st);
+            /* --only STAGE: that stage of both; peer-STAGE: the peer's alone */
+            bool wanted = only < 0 || only == st || (k == 1 && only == st + 100) || st == ST_MEMCPY;
+            if (has && wanted && !(sd->times[st] = calloc(runs, sizeof(double)))) {
                 status = 1;
+                goto out;
             }
         }
-        qsort(times, runs, sizeof *times, cmp_double);
-        median[stage] = times[runs / 2];
-        double mbs = (double)stream.len / 1e6 / median[stage];
-        char pps[32] = "-";
-        if (stage > 0)
-            snprintf(pps, sizeof pps, "%.0f", (double)mix.packets / median[stage]);
-        printf("%-22s %10.0f %12s %9.1f%%\n", names[stage], mbs, pps, 100.0 * median[0] / median[stage]);
     }
-    free(times);
-    free(scratch);
-    hmtp_buf_free(&stream);
+    printf("stream: %zu packets (%zu presence, %zu messages, %zu queries, %zu large 100K-1M)\n", mix.packets,
+           mix.presence, mix.messages, mix.queries, mix.large);
+    printf("hessian: %.1f MB", (double)ours.stream.len / 1e6);
+#ifdef HMTP_BENCH_PEER
+    printf("; the same as MessagePack for msgpack-c %s: %.1f MB", bench_peer_version(), (double)peer.stream.len / 1e6);
+#else
+    printf("; no peer (built without libmsgpack-dev)");
+#endif
+    printf("\n");
+
+    /* Rounds: every stage of both, in turn, the order swapped each round. */
+    for (size_t r = 0; r < runs && status == 0; r++)
+        for (int st = 0; st < ST_COUNT && status == 0; st++)
+            for (int k = 0; k < 2 && status == 0; k++) {
+                int which = (r % 2) ? 1 - k : k;
+                side *sd = sides[which];
+                if (sd->times[st] && !timed((stage)st, which == 1, sd, mix.packets, r))
+                    status = 1;
+            }
+    if (status)
+        goto out;
+
+    printf("%-22s %10s %11s %8s | %10s %11s %8s | %9s\n", "stage", "MB/s", "packets/s", "memcpy%", "peer MB/s",
+           "packets/s", "memcpy%", "ours/peer");
+    double mm[2];
+    for (int k = 0; k < 2; k++)
+        mm[k] = sides[k]->times[ST_MEMCPY] ? median(sides[k]->times[ST_MEMCPY], runs, sorted) : 0;
+    for (int st = 0; st < ST_COUNT; st++) {
+        if (!ours.times[st] && !peer.times[st])
+            continue;
+        char a[64], b[64], ratio[32] = "-";
+        cell(a, sizeof a, &ours, (stage)st, runs, mix.packets, mm[0], sorted);
+        cell(b, sizeof b, &peer, (stage)st, runs, mix.packets, mm[1], sorted);
+        if (ours.times[st] && peer.times[st] && st != ST_MEMCPY) {
+            /* per packet: both read the same packets, so time B / time A */
+            double *q = calloc(runs, sizeof *q);
+            if (q) {
+                for (size_t r = 0; r < runs; r++)
+                    q[r] = peer.times[st][r] / ours.times[st][r];
+                snprintf(ratio, sizeof ratio, "%.2fx", median(q, runs, sorted));
+                free(q);
+            }
+        }
+        printf("%-22s %s | %s | %9s\n", stage_names[st], a, b, ratio);
+    }
+out:
+    for (int k = 0; k < 2; k++) {
+        for (int st = 0; st < ST_COUNT; st++)
+            free(sides[k]->times[st]);
+        free(sides[k]->scratch);
+        hmtp_buf_free(&sides[k]->stream);
+    }
+    free(sorted);
     return status;
 }

@@ -96,7 +96,7 @@ static void fill(hmtp_packet *p, uint64_t *rng, size_t n, bench_mix_stats *st)
     }
 }
 
-bool bench_mix_generate(hmtp_buf *out, size_t target, bench_mix_stats *st)
+bool bench_mix_generate(hmtp_buf *out, size_t target, bench_mix_stats *st, bench_mix_each each, void *ctx)
 {
     memset(st, 0, sizeof *st);
     hessian_writer w;
@@ -107,7 +107,7 @@ bool bench_mix_generate(hmtp_buf *out, size_t target, bench_mix_stats *st)
         hmtp_packet p;
         hmtp_packet_init(&p);
         fill(&p, &rng, st->packets, st);
-        ok = hmtp_packet_write(&w, &p) && !w.failed && !out->failed;
+        ok = hmtp_packet_write(&w, &p) && !w.failed && !out->failed && (!each || each(&p, ctx));
         hmtp_packet_free(&p);
         st->packets++;
     }

@@ -82,7 +82,24 @@ def streams():
     yield "regress-overlong-utf8", frame(body(OVERLONG))
 
 
+# fuzz_strings reads a string body as it stands, and the same bytes after
+# an 'S' whose unit count is their first two bytes.
+STRING_SEEDS = {
+    "mixed": b"\x00\x30hello caf\xc3\xa9 \xe2\x82\xac costs \xf0\x9f\x98\x80 and "
+             b"\xed\xa0\xbd\xed\xb8\x80 with\xc0\x80nul\x00here",
+    "lone-high": b"\x00\x05ab\xed\xa0\xbdc",
+    "pair-across-chunks": b"R\x00\x03ab\xed\xa0\xbdS\x00\x02\xed\xb8\x80z",
+    "ascii-run-then-2-byte": b"\x00\x28" + b"abcdefghijklmnopqrstuvwxyz" * 2 + b"\xc3\xa9",
+    "bad-continuation": b"\x00\x04ab\xc3x",
+}
+
+
 def main():
+    d = os.path.join(HERE, "corpus", "strings")
+    os.makedirs(d, exist_ok=True)
+    for name, data in STRING_SEEDS.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
     for target in ("framing", "packet", "roundtrip"):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)
