@@ -35,6 +35,7 @@ typedef struct walk {
     int32_t type;
     bool has_type;
     bool bare; /* values without an HMTP header (hmtp_tree_add_values) */
+    bool labels; /* the tree is shown: items need their text, containers their summaries */
     level stack[HESSIAN_DEPTH_CAP + 2];
     unsigned depth; /* stack[0] is the top-level wrapper of the current top value */
 } walk;
@@ -134,15 +135,19 @@ static const char *role_label(wmem_allocator_t *pool, const hmtp_item *it)
     return "";
 }
 
-/* Grows the parent's one-line summary with this child. */
+/* Counts a container's child and grows its one-line summary with it. */
 static void summarise_child(walk *w, level *parent, const hmtp_item *it)
 {
-    if (!parent->item || parent->elided)
+    if (!parent->item)
+        return;
+    /* every child counts, also those past the summary's budget */
+    unsigned n = parent->children++;
+    if (!w->labels || parent->elided)
         return;
     wmem_allocator_t *pool = w->pinfo->pool;
     if (parent->kind == HESSIAN_END) {
         /* a top-level wrapper names its single value: "Value: example.NewsItem" */
-        if (parent->children++ > 0)
+        if (n > 0)
             return;
         if (it->kind == HESSIAN_OBJECT)
             proto_item_append_text(parent->item, ": %s",
@@ -156,7 +161,7 @@ static void summarise_child(walk *w, level *parent, const hmtp_item *it)
         return;
     }
     const char *open = parent->kind == HESSIAN_LIST ? " [ " : " { ";
-    const char *sep = parent->children == 0 ? open : ", ";
+    const char *sep = n == 0 ? open : ", ";
     const char *name = "";
     if (it->role == HESSIAN_ROLE_FIELD)
         name = it->field_name ? wmem_strdup_printf(pool, "%s: ", it->field_name) : "";
@@ -165,13 +170,12 @@ static void summarise_child(walk *w, level *parent, const hmtp_item *it)
     const char *text = wmem_strdup_printf(pool, "%s%s%s", sep, name, value_text(pool, it, true));
     size_t len = strlen(text);
     if (parent->spent + len > SUMMARY_BUDGET) {
-        proto_item_append_text(parent->item, "%s…", parent->children == 0 ? open : ", ");
+        proto_item_append_text(parent->item, "%s…", n == 0 ? open : ", ");
         parent->elided = true;
     } else {
         proto_item_append_text(parent->item, "%s", text);
         parent->spent += len;
     }
-    parent->children++;
 }
 
 static proto_item *add_scalar(walk *w, proto_tree *tree, const hmtp_item *it, const char *label)
@@ -179,7 +183,7 @@ static proto_item *add_scalar(walk *w, proto_tree *tree, const hmtp_item *it, co
     tvbuff_t *tvb = w->tvb;
     int off = (int)it->offset, len = (int)it->length;
     wmem_allocator_t *pool = w->pinfo->pool;
-    const char *text = value_text(pool, it, false);
+    const char *text = w->labels ? value_text(pool, it, false) : "";
     switch (it->kind) {
     case HESSIAN_NULL:
         return proto_tree_add_none_format(tree, hf_hessian_null, tvb, off, len, "%snull", label);
@@ -251,7 +255,8 @@ static void open_container(walk *w, proto_tree *tree, const hmtp_item *it, const
     proto_item *pi = NULL;
     proto_tree *sub;
     if (it->kind == HESSIAN_OBJECT) {
-        const char *cls = it->v.object.cls
+        const char *cls = !w->labels ? ""
+                          : it->v.object.cls
                               ? hmtp_format_text(pool, it->v.object.cls, strlen(it->v.object.cls))
                               : wmem_strdup_printf(pool, "class #%" PRId32 " (definition not captured)",
                                                    it->v.object.class_index);
@@ -263,7 +268,8 @@ static void open_container(walk *w, proto_tree *tree, const hmtp_item *it, const
                                                     it->v.object.class_index));
     } else {
         bool list = it->kind == HESSIAN_LIST;
-        const char *type = it->v.container.type
+        const char *type = !w->labels ? ""
+                           : it->v.container.type
                                ? hmtp_format_text(pool, it->v.container.type,
                                              strlen(it->v.container.type))
                                : (it->v.container.type_index >= 0
@@ -293,6 +299,11 @@ static void close_container(walk *w, const hmtp_item *it)
     if (!l->item)
         return;
     proto_item_set_end(l->item, w->tvb, (int)(it->offset + it->length));
+    if (!w->labels) {
+        proto_tree_add_uint(l->tree, hf_hessian_count, w->tvb, (int)it->offset, (int)it->length,
+                            l->kind == HESSIAN_MAP ? l->children / 2 : l->children);
+        return;
+    }
     const char *unit = l->kind == HESSIAN_LIST ? "items" : l->kind == HESSIAN_MAP ? "entries" : "fields";
     if (l->children)
         proto_item_append_text(l->item, l->kind == HESSIAN_LIST ? " ]" : " }");
@@ -432,7 +443,7 @@ static void add_item(walk *w, const hmtp_item *it)
         add_header_value(w, it);
         return;
     }
-    const char *label = role_label(w->pinfo->pool, it);
+    const char *label = w->labels ? role_label(w->pinfo->pool, it) : "";
     summarise_child(w, parent, it);
     if (it->kind == HESSIAN_LIST || it->kind == HESSIAN_MAP || it->kind == HESSIAN_OBJECT) {
         open_container(w, parent->tree, it, label);
@@ -453,7 +464,13 @@ static void add_all(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, co
 {
     if (!tree)
         return;
+    /* A tree nobody sees (a display filter, -T fields) needs only the items
+     * the filter or the fields refer to, and none of their text. */
+    bool labels = PTREE_DATA(tree)->visible;
+    if (!labels && !proto_field_is_referenced(tree, proto_hessian) && !proto_field_is_referenced(tree, proto_hmtp))
+        return;
     walk *w = wmem_new0(pinfo->pool, walk);
+    w->labels = labels;
     w->bare = bare;
     w->tvb = body_tvb;
     w->pinfo = pinfo;

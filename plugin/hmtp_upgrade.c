@@ -1,80 +1,96 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <string.h>
-
 #include <epan/packet.h>
 #include <epan/conversation.h>
 #include <epan/proto.h>
 
 #include "hmtp_conv.h"
+#include "hmtp_http_scan.h"
 #include "hmtp_plugin.h"
 #include "hmtp_upgrade.h"
-
 
 #define UPGRADE_TOKEN "HMTP/0.9"
 
 static dissector_handle_t hmtp_handle_for_upgrade;
-static int hf_http_upgrade = -1, hf_http_method = -1, hf_http_code = -1;
+static int proto_key; /* a private key for conversation data, see hmtp_upgrade_register */
 
-/* Per-connection note of an upgrade request not yet answered. */
+/* Per connection, from the request asking for HMTP/0.9 to its answer. */
 typedef struct upgrade_state {
-    guint32 request_frame;
-    bool done;
+    address client_addr; /* the side that asked */
+    uint32_t client_port;
+    bool answered; /* a final status (or 101) came back */
+    bool upgraded; /* it was 101: the connection is HMTP now */
 } upgrade_state;
 
-static int proto_key; /* address only: a private key for conversation data */
+/* Calls fn on the bytes of every data source of the frame (the frame
+ * itself, and e.g. a reassembled HTTP head) until one returns true. */
+typedef bool (*bytes_fn)(const uint8_t *buf, size_t len, void *arg);
 
-static field_info *first_field(proto_tree *tree, int hf)
+static bool any_source(packet_info *pinfo, bytes_fn fn, void *arg)
 {
-    if (hf < 0 || !tree)
-        return NULL;
-    GPtrArray *arr = proto_get_finfo_ptr_array(tree, hf);
-    return arr && arr->len ? g_ptr_array_index(arr, 0) : NULL;
-}
-
-static bool asks_for_hmtp(proto_tree *tree)
-{
-    GPtrArray *arr = hf_http_upgrade >= 0 && tree ? proto_get_finfo_ptr_array(tree, hf_http_upgrade) : NULL;
-    for (guint i = 0; arr && i < arr->len; i++) {
-        field_info *fi = g_ptr_array_index(arr, i);
-        const char *v = fvalue_get_string(HMTP_FINFO_VALUE(fi));
-        while (v && (*v == ' ' || *v == '\t'))
-            v++;
-        if (v && g_ascii_strncasecmp(v, UPGRADE_TOKEN, strlen(UPGRADE_TOKEN)) == 0)
+    for (GSList *l = pinfo->data_src; l; l = l->next) {
+        tvbuff_t *tvb = get_data_source_tvb((const struct data_source *)l->data);
+        unsigned len = tvb ? tvb_captured_length(tvb) : 0;
+        if (len && fn(tvb_get_ptr(tvb, 0, (int)len), len, arg))
             return true;
     }
     return false;
 }
 
-static int upgrade_postdissector(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static bool asks_for_hmtp(const uint8_t *buf, size_t len, void *arg)
 {
-    if (PINFO_FD_VISITED(pinfo) || !tree || pinfo->ptype != PT_TCP)
-        return 0;
-    field_info *method = first_field(tree, hf_http_method);
-    field_info *code = first_field(tree, hf_http_code);
-    if (!method && !code)
+    (void)arg;
+    return hmtp_http_asks_upgrade(buf, len, UPGRADE_TOKEN);
+}
+
+static bool find_status(const uint8_t *buf, size_t len, void *arg)
+{
+    unsigned *code = arg;
+    unsigned c = hmtp_http_status(buf, len);
+    if (c && (!*code || *code < 200))
+        *code = c;
+    return c == 101 || c >= 200;
+}
+
+static bool from_client(const upgrade_state *st, const packet_info *pinfo)
+{
+    return pinfo->srcport == st->client_port && addresses_equal(&pinfo->src, &st->client_addr);
+}
+
+/* Runs after every frame's dissection, first pass only, and asks for no
+ * fields: it needs no protocol tree. Only frames HTTP took part in are
+ * looked at, and then only their bytes. */
+static int upgrade_watch(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
+{
+    if (PINFO_FD_VISITED(pinfo) || pinfo->ptype != PT_TCP || !proto_is_frame_protocol(pinfo->layers, "http"))
         return 0;
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     if (!conv)
         return 0;
     upgrade_state *st = conversation_get_proto_data(conv, proto_key);
-    if (method && asks_for_hmtp(tree)) {
-        if (!st) {
-            st = wmem_new0(wmem_file_scope(), upgrade_state);
-            conversation_add_proto_data(conv, proto_key, st);
+    if (st && st->upgraded)
+        return 0;
+    if (!st || st->answered || from_client(st, pinfo)) {
+        /* a request; after a refusal the client may ask again */
+        if (any_source(pinfo, asks_for_hmtp, NULL)) {
+            if (!st) {
+                st = wmem_new0(wmem_file_scope(), upgrade_state);
+                conversation_add_proto_data(conv, proto_key, st);
+            }
+            copy_address_wmem(wmem_file_scope(), &st->client_addr, &pinfo->src);
+            st->client_port = pinfo->srcport;
+            st->answered = false;
         }
-        st->request_frame = pinfo->num;
         return 0;
     }
-    if (!code || !st || st->done)
-        return 0;
-    guint32 status = fvalue_get_uinteger(HMTP_FINFO_VALUE(code));
-    if (status == 101) {
+    unsigned code = 0;
+    any_source(pinfo, find_status, &code);
+    if (code == 101) {
         /* Everything after this frame, both ways, is HMTP. */
-        st->done = true;
+        st->answered = st->upgraded = true;
         hmtp_conv_mark_upgrade(pinfo, conv, pinfo->num + 1);
         conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, hmtp_handle_for_upgrade);
-    } else if (status >= 200) {
-        st->done = true; /* refused: the connection stays HTTP */
+    } else if (code >= 200) {
+        st->answered = true; /* refused: the connection stays HTTP */
     }
     return 0;
 }
@@ -85,17 +101,6 @@ void hmtp_upgrade_register(dissector_handle_t hmtp_handle)
     proto_key = proto_hessian; /* a second id of ours, so the key never clashes with hmtp_conv */
     /* The 101 that echoes the header: HTTP's own hand-off. */
     dissector_add_string("http.upgrade", "hmtp/0.9", hmtp_handle);
-
-    hf_http_upgrade = proto_registrar_get_id_byname("http.upgrade");
-    hf_http_method = proto_registrar_get_id_byname("http.request.method");
-    hf_http_code = proto_registrar_get_id_byname("http.response.code");
-    if (hf_http_upgrade < 0 || hf_http_method < 0 || hf_http_code < 0)
-        return; /* no HTTP dissector: nothing to watch */
-    dissector_handle_t post = create_dissector_handle(upgrade_postdissector, proto_hmtp);
-    register_postdissector(post);
-    GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    g_array_append_val(wanted, hf_http_upgrade);
-    g_array_append_val(wanted, hf_http_method);
-    g_array_append_val(wanted, hf_http_code);
-    set_postdissector_wanted_hfids(post, wanted);
+    /* The bare 101 (Resin's): watched here. */
+    register_postdissector(create_dissector_handle(upgrade_watch, proto_hmtp));
 }

@@ -30,13 +30,6 @@
 #define HMTP_WS_HAVE_PLUGIN_DESCRIBE 1
 #endif
 
-/* 4.2 made field_info.value a pointer to the fvalue. */
-#if HMTP_WS_AT_LEAST(4, 2)
-#define HMTP_FINFO_VALUE(fi) ((fi)->value)
-#else
-#define HMTP_FINFO_VALUE(fi) (&(fi)->value)
-#endif
-
 /* 4.4 moved the API from GLib's gboolean to C99 bool: heuristic dissectors,
  * wmem user callbacks, UAT update callbacks and the variable behind a bool
  * preference have this type (gboolean is an int, so the two do not mix

@@ -1,48 +1,104 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# run_bench.sh BUILD_DIR [PAIRS]: times tshark over a generated capture of
-# 3*PAIRS HMTP packets (default 70000 pairs -> 210,000 packets, one per frame,
-# after a Resin-style upgrade on port 8080), with and without the plugin, and
-# reports wall time, the ratio and tshark's peak memory (max RSS).
+# run_bench.sh BUILD_DIR [PAIRS] [RUNS]: what the HMTP plugin costs tshark,
+# next to what Wireshark's own MQTT dissector costs on a capture of the same
+# shape.
+#
+# Captures: 3*PAIRS HMTP packets, one per frame, after a Resin-style upgrade
+# on port 8080 (default 70000 pairs -> 210,000 packets; every tenth item's
+# title is "Markets close higher"), and 3*PAIRS MQTT packets on port 1883
+# (make_mqtt_pcap.py). Each configuration runs RUNS times (default 5), all of
+# them in turn so that a drift of the machine's speed hits every one alike;
+# the table gives median wall seconds and each ratio's median taken run by
+# run:
+#   no filter        tshark -r HMTP with the plugin / without it
+#   filter           -Y 'hessian.string contains "Markets"' with the plugin
+#                    / -Y 'tcp.len>0' without it
+#   MQTT (the peer)  -Y 'mqtt.msg contains "Markets"' / -Y 'tcp.len>0'
+# tshark runs as nobody (when we are root) with an empty HOME, extcap off,
+# and the plugin folder either holding hmtp.so or empty; output to /dev/null.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${1:?usage: run_bench.sh BUILD_DIR [PAIRS]}
+build=${1:?usage: run_bench.sh BUILD_DIR [PAIRS] [RUNS]}
 pairs=${2:-70000}
+runs=${3:-5}
 so="$build/plugin/hmtp.so"
 fixtures="$build/tests/plugin/hmtp-plugin-fixtures"
+for f in "$so" "$fixtures"; do
+  [ -f "$f" ] || { echo "run_bench: $f missing (build targets hmtp_plugin and hmtp-plugin-fixtures)" >&2; exit 2; }
+done
 work=$(mktemp -d /tmp/hmtp-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
+abi=$(tshark --version 2>/dev/null | sed -n '1s/.* \([0-9]*\.[0-9]*\)\.[0-9]*.*/\1/p')
+[ -n "$abi" ] || { echo "run_bench: cannot read tshark's version" >&2; exit 2; }
+mkdir -p "$work/with/$abi/epan" "$work/without/$abi/epan" "$work/home" "$work/extcap"
+cp "$so" "$work/with/$abi/epan/hmtp.so"
 
 "$fixtures" flood "$pairs" "$work/flood.rec"
-python3 "$root/tests/plugin/make_pcap.py" "$work/flood.rec" "$work/flood.pcap"
-chmod 644 "$work/flood.pcap"
-frames=$(capinfos -c -M "$work/flood.pcap" | awk '/Number of packets/ {print $NF}')
+python3 "$root/tests/plugin/make_pcap.py" "$work/flood.rec" "$work/hmtp.pcap"
+python3 "$here/make_mqtt_pcap.py" "$pairs" "$work/mqtt.pcap"
+chmod -R a+rX "$work"
+chmod a+rwx "$work/home"
 
-measure() { # label, command...
-  local label=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/out.txt"
-  end=$(date +%s.%N)
-  local secs rss
-  secs=$(echo "$end - $start" | bc)
-  rss=$(tail -1 "$work/rss")
-  echo "$label: $secs s, peak RSS $rss KiB" >&2
-  echo "$secs $rss"
-}
-
-# the plugin-less run uses the same unprivileged user and empty HOME
 as_user=()
 [ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-plain=$(measure "tshark without plugin" "${as_user[@]}" env HOME="$work" tshark -r "$work/flood.pcap")
-# (the plugin run includes tshark_with_plugin.sh's `tshark -G plugins` check, ~0.3 s)
-with=$(measure "tshark with plugin" "$root/tests/plugin/tshark_with_plugin.sh" "$so" -r "$work/flood.pcap")
-hmtp_lines=$(grep -c " HMTP " "$work/out.txt" || true)
-set -- $plain; t0=$1; m0=$2
-set -- $with; t1=$1; m1=$2
-echo "frames: $frames, HMTP frames in the plugin run: $hmtp_lines"
-echo "without plugin: ${t0} s, peak RSS ${m0} KiB"
-echo "with plugin:    ${t1} s, peak RSS ${m1} KiB"
-echo "ratio (with/without): $(echo "scale=2; $t1 / $t0" | bc)"
+ts() { # PLUGINS(with|without) tshark args...
+  local plugins=$1; shift
+  "${as_user[@]}" env HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/$plugins" \
+    WIRESHARK_EXTCAP_DIR="$work/extcap" tshark "$@"
+}
+ts with -G plugins 2>/dev/null | grep -q '^hmtp\.so' || { echo "run_bench: tshark did not load $so" >&2; exit 1; }
+ts without -G plugins 2>/dev/null | grep -q '^hmtp\.so' && { echo "run_bench: hmtp.so loads from elsewhere" >&2; exit 1; }
+
+# Sanity: each filter selects the same PAIRS/10 items in both protocols.
+want=$(( (pairs + 9) / 10 ))
+got_h=$(ts with -r "$work/hmtp.pcap" -Y 'hessian.string contains "Markets"' | wc -l)
+got_m=$(ts without -r "$work/mqtt.pcap" -Y 'mqtt.msg contains "Markets"' | wc -l)
+[ "$got_h" -eq "$want" ] && [ "$got_m" -eq "$want" ] ||
+  { echo "run_bench: filters matched $got_h HMTP / $got_m MQTT frames, expected $want each" >&2; exit 1; }
+
+names=(hmtp_plain_without hmtp_plain_with hmtp_filter_without hmtp_filter_with mqtt_filter_tcp mqtt_filter_mqtt)
+run_config() {
+  case $1 in
+    hmtp_plain_without) ts without -r "$work/hmtp.pcap" ;;
+    hmtp_plain_with) ts with -r "$work/hmtp.pcap" ;;
+    hmtp_filter_without) ts without -r "$work/hmtp.pcap" -Y 'tcp.len>0' ;;
+    hmtp_filter_with) ts with -r "$work/hmtp.pcap" -Y 'hessian.string contains "Markets"' ;;
+    mqtt_filter_tcp) ts without -r "$work/mqtt.pcap" -Y 'tcp.len>0' ;;
+    mqtt_filter_mqtt) ts without -r "$work/mqtt.pcap" -Y 'mqtt.msg contains "Markets"' ;;
+  esac
+}
+: > "$work/times"
+for ((r = 1; r <= runs; r++)); do
+  for name in "${names[@]}"; do
+    start=$(date +%s.%N)
+    /usr/bin/time -f "%U %S" -o "$work/cpu" bash -c "$(declare -f ts run_config); $(declare -p work as_user); run_config $name" \
+      > /dev/null 2> "$work/err" || { echo "run_bench: $name failed: $(tail -3 "$work/err")" >&2; exit 1; }
+    end=$(date +%s.%N)
+    echo "$r $name $start $end $(tail -1 "$work/cpu")" >> "$work/times"
+  done
+done
+
+python3 - "$work/times" "$pairs" "$runs" <<'EOF'
+import statistics, sys
+wall, cpu = {}, {}
+for line in open(sys.argv[1]):
+    r, name, start, end, user, system = line.split()
+    wall.setdefault(name, []).append(float(end) - float(start))
+    cpu.setdefault(name, []).append(float(user) + float(system))
+pairs, runs = int(sys.argv[2]), int(sys.argv[3])
+med = statistics.median
+def cell(t, a, b):
+    ratios = [x / y for x, y in zip(t[a], t[b])]
+    return "%.2f / %.2f s = %.2f (%.2f - %.2f)" % (med(t[a]), med(t[b]), med(ratios), min(ratios), max(ratios))
+print("%d packets per capture, %d runs of each; medians, ratio A/B taken run by run (min - max)" % (3 * pairs, runs))
+print("| A / B | wall A / B = ratio | CPU (user+sys) A / B = ratio |")
+print("|---|---|---|")
+for label, a, b in [("HMTP, no filter: plugin / no plugin", "hmtp_plain_with", "hmtp_plain_without"),
+                    ("HMTP: `hessian.string contains \"Markets\"` with plugin / `tcp.len>0` without",
+                     "hmtp_filter_with", "hmtp_filter_without"),
+                    ("MQTT (peer): `mqtt.msg contains \"Markets\"` / `tcp.len>0`", "mqtt_filter_mqtt",
+                     "mqtt_filter_tcp")]:
+    print("| %s | %s | %s |" % (label, cell(wall, a, b), cell(cpu, a, b)))
+EOF

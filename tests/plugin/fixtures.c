@@ -169,7 +169,8 @@ static int run_flood(session *s, long n)
         hmtp_arena a;
         hmtp_arena_init(&a);
         int rc = emit(s, 'S', HMTP_MESSAGE, CLIENT_FULL, SERVICE, 0,
-                      news_item(&a, "flood item", (double)i / 8.0, 1232445600000LL + i), NULL, &a);
+                      news_item(&a, i % 10 == 0 ? "Markets close higher" : "flood item", (double)i / 8.0,
+                                      1232445600000LL + i), NULL, &a);
         rc |= emit(s, 'C', HMTP_QUERY_GET, SERVICE, CLIENT_FULL, i, NULL, NULL, &a);
         rc |= emit(s, 'S', HMTP_QUERY_RESULT, CLIENT_FULL, SERVICE, i, str(&a, "ok"), NULL, &a);
         hmtp_arena_free(&a);
