@@ -867,21 +867,37 @@ def t_tcp_out_of_order(env):
 
 
 def t_tcp_trouble_capture(env):
-    # captures/tcp-trouble.pcapng: Wireshark's TCP withholds the resent
-    # segment holding the first key answer; the unanswered key question says
-    # why and names the preference. With the preference on, it is answered.
+    # captures/tcp-trouble.pcapng: Wireshark 4.0's TCP withholds the resent
+    # segment holding the first key answer unless tcp.reassemble_out_of_order
+    # is on. Whatever this Wireshark's TCP does: when packets are missing the
+    # breaks say why and name the preference; with the preference on, every
+    # packet of the manifest decodes and no hint shows.
+    import json
     pcap = capture_copy(env, "tcp-trouble.pcapng")
+    manifest = json.load(open(os.path.join(env.args.captures, "manifest.json")))["tcp-trouble.pcapng"]
+    want = sum(manifest["c2s"].values()) + sum(manifest["s2c"].values())
+    # one pass: Wireshark 4.0's TCP loses more of this capture on a second
+    # pass with the preference on (the plugin before these changes too)
+    def count(extra):
+        return sum(len(r[0].split("|"))
+                   for r in env.fields(pcap, "hmtp.type", extra=extra + ["-Y", "hmtp"], two_pass=False))
+    on = ["-o", "tcp.reassemble_out_of_order:TRUE"]
+    check(count(on) == want, "with the preference on: %d packets, manifest %d" % (count(on), want))
+    check(env.fields(pcap, "frame.number", extra=on + ["-Y", "hmtp.tcp_trouble"], two_pass=False) == [],
+          "with tcp.reassemble_out_of_order on no hint")
+    got = count([])
     rows = env.fields(pcap, "frame.number", "tcp.stream", "_ws.col.Info", "_ws.expert.message",
                       extra=["-Y", "hmtp.tcp_trouble"])
-    check(rows, "no hmtp.tcp_trouble in tcp-trouble.pcapng")
     for r in rows:
-        check("TCP flagged" in r[3] and "tcp.reassemble_out_of_order" in r[3], "hint text: %s" % r)
+        check("TCP flagged" in r[3] and "enable tcp.reassemble_out_of_order" in r[3], "hint text: %s" % r)
+    if got == want:
+        check(rows == [], "nothing missing, yet hints: %s" % rows)
+        print("this Wireshark's TCP hands every packet over by default: no hint expected")
+        return
+    check(got < want, "more packets than the manifest: %d > %d" % (got, want))
     unanswered = [r for r in rows if "Request never answered; TCP flagged" in r[3]]
     check(unanswered and unanswered[0][2].startswith("queryGet id=1 GetPublicKeyQuery"),
-          "the unanswered key question should carry the hint: %s" % rows)
-    on = ["-o", "tcp.reassemble_out_of_order:TRUE"]
-    check(env.fields(pcap, "frame.number", extra=on + ["-Y", "hmtp.tcp_trouble || hmtp.no_response"]) == [],
-          "with tcp.reassemble_out_of_order on nothing should be missing")
+          "%d of %d packets decoded; the unanswered key question should carry the hint: %s" % (got, want, rows))
 
 
 def t_midstream_http_port(env):
