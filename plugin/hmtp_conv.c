@@ -11,12 +11,12 @@
 #define KEY_PDU_COUNTER 0x7fff0001u
 #define KEY_FRAME_SKIP 0x7fff0002u
 
-static gboolean free_streams(wmem_allocator_t *allocator _U_, wmem_cb_event_t event _U_, void *data)
+static hmtp_ws_bool free_streams(wmem_allocator_t *allocator _U_, wmem_cb_event_t event _U_, void *data)
 {
     hmtp_conv *c = data;
     hessian_stream_free(&c->stream[0]);
     hessian_stream_free(&c->stream[1]);
-    return FALSE; /* one-shot: the scope is going away */
+    return false; /* one-shot: the scope is going away */
 }
 
 static hmtp_conv *conv_new(void)

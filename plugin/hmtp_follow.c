@@ -9,9 +9,9 @@
 #include "hmtp.h"
 #include "json.h"
 #include "hmtp_conv.h"
-#include "hmtp_feat_compat.h"
 #include "hmtp_follow.h"
 #include "hmtp_plugin.h"
+#include "hmtp_ws_compat.h"
 
 static int hmtp_follow_tap = -1;
 
@@ -104,7 +104,7 @@ static gchar *follow_address_filter(address *src, address *dst, int src_port, in
 
 /* ---- the conversation filter ---- */
 
-static HMTP_CONV_FILTER_RET conv_filter_valid(HMTP_CONV_FILTER_ARGS)
+static hmtp_ws_bool conv_filter_valid(HMTP_CONV_FILTER_ARGS)
 {
     bool ok;
     connection_of(pinfo, &ok);

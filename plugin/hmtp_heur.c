@@ -132,34 +132,34 @@ guint32 hmtp_find_boundary(tvbuff_t *tvb, guint32 from, size_t max_body)
 
 /* A TCP payload that starts with a complete, fully valid HMTP packet, and
  * whose remaining bytes (if any) start another one. */
-static gboolean dissect_hmtp_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static hmtp_ws_bool dissect_hmtp_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (!hmtp_complete_packet_at(tvb, 0, hmtp_pref_max_packet))
-        return FALSE;
+        return false;
     const guint8 *p = tvb_get_ptr(tvb, 0, -1);
     hmtp_frame_info info;
     hmtp_error err;
     if (hmtp_frame_scan(p, tvb_captured_length(tvb), hmtp_pref_max_packet, &info, &err) != HMTP_FRAME_COMPLETE)
-        return FALSE;
+        return false;
     if (info.wire_len < tvb_captured_length(tvb) && !hmtp_packet_prefix_at(tvb, (guint32)info.wire_len) &&
         !hmtp_complete_packet_at(tvb, (guint32)info.wire_len, hmtp_pref_max_packet))
-        return FALSE;
+        return false;
     conversation_t *conv = find_or_create_conversation(pinfo);
     conversation_set_dissector_from_frame_number(conv, pinfo->num, hmtp_tcp_handle);
     hmtp_conv *c = hmtp_conv_get(pinfo);
     c->synced[hmtp_conv_direction(c, pinfo)] = true;
     call_dissector_with_data(hmtp_tcp_handle, tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 /* HTTP owns its ports (8080...) and offers data that is not HTTP to its own
  * heuristic list: a capture that starts after the upgrade reaches us only
  * this way. Only where the connection's start was not captured: with the
  * SYN in the capture, the upgrade (or its refusal) was seen too. */
-static gboolean dissect_hmtp_heur_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static hmtp_ws_bool dissect_hmtp_heur_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     if (pinfo->ptype != PT_TCP || hmtp_tcp_saw_syn(pinfo))
-        return FALSE;
+        return false;
     return dissect_hmtp_heur(tvb, pinfo, tree, NULL); /* HTTP's data is not TCP's */
 }
 

@@ -12,6 +12,7 @@
 #include <wsutil/report_message.h>
 
 #include "hmtp_keys.h"
+#include "hmtp_ws_compat.h"
 
 typedef struct key_rec {
     char *path;
@@ -45,14 +46,14 @@ static void rec_free(void *r)
     k->path = NULL;
 }
 
-static gboolean rec_update(void *r, char **error)
+static hmtp_ws_bool rec_update(void *r, char **error)
 {
     key_rec *k = r;
     if (!k->path || !k->path[0]) {
         *error = g_strdup("a key file is required");
-        return FALSE;
+        return false;
     }
-    return TRUE;
+    return true;
 }
 
 static void unload(void)

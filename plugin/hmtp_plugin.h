@@ -8,6 +8,8 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 
+#include "hmtp_ws_compat.h"
+
 extern int proto_hmtp;
 extern int proto_hessian;
 
@@ -47,7 +49,7 @@ extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid, ei_hmtp_tc
 
 /* Preferences (hmtp_prefs in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */
-extern gboolean hmtp_pref_desegment; /* reassemble packets spanning segments */
+extern hmtp_ws_bool hmtp_pref_desegment; /* reassemble packets spanning segments */
 
 void hmtp_register_fields(void);
 

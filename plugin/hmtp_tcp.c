@@ -7,8 +7,8 @@
 #include <epan/dissectors/packet-tcp.h>
 
 #include "hmtp_conv.h"
-#include "hmtp_feat_compat.h"
 #include "hmtp_plugin.h"
+#include "hmtp_ws_compat.h"
 #include "hmtp_tcp.h"
 
 /* The flags TCP keeps per frame in tcp_analysis.acked_table (TCP_A_* in
@@ -27,7 +27,7 @@ static struct tcp_analysis *tcp_state(packet_info *pinfo)
 {
     if (pinfo->ptype != PT_TCP)
         return NULL;
-    return HMTP_TCP_ANALYSIS(pinfo);
+    return hmtp_tcp_analysis(pinfo);
 }
 
 bool hmtp_tcp_stream(packet_info *pinfo, guint32 *stream)
@@ -48,12 +48,12 @@ bool hmtp_tcp_saw_syn(packet_info *pinfo)
 /* TCP keeps its per-frame analysis in acked_table under the key path
  * (frame, seq, ack): a frame's entry is a subtree whose leaves are the
  * tcp_acked records. */
-static HMTP_WMEM_FOREACH_RET leaf_flags(const void *key _U_, void *value, void *user)
+static hmtp_ws_bool leaf_flags(const void *key _U_, void *value, void *user)
 {
     const struct tcp_acked *ta = value;
     if (ta)
         *(guint16 *)user |= ta->flags;
-    return FALSE;
+    return false;
 }
 
 static guint16 frame_flags(struct tcp_analysis *tcpd, guint32 frame)

@@ -41,7 +41,7 @@ typedef struct walk {
 
 const char *hmtp_jid_display(wmem_allocator_t *pool, const char *jid)
 {
-    return jid ? format_text(pool, (const guchar *)jid, strlen(jid)) : "null";
+    return jid ? hmtp_format_text(pool, jid, strlen(jid)) : "null";
 }
 
 static const char *date_text(wmem_allocator_t *pool, int64_t ms)
@@ -94,7 +94,7 @@ static const char *value_text(wmem_allocator_t *pool, const hmtp_item *it, bool 
             while (len > 0 && ((guchar)it->v.str.data[len] & 0xC0) == 0x80)
                 len--; /* never cut inside a UTF-8 sequence */
         }
-        return wmem_strdup_printf(pool, "\"%s%s\"", format_text(pool, (const guchar *)it->v.str.data, len),
+        return wmem_strdup_printf(pool, "\"%s%s\"", hmtp_format_text(pool, it->v.str.data, len),
                                   cut ? "…" : "");
     }
     case HESSIAN_BINARY:
@@ -119,7 +119,7 @@ static const char *role_label(wmem_allocator_t *pool, const hmtp_item *it)
     switch (it->role) {
     case HESSIAN_ROLE_FIELD:
         if (it->field_name)
-            return wmem_strdup_printf(pool, "%s: ", format_text(pool, (const guchar *)it->field_name,
+            return wmem_strdup_printf(pool, "%s: ", hmtp_format_text(pool, it->field_name,
                                                                  strlen(it->field_name)));
         return wmem_strdup_printf(pool, "field[%" PRIu32 "]: ", it->index);
     case HESSIAN_ROLE_ELEMENT:
@@ -146,7 +146,7 @@ static void summarise_child(walk *w, level *parent, const hmtp_item *it)
             return;
         if (it->kind == HESSIAN_OBJECT)
             proto_item_append_text(parent->item, ": %s",
-                                   it->v.object.cls ? format_text(pool, (const guchar *)it->v.object.cls,
+                                   it->v.object.cls ? hmtp_format_text(pool, it->v.object.cls,
                                                                   strlen(it->v.object.cls))
                                                     : "object of an uncaptured class");
         else if (it->kind == HESSIAN_LIST || it->kind == HESSIAN_MAP)
@@ -252,7 +252,7 @@ static void open_container(walk *w, proto_tree *tree, const hmtp_item *it, const
     proto_tree *sub;
     if (it->kind == HESSIAN_OBJECT) {
         const char *cls = it->v.object.cls
-                              ? format_text(pool, (const guchar *)it->v.object.cls, strlen(it->v.object.cls))
+                              ? hmtp_format_text(pool, it->v.object.cls, strlen(it->v.object.cls))
                               : wmem_strdup_printf(pool, "class #%" PRId32 " (definition not captured)",
                                                    it->v.object.class_index);
         pi = proto_tree_add_none_format(tree, hf_hessian_object, tvb, off, hdr, "%s%s", label, cls);
@@ -264,7 +264,7 @@ static void open_container(walk *w, proto_tree *tree, const hmtp_item *it, const
     } else {
         bool list = it->kind == HESSIAN_LIST;
         const char *type = it->v.container.type
-                               ? format_text(pool, (const guchar *)it->v.container.type,
+                               ? hmtp_format_text(pool, it->v.container.type,
                                              strlen(it->v.container.type))
                                : (it->v.container.type_index >= 0
                                       ? wmem_strdup_printf(pool, "type #%" PRId32 " (not captured)",

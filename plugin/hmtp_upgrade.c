@@ -4,18 +4,11 @@
 #include <epan/packet.h>
 #include <epan/conversation.h>
 #include <epan/proto.h>
-#include <ws_version.h>
 
 #include "hmtp_conv.h"
 #include "hmtp_plugin.h"
 #include "hmtp_upgrade.h"
 
-/* field_info.value became a pointer in 4.2. */
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
-#define FINFO_VALUE(fi) ((fi)->value)
-#else
-#define FINFO_VALUE(fi) (&(fi)->value)
-#endif
 
 #define UPGRADE_TOKEN "HMTP/0.9"
 
@@ -43,7 +36,7 @@ static bool asks_for_hmtp(proto_tree *tree)
     GPtrArray *arr = hf_http_upgrade >= 0 && tree ? proto_get_finfo_ptr_array(tree, hf_http_upgrade) : NULL;
     for (guint i = 0; arr && i < arr->len; i++) {
         field_info *fi = g_ptr_array_index(arr, i);
-        const char *v = fvalue_get_string(FINFO_VALUE(fi));
+        const char *v = fvalue_get_string(HMTP_FINFO_VALUE(fi));
         while (v && (*v == ' ' || *v == '\t'))
             v++;
         if (v && g_ascii_strncasecmp(v, UPGRADE_TOKEN, strlen(UPGRADE_TOKEN)) == 0)
@@ -74,7 +67,7 @@ static int upgrade_postdissector(tvbuff_t *tvb _U_, packet_info *pinfo, proto_tr
     }
     if (!code || !st || st->done)
         return 0;
-    guint32 status = fvalue_get_uinteger(FINFO_VALUE(code));
+    guint32 status = fvalue_get_uinteger(HMTP_FINFO_VALUE(code));
     if (status == 101) {
         /* Everything after this frame, both ways, is HMTP. */
         st->done = true;

@@ -29,7 +29,7 @@ void proto_register_hmtp(void);
 void proto_reg_handoff_hmtp(void);
 
 guint hmtp_pref_max_packet = (guint)HMTP_DEFAULT_MAX_PACKET;
-gboolean hmtp_pref_desegment = TRUE;
+hmtp_ws_bool hmtp_pref_desegment = true;
 dissector_handle_t hmtp_tcp_handle;
 
 /* ---- one HMTP packet ---- */

@@ -3,22 +3,18 @@
  * the one we were built against; 4.2 added plugin_describe(). */
 #include <epan/packet.h>
 #include <epan/proto.h>
-#include <ws_version.h>
 
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
-#include <wsutil/plugins.h>
-#define HMTP_HAVE_PLUGIN_DESCRIBE 1
-#endif
+#include "hmtp_ws_compat.h"
 
 void proto_register_hmtp(void);
 void proto_reg_handoff_hmtp(void);
 
-WS_DLL_PUBLIC_DEF const gchar plugin_version[] = HMTP_PLUGIN_VERSION;
+WS_DLL_PUBLIC_DEF const char plugin_version[] = HMTP_PLUGIN_VERSION;
 WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
-#ifdef HMTP_HAVE_PLUGIN_DESCRIBE
+#ifdef HMTP_WS_HAVE_PLUGIN_DESCRIBE
 WS_DLL_PUBLIC uint32_t plugin_describe(void);
 
 uint32_t plugin_describe(void)
