@@ -5,6 +5,7 @@
 
 #include "hmtp_conv.h"
 #include "hmtp_plugin.h"
+#include "hmtp_tcp.h"
 
 /* proto_data keys: per-frame packet records use 1..n; these sit above. */
 #define KEY_PDU_COUNTER 0x7fff0001u
@@ -49,7 +50,15 @@ hmtp_conv *hmtp_conv_get(packet_info *pinfo)
         copy_address_wmem(wmem_file_scope(), &c->server_addr, &pinfo->dst);
         c->server_port = pinfo->destport;
     }
+    if (!c->tcp_stream_known)
+        c->tcp_stream_known = hmtp_tcp_stream(pinfo, &c->tcp_stream);
     return c;
+}
+
+hmtp_conv *hmtp_conv_find(packet_info *pinfo)
+{
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    return conv ? conversation_get_proto_data(conv, proto_hmtp) : NULL;
 }
 
 guint8 hmtp_conv_direction(const hmtp_conv *c, const packet_info *pinfo)

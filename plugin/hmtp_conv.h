@@ -25,6 +25,11 @@ typedef struct hmtp_conv {
     address server_addr;
     guint32 server_port;
     guint32 hmtp_start_frame; /* first frame that is HMTP (0: not from an upgrade) */
+    bool tcp_stream_known;
+    guint32 tcp_stream;       /* tcp.stream of the connection (Follow, conversation filter) */
+    guint32 tcp_scanned;       /* hmtp_tcp.c: frames up to here checked for TCP trouble */
+    guint32 tcp_trouble_frame; /* the first frame TCP flagged (0: none yet) */
+    guint16 tcp_trouble_flags;
     wmem_map_t *pending_queries;  /* "dir:id" -> hmtp_pdu of the request */
     wmem_map_t *pending_presence; /* "dir:kind:to|from:jid" -> hmtp_pdu */
 } hmtp_conv;
@@ -45,6 +50,8 @@ typedef struct hmtp_pdu {
 
 /* The state of the conversation of pinfo, created on first use. */
 hmtp_conv *hmtp_conv_get(packet_info *pinfo);
+/* The state of the conversation of pinfo if HMTP ran on it, else NULL. */
+hmtp_conv *hmtp_conv_find(packet_info *pinfo);
 /* HMTP_TO_SERVER or HMTP_TO_CLIENT for the packet being dissected. */
 guint8 hmtp_conv_direction(const hmtp_conv *c, const packet_info *pinfo);
 /* Records the server side (the sender of the 101) and that both directions

@@ -39,7 +39,7 @@ gint ett_hmtp_auth = -1, ett_hmtp_auth_decrypted = -1;
 expert_field ei_hmtp_malformed = EI_INIT, ei_hmtp_unknown_type = EI_INIT, ei_hmtp_class_not_seen = EI_INIT;
 expert_field ei_hmtp_error_packet = EI_INIT, ei_hmtp_oversized = EI_INIT, ei_hmtp_no_response = EI_INIT;
 expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT;
-expert_field ei_hmtp_auth_undecrypted = EI_INIT, ei_hmtp_pubkey_invalid = EI_INIT;
+expert_field ei_hmtp_auth_undecrypted = EI_INIT, ei_hmtp_pubkey_invalid = EI_INIT, ei_hmtp_tcp_trouble = EI_INIT;
 
 /* Filled from the core's table at registration: the packet type names are
  * the core's knowledge, not restated here. */
@@ -176,8 +176,11 @@ static ei_register_info hmtp_ei[] = {
         "Capture started inside a packet: bytes skipped to the next packet boundary", EXPFILL } },
     { &ei_hmtp_auth_undecrypted, { "hmtp.auth.undecrypted", PI_DECRYPTION, PI_WARN,
         "Login credentials could not be decrypted", EXPFILL } },
-    { &ei_hmtp_pubkey_invalid, { "hmtp.pubkey.invalid", PI_MALFORMED, PI_WARN,
+    /* The packet decoded; only the key inside it is unusable. */
+    { &ei_hmtp_pubkey_invalid, { "hmtp.pubkey.invalid", PI_PROTOCOL, PI_WARN,
         "Server public key is not a valid RSA SubjectPublicKeyInfo", EXPFILL } },
+    { &ei_hmtp_tcp_trouble, { "hmtp.tcp_trouble", PI_REASSEMBLE, PI_WARN,
+        "HMTP stream broken after TCP retransmissions or out-of-order segments", EXPFILL } },
 };
 
 void hmtp_register_fields(void)

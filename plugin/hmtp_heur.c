@@ -11,6 +11,7 @@
 #include "hmtp_conv.h"
 #include "hmtp_heur.h"
 #include "hmtp_plugin.h"
+#include "hmtp_tcp.h"
 
 /* Resynchronising looks this far into a segment for a packet start. */
 #define RESYNC_WINDOW 65536u
@@ -151,7 +152,20 @@ static hmtp_ws_bool dissect_hmtp_heur(tvbuff_t *tvb, packet_info *pinfo, proto_t
     return true;
 }
 
+/* HTTP owns its ports (8080...) and offers data that is not HTTP to its own
+ * heuristic list: a capture that starts after the upgrade reaches us only
+ * this way. Only where the connection's start was not captured: with the
+ * SYN in the capture, the upgrade (or its refusal) was seen too. */
+static hmtp_ws_bool dissect_hmtp_heur_http(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    if (pinfo->ptype != PT_TCP || hmtp_tcp_saw_syn(pinfo))
+        return false;
+    return dissect_hmtp_heur(tvb, pinfo, tree, NULL); /* HTTP's data is not TCP's */
+}
+
 void hmtp_heur_register(dissector_handle_t hmtp_handle _U_)
 {
     heur_dissector_add("tcp", dissect_hmtp_heur, "HMTP over TCP", "hmtp_tcp", proto_hmtp, HEURISTIC_ENABLE);
+    heur_dissector_add("http", dissect_hmtp_heur_http, "HMTP on an HTTP port, capture started after the upgrade",
+                       "hmtp_http", proto_hmtp, HEURISTIC_ENABLE);
 }

@@ -45,7 +45,7 @@ extern gint ett_hmtp_auth, ett_hmtp_auth_decrypted;
 extern expert_field ei_hmtp_malformed, ei_hmtp_unknown_type, ei_hmtp_class_not_seen;
 extern expert_field ei_hmtp_error_packet, ei_hmtp_oversized, ei_hmtp_no_response;
 extern expert_field ei_hmtp_no_request, ei_hmtp_resync;
-extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid;
+extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid, ei_hmtp_tcp_trouble;
 
 /* Preferences (hmtp_prefs in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */

@@ -48,4 +48,38 @@ static inline char *hmtp_format_text(wmem_allocator_t *pool, const char *s, size
     return format_text(pool, bytes, len);
 }
 
+/* Follow, the conversation filter and TCP's per-connection state
+ * (hmtp_follow.c, hmtp_tcp.c). 4.4 (4.2 not checked) gave
+ * register_follow_stream() a stream counter and a sub-stream lookup (TCP's
+ * count; HMTP has no sub-streams), gave conversation filter callbacks a
+ * user_data argument and a bool result, made wmem tree walkers return bool,
+ * and added a TCP state lookup that changes nothing (the 4.0 call with a NULL
+ * conversation finds it without clearing TCP's per-frame analysis). */
+#include <epan/follow.h>
+#include <epan/conversation_filter.h>
+#include <epan/dissectors/packet-tcp.h>
+#if HMTP_WS_AT_LEAST(4, 4)
+#define HMTP_REGISTER_FOLLOW(proto, tap, conv_f, index_f, addr_f, port_f)                                         \
+    register_follow_stream((proto), (tap), (conv_f), (index_f), (addr_f), (port_f), follow_tvb_tap_listener,     \
+                           get_tcp_stream_count, NULL)
+#define HMTP_CONV_FILTER_ARGS packet_info *pinfo, void *user_data _U_
+#define HMTP_REGISTER_CONV_FILTER(proto, name, valid_f, build_f)                                                   \
+    register_conversation_filter((proto), (name), (valid_f), (build_f), NULL)
+static inline struct tcp_analysis *hmtp_tcp_analysis(packet_info *pinfo)
+{
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    return conv ? get_tcp_conversation_data_idempotent(conv) : NULL;
+}
+#else
+#define HMTP_REGISTER_FOLLOW(proto, tap, conv_f, index_f, addr_f, port_f)                                         \
+    register_follow_stream((proto), (tap), (conv_f), (index_f), (addr_f), (port_f), follow_tvb_tap_listener)
+#define HMTP_CONV_FILTER_ARGS packet_info *pinfo
+#define HMTP_REGISTER_CONV_FILTER(proto, name, valid_f, build_f)                                                   \
+    register_conversation_filter((proto), (name), (valid_f), (build_f))
+static inline struct tcp_analysis *hmtp_tcp_analysis(packet_info *pinfo)
+{
+    return get_tcp_conversation_data(NULL, pinfo);
+}
+#endif
+
 #endif

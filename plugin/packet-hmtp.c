@@ -15,10 +15,12 @@
 #include "hmtp_auth.h"
 #include "hmtp_conv.h"
 #include "hmtp_decode.h"
+#include "hmtp_follow.h"
 #include "hmtp_heur.h"
 #include "hmtp_keys.h"
 #include "hmtp_plugin.h"
 #include "hmtp_stats.h"
+#include "hmtp_tcp.h"
 #include "hmtp_track.h"
 #include "hmtp_tree.h"
 #include "hmtp_upgrade.h"
@@ -102,6 +104,27 @@ static void add_packet_experts(packet_info *pinfo, proto_item *pi, const hmtp_de
                                dec->error_text ? ": " : "", dec->error_text ? dec->error_text : "");
 }
 
+/* The class of a query's payload object, without its package
+ * ("GetPublicKeyQuery"); NULL for other packets and payloads. */
+static const char *payload_class(wmem_allocator_t *pool, const hmtp_decoded *dec)
+{
+    if (!dec->has_type || !hmtp_type_has_id(dec->type))
+        return NULL;
+    for (unsigned i = 0; i < dec->nitems; i++) {
+        const hmtp_item *it = &dec->items[i];
+        if (it->depth != 0 || it->kind == HESSIAN_CLASS_DEF ||
+            hmtp_field_at(dec->type, it->top_index) != HMTP_FIELD_VALUE)
+            continue;
+        if (it->kind != HESSIAN_OBJECT)
+            return NULL;
+        if (!it->v.object.cls)
+            return wmem_strdup_printf(pool, "class #%" PRId32, it->v.object.class_index);
+        const char *dot = strrchr(it->v.object.cls, '.');
+        return dot && dot[1] ? dot + 1 : it->v.object.cls;
+    }
+    return NULL;
+}
+
 static const char *packet_summary(packet_info *pinfo, const hmtp_decoded *dec)
 {
     wmem_allocator_t *pool = pinfo->pool;
@@ -112,10 +135,16 @@ static const char *packet_summary(packet_info *pinfo, const hmtp_decoded *dec)
     wmem_strbuf_t *s = wmem_strbuf_new(pool, name);
     if (dec->has_id)
         wmem_strbuf_append_printf(s, " id=%" PRId64, dec->id);
-    if (dec->from)
-        wmem_strbuf_append_printf(s, " %s", hmtp_jid_display(pool, dec->from));
-    if (dec->has_type)
+    const char *cls = payload_class(pool, dec);
+    if (cls)
+        wmem_strbuf_append_printf(s, " %s", cls);
+    /* A null JID is no address: "→ null" would read like one. */
+    if (dec->from && dec->to)
+        wmem_strbuf_append_printf(s, " %s → %s", hmtp_jid_display(pool, dec->from), hmtp_jid_display(pool, dec->to));
+    else if (dec->to)
         wmem_strbuf_append_printf(s, " → %s", hmtp_jid_display(pool, dec->to));
+    else if (dec->from)
+        wmem_strbuf_append_printf(s, " from %s", hmtp_jid_display(pool, dec->from));
     return wmem_strbuf_get_str(s);
 }
 
@@ -151,6 +180,7 @@ static void dissect_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     hmtp_decode_body(pinfo->pool, &conv->stream[pdu->dir], pdu->mark, body, info->body_len, &dec);
     if (first_visit)
         hmtp_track_first_pass(conv, pdu, &dec);
+    hmtp_follow_queue(tvb, pinfo, &conv->stream[pdu->dir], pdu->mark, body, info->body_len);
 
     const char *summary = packet_summary(pinfo, &dec);
     col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", summary);
@@ -170,6 +200,8 @@ static void dissect_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     }
     hmtp_track_show(tvb, pinfo, pt, pi, pdu);
     add_packet_experts(pinfo, pi, &dec);
+    if (dec.failed)
+        hmtp_tcp_hint(pinfo, pi, pinfo->num, "Malformed HMTP packet");
     queue_tap(pinfo, &dec);
     hmtp_tree_add_body(body_tvb, pinfo, pt, &dec);
     hmtp_auth_add(body_tvb, pinfo, pt, &dec);
@@ -185,7 +217,13 @@ static guint32 find_skip(tvbuff_t *tvb, packet_info *pinfo, hmtp_conv *conv, gui
     guint32 skip = hmtp_frame_skip_get(pinfo);
     if (skip != G_MAXUINT32)
         return skip;
-    if (PINFO_FD_VISITED(pinfo) || conv->synced[dir])
+    if (PINFO_FD_VISITED(pinfo))
+        return 0;
+    /* Bytes TCP hands over after a hole or out of order need not continue
+     * the stream: check for a packet boundary as after a capture start. */
+    if (hmtp_tcp_frame_suspect(pinfo))
+        conv->synced[dir] = false;
+    if (conv->synced[dir])
         return 0;
     guint32 len = tvb_captured_length(tvb);
     skip = hmtp_find_boundary(tvb, 0, hmtp_pref_max_packet);
@@ -204,6 +242,7 @@ static void add_skipped(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gui
                            "Not at a packet boundary: skipped %u bytes to the next recognisable HMTP packet%s",
                            skip, skip == tvb_captured_length(tvb) ? " (none in this segment)" : "");
     col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "[%u bytes skipped to a packet boundary]", skip);
+    hmtp_tcp_hint(pinfo, pi, pinfo->num, "Resynchronised");
 }
 
 static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
@@ -236,6 +275,7 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
             expert_add_info_format(pinfo, pi, &ei_hmtp_malformed,
                                    "Truncated HMTP packet: at least %zu more bytes needed", info.need);
             col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", "[truncated packet]");
+            hmtp_tcp_hint(pinfo, pi, pinfo->num, "Truncated HMTP packet");
             break;
         }
         if (st == HMTP_FRAME_INVALID) {
@@ -252,6 +292,7 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
                                        "the next recognisable packet",
                                        err.msg);
             col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", oversized ? "[oversized packet]" : "[bad framing]");
+            hmtp_tcp_hint(pinfo, pi, pinfo->num, oversized ? "Oversized HMTP packet" : "Bad HMTP framing");
             if (!PINFO_FD_VISITED(pinfo))
                 conv->synced[dir] = false;
             break;
@@ -285,6 +326,7 @@ void proto_register_hmtp(void)
                                    &hmtp_pref_desegment);
     hmtp_keys_register(module);
     hmtp_tcp_handle = register_dissector("hmtp", dissect_hmtp_stream, proto_hmtp);
+    hmtp_follow_register();
     hmtp_stats_register();
 }
 

@@ -40,6 +40,7 @@ class Connection:
         self.seq = {"C": 1000, "S": 5000}
         self.time = start_time
         self.frames = []
+        self.directions = []
         self.ip_id = 1
 
     def frame(self, direction, flags, payload=b""):
@@ -60,6 +61,7 @@ class Connection:
         eth += (b"\x02\x00\x00\x00\x00\x01" if direction == "C" else b"\x02\x00\x00\x00\x00\x02")
         eth += struct.pack("!H", ETH_IP)
         self.frames.append((self.time, eth + ip + tcp + payload))
+        self.directions.append(direction)
         self.time += 0.001
         consumed = len(payload) + (1 if flags & 0x02 else 0) + (1 if flags & 0x01 else 0)
         self.seq[direction] += consumed
@@ -77,6 +79,18 @@ class Connection:
         self.frame("C", 0x11)
         self.frame("S", 0x11)
         self.frame("C", 0x10)
+
+    def swap(self, number):
+        """Captures frame `number` (1-based) after the next frame of the same
+        direction, as a capture of reordered segments shows them; the
+        timestamps stay in capture order."""
+        i = number - 1
+        later = [j for j in range(i + 1, len(self.frames)) if self.directions[j] == self.directions[i]]
+        if not 0 <= i < len(self.frames) or not later:
+            sys.exit("make_pcap: --swap %d: no later frame in the same direction" % number)
+        j = later[0]
+        (ti, di), (tj, dj) = self.frames[i], self.frames[j]
+        self.frames[i], self.frames[j] = (ti, dj), (tj, di)
 
     def write_pcap(self, path):
         with open(path, "wb") as f:
@@ -158,6 +172,8 @@ def main():
                     help="drop this many bytes of each direction's HMTP stream (start mid-packet)")
     ap.add_argument("--segments", default="record",
                     help="record | coalesce | slice:N (N bytes per segment)")
+    ap.add_argument("--swap", type=int, action="append", default=[],
+                    help="capture frame N after the next frame of its direction (out of order)")
     ap.add_argument("--time", type=float, default=1232445600.0)
     args = ap.parse_args()
 
@@ -181,6 +197,8 @@ def main():
         conn.data(direction, data)
     if not args.no_upgrade:
         conn.close()
+    for n in args.swap:
+        conn.swap(n)
     conn.write_pcap(args.out)
 
 
