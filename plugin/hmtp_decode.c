@@ -8,10 +8,18 @@
 
 #include "hmtp.h"
 #include "hmtp_decode.h"
+#include "jid.h"
 
+/* An exact copy of len bytes plus a terminator: wmem_strndup would stop at
+ * a U+0000 inside the string while len still counted past it. */
 static const char *pool_str(wmem_allocator_t *pool, const char *s, size_t len)
 {
-    return s ? wmem_strndup(pool, s, len) : NULL;
+    if (!s)
+        return NULL;
+    char *copy = wmem_alloc(pool, len + 1);
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    return copy;
 }
 
 /* Copies the parts of an event that point into decoder memory (scratch,
@@ -94,7 +102,17 @@ static void copy_event(wmem_allocator_t *pool, const hessian_event *ev, hmtp_ite
 
 /* Picks the HMTP header values out of top-level events, and the BamError
  * fields out of the error value's direct children. */
-static void note_header(hmtp_decoded *out, const hmtp_item *it)
+/* The core's JID character rule, reported once per packet. */
+static void check_jid(wmem_allocator_t *pool, hmtp_decoded *out, const char *field, const hmtp_item *it)
+{
+    size_t bad_at = 0;
+    const char *why = hmtp_jid_check(it->v.str.data, it->v.str.len, &bad_at);
+    if (why && !out->bad_jid)
+        out->bad_jid = wmem_strdup_printf(pool, "%s at body offset %zu is not a JID: %s at byte %zu of %zu", field,
+                                          it->offset, why, bad_at, it->v.str.len);
+}
+
+static void note_header(wmem_allocator_t *pool, hmtp_decoded *out, const hmtp_item *it)
 {
     if (it->depth == 0) {
         hmtp_field role = it->top_index == 0 ? HMTP_FIELD_TYPE
@@ -105,8 +123,10 @@ static void note_header(hmtp_decoded *out, const hmtp_item *it)
             out->type = it->v.i;
         } else if (role == HMTP_FIELD_TO && it->kind == HESSIAN_STRING) {
             out->to = it->v.str.data;
+            check_jid(pool, out, "to", it);
         } else if (role == HMTP_FIELD_FROM && it->kind == HESSIAN_STRING) {
             out->from = it->v.str.data;
+            check_jid(pool, out, "from", it);
         } else if (role == HMTP_FIELD_ID && (it->kind == HESSIAN_LONG || it->kind == HESSIAN_INT)) {
             out->has_id = true;
             out->id = it->kind == HESSIAN_LONG ? it->v.l : it->v.i;
@@ -142,7 +162,7 @@ void hmtp_decode_body(wmem_allocator_t *pool, hessian_stream *stream, hessian_ma
             out->ntop = it.top_index + 1;
         wmem_array_append_one(items, it);
         /* note_header reads the copy just stored, so its strings live in pool */
-        note_header(out, (const hmtp_item *)wmem_array_index(items, wmem_array_get_count(items) - 1));
+        note_header(pool, out, (const hmtp_item *)wmem_array_index(items, wmem_array_get_count(items) - 1));
     }
     if (rc < 0) {
         const hmtp_error *err = hessian_decoder_error(&d);

@@ -74,6 +74,10 @@ typedef struct hmtp_decoded {
     int32_t type;
     const char *to;   /* NULL: null JID or absent */
     const char *from;
+    /* Set when to or from holds a character no JID may (U+0000, a control
+       character): what, which field and where, for the packet's expert.
+       The tree still shows the whole string, never a cut one. */
+    const char *bad_jid;
     bool has_id;
     int64_t id;
     /* BamError fields of an error packet (NULL when absent or null). */

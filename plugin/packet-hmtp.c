@@ -93,6 +93,8 @@ static void add_packet_experts(packet_info *pinfo, proto_item *pi, const hmtp_de
         expert_add_info_format(pinfo, pi, &ei_hmtp_malformed,
                                "Malformed HMTP packet: a %s needs %zu values, the body holds %u",
                                hmtp_type_name(dec->type), required_values(dec->type), dec->ntop);
+    if (dec->bad_jid)
+        expert_add_info_format(pinfo, pi, &ei_hmtp_malformed, "Malformed HMTP packet: %s", dec->bad_jid);
     if (dec->missing_classes)
         expert_add_info_format(pinfo, pi, &ei_hmtp_class_not_seen,
                                "%u object%s of class #%" PRId32 "%s whose definition was not captured",

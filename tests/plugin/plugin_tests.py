@@ -754,6 +754,33 @@ def t_bad_framing(env):
     check(env.fields(pcap, "frame.number", extra=["-Y", "hmtp.oversized"]) == [], "bad framing is not oversize")
 
 
+def t_jid_nul(env):
+    # A client presence whose `to` holds U+0000 at the start, the middle and
+    # the end: each is flagged malformed, naming the field and the byte, and
+    # the packet still decodes (the session's other packets too).
+    recs = read_records(env.records("session"))
+    cases = [b"\x00news@localhost", b"news\x00x@localhost", b"news@localhost\x00"]
+    for i, jid in enumerate(cases):
+        body = bytes([0x96, len(jid)]) + jid + b"NN"  # presence, to, from null, value null
+        recs.insert(9 + i, (b"C", bytes([len(body)]) + body + b"\x00"))
+    rec = os.path.join(env.tmp, "nuljid.rec")
+    write_records(rec, recs)
+    pcap = os.path.join(env.tmp, "nuljid.pcap")
+    subprocess.run([sys.executable, MAKE_PCAP, rec, pcap], check=True)
+    os.chmod(pcap, 0o644)
+    rows = env.fields(pcap, "frame.number", "hmtp.type", "_ws.expert.message", extra=["-Y", "hmtp.malformed"])
+    check(len(rows) == 3, "three packets flagged: %s" % rows)
+    for r, jid in zip(rows, cases):
+        check(r[1] == "6", "the flagged packet decoded as a presence: %s" % r)
+        want = "to at body offset 1 is not a JID: U+0000 at byte %d of %d" % (jid.index(0), len(jid))
+        check(want in r[2], "expert %r in %s" % (want, r))
+    def decoded(path):
+        return len([r for r in env.fields(path, "frame.number", "hmtp.type") if r[1]])
+    base = decoded(env.pcap("session"))
+    check(decoded(pcap) == base + 3, "the rest of the session decodes: %d frames, %d without the three"
+          % (decoded(pcap), base))
+
+
 # ---- Follow, conversation filter, TCP trouble, HTTP ports ----
 
 def capture_copy(env, name):
