@@ -79,15 +79,20 @@ static void sum_up(const replay_engine *e, totals *t)
     t->elapsed_s = (double)(e->t1_us - e->t0_us) / 1e6;
 }
 
-/* What of the file itself could not be read, one line each (none: ""). */
-static void capture_problems(const replay_engine *e, GString *out)
+/* What of the file itself could not be read, one line each (none: an
+ * empty list); the caller frees it with g_strfreev. */
+static gchar **capture_problems(const replay_engine *e)
 {
     const replay_capture_stats *st = &e->store->stats;
+    GPtrArray *lines = g_ptr_array_new();
     if (st->truncated)
-        g_string_append_printf(out, "%s\n", st->truncated_msg);
+        g_ptr_array_add(lines, g_strdup(st->truncated_msg));
     if (st->malformed_frames)
-        g_string_append_printf(out, "%" PRIu64 " frame(s) could not be parsed, first at frame %" PRIu64 ": %s\n",
-                               st->malformed_frames, st->first_malformed_frame, st->first_malformed);
+        g_ptr_array_add(lines, g_strdup_printf("%" PRIu64 " frame(s) could not be parsed, first at frame %" PRIu64
+                                               ": %s",
+                                               st->malformed_frames, st->first_malformed_frame, st->first_malformed));
+    g_ptr_array_add(lines, NULL);
+    return (gchar **)g_ptr_array_free(lines, FALSE);
 }
 
 static bool capture_damaged(const replay_engine *e)
@@ -183,14 +188,10 @@ void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
     sum_up(e, &t);
     fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
             ctx->pace);
-    GString *problems = g_string_new(NULL);
-    capture_problems(e, problems);
-    gchar **lines = g_strsplit(problems->str, "\n", -1);
-    for (gchar **l = lines; *l; l++)
-        if (**l)
-            fprintf(out, "capture damaged: %s\n", *l);
-    g_strfreev(lines);
-    g_string_free(problems, TRUE);
+    gchar **problems = capture_problems(e);
+    for (gchar **l = problems; *l; l++)
+        fprintf(out, "capture damaged: %s\n", *l);
+    g_strfreev(problems);
     fprintf(out, "%-10s %-24s %6s %7s %7s %9s %7s %10s  %s\n", "session", "recorded client", "sent", "replies",
             "matched", "different", "missing", "unexpected", "result");
     for (guint i = 0; i < e->jobs->len; i++) {
@@ -241,19 +242,12 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
     hmtp_buf_printf(&b, ",\"pace\":");
     json_str(&b, ctx->pace);
     hmtp_buf_printf(&b, ",\"capture_problems\":[");
-    GString *problems = g_string_new(NULL);
-    capture_problems(e, problems);
-    gchar **lines = g_strsplit(problems->str, "\n", -1);
-    bool first = true;
-    for (gchar **l = lines; *l; l++) {
-        if (!**l)
-            continue;
-        hmtp_buf_printf(&b, "%s", first ? "" : ",");
+    gchar **problems = capture_problems(e);
+    for (gchar **l = problems; *l; l++) {
+        hmtp_buf_printf(&b, "%s", l == problems ? "" : ",");
         json_str(&b, *l);
-        first = false;
     }
-    g_strfreev(lines);
-    g_string_free(problems, TRUE);
+    g_strfreev(problems);
     double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
     hmtp_buf_printf(&b,
                     "],\"summary\":{\"sessions\":%u,\"ok\":%u,\"differs\":%u,\"failed\":%u,\"unreachable\":%u,"
@@ -384,9 +378,8 @@ bool report_junit(const replay_engine *e, const report_context *ctx, const char 
 {
     totals t;
     sum_up(e, &t);
-    GString *problems = g_string_new(NULL);
-    capture_problems(e, problems);
-    unsigned file_cases = problems->len ? 1 : 0;
+    gchar **problems = capture_problems(e);
+    unsigned file_cases = problems[0] ? 1 : 0;
     unsigned count[4] = {0};
     for (guint i = 0; i < e->jobs->len; i++)
         count[junit_kind_of(g_ptr_array_index(e->jobs, i))]++;
@@ -400,10 +393,13 @@ bool report_junit(const replay_engine *e, const report_context *ctx, const char 
     if (file_cases) {
         /* the file itself: damage no session row can show */
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
-        xml_text(&b, problems->str);
+        for (gchar **l = problems; *l; l++) {
+            xml_text(&b, *l);
+            xml_text(&b, "\n");
+        }
         hmtp_buf_printf(&b, "\"/>\n  </testcase>\n");
     }
-    g_string_free(problems, TRUE);
+    g_strfreev(problems);
     for (guint i = 0; i < e->jobs->len; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
         char label[32];
