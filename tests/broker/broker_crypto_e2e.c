@@ -347,8 +347,10 @@ static bool key_session(broker_process *b, hmtp_buf *raw, hmtp_buf *spki)
     return ok;
 }
 
-static bool run_key_files(void)
+/* Its own brokers: one per key option. */
+static bool case_key_files(broker_process *unused)
 {
+    (void)unused;
     char dir[] = "/tmp/hmtp-broker-keys-XXXXXX";
     CHECK(mkdtemp(dir), "mkdtemp");
     char given[300], written[300], bad[300];
@@ -436,27 +438,14 @@ static const char *const users_required[] = {"--user", "ferg:" PASSWORD, "--requ
  * growing delay (login_guessing tests that) */
 static const char *const users_verbose[] = {"--user", "ferg:" PASSWORD, "-v", "--login-delay", "0", NULL};
 
+static const broker_case cases[] = {
+    {"encrypted_login", users, case_encrypted_login},
+    {"require_encrypted", users_required, case_require_encrypted},
+    {"bad_credentials", users_verbose, case_bad_credentials},
+    {"key_files", NULL, case_key_files},
+};
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BROKER_EXE CASE\n", argv[0]);
-        return 2;
-    }
-    broker_exe = argv[1];
-    const char *name = argv[2];
-    bool ok;
-    if (strcmp(name, "encrypted_login") == 0)
-        ok = broker_with(broker_exe, users, case_encrypted_login);
-    else if (strcmp(name, "require_encrypted") == 0)
-        ok = broker_with(broker_exe, users_required, case_require_encrypted);
-    else if (strcmp(name, "bad_credentials") == 0)
-        ok = broker_with(broker_exe, users_verbose, case_bad_credentials);
-    else if (strcmp(name, "key_files") == 0)
-        ok = run_key_files();
-    else {
-        fprintf(stderr, "%s: no case named '%s'\n", argv[0], name);
-        return 2;
-    }
-    fprintf(stderr, "%s: %s\n", name, ok ? "ok" : "FAILED");
-    return ok ? 0 : 1;
+    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL);
 }

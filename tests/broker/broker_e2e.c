@@ -1022,8 +1022,10 @@ static const char *const small_packet[] = {"--allow-any-user", "--max-packet", "
 static const char *const verbose[] = {"--allow-any-user", "-v", NULL};
 static const char *const payloads[] = {"--allow-any-user", "--presence-payloads", NULL};
 
-static bool run_login_refused(void)
+/* Its own broker: a users file made for it. */
+static bool case_login_refused_file(broker_process *unused)
 {
+    (void)unused;
     char path[] = "/tmp/hmtp-broker-users-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0)
@@ -1039,13 +1041,8 @@ static bool run_login_refused(void)
     return ok;
 }
 
-typedef struct named_case {
-    const char *name;
-    const char *const *args;
-    broker_case_fn fn;
-} named_case;
-
-static const named_case cases[] = {
+static const broker_case cases[] = {
+    {"login_refused", NULL, case_login_refused_file},
     {"upgrade_resin", any_user, case_upgrade_resin},
     {"upgrade_header", rfc, case_upgrade_header},
     {"http_errors", any_user, case_http_errors},
@@ -1074,32 +1071,15 @@ static const named_case cases[] = {
     {"unwritable_payload_payloads", payloads, case_unwritable_payload},
 };
 
+/* The payload variants of the pub/sub cases expect hmtp.BrokerPresence. */
+static void note_payloads(const broker_case *c)
+{
+    for (size_t i = 0; c->args && c->args[i]; i++)
+        if (strcmp(c->args[i], "--presence-payloads") == 0)
+            presence_payloads = true;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BROKER_EXE CASE\n", argv[0]);
-        return 2;
-    }
-    broker_exe = argv[1];
-    const char *name = argv[2];
-    bool ok;
-    if (strcmp(name, "login_refused") == 0) {
-        ok = run_login_refused();
-    } else {
-        const named_case *found = NULL;
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-            if (strcmp(cases[i].name, name) == 0)
-                found = &cases[i];
-        if (!found) {
-            fprintf(stderr, "%s: no case named '%s'\n", argv[0], name);
-            return 2;
-        }
-        for (size_t i = 0; found->args && found->args[i]; i++)
-            if (strcmp(found->args[i], "--presence-payloads") == 0)
-                presence_payloads = true;
-        /* cases that manage their own brokers get none from the fixture */
-        ok = found->args ? broker_with(broker_exe, found->args, found->fn) : found->fn(NULL);
-    }
-    fprintf(stderr, "%s: %s\n", name, ok ? "ok" : "FAILED");
-    return ok ? 0 : 1;
+    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, note_payloads);
 }

@@ -382,13 +382,7 @@ static const char *const budget[] = {"--allow-any-user", "--memory-budget", "4M"
 static const char *const per_ip[] = {"--allow-any-user", "--max-per-ip", "6", NULL};
 static const char *const verbose[] = {"--allow-any-user", "-v", NULL};
 
-typedef struct named_case {
-    const char *name;
-    const char *const *args;
-    broker_case_fn fn;
-} named_case;
-
-static const named_case cases[] = {
+static const broker_case cases[] = {
     {"nul_login", alice, case_nul_login},
     {"default_deadlines", defaults, case_default_deadlines},
     {"idle_timeout", idle2, case_idle_timeout},
@@ -400,18 +394,5 @@ static const named_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BROKER_EXE CASE\n", argv[0]);
-        return 2;
-    }
-    broker_exe = argv[1];
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (strcmp(cases[i].name, argv[2]) == 0) {
-            bool ok = broker_with(broker_exe, cases[i].args, cases[i].fn);
-            fprintf(stderr, "%s: %s\n", argv[2], ok ? "ok" : "FAILED");
-            return ok ? 0 : 1;
-        }
-    }
-    fprintf(stderr, "%s: no case named '%s'\n", argv[0], argv[2]);
-    return 2;
+    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL);
 }

@@ -174,6 +174,29 @@ int broker_log_count(broker_process *b, const char *needle)
     return count;
 }
 
+int broker_cases_main(int argc, char **argv, const broker_case *cases, size_t ncases, const char **exe,
+                      void (*before)(const broker_case *c))
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s BROKER_EXE CASE\n", argv[0]);
+        return 2;
+    }
+    *exe = argv[1];
+    const broker_case *found = NULL;
+    for (size_t i = 0; i < ncases && !found; i++)
+        if (strcmp(cases[i].name, argv[2]) == 0)
+            found = &cases[i];
+    if (!found) {
+        fprintf(stderr, "%s: no case named '%s'\n", argv[0], argv[2]);
+        return 2;
+    }
+    if (before)
+        before(found);
+    bool ok = found->args ? broker_with(*exe, found->args, found->fn) : found->fn(NULL);
+    fprintf(stderr, "%s: %s\n", argv[2], ok ? "ok" : "FAILED");
+    return ok ? 0 : 1;
+}
+
 bool broker_with(const char *exe, const char *const *args, broker_case_fn fn)
 {
     broker_process b;

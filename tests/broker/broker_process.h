@@ -6,6 +6,7 @@
 #define TESTS_BROKER_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,20 @@ bool broker_alive(broker_process *b);
  * alive and exits 0 on SIGTERM (under ASan: no leaks). */
 typedef bool (*broker_case_fn)(broker_process *b);
 bool broker_with(const char *exe, const char *const *args, broker_case_fn fn);
+/* A test program's cases, chosen by name on the command line: each runs in
+ * a broker started with args (through broker_with), or, with args NULL,
+ * starts what it needs itself and gets fn(NULL). */
+typedef struct broker_case {
+    const char *name;
+    const char *const *args;
+    broker_case_fn fn;
+} broker_case;
+/* The main of such a program: argv is PROG BROKER_EXE CASE; *exe gets
+ * BROKER_EXE, before (may be NULL) sees the chosen case before it runs.
+ * Prints "CASE: ok|FAILED" and returns the exit status: 0, 1, or 2 for bad
+ * usage or an unknown case. */
+int broker_cases_main(int argc, char **argv, const broker_case *cases, size_t ncases, const char **exe,
+                      void (*before)(const broker_case *c));
 /* True when the log holds needle (waits up to timeout_ms for it to appear). */
 bool broker_log_has(broker_process *b, const char *needle, int timeout_ms);
 /* Number of log lines holding needle, now. */
