@@ -5,7 +5,7 @@
  * Timers are a min-heap on (due, sequence): equal deadlines fire in the order
  * they were set, and a pass fires only timers set before it began, so a
  * callback that sets a 0 ms timer cannot keep the loop from polling. */
-#include "loop.h"
+#include "hmtp_loop.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,49 +17,49 @@
 #include <glib.h>
 
 typedef struct loop_watch {
-    replay_fd_fn fn;
+    hmtp_loop_fd_fn fn;
     void *ctx;
     uint32_t gen;
     bool used;
 } loop_watch;
 
-struct replay_timer {
+struct hmtp_timer {
     uint64_t due, seq;
     size_t at; /* index in the heap */
-    replay_timer_fn fn;
+    hmtp_loop_timer_fn fn;
     void *ctx;
 };
 
-struct replay_loop {
+struct hmtp_loop {
     int ep;
     loop_watch *watches;
     size_t watches_cap;
     size_t watched;
     uint32_t next_gen;
-    replay_timer **heap;
+    hmtp_timer **heap;
     size_t heap_len, heap_cap;
     uint64_t next_seq;
     bool quit;
 };
 
-uint64_t replay_loop_now_ms(void)
+uint64_t hmtp_loop_now_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-replay_loop *replay_loop_new(void)
+hmtp_loop *hmtp_loop_new(void)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         return NULL;
-    replay_loop *l = g_new0(replay_loop, 1);
+    hmtp_loop *l = g_new0(hmtp_loop, 1);
     l->ep = ep;
     return l;
 }
 
-void replay_loop_free(replay_loop *l)
+void hmtp_loop_free(hmtp_loop *l)
 {
     if (!l)
         return;
@@ -73,16 +73,16 @@ void replay_loop_free(replay_loop *l)
 
 static uint32_t to_epoll(unsigned events)
 {
-    return ((events & REPLAY_LOOP_IN) ? EPOLLIN : 0u) | ((events & REPLAY_LOOP_OUT) ? EPOLLOUT : 0u);
+    return ((events & HMTP_LOOP_IN) ? EPOLLIN : 0u) | ((events & HMTP_LOOP_OUT) ? EPOLLOUT : 0u);
 }
 
 static unsigned from_epoll(uint32_t ev)
 {
-    return ((ev & EPOLLIN) ? REPLAY_LOOP_IN : 0u) | ((ev & EPOLLOUT) ? REPLAY_LOOP_OUT : 0u) |
-           ((ev & (EPOLLHUP | EPOLLRDHUP)) ? REPLAY_LOOP_HUP : 0u) | ((ev & EPOLLERR) ? REPLAY_LOOP_ERR : 0u);
+    return ((ev & EPOLLIN) ? HMTP_LOOP_IN : 0u) | ((ev & EPOLLOUT) ? HMTP_LOOP_OUT : 0u) |
+           ((ev & (EPOLLHUP | EPOLLRDHUP)) ? HMTP_LOOP_HUP : 0u) | ((ev & EPOLLERR) ? HMTP_LOOP_ERR : 0u);
 }
 
-bool replay_loop_watch(replay_loop *l, int fd, unsigned events, replay_fd_fn fn, void *ctx)
+bool hmtp_loop_watch(hmtp_loop *l, int fd, unsigned events, hmtp_loop_fd_fn fn, void *ctx)
 {
     if (fd < 0) {
         errno = EBADF;
@@ -108,7 +108,7 @@ bool replay_loop_watch(replay_loop *l, int fd, unsigned events, replay_fd_fn fn,
     return true;
 }
 
-void replay_loop_unwatch(replay_loop *l, int fd)
+void hmtp_loop_unwatch(hmtp_loop *l, int fd)
 {
     if (fd < 0 || (size_t)fd >= l->watches_cap || !l->watches[fd].used)
         return;
@@ -119,20 +119,20 @@ void replay_loop_unwatch(replay_loop *l, int fd)
 
 /* ---- the timer heap */
 
-static bool before(const replay_timer *a, const replay_timer *b)
+static bool before(const hmtp_timer *a, const hmtp_timer *b)
 {
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static void heap_set(replay_loop *l, size_t i, replay_timer *t)
+static void heap_set(hmtp_loop *l, size_t i, hmtp_timer *t)
 {
     l->heap[i] = t;
     t->at = i;
 }
 
-static void sift_up(replay_loop *l, size_t i)
+static void sift_up(hmtp_loop *l, size_t i)
 {
-    replay_timer *t = l->heap[i];
+    hmtp_timer *t = l->heap[i];
     while (i > 0 && before(t, l->heap[(i - 1) / 2])) {
         heap_set(l, i, l->heap[(i - 1) / 2]);
         i = (i - 1) / 2;
@@ -140,9 +140,9 @@ static void sift_up(replay_loop *l, size_t i)
     heap_set(l, i, t);
 }
 
-static void sift_down(replay_loop *l, size_t i)
+static void sift_down(hmtp_loop *l, size_t i)
 {
-    replay_timer *t = l->heap[i];
+    hmtp_timer *t = l->heap[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= l->heap_len)
@@ -157,10 +157,10 @@ static void sift_down(replay_loop *l, size_t i)
     heap_set(l, i, t);
 }
 
-static void heap_remove(replay_loop *l, replay_timer *t)
+static void heap_remove(hmtp_loop *l, hmtp_timer *t)
 {
     size_t i = t->at;
-    replay_timer *last = l->heap[--l->heap_len];
+    hmtp_timer *last = l->heap[--l->heap_len];
     if (last == t)
         return;
     heap_set(l, i, last);
@@ -168,21 +168,21 @@ static void heap_remove(replay_loop *l, replay_timer *t)
     sift_up(l, last->at);
 }
 
-replay_timer *replay_loop_timer(replay_loop *l, uint64_t ms, replay_timer_fn fn, void *ctx)
+hmtp_timer *hmtp_loop_timer(hmtp_loop *l, uint64_t ms, hmtp_loop_timer_fn fn, void *ctx)
 {
     if (l->heap_len == l->heap_cap) {
         l->heap_cap = l->heap_cap ? l->heap_cap * 2 : 64;
-        l->heap = g_renew(replay_timer *, l->heap, l->heap_cap);
+        l->heap = g_renew(hmtp_timer *, l->heap, l->heap_cap);
     }
-    replay_timer *t = g_new(replay_timer, 1);
-    *t = (replay_timer){.due = replay_loop_now_ms() + ms, .seq = l->next_seq++, .fn = fn, .ctx = ctx};
+    hmtp_timer *t = g_new(hmtp_timer, 1);
+    *t = (hmtp_timer){.due = hmtp_loop_now_ms() + ms, .seq = l->next_seq++, .fn = fn, .ctx = ctx};
     l->heap_len++;
     heap_set(l, l->heap_len - 1, t);
     sift_up(l, l->heap_len - 1);
     return t;
 }
 
-void replay_loop_cancel(replay_loop *l, replay_timer *t)
+void hmtp_loop_cancel(hmtp_loop *l, hmtp_timer *t)
 {
     if (!t)
         return;
@@ -191,12 +191,12 @@ void replay_loop_cancel(replay_loop *l, replay_timer *t)
 }
 
 /* Fires the timers that are due and were set before this pass. */
-static void fire_due(replay_loop *l)
+static void fire_due(hmtp_loop *l)
 {
-    uint64_t now = replay_loop_now_ms(), seq_limit = l->next_seq;
+    uint64_t now = hmtp_loop_now_ms(), seq_limit = l->next_seq;
     while (!l->quit && l->heap_len && l->heap[0]->due <= now && l->heap[0]->seq < seq_limit) {
-        replay_timer *t = l->heap[0];
-        replay_timer_fn fn = t->fn;
+        hmtp_timer *t = l->heap[0];
+        hmtp_loop_timer_fn fn = t->fn;
         void *ctx = t->ctx;
         heap_remove(l, t);
         g_free(t);
@@ -204,14 +204,14 @@ static void fire_due(replay_loop *l)
     }
 }
 
-bool replay_loop_run(replay_loop *l)
+bool hmtp_loop_run(hmtp_loop *l)
 {
     struct epoll_event evs[256];
     l->quit = false;
     while (!l->quit && (l->watched || l->heap_len)) {
         int timeout = -1;
         if (l->heap_len) {
-            uint64_t now = replay_loop_now_ms(), due = l->heap[0]->due;
+            uint64_t now = hmtp_loop_now_ms(), due = l->heap[0]->due;
             timeout = due <= now ? 0 : (due - now > INT32_MAX ? INT32_MAX : (int)(due - now));
         }
         int n = epoll_wait(l->ep, evs, (int)G_N_ELEMENTS(evs), timeout);
@@ -235,7 +235,7 @@ bool replay_loop_run(replay_loop *l)
     return true;
 }
 
-void replay_loop_quit(replay_loop *l)
+void hmtp_loop_quit(hmtp_loop *l)
 {
     l->quit = true;
 }

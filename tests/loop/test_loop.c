@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The replayer's event loop (replay/loop.c) on real descriptors: pipes and
+/* The event loop (loop/hmtp_loop.c) on real descriptors: pipes and
  * socket pairs, timers in order, cancelling, re-arming, a descriptor closed
  * and reused inside one batch of events, and thousands of connections. */
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "hmtp_loop.h"
 
 static int failures;
 #define CHECK(cond)                                                                                                  \
@@ -42,28 +42,28 @@ static void on_mark(void *ctx)
 
 static void test_timer_order(void)
 {
-    replay_loop *l = replay_loop_new();
+    hmtp_loop *l = hmtp_loop_new();
     CHECK(l != NULL);
     order_log log = {0};
     mark a = {&log, 'a'}, b = {&log, 'b'}, c = {&log, 'c'}, d = {&log, 'd'}, e = {&log, 'e'};
-    replay_loop_timer(l, 30, on_mark, &c);
-    replay_loop_timer(l, 0, on_mark, &a);
-    replay_timer *gone = replay_loop_timer(l, 10, on_mark, &e);
-    replay_loop_timer(l, 20, on_mark, &b);
-    replay_loop_timer(l, 20, on_mark, &d); /* same deadline as b: after it */
-    replay_loop_cancel(l, gone);
-    uint64_t t0 = replay_loop_now_ms();
-    CHECK(replay_loop_run(l));
-    uint64_t took = replay_loop_now_ms() - t0;
+    hmtp_loop_timer(l, 30, on_mark, &c);
+    hmtp_loop_timer(l, 0, on_mark, &a);
+    hmtp_timer *gone = hmtp_loop_timer(l, 10, on_mark, &e);
+    hmtp_loop_timer(l, 20, on_mark, &b);
+    hmtp_loop_timer(l, 20, on_mark, &d); /* same deadline as b: after it */
+    hmtp_loop_cancel(l, gone);
+    uint64_t t0 = hmtp_loop_now_ms();
+    CHECK(hmtp_loop_run(l));
+    uint64_t took = hmtp_loop_now_ms() - t0;
     CHECK(strcmp(log.seen, "abdc") == 0);
     CHECK(took >= 30);
-    replay_loop_free(l);
+    hmtp_loop_free(l);
 }
 
 /* ---- a 0 ms timer that re-arms itself does not starve descriptors */
 
 typedef struct rearm {
-    replay_loop *l;
+    hmtp_loop *l;
     int writer;
     unsigned fired;
     bool read_seen;
@@ -75,40 +75,40 @@ static void on_rearm(void *ctx)
     if (r->fired++ == 0) /* the data arrives while the timer keeps re-arming */
         CHECK(write(r->writer, "abc", 3) == 3);
     if (!r->read_seen && r->fired < 1000000)
-        replay_loop_timer(r->l, 0, on_rearm, r);
+        hmtp_loop_timer(r->l, 0, on_rearm, r);
 }
 
 static void on_pipe_readable(void *ctx, int fd, unsigned events)
 {
     rearm *r = ctx;
     char buf[16];
-    CHECK(events & REPLAY_LOOP_IN);
+    CHECK(events & HMTP_LOOP_IN);
     CHECK(read(fd, buf, sizeof buf) == 3);
     r->read_seen = true;
-    replay_loop_unwatch(r->l, fd);
+    hmtp_loop_unwatch(r->l, fd);
 }
 
 static void test_rearm_no_starvation(void)
 {
-    replay_loop *l = replay_loop_new();
+    hmtp_loop *l = hmtp_loop_new();
     int p[2];
     CHECK(pipe(p) == 0);
     rearm r = {.l = l, .writer = p[1]};
-    CHECK(replay_loop_watch(l, p[0], REPLAY_LOOP_IN, on_pipe_readable, &r));
-    replay_loop_timer(l, 0, on_rearm, &r);
-    CHECK(replay_loop_run(l));
+    CHECK(hmtp_loop_watch(l, p[0], HMTP_LOOP_IN, on_pipe_readable, &r));
+    hmtp_loop_timer(l, 0, on_rearm, &r);
+    CHECK(hmtp_loop_run(l));
     CHECK(r.read_seen);
     CHECK(r.fired < 10); /* the descriptor was served within a pass or two */
     close(p[0]);
     close(p[1]);
-    replay_loop_free(l);
+    hmtp_loop_free(l);
 }
 
 /* ---- a descriptor closed and reused within one batch: the stale event
  * reaches nobody */
 
 typedef struct reuse {
-    replay_loop *l;
+    hmtp_loop *l;
     int victim;        /* the other pipe's read end, ready in the same batch */
     int victim_writer;
     int reused;        /* the new pipe's read end: the victim's number */
@@ -137,39 +137,39 @@ static void on_first(void *ctx, int fd, unsigned events)
     r->first_calls++;
     char buf[8];
     CHECK(read(fd, buf, sizeof buf) == 1);
-    replay_loop_unwatch(r->l, fd);
+    hmtp_loop_unwatch(r->l, fd);
     /* whichever of the two came first closes the other and takes its number */
     int other = r->victim;
-    replay_loop_unwatch(r->l, other);
+    hmtp_loop_unwatch(r->l, other);
     close(other);
     int p[2];
     CHECK(pipe(p) == 0);
     r->reused = p[0];
     r->reused_writer = p[1];
     CHECK(r->reused == other); /* the kernel hands out the lowest free number */
-    CHECK(replay_loop_watch(r->l, r->reused, REPLAY_LOOP_IN, on_reused, r));
+    CHECK(hmtp_loop_watch(r->l, r->reused, HMTP_LOOP_IN, on_reused, r));
     /* the rest of the batch is still dispatched: b's stale event comes next */
 }
 
 static void on_reuse_done(void *ctx)
 {
     reuse *r = ctx;
-    replay_loop_unwatch(r->l, r->reused);
+    hmtp_loop_unwatch(r->l, r->reused);
 }
 
 static void test_reuse_in_batch(void)
 {
-    replay_loop *l = replay_loop_new();
+    hmtp_loop *l = hmtp_loop_new();
     int a[2], b[2];
     CHECK(pipe(a) == 0 && pipe(b) == 0);
     reuse r = {.l = l, .victim = b[0], .victim_writer = b[1]};
-    CHECK(replay_loop_watch(l, a[0], REPLAY_LOOP_IN, on_first, &r));
-    CHECK(replay_loop_watch(l, b[0], REPLAY_LOOP_IN, on_victim, &r));
+    CHECK(hmtp_loop_watch(l, a[0], HMTP_LOOP_IN, on_first, &r));
+    CHECK(hmtp_loop_watch(l, b[0], HMTP_LOOP_IN, on_victim, &r));
     CHECK(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1);
-    replay_loop_timer(l, 50, on_reuse_done, &r);
+    hmtp_loop_timer(l, 50, on_reuse_done, &r);
     /* both are ready before the first wait: one batch holds both events.
      * on_first runs first only if epoll lists a first; else swap roles. */
-    CHECK(replay_loop_run(l));
+    CHECK(hmtp_loop_run(l));
     if (r.first_calls == 0) { /* b's event came first: the test is not set up; count it as not run */
         fprintf(stderr, "test_reuse_in_batch: unexpected order\n");
         failures++;
@@ -181,7 +181,7 @@ static void test_reuse_in_batch(void)
     close(b[1]);
     close(r.reused);
     close(r.reused_writer);
-    replay_loop_free(l);
+    hmtp_loop_free(l);
 }
 
 /* ---- thousands of connections: echo over socket pairs, then the loop ends
@@ -190,7 +190,7 @@ static void test_reuse_in_batch(void)
 enum { PAIRS = 3000 };
 
 typedef struct echo {
-    replay_loop *l;
+    hmtp_loop *l;
     int fds[PAIRS][2];
     unsigned got, closed;
 } echo;
@@ -204,8 +204,8 @@ static void on_echo(void *ctx, int fd, unsigned events)
         e->got++;
         return;
     }
-    CHECK(n == 0 || (events & (REPLAY_LOOP_HUP | REPLAY_LOOP_ERR)));
-    replay_loop_unwatch(e->l, fd);
+    CHECK(n == 0 || (events & (HMTP_LOOP_HUP | HMTP_LOOP_ERR)));
+    hmtp_loop_unwatch(e->l, fd);
     close(fd);
     e->closed++;
 }
@@ -232,31 +232,31 @@ static void test_many(void)
         return;
     }
     static echo e;
-    e.l = replay_loop_new();
+    e.l = hmtp_loop_new();
     for (int i = 0; i < PAIRS; i++) {
         CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, e.fds[i]) == 0);
-        CHECK(replay_loop_watch(e.l, e.fds[i][0], REPLAY_LOOP_IN, on_echo, &e));
+        CHECK(hmtp_loop_watch(e.l, e.fds[i][0], HMTP_LOOP_IN, on_echo, &e));
     }
-    replay_loop_timer(e.l, 5, on_kick, &e);
-    CHECK(replay_loop_run(e.l));
+    hmtp_loop_timer(e.l, 5, on_kick, &e);
+    CHECK(hmtp_loop_run(e.l));
     CHECK(e.got == PAIRS);
     CHECK(e.closed == PAIRS);
-    replay_loop_free(e.l);
+    hmtp_loop_free(e.l);
 }
 
 static void test_bad_fd(void)
 {
-    replay_loop *l = replay_loop_new();
+    hmtp_loop *l = hmtp_loop_new();
     errno = 0;
-    CHECK(!replay_loop_watch(l, -1, REPLAY_LOOP_IN, on_victim, NULL) && errno == EBADF);
+    CHECK(!hmtp_loop_watch(l, -1, HMTP_LOOP_IN, on_victim, NULL) && errno == EBADF);
     int p[2];
     CHECK(pipe(p) == 0);
     close(p[0]);
     errno = 0;
-    CHECK(!replay_loop_watch(l, p[0], REPLAY_LOOP_IN, on_victim, NULL) && errno == EBADF);
+    CHECK(!hmtp_loop_watch(l, p[0], HMTP_LOOP_IN, on_victim, NULL) && errno == EBADF);
     close(p[1]);
-    CHECK(replay_loop_run(l)); /* nothing watched, no timer: returns at once */
-    replay_loop_free(l);
+    CHECK(hmtp_loop_run(l)); /* nothing watched, no timer: returns at once */
+    hmtp_loop_free(l);
 }
 
 int main(void)
