@@ -114,16 +114,18 @@ static int request_line(const uint8_t *p, size_t n, hmtp_upgrade_head *h, hmtp_e
         m++;
     if (m == 0 || m >= sizeof h->method || m == n || p[m] != ' ')
         return refuse(h, err, 400, HMTP_ERR_BAD_HTTP, m, shape);
-    copy_text(h->method, sizeof h->method, p, m);
     const uint8_t *target = p + m + 1;
     const uint8_t *sp = memchr(target, ' ', n - m - 1);
     if (!sp || sp == target)
         return refuse(h, err, 400, HMTP_ERR_BAD_HTTP, m + 1, shape);
-    copy_text(h->path, sizeof h->path, target, (size_t)(sp - target));
     const uint8_t *version = sp + 1;
     if (!is_http1(version, n - (size_t)(version - p)))
         return refuse(h, err, 505, HMTP_ERR_BAD_HTTP, (size_t)(version - p),
                       "only HTTP/1.x requests can be upgraded to HMTP/0.9");
+    /* only a whole request line fills these: a reader scanning bytes for
+     * one (the plugin) takes method[0] as "a request line starts here" */
+    copy_text(h->method, sizeof h->method, p, m);
+    copy_text(h->path, sizeof h->path, target, (size_t)(sp - target));
     return 0;
 }
 

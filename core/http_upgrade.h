@@ -40,7 +40,7 @@ typedef struct hmtp_upgrade_head {
     /* The fields below are filled line by line: on an incomplete or wrong
      * head they hold what the lines before were saying. Text is ASCII;
      * other bytes show as '?', and long values are cut to the array. */
-    char method[16];        /* request line */
+    char method[16];        /* request line: "" until a whole, valid one was read */
     char path[256];
     int status;             /* status line: 0 until it is complete */
     char reason[128];       /* "" for Resin's bare "HTTP/1.1 101" */

@@ -92,6 +92,11 @@ static void test_requests(void)
     check_bad("GET / HTTP/2\r\nUpgrade: HMTP/0.9\r\n\r\n", 505, 6, "HTTP/2");
     check_bad("GET /hmtp HTTP/2.0\r\n\r\n", 505, 10, "HTTP/2.0");
     check_bad("GET /\r\n\r\n", 400, 4, "no version");
+    /* a wrong request line fills nothing: scanning readers rely on it */
+    CHECK(parse("X GET / HTTP/1.1\r\n\r\n", &h, NULL) == -1 && h.method[0] == '\0' && h.path[0] == '\0',
+          "a wrong request line left method '%s'", h.method);
+    CHECK(parse("GET / HTTP/1.1\r\nbroken\r\n\r\n", &h, NULL) == -1 && strcmp(h.method, "GET") == 0,
+          "a wrong header keeps the request line read before");
     check_bad("GET  HTTP/1.1\r\n\r\n", 400, 4, "no path");
     check_bad("GET / HTTP/1.1\r\nbroken\r\n\r\n", 400, 16, "header without colon");
     check_bad("GET / HTTP/1.1\r\n: x\r\n\r\n", 400, 16, "empty header name");
