@@ -18,7 +18,7 @@
 static void refresh_date(broker *b)
 {
     /* Fixed unless asked: the same input must give the same bytes. */
-    http_format_date(b->cfg->real_date ? (int64_t)time(NULL) : 0, b->date);
+    hmtp_upgrade_format_date(b->cfg->real_date ? (int64_t)time(NULL) : 0, b->date);
 }
 
 static void teardown(broker *b, conn *c)
@@ -141,7 +141,7 @@ static void refuse_connection(broker *b, conn *c, const char *why)
     c->refusing = true;
     b->nrefusing++;
     broker_log("refused a connection from %s: %s", c->peer, why);
-    http_write_error(&c->out, 503, "too many connections", b->cfg->server_header, b->date);
+    hmtp_upgrade_write_error(&c->out, 503, "too many connections", b->cfg->server_header, b->date);
     conn_close_after_flush(c, "HTTP 503 answered");
     conn_update_watches(c);
 }

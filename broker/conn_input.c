@@ -73,18 +73,21 @@ static void http_input(conn *c, const uint8_t *data, size_t len)
         conn_close(c, "out of memory reading the HTTP request");
         return;
     }
-    http_request req;
-    http_request_status st = http_request_parse(c->http_in.data, c->http_in.len, &req);
-    if (st == HTTP_REQUEST_INCOMPLETE)
+    hmtp_upgrade_head req;
+    hmtp_error err;
+    int r = hmtp_upgrade_head_parse(c->http_in.data, c->http_in.len, &req, &err);
+    if (r == 0)
         return;
-    if (st == HTTP_REQUEST_REJECT) {
-        broker_log("conn %llu rejected: HTTP %d %s (%s)", (unsigned long long)c->id, req.status,
-                   http_status_reason(req.status), req.reason);
-        http_write_error(&c->out, req.status, req.reason, b->cfg->server_header, b->date);
+    const char *why = err.msg;
+    int status = r < 0 ? req.refusal : hmtp_upgrade_request_refusal(&req, &why);
+    if (status) {
+        broker_log("conn %llu rejected: HTTP %d %s (%s)", (unsigned long long)c->id, status,
+                   hmtp_upgrade_status_reason(status), why);
+        hmtp_upgrade_write_error(&c->out, status, why, b->cfg->server_header, b->date);
         conn_close_after_flush(c, "HTTP error answered");
         return;
     }
-    http_write_switching(&c->out, b->cfg->server_header, b->date, b->cfg->upgrade_header);
+    hmtp_upgrade_write_switching(&c->out, b->cfg->server_header, b->date, b->cfg->upgrade_header);
     conn_mark_dirty(c);
     c->phase = CONN_HMTP;
     c->reader = hmtp_reader_new(b->cfg->max_packet);
@@ -95,9 +98,9 @@ static void http_input(conn *c, const uint8_t *data, size_t len)
     broker_log("conn %llu upgraded (%s)", (unsigned long long)c->id, req.method);
     /* A client may send its login right behind the request, in the same
      * segment: those bytes are already HMTP. */
-    size_t rest = c->http_in.len - req.header_len;
+    size_t rest = c->http_in.len - req.head_len;
     if (rest > 0) {
-        uint8_t *copy = g_memdup2(c->http_in.data + req.header_len, rest);
+        uint8_t *copy = g_memdup2(c->http_in.data + req.head_len, rest);
         hmtp_buf_free(&c->http_in);
         hmtp_input(c, copy, rest);
         g_free(copy);

@@ -9,23 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A 101 answer is a status line and a few headers; a server that sends more
- * than this before the blank line is not speaking HMTP. */
-#define UPGRADE_MAX_HEADER 16384
+#include "http_upgrade.h"
+
 /* Enough of a refusal's body to tell a person why. */
 #define UPGRADE_MAX_BODY 2048
-
-int upgrade_format_request(char *out, size_t size, const char *method, const char *path, const char *host)
-{
-    return snprintf(out, size,
-                    "%s %s HTTP/1.1\r\n"
-                    "Host: %s\r\n"
-                    "Upgrade: HMTP/0.9\r\n"
-                    "Connection: Upgrade\r\n"
-                    "Content-Length: 0\r\n"
-                    "\r\n",
-                    method, path, host);
-}
 
 /* Waits for fd to be ready for events; false on timeout or error. */
 static bool wait_fd(int fd, short events, int64_t deadline)
@@ -77,29 +64,6 @@ static int recv_some(int fd, hmtp_buf *b, int64_t deadline)
     }
 }
 
-static const char *find_header_end(const hmtp_buf *b)
-{
-    if (!b->data)
-        return NULL;
-    const char *p = memmem(b->data, b->len, "\r\n\r\n", 4);
-    return p ? p + 4 : NULL;
-}
-
-/* Content-Length of a header block, -1 when absent. */
-static long content_length(const char *head, size_t len)
-{
-    const char *p = head, *end = head + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            break;
-        if ((size_t)(eol - p) > 15 && strncasecmp(p, "Content-Length:", 15) == 0)
-            return strtol(p + 15, NULL, 10);
-        p = eol + 1;
-    }
-    return -1;
-}
-
 /* The body, made printable: control bytes other than newline become '.'. */
 static void append_printable(char *msg, size_t msg_size, const uint8_t *data, size_t len)
 {
@@ -109,21 +73,25 @@ static void append_printable(char *msg, size_t msg_size, const uint8_t *data, si
     msg[at] = '\0';
 }
 
-static upgrade_result refused(client_conn *c, size_t head_len, int64_t deadline, char *msg, size_t msg_size)
+/* The server answered head_len bytes of head (h as far as it was read) but
+ * no 101: its status line and as much body as it announced say why. */
+static upgrade_result refused(client_conn *c, const hmtp_upgrade_head *h, size_t head_len, int64_t deadline,
+                              char *msg, size_t msg_size)
 {
     hmtp_buf *b = &c->http;
-    const char *eol = memchr(b->data, '\r', head_len);
-    int status_len = (int)(eol ? (size_t)(eol - (const char *)b->data) : head_len);
-    long want = content_length((const char *)b->data, head_len);
-    if (want < 0 || want > UPGRADE_MAX_BODY)
-        want = UPGRADE_MAX_BODY;
-    while (b->len - head_len < (size_t)want && recv_some(c->fd, b, deadline) == 1)
+    size_t status_len = 0;
+    while (status_len < head_len && b->data[status_len] != '\r' && b->data[status_len] != '\n')
+        status_len++;
+    size_t want = UPGRADE_MAX_BODY;
+    if (h->has_content_length && h->content_length < want)
+        want = (size_t)h->content_length;
+    while (b->len - head_len < want && recv_some(c->fd, b, deadline) == 1)
         ;
-    snprintf(msg, msg_size, "the server refused the upgrade: %.*s", status_len, (const char *)b->data);
+    snprintf(msg, msg_size, "the server refused the upgrade: %.*s", (int)status_len, (const char *)b->data);
     size_t body = b->len - head_len;
     if (body) {
         append_printable(msg, msg_size, (const uint8_t *)"\n", 1);
-        append_printable(msg, msg_size, b->data + head_len, body > (size_t)want ? (size_t)want : body);
+        append_printable(msg, msg_size, b->data + head_len, body > want ? want : body);
     }
     return UPGRADE_REFUSED;
 }
@@ -131,45 +99,45 @@ static upgrade_result refused(client_conn *c, size_t head_len, int64_t deadline,
 upgrade_result upgrade_perform(client_session *s, client_conn *c, const char *method, const char *path,
                                const char *host, int64_t timeout_ms, char *msg, size_t msg_size)
 {
-    char req[2048];
-    int n = upgrade_format_request(req, sizeof req, method, path, host);
     int64_t deadline = now_ms() + timeout_ms;
-    if (n < 0 || (size_t)n >= sizeof req) {
+    hmtp_buf req;
+    hmtp_buf_init(&req);
+    hmtp_upgrade_write_request(&req, method, path, host);
+    if (req.failed || req.len > HMTP_UPGRADE_HEAD_MAX) {
+        hmtp_buf_free(&req);
         snprintf(msg, msg_size, "upgrade request for %s: path or host too long", c->name);
         return UPGRADE_FAILED;
     }
-    if (!send_all(c->fd, req, (size_t)n, deadline)) {
+    bool sent = send_all(c->fd, (const char *)req.data, req.len, deadline);
+    hmtp_buf_free(&req);
+    if (!sent) {
         snprintf(msg, msg_size, "%s: sending the upgrade request failed: %s", c->name, strerror(errno));
         return UPGRADE_FAILED;
     }
     hmtp_buf_reset(&c->http);
-    const char *end;
-    while (!(end = find_header_end(&c->http))) {
-        if (c->http.len > UPGRADE_MAX_HEADER) {
-            snprintf(msg, msg_size, "%s: no end of the HTTP answer in its first %d bytes", c->name,
-                     UPGRADE_MAX_HEADER);
-            return UPGRADE_FAILED;
-        }
-        int r = recv_some(c->fd, &c->http, deadline);
-        if (r <= 0) {
-            if (c->http.len && memcmp(c->http.data, "HTTP/", c->http.len < 5 ? c->http.len : 5) == 0) {
-                /* a refusal that closes without a blank line still says why */
-                hmtp_buf_append(&c->http, "\r\n\r\n", 4);
-                return refused(c, c->http.len, deadline, msg, msg_size);
-            }
+    hmtp_upgrade_head h;
+    hmtp_error err;
+    int r;
+    while ((r = hmtp_upgrade_head_parse(c->http.data, c->http.len, &h, &err)) == 0) {
+        int got = recv_some(c->fd, &c->http, deadline);
+        if (got <= 0) {
+            if (h.kind == HMTP_UPGRADE_RESPONSE) /* a refusal that closes without an empty line still says why */
+                return refused(c, &h, c->http.len, deadline, msg, msg_size);
             snprintf(msg, msg_size, "%s: %s before the upgrade answer was complete (%zu bytes received)", c->name,
-                     r == 0 ? "the server closed the connection" : "timed out or failed", c->http.len);
+                     got == 0 ? "the server closed the connection" : "timed out or failed", c->http.len);
             return UPGRADE_FAILED;
         }
     }
-    size_t head_len = (size_t)(end - (const char *)c->http.data);
-    static const char ok[] = "HTTP/1.1 101";
-    if (head_len < sizeof ok - 1 || memcmp(c->http.data, ok, sizeof ok - 1) != 0 ||
-        !(c->http.data[sizeof ok - 1] == ' ' || c->http.data[sizeof ok - 1] == '\r'))
-        return refused(c, head_len, deadline, msg, msg_size);
+    if (r < 0 || h.kind != HMTP_UPGRADE_RESPONSE) {
+        snprintf(msg, msg_size, "%s: the answer to the upgrade is not an HTTP status: %s", c->name,
+                 r < 0 ? err.msg : "it is a request");
+        return UPGRADE_FAILED;
+    }
+    if (h.status != 101)
+        return refused(c, &h, h.head_len, deadline, msg, msg_size);
     c->upgraded = true;
-    if (c->http.len > head_len)
-        conn_feed(s, c, c->http.data + head_len, c->http.len - head_len);
+    if (c->http.len > h.head_len)
+        conn_feed(s, c, c->http.data + h.head_len, c->http.len - h.head_len);
     hmtp_buf_reset(&c->http);
     return UPGRADE_OK;
 }

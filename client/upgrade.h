@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The HTTP upgrade that starts every HMTP connection, as Resin's HmtpClient
- * does it (PROTOCOL.md sections 1 and 7): a request with Upgrade: HMTP/0.9,
- * and any status line starting "HTTP/1.1 101" accepted, with or without an
- * Upgrade header in the answer. */
+/* The client's side of the HTTP upgrade that starts every HMTP connection,
+ * as Resin's HmtpClient does it (PROTOCOL.md sections 2 and 7): the socket
+ * steps around core's http_upgrade.h, which writes the request and reads the
+ * answer. Any 101 is accepted, with or without an Upgrade header. */
 #ifndef HMTP_CLIENT_UPGRADE_H
 #define HMTP_CLIENT_UPGRADE_H
 
@@ -16,9 +16,6 @@ typedef enum upgrade_result {
     UPGRADE_REFUSED, /* the server answered, but not 101: msg has its status and body */
     UPGRADE_FAILED,  /* no answer: closed, timed out, garbage */
 } upgrade_result;
-
-/* The request text, exposed for the tests. */
-int upgrade_format_request(char *out, size_t size, const char *method, const char *path, const char *host);
 
 /* Sends the request on c (connected) and reads the answer. Bytes after the
  * answer's blank line are the first HMTP bytes and go to c's reader. */

@@ -46,6 +46,7 @@ const char *hmtp_status_name(hmtp_status code)
     case HMTP_ERR_UNKNOWN_TYPE: return "unknown-type";
     case HMTP_ERR_BAD_STRING: return "bad-string";
     case HMTP_ERR_NOMEM: return "out-of-memory";
+    case HMTP_ERR_BAD_HTTP: return "bad-http";
     }
     return "unknown";
 }

@@ -24,6 +24,7 @@ typedef enum hmtp_status {
     HMTP_ERR_UNKNOWN_TYPE,   /* HMTP level: packet type outside 0..13 */
     HMTP_ERR_BAD_STRING,     /* HMTP level: a JID with U+0000 or a control character, an error field with U+0000 */
     HMTP_ERR_NOMEM,
+    HMTP_ERR_BAD_HTTP,       /* the HTTP upgrade head is not one (core/http_upgrade.h) */
 } hmtp_status;
 
 typedef struct hmtp_error {

@@ -8,15 +8,14 @@
 
 #include "framing.h"
 #include "hmtp.h"
+#include "http_upgrade.h"
 #include "json.h"
-
-#define HTTP_HEAD_MAX 65536
 
 static const char usage[] =
     "usage: hmtp-decode [--skip-http] [--max-packet BYTES] [FILE|-]\n"
     "Decodes one direction of a raw HMTP stream (no TCP/IP headers) and prints one\n"
     "JSON object per packet. --skip-http skips a leading HTTP upgrade request or\n"
-    "response (everything up to the first blank line).\n"
+    "response (up to its empty line; at most 8192 bytes, lines ending in CR LF or LF).\n"
     "Exit status: 0 all packets decoded, 1 bad or truncated input, 2 usage or I/O error.\n";
 
 typedef struct decode_state {
@@ -92,24 +91,24 @@ static int feed_maybe_http(decode_state *st, const uint8_t *data, size_t len)
 {
     if (!st->skipping_http)
         return feed(st, data, len);
-    size_t before = st->http.len;
-    hmtp_buf_append(&st->http, data, len);
-    const uint8_t *h = st->http.data;
-    for (size_t i = before >= 3 ? before - 3 : 0; i + 3 < st->http.len; i++) {
-        if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' && h[i + 3] == '\n') {
-            st->skipping_http = false;
-            size_t rest = i + 4;
-            /* The framer's offsets count from the first HMTP byte. */
-            return feed(st, h + rest, st->http.len - rest);
-        }
+    if (!hmtp_buf_append(&st->http, data, len)) {
+        fprintf(stderr, "hmtp-decode: out of memory reading the HTTP head\n");
+        st->status = 2;
+        return -1;
     }
-    if (st->http.len > HTTP_HEAD_MAX || st->http.failed) {
-        fprintf(stderr, "hmtp-decode: %s: no end of the HTTP header (blank line) in the first %d bytes\n", st->name,
-                HTTP_HEAD_MAX);
+    hmtp_upgrade_head h;
+    hmtp_error err;
+    int r = hmtp_upgrade_head_parse(st->http.data, st->http.len, &h, &err);
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "hmtp-decode: %s: --skip-http: %s\n", st->name, err.msg);
         st->status = 1;
         return -1;
     }
-    return 0;
+    st->skipping_http = false;
+    /* The framer's offsets count from the first HMTP byte. */
+    return feed(st, st->http.data + h.head_len, st->http.len - h.head_len);
 }
 
 int main(int argc, char **argv)

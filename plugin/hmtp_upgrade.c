@@ -4,11 +4,9 @@
 #include <epan/proto.h>
 
 #include "hmtp_conv.h"
-#include "hmtp_http_scan.h"
 #include "hmtp_plugin.h"
 #include "hmtp_upgrade.h"
-
-#define UPGRADE_TOKEN "HMTP/0.9"
+#include "http_upgrade.h"
 
 static dissector_handle_t hmtp_handle_for_upgrade;
 static int proto_key; /* a private key for conversation data, see hmtp_upgrade_register */
@@ -36,19 +34,59 @@ static bool any_source(packet_info *pinfo, bytes_fn fn, void *arg)
     return false;
 }
 
+/* A source holds a whole frame (link, IP and TCP headers in front of the
+ * HTTP bytes) or a reassembled head, so the request line is looked for
+ * where core's reader accepts one. Only the line holding a " HTTP/1."
+ * is tried, which keeps the search linear in the bytes of a text body. */
 static bool asks_for_hmtp(const uint8_t *buf, size_t len, void *arg)
 {
     (void)arg;
-    return hmtp_http_asks_upgrade(buf, len, UPGRADE_TOKEN);
+    static const char version[] = " HTTP/1.";
+    const uint8_t *end = buf + len, *from = buf, *v;
+    while (from < end && (v = memmem(from, (size_t)(end - from), version, sizeof version - 1))) {
+        const uint8_t *p = v;
+        while (p > from && p[-1] != '\n')
+            p--;
+        for (; p < v; p++) {
+            if (!hmtp_upgrade_may_be_request(p, (size_t)(end - p)))
+                continue;
+            hmtp_upgrade_head h;
+            int r = hmtp_upgrade_head_parse(p, (size_t)(end - p), &h, NULL);
+            if (!h.method[0])
+                continue; /* no request line starts here */
+            if (h.upgrade_hmtp)
+                return true; /* even from a head cut short or wrong further on */
+            if (r != 1)
+                return false;
+            v = p + h.head_len - (sizeof version - 1); /* a pipelined request may follow */
+            break;
+        }
+        from = v + sizeof version - 1;
+    }
+    return false;
 }
 
+/* The answer's code at every "HTTP/1." of the source: the first 101 or
+ * final one wins; an informational one (100 Continue) is kept meanwhile. */
 static bool find_status(const uint8_t *buf, size_t len, void *arg)
 {
     unsigned *code = arg;
-    unsigned c = hmtp_http_status(buf, len);
-    if (c && (!*code || *code < 200))
-        *code = c;
-    return c == 101 || c >= 200;
+    const uint8_t *end = buf + len;
+    for (const uint8_t *p = buf; p < end; p++) {
+        p = memchr(p, 'H', (size_t)(end - p));
+        if (!p)
+            break;
+        if ((size_t)(end - p) < 12 || memcmp(p, "HTTP/1.", 7) != 0)
+            continue;
+        hmtp_upgrade_head h;
+        hmtp_upgrade_head_parse(p, (size_t)(end - p), &h, NULL);
+        unsigned c = h.status > 0 ? (unsigned)h.status : 0;
+        if (c && (!*code || *code < 200))
+            *code = c;
+        if (c == 101 || c >= 200)
+            return true;
+    }
+    return false;
 }
 
 static bool from_client(const upgrade_state *st, const packet_info *pinfo)

@@ -8,7 +8,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
-#include "http_head.h"
+#include "http_upgrade.h"
 #include "progress.h"
 
 #define READ_SIZE 65536
@@ -957,11 +957,11 @@ static void take_hmtp_bytes(replay_job *j, const uint8_t *data, size_t len)
 static void take_upgrade_bytes(replay_job *j, const uint8_t *data, size_t len)
 {
     hmtp_buf_append(&j->head, data, len);
-    http_head h;
-    int r = http_head_parse(j->head.data, j->head.len, &h);
+    hmtp_upgrade_head h;
+    int r = hmtp_upgrade_head_parse(j->head.data, j->head.len, &h, NULL);
     if (r == 0)
         return;
-    if (r < 0 || h.is_request) {
+    if (r < 0 || h.kind != HMTP_UPGRADE_RESPONSE) {
         job_finish(j, JOB_UNREACHABLE, "the target's answer to the upgrade is not HTTP");
         return;
     }
@@ -1060,10 +1060,7 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
     const engine_config *cfg = j->eng->cfg;
     const char *path = cfg->path ? cfg->path : j->rec->info.path[0] ? j->rec->info.path : "/hmtp";
     const char *host = cfg->host_header ? cfg->host_header : cfg->target;
-    hmtp_buf_printf(&j->outq,
-                    "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUpgrade: HMTP/0.9\r\nConnection: Upgrade\r\n"
-                    "Content-Length: 0\r\n\r\n",
-                    path, host);
+    hmtp_upgrade_write_request(&j->outq, "CONNECT", path, host);
     j->reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
     j->rbuf = g_malloc(READ_SIZE);
     flush_output(j);

@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "framing.h"
-#include "http_head.h"
+#include "http_upgrade.h"
 #include "tcp_stream.h"
 
 typedef enum flow_state {
@@ -200,7 +200,7 @@ static void try_decide(replay_flow *f, uint64_t frame, double ts)
         else if (port && f->port[1] == port && f->port[0] != port)
             f->client = 0;
         for (int i = 0; i < 2 && f->client < 0; i++)
-            if (f->head[i].len > 0 && http_looks_like_request(f->head[i].data, f->head[i].len))
+            if (f->head[i].len > 0 && hmtp_upgrade_may_be_request(f->head[i].data, f->head[i].len))
                 f->client = i;
         if (f->client < 0) {
             if (f->head[0].len > 0 || f->head[1].len > 0)
@@ -210,32 +210,32 @@ static void try_decide(replay_flow *f, uint64_t frame, double ts)
     }
     int c = f->client, s = 1 - c;
     if (f->head[c].len == 0) {
-        if (port && f->port[s] == port && f->head[s].len > 0 && !http_looks_like_response(f->head[s].data, f->head[s].len))
+        if (port && f->port[s] == port && f->head[s].len > 0 && !hmtp_upgrade_may_be_response(f->head[s].data, f->head[s].len))
             start_session(f, 0, 0, frame, ts); /* mid-connection capture: the server spoke first */
         return;
     }
-    if (!http_looks_like_request(f->head[c].data, f->head[c].len)) {
+    if (!hmtp_upgrade_may_be_request(f->head[c].data, f->head[c].len)) {
         if (port && f->port[s] == port)
             start_session(f, 0, 0, frame, ts);
         else
             ignore_flow(f);
         return;
     }
-    http_head req, resp;
-    int r = http_head_parse(f->head[c].data, f->head[c].len, &req);
-    if (r < 0 || (r > 0 && !http_is_hmtp_upgrade(&req))) {
+    hmtp_upgrade_head req, resp;
+    int r = hmtp_upgrade_head_parse(f->head[c].data, f->head[c].len, &req, NULL);
+    if (r < 0 || (r > 0 && !req.upgrade_hmtp)) {
         ignore_flow(f);
         return;
     }
     if (r == 0 || f->head[c].len < req.head_len + req.content_length)
         return;
-    r = http_head_parse(f->head[s].data, f->head[s].len, &resp);
+    r = hmtp_upgrade_head_parse(f->head[s].data, f->head[s].len, &resp, NULL);
     if (r == 0)
         return;
     f->info.upgrade_seen = true;
     snprintf(f->info.path, sizeof f->info.path, "%s", req.path);
     snprintf(f->info.host, sizeof f->info.host, "%s", req.host);
-    if (r < 0 || resp.is_request) {
+    if (r < 0 || resp.kind != HMTP_UPGRADE_RESPONSE) {
         ignore_flow(f);
         return;
     }
@@ -265,7 +265,7 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t frame,
     }
     if (f->state == FLOW_IGNORED)
         return;
-    if (f->head[e].len + len > 4 * HTTP_HEAD_MAX || !hmtp_buf_append(&f->head[e], data, len)) {
+    if (f->head[e].len + len > 4 * HMTP_UPGRADE_HEAD_MAX || !hmtp_buf_append(&f->head[e], data, len)) {
         ignore_flow(f);
         return;
     }

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of the broker's pure parts: the HTTP upgrade parser, the HTTP
- * date, the 101 shape and the configuration parsers. */
+/* Unit tests of the broker's pure parts: the configuration parsers. (The
+ * HTTP upgrade head, date and answers are core's: tests/core/test_http_upgrade.c.) */
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
-#include "http_upgrade.h"
 
 static int failures;
 
@@ -18,72 +17,6 @@ static int failures;
             fputc('\n', stderr);                                                                \
         }                                                                                       \
     } while (0)
-
-static http_request_status parse(const char *text, http_request *req)
-{
-    return http_request_parse((const uint8_t *)text, strlen(text), req);
-}
-
-static void test_requests(void)
-{
-    http_request r;
-    const char *resin = "CONNECT /hmtp HTTP/1.1\r\nHost: null:8080\r\nUpgrade: HMTP/0.9\r\n"
-                        "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n\x05";
-    EXPECT(parse(resin, &r) == HTTP_REQUEST_UPGRADE, "Resin's request refused: %s", r.reason);
-    EXPECT(r.header_len == strlen(resin) - 1, "header_len %zu", r.header_len);
-    EXPECT(strcmp(r.method, "CONNECT") == 0, "method %s", r.method);
-    EXPECT(parse("GET / HTTP/1.0\nupgrade:  foo, hmtp/0.9 \n\n", &r) == HTTP_REQUEST_UPGRADE,
-           "LF lines, lower case, list: %s", r.reason);
-    EXPECT(parse("CONNECT /hmtp HTTP/1.1\r\nUpgrade: HMTP/0.9\r\n", &r) == HTTP_REQUEST_INCOMPLETE,
-           "no blank line yet");
-    EXPECT(parse("CONN", &r) == HTTP_REQUEST_INCOMPLETE, "a partial request line");
-    EXPECT(parse("GET / HTTP/1.1\r\n\r\n", &r) == HTTP_REQUEST_REJECT && r.status == 404,
-           "no Upgrade: %d", r.status);
-    EXPECT(parse("GET / HTTP/1.1\r\nUpgrade: HMTP/1.0\r\n\r\n", &r) == HTTP_REQUEST_REJECT &&
-               r.status == 404,
-           "other Upgrade: %d", r.status);
-    EXPECT(parse("PUT / HTTP/1.1\r\nUpgrade: HMTP/0.9\r\n\r\n", &r) == HTTP_REQUEST_REJECT &&
-               r.status == 405,
-           "PUT: %d", r.status);
-    EXPECT(parse("GET / HTTP/2\r\nUpgrade: HMTP/0.9\r\n\r\n", &r) == HTTP_REQUEST_REJECT &&
-               r.status == 505,
-           "HTTP/2: %d", r.status);
-    EXPECT(parse("GET /\r\n\r\n", &r) == HTTP_REQUEST_REJECT && r.status == 400, "no version");
-    EXPECT(parse("GET / HTTP/1.1\r\nbroken\r\n\r\n", &r) == HTTP_REQUEST_REJECT && r.status == 400,
-           "header without colon: %d", r.status);
-    const uint8_t binary[] = {0x24, 0x99, 0x0c, 'n'};
-    EXPECT(http_request_parse(binary, sizeof binary, &r) == HTTP_REQUEST_REJECT && r.status == 400,
-           "binary bytes must be refused at once");
-    static char huge[9000];
-    memset(huge, 'a', sizeof huge - 1);
-    EXPECT(parse(huge, &r) == HTTP_REQUEST_REJECT && r.status == 431, "huge header: %d", r.status);
-}
-
-static void test_date_and_answers(void)
-{
-    char d[30];
-    http_format_date(0, d);
-    EXPECT(strcmp(d, "Thu, 01 Jan 1970 00:00:00 GMT") == 0, "%s", d);
-    http_format_date(1232323200 + 3661, d); /* 2009-01-19 01:01:01 UTC, a Monday */
-    EXPECT(strcmp(d, "Mon, 19 Jan 2009 01:01:01 GMT") == 0, "%s", d);
-    http_format_date(951782400, d); /* 2000-02-29, a leap day */
-    EXPECT(strcmp(d, "Tue, 29 Feb 2000 00:00:00 GMT") == 0, "%s", d);
-    hmtp_buf b;
-    hmtp_buf_init(&b);
-    http_write_switching(&b, "Resin/4.0.0", "D", false);
-    hmtp_buf_append_byte(&b, 0);
-    EXPECT(strcmp((char *)b.data, "HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\n"
-                                  "Content-Length: 0\r\nDate: D\r\n\r\n") == 0,
-           "%s", (char *)b.data);
-    hmtp_buf_reset(&b);
-    http_write_error(&b, 404, "nope", "S", "D");
-    hmtp_buf_append_byte(&b, 0);
-    EXPECT(strstr((char *)b.data, "HTTP/1.1 404 Not Found\r\n") == (char *)b.data &&
-               strstr((char *)b.data, "Content-Length: 5\r\n") &&
-               strstr((char *)b.data, "\r\n\r\nnope\n"),
-           "%s", (char *)b.data);
-    hmtp_buf_free(&b);
-}
 
 static void test_config(void)
 {
@@ -120,8 +53,6 @@ static void test_config(void)
 
 int main(void)
 {
-    test_requests();
-    test_date_and_answers();
     test_config();
     if (failures)
         fprintf(stderr, "broker_unit: %d failures\n", failures);

@@ -93,8 +93,26 @@ STRING_SEEDS = {
     "bad-continuation": b"\x00\x04ab\xc3x",
 }
 
+# The HTTP heads that open a connection (core/http_upgrade.h), each with the
+# first HMTP bytes behind it.
+HTTP_SEEDS = {
+    "resin-request": b"CONNECT /hmtp HTTP/1.1\r\nHost: null:8080\r\nUpgrade: HMTP/0.9\r\n"
+                     b"Connection: Upgrade\r\nContent-Length: 0\r\n\r\n\x09\x90",
+    "resin-101": b"HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\nContent-Length: 0\r\n"
+                 b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n\x09\x90",
+    "bare-101": b"HTTP/1.1 101\r\n\r\n",
+    "echoed-101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: HMTP/0.9\r\nConnection: Upgrade\r\n\r\n",
+    "get-lf": b"GET / HTTP/1.0\nupgrade: foo, hmtp/0.9\n\n",
+    "refusal": b"HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope\n",
+}
+
 
 def main():
+    d = os.path.join(HERE, "corpus", "http_upgrade")
+    os.makedirs(d, exist_ok=True)
+    for name, data in HTTP_SEEDS.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
     d = os.path.join(HERE, "corpus", "strings")
     os.makedirs(d, exist_ok=True)
     for name, data in STRING_SEEDS.items():

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the replay building blocks that need no capture file:
- * TCP reassembly of one direction, HTTP head parsing, frame parsing. */
+ * TCP reassembly of one direction, frame parsing. (The HTTP head is core's:
+ * tests/core/test_http_upgrade.c.) */
 #include <stdio.h>
 #include <string.h>
 
 #include "framing.h"
 #include "hmtp.h"
-#include "http_head.h"
 #include "jidmap.h"
 #include "engine.h"
 #include "order.h"
@@ -99,24 +99,6 @@ static void test_gap_by_ack_and_finish(void)
     seg(&s, &c, 20, "0123456789", 2);
     CHECK(s.gap && s.pending == NULL && s.pending_bytes == 0);
     tcp_stream_free(&s);
-}
-
-static void test_http_head(void)
-{
-    const char *req = "CONNECT /hmtp HTTP/1.1\r\nHost: null:8080\r\nupgrade:  HMTP/0.9 \r\n"
-                      "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n\x24\x99";
-    http_head h;
-    CHECK(http_head_parse((const uint8_t *)req, strlen(req), &h) == 1);
-    CHECK(h.is_request && strcmp(h.method, "CONNECT") == 0 && strcmp(h.path, "/hmtp") == 0);
-    CHECK(strcmp(h.host, "null:8080") == 0 && http_is_hmtp_upgrade(&h));
-    CHECK(h.head_len == strlen(req) - 2);
-    CHECK(http_head_parse((const uint8_t *)req, 30, &h) == 0);
-    const char *resp = "HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\n\r\n";
-    CHECK(http_head_parse((const uint8_t *)resp, strlen(resp), &h) == 1);
-    CHECK(!h.is_request && h.status == 101 && strcmp(h.reason, "Switching Protocols") == 0);
-    CHECK(http_head_parse((const uint8_t *)"\x24\x99\x0c", 3, &h) == -1);
-    CHECK(http_looks_like_request((const uint8_t *)"CONN", 4));
-    CHECK(!http_looks_like_request((const uint8_t *)"\x24", 1));
 }
 
 static void test_frame_parse(void)
@@ -365,7 +347,6 @@ int main(void)
     test_rewrite_login();
     test_in_order_and_reordered();
     test_gap_by_ack_and_finish();
-    test_http_head();
     test_frame_parse();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
