@@ -5,7 +5,7 @@
 
 #include "log.h"
 #include "pending.h"
-#include "login.h"
+#include "broker_login.h"
 #include "presence.h"
 #include "pubsub.h"
 #include "queries.h"

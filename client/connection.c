@@ -346,7 +346,7 @@ static bool closed_by_peer(client_session *s, void *ctx)
     return c->eof || c->error[0] || c->fd < 0;
 }
 
-void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
+void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
 {
     if (c->fd < 0)
         return;

@@ -91,7 +91,7 @@ void conn_feed(client_session *s, client_conn *c, const uint8_t *data, size_t le
 
 /* Closes cleanly (flush, FIN, wait up to linger_ms for the server's FIN so
  * no unread data turns the close into a reset) or abruptly (RST). */
-void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms);
+void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms);
 
 /* Writes p through c's writer and queues the bytes (only the first
  * truncate bytes when truncate < the packet's size, for misbehaving-client

@@ -108,7 +108,7 @@ static int check_login_error(runner *r, const scn_stmt *st, client_conn *c, cons
     char why[400];
     if (!runner_packet_matches(r, c, &st->packet, p, why, sizeof why)) {
         char got[400];
-        packet_summary(p, got, sizeof got);
+        client_packet_summary(p, got, sizeof got);
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login failed, but not as expected: %s; got %s", why,
                            got);
     }
@@ -149,7 +149,7 @@ static int do_login(runner *r, const scn_stmt *st, client_conn *c)
             code = check_login_error(r, st, c, answer);
         } else {
             char got[400];
-            packet_summary(answer, got, sizeof got);
+            client_packet_summary(answer, got, sizeof got);
             code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login as %s was refused: %s", st->user, got);
         }
         hmtp_packet_free(answer);
@@ -226,7 +226,7 @@ static int run_expect_close(runner *r, const scn_stmt *st)
                            (long long)runner_timeout(r, st), c->error[0] ? ": " : "", c->error);
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s closed by the server\n", st->conn);
-    conn_close(&r->session, c, false, 0);
+    client_conn_close(&r->session, c, false, 0);
     return RUN_PASSED;
 }
 
@@ -238,7 +238,7 @@ static int run_close(runner *r, const scn_stmt *st)
         return code;
     if (c->fd < 0)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "the connection is already closed");
-    conn_close(&r->session, c, st->abort, runner_timeout(r, st));
+    client_conn_close(&r->session, c, st->abort, runner_timeout(r, st));
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s %s\n", st->conn, st->abort ? "reset (RST)" : "closed");
     return RUN_PASSED;
@@ -314,7 +314,7 @@ int runner_run(const scenario *sc, const runner_options *opt)
         if (opt->verbose && c->ninbox && code == RUN_PASSED)
             fprintf(opt->log, "%s: %zu received packet%s never expected\n", c->name, c->ninbox,
                     c->ninbox == 1 ? "" : "s");
-        conn_close(&r.session, c, false, code == RUN_PASSED ? r.timeout_ms : 200);
+        client_conn_close(&r.session, c, false, code == RUN_PASSED ? r.timeout_ms : 200);
     }
     session_free(&r.session);
     return code;

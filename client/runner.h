@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "login.h"
+#include "client_login.h"
 #include "scenario.h"
 
 /* The tool's exit codes. */

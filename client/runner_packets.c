@@ -301,7 +301,7 @@ static void report_inbox(runner *r, client_conn *c, const scn_packet *want)
             c->ninbox == 1 ? "" : "s");
     for (size_t i = 0; i < c->ninbox && i < 20; i++) {
         char line[600], why[400];
-        packet_summary(c->inbox[i], line, sizeof line);
+        client_packet_summary(c->inbox[i], line, sizeof line);
         if (want)
             runner_packet_matches(r, c, want, c->inbox[i], why, sizeof why);
         fprintf(f, "    %s%s%s\n", line, want ? "  <- " : "", want ? why : "");
@@ -410,7 +410,7 @@ void runner_on_packet(client_session *s, client_conn *c, hmtp_packet *p)
     runner *r = s->user;
     if (r->opt->verbose) {
         char line[700];
-        packet_summary(p, line, sizeof line);
+        client_packet_summary(p, line, sizeof line);
         fprintf(r->opt->log, "%s < %s\n", c->name, line);
         fflush(r->opt->log);
     }
@@ -432,7 +432,7 @@ void runner_on_send(client_session *s, client_conn *c, const hmtp_packet *p, siz
     if (!r->opt->verbose)
         return;
     char line[700];
-    packet_summary(p, line, sizeof line);
+    client_packet_summary(p, line, sizeof line);
     if (sent_len < wire_len)
         fprintf(r->opt->log, "%s > %s (only %zu of its %zu bytes)\n", c->name, line, sent_len, wire_len);
     else

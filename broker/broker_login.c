@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "login.h"
+#include "broker_login.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * AuthQuery, answered by a queryResult carrying AuthResult {_jid} or by a
  * queryError; in the encrypted mode preceded by a queryGet for the server's
  * public key. */
-#ifndef HMTP_CLIENT_LOGIN_H
-#define HMTP_CLIENT_LOGIN_H
+#ifndef HMTP_CLIENT_CLIENT_LOGIN_H
+#define HMTP_CLIENT_CLIENT_LOGIN_H
 
 #include <stdbool.h>
 #include <stddef.h>

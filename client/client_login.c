@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "login.h"
+#include "client_login.h"
 
 #include <stdio.h>
 #include <stdlib.h>
