@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dispatch.h"
 #include "jid.h"
 #include "log.h"
 #include "login_guard.h"
@@ -29,8 +28,7 @@ static credentials_status credentials_password(conn *c, hmtp_packet *p, const he
 {
     const broker_config *cfg = c->b->cfg;
     *password = NULL;
-    const char *cls = dispatch_class_of(cred);
-    if (cls && strcmp(cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0) {
+    if (hmtp_value_is_object(cred, HMTP_ENCRYPTED_OBJECT_CLASS)) {
         *password = hmtp_credentials_decrypt_password(cfg->key.rsa, cred, &p->arena, why);
         return *password ? CREDENTIALS_OK : CREDENTIALS_UNREADABLE;
     }

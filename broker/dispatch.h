@@ -11,7 +11,4 @@
  * service kept it, e.g. a subscriber's capabilities). */
 void dispatch_packet(conn *c, hmtp_packet *p, bool *taken);
 
-/* The object class name of v, or NULL when v is not an object. */
-const char *dispatch_class_of(const hessian_value *v);
-
 #endif

@@ -72,11 +72,6 @@ static void packet_dispose(hmtp_packet *p)
     }
 }
 
-static bool class_is(const hessian_value *v, const char *cls)
-{
-    return v && v->kind == HESSIAN_OBJECT && v->v.object.cls && strcmp(v->v.object.cls, cls) == 0;
-}
-
 /* Step 1 of the encrypted login: asks for the server's public key and copies
  * its SubjectPublicKeyInfo DER into spki. On failure *why says whether no
  * answer came or a useless one. */
@@ -103,20 +98,25 @@ static bool fetch_public_key(client_session *s, client_conn *c, int64_t timeout_
         return false;
     *why = LOGIN_BAD_ANSWER;
     bool ok = false;
-    const hessian_value *enc = hessian_object_field(p->value, "_encoded");
-    if (p->type == HMTP_QUERY_ERROR) {
+    const uint8_t *der;
+    size_t der_len;
+    switch (hmtp_public_key_answer_read(p, &der, &der_len)) {
+    case HMTP_PUBLIC_KEY_REFUSED:
         snprintf(msg, msg_size,
                  "the server refused the public key query (id=%lld) with %s/%s%s%s: it may not offer the "
                  "encrypted login (try --plain or login=plain)",
                  (long long)id, p->error.type ? p->error.type : "?", p->error.group ? p->error.group : "?",
                  p->error.text ? ": " : "", p->error.text ? p->error.text : "");
-    } else if (!class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) || !enc || enc->kind != HESSIAN_BINARY) {
+        break;
+    case HMTP_PUBLIC_KEY_MISSING:
         snprintf(msg, msg_size, "the public key query's answer (id=%lld) holds no %s with a byte[] _encoded",
                  (long long)id, HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
-    } else if (!hmtp_buf_append(spki, enc->v.bin.data, enc->v.bin.len)) {
-        snprintf(msg, msg_size, "out of memory");
-    } else {
-        ok = true;
+        break;
+    case HMTP_PUBLIC_KEY_FOUND:
+        ok = hmtp_buf_append(spki, der, der_len);
+        if (!ok)
+            snprintf(msg, msg_size, "out of memory");
+        break;
     }
     packet_dispose(p);
     return ok;
@@ -186,7 +186,7 @@ login_outcome login_run(client_session *s, client_conn *c, const login_request *
         return LOGIN_REJECTED;
     }
     const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
-    if (!class_is(p->value, HMTP_AUTH_RESULT_CLASS) || !jid) {
+    if (!hmtp_value_is_object(p->value, HMTP_AUTH_RESULT_CLASS) || !jid) {
         snprintf(msg, msg_size, "the login's queryResult (id=%lld) holds no %s with a string _jid", (long long)id,
                  HMTP_AUTH_RESULT_CLASS);
         packet_dispose(p);

@@ -245,6 +245,11 @@ const char *hessian_value_string(const hessian_value *v)
     return v->v.str.data;
 }
 
+bool hmtp_value_is_object(const hessian_value *v, const char *cls)
+{
+    return v && v->kind == HESSIAN_OBJECT && v->v.object.cls && strcmp(v->v.object.cls, cls) == 0;
+}
+
 static bool str_eq(const char *a, const char *b)
 {
     if (!a || !b)

@@ -74,6 +74,11 @@ const hessian_value *hessian_object_field(const hessian_value *v, const char *na
  * v->v.str.data and v->v.str.len for the exact bytes). */
 const char *hessian_value_string(const hessian_value *v);
 
+/* True when v is an object of the class named cls: false for NULL, any
+ * other kind, and an object whose class definition was never seen. The one
+ * test every program uses to recognise the login objects. */
+bool hmtp_value_is_object(const hessian_value *v, const char *cls);
+
 /* Structural equality on decoded values (kind, value, type names, class
  * names, field names); doubles compare by bits. */
 bool hessian_value_equal(const hessian_value *a, const hessian_value *b);
