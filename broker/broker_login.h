@@ -8,6 +8,7 @@
 #define BROKER_BROKER_LOGIN_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* p is a querySet to=null whose value is an AuthQuery. */

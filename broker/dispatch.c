@@ -137,7 +137,10 @@ void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
     }
     pubsub_service *s = pubsub_find(b, p->to);
     if (s) {
-        pubsub_handle(s, c, p, taken);
+        if (is_query_request(p->type)) /* a service answers the broker's queries too */
+            queries_answer(c, p, s->jid, s);
+        else
+            pubsub_handle(s, c, p, taken);
         return;
     }
     char *bare = router_bare_of(p->to);

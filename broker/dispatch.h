@@ -5,6 +5,7 @@
 #define BROKER_DISPATCH_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* Handles p from c. p stays owned by the caller unless *taken is set true (a

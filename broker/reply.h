@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* Writes one packet to c (nothing when c is closing). Marks c dirty, logs it
