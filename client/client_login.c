@@ -8,60 +8,9 @@
 #include "arena.h"
 #include "hmtp_crypto.h"
 
-typedef struct answer_wait {
-    client_conn *c;
-    int64_t id;
-    size_t index; /* where in the inbox the answer is */
-} answer_wait;
-
-static bool answered(client_session *s, void *ctx)
-{
-    (void)s;
-    answer_wait *w = ctx;
-    for (size_t i = 0; i < w->c->ninbox; i++) {
-        const hmtp_packet *p = w->c->inbox[i];
-        if ((p->type == HMTP_QUERY_RESULT || p->type == HMTP_QUERY_ERROR) && p->has_id && p->id == w->id) {
-            w->index = i;
-            return true;
-        }
-    }
-    return w->c->eof || w->c->error[0] || w->c->fd < 0;
-}
-
 int64_t login_first_id(login_mode mode)
 {
     return mode == LOGIN_PLAIN ? 0 : 1;
-}
-
-/* Sends q (its type, id and value set by the caller) to null from null: the
- * link has no JID before login. */
-static bool send_to_null(client_session *s, client_conn *c, hmtp_packet *q, char *msg, size_t msg_size)
-{
-    if (!conn_send_packet(s, c, q, SIZE_MAX, msg, msg_size))
-        return false;
-    c->has_last_sent = true;
-    c->last_sent_id = q->id;
-    return true;
-}
-
-/* Waits for the answer to query id and takes it out of the inbox (the
- * caller frees it). NULL with msg set when none came in time. */
-static hmtp_packet *take_answer(client_session *s, client_conn *c, int64_t id, const char *what,
-                                int64_t timeout_ms, char *msg, size_t msg_size)
-{
-    answer_wait w = {.c = c, .id = id, .index = SIZE_MAX};
-    int64_t deadline = now_ms() + timeout_ms;
-    if (!session_pump(s, deadline, answered, &w) || w.index == SIZE_MAX) {
-        snprintf(msg, msg_size, "no answer to the %s (id=%lld) %s", what, (long long)id,
-                 c->error[0] ? c->error
-                 : c->eof   ? "before the server closed the connection"
-                            : "in time");
-        return NULL;
-    }
-    hmtp_packet *p = c->inbox[w.index];
-    memmove(&c->inbox[w.index], &c->inbox[w.index + 1], (c->ninbox - w.index - 1) * sizeof *c->inbox);
-    c->ninbox--;
-    return p;
 }
 
 static void packet_dispose(hmtp_packet *p)
@@ -75,25 +24,25 @@ static void packet_dispose(hmtp_packet *p)
 /* Step 1 of the encrypted login: asks for the server's public key and copies
  * its SubjectPublicKeyInfo DER into spki. On failure *why says whether no
  * answer came or a useless one. */
-static bool fetch_public_key(client_session *s, client_conn *c, int64_t timeout_ms, hmtp_buf *spki,
-                             login_outcome *why, char *msg, size_t msg_size)
+static bool fetch_public_key(const client_link *l, int64_t timeout_ms, hmtp_buf *spki, login_outcome *why,
+                             char *msg, size_t msg_size)
 {
     *why = LOGIN_NO_ANSWER;
     hmtp_packet q;
     hmtp_packet_init(&q);
     q.type = HMTP_QUERY_GET;
     q.has_id = true;
-    q.id = c->next_id++;
+    q.id = l->next_id(l);
     q.value = hmtp_new_public_key_query(&q.arena, NULL, NULL, NULL, 0);
-    bool sent = q.value && send_to_null(s, c, &q, msg, msg_size);
+    bool sent = q.value && l->send_query(l, &q, msg, msg_size);
     int64_t id = q.id;
     if (!q.value)
-        snprintf(msg, msg_size, "%s: out of memory building the public key query", c->name);
+        snprintf(msg, msg_size, "%s: out of memory building the public key query", l->name);
     hmtp_packet_free(&q);
     if (!sent)
         return false;
-    hmtp_packet *p = take_answer(s, c, id, "public key query (queryGet GetPublicKeyQuery)", timeout_ms, msg,
-                                 msg_size);
+    hmtp_packet *p = l->await_answer(l, id, "public key query (queryGet GetPublicKeyQuery)", timeout_ms, msg,
+                                     msg_size);
     if (!p)
         return false;
     *why = LOGIN_BAD_ANSWER;
@@ -136,8 +85,8 @@ static hessian_value *login_credentials(const login_request *req, const hmtp_buf
     return v;
 }
 
-static bool send_auth_query(client_session *s, client_conn *c, const login_request *req, const hmtp_buf *spki,
-                            int64_t id, char *msg, size_t msg_size)
+static bool send_auth_query(const client_link *l, const login_request *req, const hmtp_buf *spki, int64_t id,
+                            char *msg, size_t msg_size)
 {
     hmtp_packet q;
     hmtp_packet_init(&q);
@@ -153,32 +102,33 @@ static bool send_auth_query(client_session *s, client_conn *c, const login_reque
         q.has_id = true;
         q.id = id;
         q.value = auth;
-        ok = send_to_null(s, c, &q, msg, msg_size);
+        ok = l->send_query(l, &q, msg, msg_size);
     } else if (!msg[0]) {
-        snprintf(msg, msg_size, "%s: out of memory building the login query", c->name);
+        snprintf(msg, msg_size, "%s: out of memory building the login query", l->name);
     }
     hmtp_packet_free(&q);
     return ok;
 }
 
-login_outcome login_run(client_session *s, client_conn *c, const login_request *req, int64_t timeout_ms,
-                        hmtp_packet **answer, char *msg, size_t msg_size)
+login_outcome login_run(const client_link *l, const login_request *req, int64_t timeout_ms, hmtp_packet **answer,
+                        char **jid_out, char *msg, size_t msg_size)
 {
     msg[0] = '\0';
     *answer = NULL;
+    *jid_out = NULL;
     hmtp_buf spki;
     hmtp_buf_init(&spki);
     login_outcome why;
-    if (req->mode == LOGIN_ENCRYPTED && !fetch_public_key(s, c, timeout_ms, &spki, &why, msg, msg_size)) {
+    if (req->mode == LOGIN_ENCRYPTED && !fetch_public_key(l, timeout_ms, &spki, &why, msg, msg_size)) {
         hmtp_buf_free(&spki);
         return why;
     }
-    int64_t id = c->next_id++;
-    bool sent = send_auth_query(s, c, req, &spki, id, msg, msg_size);
+    int64_t id = l->next_id(l);
+    bool sent = send_auth_query(l, req, &spki, id, msg, msg_size);
     hmtp_buf_free(&spki);
     if (!sent)
         return LOGIN_NO_ANSWER;
-    hmtp_packet *p = take_answer(s, c, id, "login (querySet AuthQuery)", timeout_ms, msg, msg_size);
+    hmtp_packet *p = l->await_answer(l, id, "login (querySet AuthQuery)", timeout_ms, msg, msg_size);
     if (!p)
         return LOGIN_NO_ANSWER;
     if (p->type == HMTP_QUERY_ERROR) {
@@ -192,10 +142,9 @@ login_outcome login_run(client_session *s, client_conn *c, const login_request *
         packet_dispose(p);
         return LOGIN_BAD_ANSWER;
     }
-    free(c->jid);
-    c->jid = strdup(jid);
+    *jid_out = strdup(jid);
     packet_dispose(p);
-    if (!c->jid) {
+    if (!*jid_out) {
         snprintf(msg, msg_size, "out of memory");
         return LOGIN_BAD_ANSWER;
     }

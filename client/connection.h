@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "client_link.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -101,5 +102,8 @@ bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, s
                       size_t msg_size);
 
 void conn_inbox_remove(client_conn *c, size_t index);
+
+/* c as the login steps see it (client_link.h); valid while s and c are. */
+client_link client_conn_link(client_session *s, client_conn *c);
 
 #endif

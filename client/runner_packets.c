@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Statements that send and expect packets, and the per-packet hooks. */
+#include "runner_packets.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "auto_answer.h"
 #include "json_value.h"
 #include "packet_log.h"
-#include "runner_internal.h"
 #include "value_match.h"
 
 /* A packet ready to be written: every field resolved. */
@@ -360,20 +360,8 @@ int run_auto_answer(runner *r, const scn_stmt *st)
     client_conn *c = runner_conn(r, st, false, &code);
     if (!c)
         return code;
-    for (size_t i = 0; i < c->nanswers; i++)
-        if (c->answers[i].trigger == st->trigger) {
-            c->answers[i] = c->answers[--c->nanswers];
-            break;
-        }
-    if (st->off)
-        return RUN_PASSED;
-    auto_answer *a = realloc(c->answers, (c->nanswers + 1) * sizeof *a);
-    if (!a)
+    if (!auto_answer_set(&c->answers, &c->nanswers, st->trigger, st->off ? NULL : st))
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "out of memory");
-    c->answers = a;
-    c->answers[c->nanswers].trigger = st->trigger;
-    c->answers[c->nanswers].stmt = st;
-    c->nanswers++;
     return RUN_PASSED;
 }
 
