@@ -142,7 +142,6 @@ static gboolean on_hold_end(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-
 static const conn_handlers loop_handlers = {
     .readable = on_readable,
     .writable = on_writable,

@@ -7,7 +7,8 @@
 #define HMTP_CLIENT_RUNNER_CONTEXT_H
 
 #include "connection.h"
-#include "runner.h"
+#include "runner_options.h"
+#include "scenario.h"
 
 typedef struct runner {
     const scenario *sc;
