@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The broker: listener, the set of connections, the JID routing tables and
- * the built-in services, driven by one GLib main loop. */
+/* The broker's state that every part shares: listener, the set of
+ * connections, the queues of deferred work, the JID routing tables and the
+ * built-in services. Declares no functions: the loop that drives it is
+ * broker_loop.[ch], and every file may read this without calling up. */
 #ifndef BROKER_BROKER_H
 #define BROKER_BROKER_H
 
@@ -10,7 +12,8 @@
 #include <gio/gio.h>
 
 #include "config.h"
-#include "conn.h"
+
+struct conn_handlers;
 
 typedef struct broker {
     broker_config *cfg;
@@ -29,6 +32,7 @@ typedef struct broker {
     GQueue conns;  /* every live connection, in accept order */
     GQueue dirty;  /* connections with output to flush after this event */
     GQueue doomed; /* connections to tear down after this event */
+    const struct conn_handlers *handlers; /* the loop's socket and timer callbacks */
     GHashTable *by_full; /* full JID -> conn* */
     GHashTable *by_bare; /* bare JID -> GPtrArray of conn*, in login order */
     GPtrArray *services; /* pubsub_service* */
@@ -36,16 +40,5 @@ typedef struct broker {
     char date[30]; /* the 101's Date header */
     bool stopping;
 } broker;
-
-/* Binds and listens (port 0: ephemeral); prints the "listening on" line and
- * writes the port file. */
-broker *broker_new(broker_config *cfg, GError **error);
-/* Runs until SIGINT/SIGTERM, then shuts down cleanly. */
-void broker_run(broker *b);
-void broker_free(broker *b);
-
-/* Called at the end of every event callback: flushes output queued during the
- * event and tears down connections marked closing, until neither is left. */
-void broker_settle(broker *b);
 
 #endif

@@ -5,8 +5,6 @@
 #include <stdio.h>
 
 #include "broker.h"
-#include "log.h"
-#include "pending.h"
 
 conn *conn_new(broker *b, GSocket *socket, uint64_t id)
 {
@@ -71,7 +69,6 @@ void conn_free(conn *c)
     g_ptr_array_free(c->services, TRUE);
     g_ptr_array_free(c->peer_targets, TRUE);
     g_ptr_array_free(c->presence_subscribers, TRUE);
-    pending_free(c);
     g_free(c->close_reason);
     g_free(c);
 }
@@ -104,16 +101,6 @@ void conn_mark_dirty(conn *c)
         c->queued_dirty = true;
         g_queue_push_tail(&c->b->dirty, c);
     }
-}
-
-static gboolean on_writable(GSocket *socket, GIOCondition cond, gpointer data)
-{
-    (void)socket;
-    (void)cond;
-    conn *c = data;
-    conn_flush(c);
-    broker_settle(c->b);
-    return G_SOURCE_CONTINUE; /* conn_update_watches removes it when drained */
 }
 
 bool conn_flush(conn *c)
@@ -177,7 +164,7 @@ void conn_update_watches(conn *c)
     bool want_out = conn_pending(c) > 0;
     if (want_out && !c->out_source) {
         c->out_source = g_socket_create_source(c->socket, G_IO_OUT, NULL);
-        g_source_set_callback(c->out_source, (GSourceFunc)(void (*)(void))on_writable, c, NULL);
+        g_source_set_callback(c->out_source, (GSourceFunc)(void (*)(void))c->b->handlers->writable, c, NULL);
         g_source_attach(c->out_source, NULL);
     } else if (!want_out) {
         drop_source(&c->out_source);
@@ -186,7 +173,7 @@ void conn_update_watches(conn *c)
                    (c->draining || (!c->close_after_flush && conn_pending(c) <= c->b->cfg->output_limit / 2));
     if (want_in && !c->in_source) {
         c->in_source = g_socket_create_source(c->socket, G_IO_IN, NULL);
-        g_source_set_callback(c->in_source, (GSourceFunc)(void (*)(void))conn_on_readable, c,
+        g_source_set_callback(c->in_source, (GSourceFunc)(void (*)(void))c->b->handlers->readable, c,
                               NULL);
         g_source_attach(c->in_source, NULL);
     } else if (!want_in) {
@@ -202,32 +189,11 @@ void conn_close_after_flush(conn *c, const char *reason)
     conn_mark_dirty(c);
 }
 
-static gboolean on_hold_end(gpointer data)
-{
-    conn *c = data;
-    GSource *self = c->hold_timer;
-    c->hold_timer = NULL; /* broker_settle may free c: it must not destroy this source */
-    if (!c->closing)
-        conn_flush(c); /* the answer that waited, before any input held behind it */
-    if (!c->closing && c->held_input.len > 0) {
-        hmtp_buf held = c->held_input;
-        hmtp_buf_init(&c->held_input);
-        conn_input(c, held.data, held.len);
-        hmtp_buf_free(&held);
-    }
-    if (!c->closing)
-        conn_update_watches(c);
-    conn_account(c);
-    broker_settle(c->b);
-    g_source_unref(self);
-    return G_SOURCE_REMOVE;
-}
-
 void conn_hold(conn *c, unsigned ms)
 {
     drop_source(&c->hold_timer);
     c->hold_timer = g_timeout_source_new(ms);
-    g_source_set_callback(c->hold_timer, on_hold_end, c, NULL);
+    g_source_set_callback(c->hold_timer, c->b->handlers->hold_end, c, NULL);
     g_source_attach(c->hold_timer, NULL);
     conn_update_watches(c);
 }

@@ -5,7 +5,9 @@
  * A connection is never freed in the middle of handling another one's packet
  * (a fan-out may push a subscriber over its output limit while the broker
  * walks the subscriber list): conn_close() only marks it and queues it, and
- * the broker tears it down at the end of the current event. */
+ * the broker tears it down at the end of the current event. Output is
+ * queued the same way (conn_mark_dirty). The loop's callbacks come in
+ * through conn_handlers, so this file never calls up into what drives it. */
 #ifndef BROKER_CONN_H
 #define BROKER_CONN_H
 
@@ -21,6 +23,16 @@
 
 typedef struct broker broker;
 typedef struct pubsub_service pubsub_service;
+
+typedef struct conn conn;
+
+/* What a connection's sources run: the loop's handlers (broker_loop.c),
+ * each of which settles the broker after its event. data is the conn. */
+typedef struct conn_handlers {
+    gboolean (*readable)(GSocket *socket, GIOCondition cond, gpointer data);
+    gboolean (*writable)(GSocket *socket, GIOCondition cond, gpointer data);
+    gboolean (*hold_end)(gpointer data);
+} conn_handlers;
 
 typedef enum conn_phase {
     CONN_HTTP, /* waiting for the upgrade request */
@@ -68,7 +80,8 @@ typedef struct conn {
 } conn;
 
 conn *conn_new(broker *b, GSocket *socket, uint64_t id);
-/* Releases everything; the caller has already unlinked it everywhere. */
+/* Releases what the connection itself holds; the caller has already
+ * unlinked it everywhere and freed its pending queries (pending.c). */
 void conn_free(conn *c);
 
 /* Bytes waiting to be sent. */
@@ -105,11 +118,5 @@ bool conn_flush(conn *c);
 void conn_update_watches(conn *c);
 
 uint64_t conn_subscription_count(const conn *c);
-
-/* The read watch's callback (conn_input.c): reads, answers the upgrade,
- * frames and dispatches packets. */
-gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data);
-/* Handles bytes received (conn_input.c); used again for held input. */
-void conn_input(conn *c, const uint8_t *data, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Input side of a connection: the HTTP upgrade, then HMTP framing and
- * decoding, one packet at a time, into the dispatcher. */
+#include "conn_input.h"
+
 #include <string.h>
 
 #include "broker.h"
@@ -121,17 +121,15 @@ void conn_input(conn *c, const uint8_t *data, size_t len)
     }
 }
 
-gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
+bool conn_receive(conn *c)
 {
-    (void)cond;
-    conn *c = data;
     uint8_t buf[READ_SIZE];
     GError *err = NULL;
-    gssize n = g_socket_receive(socket, (gchar *)buf, sizeof buf, NULL, &err);
+    gssize n = g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &err);
     if (n < 0) {
         if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
             g_error_free(err);
-            return G_SOURCE_CONTINUE;
+            return false;
         }
         conn_close(c, "receive failed: %s", err->message);
         g_error_free(err);
@@ -153,8 +151,5 @@ gboolean conn_on_readable(GSocket *socket, GIOCondition cond, gpointer data)
             conn_input(c, buf, (size_t)n);
     }
     conn_account(c);
-    broker_settle(c->b);
-    /* broker_settle may have freed c and destroyed this source: the source
-     * stays valid for this call (GLib holds a reference while dispatching). */
-    return G_SOURCE_CONTINUE;
+    return true;
 }

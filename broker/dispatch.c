@@ -5,23 +5,12 @@
 
 #include "log.h"
 #include "pending.h"
-#include "login.h"
+#include "broker_login.h"
 #include "presence.h"
 #include "pubsub.h"
 #include "queries.h"
 #include "reply.h"
 #include "router.h"
-
-const char *dispatch_class_of(const hessian_value *v)
-{
-    return v && v->kind == HESSIAN_OBJECT ? v->v.object.cls : NULL;
-}
-
-static bool class_is(const hessian_value *v, const char *cls)
-{
-    const char *name = dispatch_class_of(v);
-    return name && strcmp(name, cls) == 0;
-}
 
 static const char *jid_or_null(const char *s)
 {
@@ -40,12 +29,12 @@ static bool is_query_request(int32_t t)
  * (messages, presence, results, errors) is dropped. */
 static void before_login(conn *c, hmtp_packet *p)
 {
-    if (!p->to && p->type == HMTP_QUERY_SET && class_is(p->value, HMTP_AUTH_QUERY_CLASS)) {
+    if (!p->to && p->type == HMTP_QUERY_SET && hmtp_value_is_object(p->value, HMTP_AUTH_QUERY_CLASS)) {
         login_handle_auth(c, p);
         return;
     }
     if (!p->to && p->type == HMTP_QUERY_GET &&
-        class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
+        hmtp_value_is_object(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
         login_handle_public_key(c, p);
         return;
     }
@@ -63,10 +52,10 @@ static void before_login(conn *c, hmtp_packet *p)
 static void to_broker(conn *c, hmtp_packet *p)
 {
     if (is_query_request(p->type)) {
-        if (class_is(p->value, HMTP_AUTH_QUERY_CLASS)) {
+        if (hmtp_value_is_object(p->value, HMTP_AUTH_QUERY_CLASS)) {
             reply_error(c, p, "modify", "bad-request", "this link is already logged in");
         } else if (p->type == HMTP_QUERY_GET &&
-                   class_is(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
+                   hmtp_value_is_object(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS)) {
             login_handle_public_key(c, p);
         } else {
             reply_error(c, p, "cancel", "feature-not-implemented",
@@ -148,7 +137,10 @@ void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
     }
     pubsub_service *s = pubsub_find(b, p->to);
     if (s) {
-        pubsub_handle(s, c, p, taken);
+        if (is_query_request(p->type)) /* a service answers the broker's queries too */
+            queries_answer(c, p, s->jid, s);
+        else
+            pubsub_handle(s, c, p, taken);
         return;
     }
     char *bare = router_bare_of(p->to);

@@ -5,13 +5,11 @@
 #define BROKER_DISPATCH_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* Handles p from c. p stays owned by the caller unless *taken is set true (a
  * service kept it, e.g. a subscriber's capabilities). */
 void dispatch_packet(conn *c, hmtp_packet *p, bool *taken);
-
-/* The object class name of v, or NULL when v is not an object. */
-const char *dispatch_class_of(const hessian_value *v);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <glib.h>
 
-#include "broker.h"
+#include "broker_loop.h"
 #include "config.h"
 #include "log.h"
 

@@ -7,6 +7,7 @@
 #define BROKER_PRESENCE_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* Watches packets routed from `from` to the client `to` and records or

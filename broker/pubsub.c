@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "queries.h"
 #include "reply.h"
 #include "router.h"
 
@@ -155,10 +154,6 @@ void pubsub_handle(pubsub_service *s, conn *c, hmtp_packet *p, bool *taken)
         break;
     case HMTP_MESSAGE:
         publish(s, c, p);
-        break;
-    case HMTP_QUERY_GET:
-    case HMTP_QUERY_SET:
-        queries_answer(c, p, s->jid, s);
         break;
     default:
         /* subscribed/unsubscribed/results/errors sent to a service: nothing

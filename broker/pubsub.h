@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 typedef struct pubsub_subscriber {
@@ -27,6 +28,7 @@ void pubsub_free(pubsub_service *s);
 /* The service whose bare JID matches jid's, or NULL. */
 pubsub_service *pubsub_find(broker *b, const char *jid);
 
+/* Presence and messages sent to the service (its queries go to queries.c). */
 void pubsub_handle(pubsub_service *s, conn *c, hmtp_packet *p, bool *taken);
 
 /* Ends c's subscription (no packet to c: it is leaving). */

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "dispatch.h"
 #include "pubsub.h"
 #include "reply.h"
 
@@ -85,10 +84,9 @@ static void answer_subscribers(conn *c, hmtp_packet *p, const char *service_jid,
 
 void queries_answer(conn *c, hmtp_packet *p, const char *service_jid, pubsub_service *dflt)
 {
-    const char *cls = dispatch_class_of(p->value);
-    if (cls && strcmp(cls, BROKER_PING_CLASS) == 0)
+    if (hmtp_value_is_object(p->value, BROKER_PING_CLASS))
         answer_ping(c, p, service_jid);
-    else if (cls && strcmp(cls, BROKER_SUBSCRIBERS_CLASS) == 0)
+    else if (hmtp_value_is_object(p->value, BROKER_SUBSCRIBERS_CLASS))
         answer_subscribers(c, p, service_jid, dflt);
     else
         reply_error(c, p, "cancel", "feature-not-implemented",

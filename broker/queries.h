@@ -9,6 +9,7 @@
 #define BROKER_QUERIES_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 #define BROKER_PING_CLASS "hmtp.PingQuery"

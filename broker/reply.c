@@ -75,7 +75,11 @@ bool reply_presence(conn *c, int32_t type, const char *from, const hessian_value
     return ok;
 }
 
-int32_t reply_error_type_for(int32_t t)
+/* The error type that answers a packet of type t: messageError for a
+ * message, queryError for queryGet/querySet, presenceError for presence
+ * 6..12; -1 for results and errors, which are never answered with an error
+ * (that could loop between two parties). */
+static int32_t reply_error_type_for(int32_t t)
 {
     switch (t) {
     case HMTP_MESSAGE:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* Writes one packet to c (nothing when c is closing). Marks c dirty, logs it
@@ -24,12 +25,6 @@ bool reply_send(conn *c, int32_t type, const char *to, const char *from, bool ha
  * dispatch of Resin's 2009 client (SimpleBamAgentStream) throws on a null
  * payload and closes the link. */
 bool reply_presence(conn *c, int32_t type, const char *from, const hessian_value *echo);
-
-/* The error type that answers a packet of type t: messageError for a
- * message, queryError for queryGet/querySet, presenceError for presence
- * 6..12; -1 for results and errors, which are never answered with an error
- * (that could loop between two parties). */
-int32_t reply_error_type_for(int32_t t);
 
 /* Answers p (received on c) with an error of the matching kind, from the
  * address p was sent to. Builds the BamError in p's arena. Returns false (and

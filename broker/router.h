@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "broker.h"
+#include "conn.h"
 
 void router_init(broker *b);
 void router_free(broker *b);

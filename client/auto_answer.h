@@ -4,6 +4,7 @@
 #ifndef HMTP_CLIENT_AUTO_ANSWER_H
 #define HMTP_CLIENT_AUTO_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@ typedef struct auto_answer {
     const struct scn_stmt *stmt;  /* the auto-answer statement (reply type, value, error) */
 } auto_answer;
 
+/* Sets the standing order for trigger (replacing one already set), or with
+ * stmt NULL ends it. False when out of memory (the order is then gone). */
+bool auto_answer_set(auto_answer **list, size_t *n, int32_t trigger, const struct scn_stmt *stmt);
 void auto_answers_free(auto_answer *a, size_t n);
 
 #endif

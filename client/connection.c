@@ -346,7 +346,7 @@ static bool closed_by_peer(client_session *s, void *ctx)
     return c->eof || c->error[0] || c->fd < 0;
 }
 
-void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
+void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
 {
     if (c->fd < 0)
         return;
@@ -388,4 +388,69 @@ void conn_inbox_remove(client_conn *c, size_t index)
     free(c->inbox[index]);
     memmove(&c->inbox[index], &c->inbox[index + 1], (c->ninbox - index - 1) * sizeof *c->inbox);
     c->ninbox--;
+}
+
+static int64_t link_next_id(const client_link *l)
+{
+    client_conn *c = l->conn;
+    return c->next_id++;
+}
+
+static bool link_send_query(const client_link *l, const hmtp_packet *q, char *msg, size_t msg_size)
+{
+    client_conn *c = l->conn;
+    if (!conn_send_packet(l->session, c, q, SIZE_MAX, msg, msg_size))
+        return false;
+    c->has_last_sent = true;
+    c->last_sent_id = q->id;
+    return true;
+}
+
+typedef struct answer_wait {
+    client_conn *c;
+    int64_t id;
+    size_t index; /* where in the inbox the answer is */
+} answer_wait;
+
+static bool answered(client_session *s, void *ctx)
+{
+    (void)s;
+    answer_wait *w = ctx;
+    for (size_t i = 0; i < w->c->ninbox; i++) {
+        const hmtp_packet *p = w->c->inbox[i];
+        if ((p->type == HMTP_QUERY_RESULT || p->type == HMTP_QUERY_ERROR) && p->has_id && p->id == w->id) {
+            w->index = i;
+            return true;
+        }
+    }
+    return w->c->eof || w->c->error[0] || w->c->fd < 0;
+}
+
+static hmtp_packet *link_await_answer(const client_link *l, int64_t id, const char *what, int64_t timeout_ms,
+                                      char *msg, size_t msg_size)
+{
+    client_conn *c = l->conn;
+    answer_wait w = {.c = c, .id = id, .index = SIZE_MAX};
+    int64_t deadline = now_ms() + timeout_ms;
+    if (!session_pump(l->session, deadline, answered, &w) || w.index == SIZE_MAX) {
+        snprintf(msg, msg_size, "no answer to the %s (id=%lld) %s", what, (long long)id,
+                 c->error[0] ? c->error
+                 : c->eof   ? "before the server closed the connection"
+                            : "in time");
+        return NULL;
+    }
+    hmtp_packet *p = c->inbox[w.index];
+    memmove(&c->inbox[w.index], &c->inbox[w.index + 1], (c->ninbox - w.index - 1) * sizeof *c->inbox);
+    c->ninbox--;
+    return p;
+}
+
+client_link client_conn_link(client_session *s, client_conn *c)
+{
+    return (client_link){.name = c->name,
+                         .session = s,
+                         .conn = c,
+                         .next_id = link_next_id,
+                         .send_query = link_send_query,
+                         .await_answer = link_await_answer};
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "client_link.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -91,7 +92,7 @@ void conn_feed(client_session *s, client_conn *c, const uint8_t *data, size_t le
 
 /* Closes cleanly (flush, FIN, wait up to linger_ms for the server's FIN so
  * no unread data turns the close into a reset) or abruptly (RST). */
-void conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms);
+void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms);
 
 /* Writes p through c's writer and queues the bytes (only the first
  * truncate bytes when truncate < the packet's size, for misbehaving-client
@@ -101,5 +102,8 @@ bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, s
                       size_t msg_size);
 
 void conn_inbox_remove(client_conn *c, size_t index);
+
+/* c as the login steps see it (client_link.h); valid while s and c are. */
+client_link client_conn_link(client_session *s, client_conn *c);
 
 #endif

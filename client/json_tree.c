@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 /* Deep enough for any payload a person writes, shallow enough that a
  * hostile file cannot exhaust the stack through recursion. */
@@ -88,27 +89,7 @@ static bool read_hex4(json_parser *p, uint32_t *out)
 static void append_utf8(hmtp_buf *b, uint32_t cp)
 {
     uint8_t u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (uint8_t)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (uint8_t)(0xc0 | cp >> 6);
-        u[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (uint8_t)(0xe0 | cp >> 12);
-        u[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        u[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (uint8_t)(0xf0 | cp >> 18);
-        u[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-        u[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        u[3] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    hmtp_buf_append(b, u, n);
+    hmtp_buf_append(b, u, hmtp_utf8_put(u, cp));
 }
 
 /* \uXXXX, combining a surrogate pair into one code point; a lone surrogate

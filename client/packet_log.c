@@ -37,7 +37,7 @@ static void describe_value(const hessian_value *v, char *out, size_t size)
     }
 }
 
-void packet_summary(const hmtp_packet *p, char *out, size_t size)
+void client_packet_summary(const hmtp_packet *p, char *out, size_t size)
 {
     const char *name = hmtp_type_name(p->type);
     size_t at = 0;

@@ -11,7 +11,7 @@
 
 /* "presenceSubscribed from=news@localhost to=alice@localhost/phone" plus
  * id, error type/group and a short description of the value. */
-void packet_summary(const hmtp_packet *p, char *out, size_t size);
+void client_packet_summary(const hmtp_packet *p, char *out, size_t size);
 
 /* {"conn":"alice","type":...} and a newline. */
 void packet_print_json(FILE *f, const char *conn, const hmtp_packet *p);

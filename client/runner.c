@@ -5,84 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auto_answer.h"
 #include "packet_log.h"
-#include "runner_internal.h"
+#include "runner_context.h"
+#include "runner_packets.h"
 #include "upgrade.h"
-
-void auto_answers_free(auto_answer *a, size_t n)
-{
-    (void)n;
-    free(a);
-}
-
-int runner_fail(runner *r, const scn_stmt *st, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(r->opt->err, "%s:%u: %s%s%s: ", r->sc->file, st->line, scn_op_name(st->op), st->conn ? " " : "",
-            st->conn ? st->conn : "");
-    vfprintf(r->opt->err, fmt, ap);
-    fputc('\n', r->opt->err);
-    va_end(ap);
-    return code;
-}
-
-int64_t runner_timeout(const runner *r, const scn_stmt *st)
-{
-    return st->ms > 0 ? st->ms : r->timeout_ms;
-}
-
-client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *code)
-{
-    client_conn *c = session_find(&r->session, st->conn);
-    if (!c) {
-        *code = runner_fail(r, st, RUN_SCENARIO_ERROR, "no connection named '%s'", st->conn);
-        return NULL;
-    }
-    if (need_open && c->error[0]) {
-        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the connection failed earlier: %s", c->error);
-        return NULL;
-    }
-    if (need_open && c->fd < 0) {
-        *code = runner_fail(r, st, RUN_SCENARIO_ERROR, "the connection is closed");
-        return NULL;
-    }
-    if (need_open && c->eof) {
-        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the server has closed the connection");
-        return NULL;
-    }
-    return c;
-}
-
-bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, char *msg, size_t msg_size)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (const char *p = text; *p;) {
-        const char *open = strstr(p, "${");
-        size_t plain = open ? (size_t)(open - p) : strlen(p);
-        at += (size_t)snprintf(out + at, at < size ? size - at : 0, "%.*s", (int)plain, p);
-        if (!open)
-            break;
-        const char *dot = strchr(open, '.');
-        const char *close = strchr(open, '}');
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(dot - open - 2), open + 2);
-        client_conn *c = session_find(&r->session, name);
-        if (!c || !c->jid) {
-            snprintf(msg, msg_size, "${%s.jid}: connection %s has not logged in", name, name);
-            return false;
-        }
-        at += (size_t)snprintf(out + at, at < size ? size - at : 0, "%s", c->jid);
-        p = close + 1;
-    }
-    if (at >= size) {
-        snprintf(msg, msg_size, "JID too long");
-        return false;
-    }
-    return true;
-}
 
 bool runner_split_server(const char *server, char *host, size_t host_size, char *port, size_t port_size)
 {
@@ -108,7 +34,7 @@ static int check_login_error(runner *r, const scn_stmt *st, client_conn *c, cons
     char why[400];
     if (!runner_packet_matches(r, c, &st->packet, p, why, sizeof why)) {
         char got[400];
-        packet_summary(p, got, sizeof got);
+        client_packet_summary(p, got, sizeof got);
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login failed, but not as expected: %s; got %s", why,
                            got);
     }
@@ -134,11 +60,15 @@ static int do_login(runner *r, const scn_stmt *st, client_conn *c)
         c->next_id = login_first_id(mode_of(r, st));
     login_request req = {.mode = mode_of(r, st), .user = st->user, .password = st->password, .resource = st->resource};
     hmtp_packet *answer = NULL;
+    char *jid = NULL;
     char msg[400];
-    login_outcome o = login_run(&r->session, c, &req, runner_timeout(r, st), &answer, msg, sizeof msg);
+    client_link link = client_conn_link(&r->session, c);
+    login_outcome o = login_run(&link, &req, runner_timeout(r, st), &answer, &jid, msg, sizeof msg);
     int code = RUN_PASSED;
     switch (o) {
     case LOGIN_ACCEPTED:
+        free(c->jid);
+        c->jid = jid;
         if (st->login_must_fail)
             code = runner_fail(r, st, RUN_EXPECTATION_FAILED,
                                "the login as %s was accepted (jid %s), but the scenario expects it to fail",
@@ -149,7 +79,7 @@ static int do_login(runner *r, const scn_stmt *st, client_conn *c)
             code = check_login_error(r, st, c, answer);
         } else {
             char got[400];
-            packet_summary(answer, got, sizeof got);
+            client_packet_summary(answer, got, sizeof got);
             code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login as %s was refused: %s", st->user, got);
         }
         hmtp_packet_free(answer);
@@ -226,7 +156,7 @@ static int run_expect_close(runner *r, const scn_stmt *st)
                            (long long)runner_timeout(r, st), c->error[0] ? ": " : "", c->error);
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s closed by the server\n", st->conn);
-    conn_close(&r->session, c, false, 0);
+    client_conn_close(&r->session, c, false, 0);
     return RUN_PASSED;
 }
 
@@ -238,7 +168,7 @@ static int run_close(runner *r, const scn_stmt *st)
         return code;
     if (c->fd < 0)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "the connection is already closed");
-    conn_close(&r->session, c, st->abort, runner_timeout(r, st));
+    client_conn_close(&r->session, c, st->abort, runner_timeout(r, st));
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s %s\n", st->conn, st->abort ? "reset (RST)" : "closed");
     return RUN_PASSED;
@@ -314,7 +244,7 @@ int runner_run(const scenario *sc, const runner_options *opt)
         if (opt->verbose && c->ninbox && code == RUN_PASSED)
             fprintf(opt->log, "%s: %zu received packet%s never expected\n", c->name, c->ninbox,
                     c->ninbox == 1 ? "" : "s");
-        conn_close(&r.session, c, false, code == RUN_PASSED ? r.timeout_ms : 200);
+        client_conn_close(&r.session, c, false, code == RUN_PASSED ? r.timeout_ms : 200);
     }
     session_free(&r.session);
     return code;

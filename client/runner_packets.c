@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Statements that send and expect packets, and the per-packet hooks. */
+#include "runner_packets.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "auto_answer.h"
 #include "json_value.h"
 #include "packet_log.h"
-#include "runner_internal.h"
 #include "value_match.h"
 
 /* A packet ready to be written: every field resolved. */
@@ -301,7 +301,7 @@ static void report_inbox(runner *r, client_conn *c, const scn_packet *want)
             c->ninbox == 1 ? "" : "s");
     for (size_t i = 0; i < c->ninbox && i < 20; i++) {
         char line[600], why[400];
-        packet_summary(c->inbox[i], line, sizeof line);
+        client_packet_summary(c->inbox[i], line, sizeof line);
         if (want)
             runner_packet_matches(r, c, want, c->inbox[i], why, sizeof why);
         fprintf(f, "    %s%s%s\n", line, want ? "  <- " : "", want ? why : "");
@@ -360,20 +360,8 @@ int run_auto_answer(runner *r, const scn_stmt *st)
     client_conn *c = runner_conn(r, st, false, &code);
     if (!c)
         return code;
-    for (size_t i = 0; i < c->nanswers; i++)
-        if (c->answers[i].trigger == st->trigger) {
-            c->answers[i] = c->answers[--c->nanswers];
-            break;
-        }
-    if (st->off)
-        return RUN_PASSED;
-    auto_answer *a = realloc(c->answers, (c->nanswers + 1) * sizeof *a);
-    if (!a)
+    if (!auto_answer_set(&c->answers, &c->nanswers, st->trigger, st->off ? NULL : st))
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "out of memory");
-    c->answers = a;
-    c->answers[c->nanswers].trigger = st->trigger;
-    c->answers[c->nanswers].stmt = st;
-    c->nanswers++;
     return RUN_PASSED;
 }
 
@@ -410,7 +398,7 @@ void runner_on_packet(client_session *s, client_conn *c, hmtp_packet *p)
     runner *r = s->user;
     if (r->opt->verbose) {
         char line[700];
-        packet_summary(p, line, sizeof line);
+        client_packet_summary(p, line, sizeof line);
         fprintf(r->opt->log, "%s < %s\n", c->name, line);
         fflush(r->opt->log);
     }
@@ -432,7 +420,7 @@ void runner_on_send(client_session *s, client_conn *c, const hmtp_packet *p, siz
     if (!r->opt->verbose)
         return;
     char line[700];
-    packet_summary(p, line, sizeof line);
+    client_packet_summary(p, line, sizeof line);
     if (sent_len < wire_len)
         fprintf(r->opt->log, "%s > %s (only %zu of its %zu bytes)\n", c->name, line, sent_len, wire_len);
     else

@@ -62,8 +62,7 @@ static const hessian_value *binary_field(const hessian_value *obj, const char *n
 bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *eo, hmtp_buf *plain,
                                     char err[HMTP_CRYPTO_ERR])
 {
-    if (!eo || eo->kind != HESSIAN_OBJECT || !eo->v.object.cls ||
-        strcmp(eo->v.object.cls, HMTP_ENCRYPTED_OBJECT_CLASS) != 0) {
+    if (!hmtp_value_is_object(eo, HMTP_ENCRYPTED_OBJECT_CLASS)) {
         snprintf(err, HMTP_CRYPTO_ERR, "credentials are not a %s", HMTP_ENCRYPTED_OBJECT_CLASS);
         return false;
     }

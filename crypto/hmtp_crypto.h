@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "hmtp.h"
 #include "value.h"
 
 #define HMTP_CRYPTO_ERR 160
@@ -61,5 +62,15 @@ bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *e
  * also when it holds U+0000, which a C string cannot carry whole. */
 char *hmtp_credentials_decrypt_password(const hmtp_rsa *priv, const hessian_value *encrypted_object,
                                         hmtp_arena *a, char err[HMTP_CRYPTO_ERR]);
+
+/* Client side, step 1: what the answer p to a GetPublicKeyQuery says
+ * (public_key_answer.c). Read once here for every program that asks. */
+typedef enum hmtp_public_key_answer {
+    HMTP_PUBLIC_KEY_FOUND,   /* *der, *der_len: the SubjectPublicKeyInfo, in p's arena */
+    HMTP_PUBLIC_KEY_REFUSED, /* a queryError: p->error (the core's BamError fields) says why */
+    HMTP_PUBLIC_KEY_MISSING, /* no queryResult holding a GetPublicKeyQuery with a byte[] _encoded */
+} hmtp_public_key_answer;
+
+hmtp_public_key_answer hmtp_public_key_answer_read(const hmtp_packet *p, const uint8_t **der, size_t *der_len);
 
 #endif

@@ -47,7 +47,7 @@ extern expert_field ei_hmtp_error_packet, ei_hmtp_oversized, ei_hmtp_no_response
 extern expert_field ei_hmtp_no_request, ei_hmtp_resync;
 extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid, ei_hmtp_tcp_trouble;
 
-/* Preferences (hmtp_prefs in packet-hmtp.c). */
+/* Preferences (defined and registered in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */
 extern hmtp_ws_bool hmtp_pref_desegment; /* reassemble packets spanning segments */
 

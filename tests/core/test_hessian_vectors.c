@@ -704,8 +704,34 @@ static void test_top_level_sequence(void)
     CHECK_STR(hessian_kind_name(HESSIAN_STRING), "string", "kind name");
 }
 
+/* The class test on decoded objects: the name must match whole, and a
+ * value that is no object (or whose class was never defined) is none. */
+static void test_is_object(void)
+{
+    hmtp_arena a;
+    hmtp_arena_init(&a);
+    /* C "a.B" [_x] then O #0 {_x: 0} */
+    static const char obj_hex[] = "43 03 61 2e 42 91 02 5f 78 60 90";
+    hmtp_buf b = hex_bytes(obj_hex);
+    hessian_value *v = tree_single(&b, &a, obj_hex);
+    CHECK(hmtp_value_is_object(v, "a.B"), "a.B object is an a.B");
+    CHECK(!hmtp_value_is_object(v, "a.C"), "a.B object is no a.C");
+    CHECK(!hmtp_value_is_object(v, "a."), "a prefix of the class name does not match");
+    CHECK(!hmtp_value_is_object(v, "a.BB"), "a longer class name does not match");
+    hmtp_buf_free(&b);
+    /* the string "a.B" is no object of that class */
+    static const char str_hex[] = "03 61 2e 42";
+    b = hex_bytes(str_hex);
+    v = tree_single(&b, &a, str_hex);
+    CHECK(v && !hmtp_value_is_object(v, "a.B"), "a string is no object");
+    hmtp_buf_free(&b);
+    CHECK(!hmtp_value_is_object(NULL, "a.B"), "NULL is no object");
+    hmtp_arena_free(&a);
+}
+
 int main(void)
 {
+    test_is_object();
     test_numbers();
     test_strings();
     test_binaries();

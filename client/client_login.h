@@ -3,14 +3,14 @@
  * AuthQuery, answered by a queryResult carrying AuthResult {_jid} or by a
  * queryError; in the encrypted mode preceded by a queryGet for the server's
  * public key. */
-#ifndef HMTP_CLIENT_LOGIN_H
-#define HMTP_CLIENT_LOGIN_H
+#ifndef HMTP_CLIENT_CLIENT_LOGIN_H
+#define HMTP_CLIENT_CLIENT_LOGIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "connection.h"
+#include "client_link.h"
 
 typedef enum login_mode {
     LOGIN_ENCRYPTED, /* Resin from late January 2009, the default: queryGet
@@ -32,14 +32,15 @@ typedef struct login_request {
 } login_request;
 
 typedef enum login_outcome {
-    LOGIN_ACCEPTED, /* c->jid is set */
+    LOGIN_ACCEPTED, /* *jid_out holds the full JID (caller frees it) */
     LOGIN_REJECTED, /* *answer holds the queryError (caller frees it) */
     LOGIN_NO_ANSWER, /* timed out or the connection failed: msg says which */
     LOGIN_BAD_ANSWER, /* a queryResult without a usable AuthResult, or no usable
                          public key: msg says what came */
 } login_outcome;
 
-login_outcome login_run(client_session *s, client_conn *c, const login_request *req, int64_t timeout_ms,
-                        hmtp_packet **answer, char *msg, size_t msg_size);
+/* Logs in over l: the whole exchange, in one call. */
+login_outcome login_run(const client_link *l, const login_request *req, int64_t timeout_ms, hmtp_packet **answer,
+                        char **jid_out, char *msg, size_t msg_size);
 
 #endif

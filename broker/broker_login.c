@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "login.h"
+#include "broker_login.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "dispatch.h"
 #include "jid.h"
 #include "log.h"
 #include "login_guard.h"
@@ -29,8 +28,7 @@ static credentials_status credentials_password(conn *c, hmtp_packet *p, const he
 {
     const broker_config *cfg = c->b->cfg;
     *password = NULL;
-    const char *cls = dispatch_class_of(cred);
-    if (cls && strcmp(cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0) {
+    if (hmtp_value_is_object(cred, HMTP_ENCRYPTED_OBJECT_CLASS)) {
         *password = hmtp_credentials_decrypt_password(cfg->key.rsa, cred, &p->arena, why);
         return *password ? CREDENTIALS_OK : CREDENTIALS_UNREADABLE;
     }
@@ -85,26 +83,27 @@ static void refuse(conn *c, hmtp_packet *p, const char *uid, const char *etype,
     refuse_logged(c, p, uid, etype, group, text, NULL);
 }
 
-/* A login field as exact text: NULL with *why set when it is absent or not
- * a string (when required), or holds a character a JID forbids (U+0000
- * above all: C code would read "alice\0zz" as "alice"). */
-static bool login_text(const hessian_value *v, const char *name, bool required, const char **out,
-                       char *why, size_t cap)
+/* A login field as exact text: NULL with err set (its offset the byte of
+ * the field that is wrong) when it is absent or not a string (when
+ * required), or holds a character a JID forbids (U+0000 above all: C code
+ * would read "alice\0zz" as "alice"). */
+static bool login_text(const hessian_value *v, const char *name, bool required, const char **out, hmtp_error *err)
 {
     *out = NULL;
     if (!v || v->kind == HESSIAN_NULL) {
         if (required)
-            snprintf(why, cap, "AuthQuery.%s must be a non-empty string without '/'", name);
+            hmtp_fail(err, HMTP_ERR_BAD_VALUE, 0, "AuthQuery.%s must be a non-empty string without '/'", name);
         return !required;
     }
     if (v->kind != HESSIAN_STRING) {
-        snprintf(why, cap, "AuthQuery.%s must be a string%s", name, required ? "" : " or null");
+        hmtp_fail(err, HMTP_ERR_BAD_VALUE, 0, "AuthQuery.%s must be a string%s", name, required ? "" : " or null");
         return false;
     }
     size_t at;
     const char *bad = hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
     if (bad) {
-        snprintf(why, cap, "AuthQuery.%s holds %s at byte %zu of %zu", name, bad, at, v->v.str.len);
+        hmtp_fail(err, HMTP_ERR_BAD_STRING, at, "AuthQuery.%s holds %s at byte %zu of %zu", name, bad, at,
+                  v->v.str.len);
         return false;
     }
     *out = v->v.str.data;
@@ -115,11 +114,11 @@ void login_handle_auth(conn *c, hmtp_packet *p)
 {
     const broker_config *cfg = c->b->cfg;
     const char *uid, *resource;
-    char why_text[160];
-    if (!login_text(hessian_object_field(p->value, "_uid"), "_uid", true, &uid, why_text, sizeof why_text) ||
-        !login_text(hessian_object_field(p->value, "_resource"), "_resource", false, &resource, why_text,
-                    sizeof why_text)) {
-        refuse(c, p, uid, "modify", "bad-request", why_text);
+    hmtp_error err;
+    hmtp_error_clear(&err);
+    if (!login_text(hessian_object_field(p->value, "_uid"), "_uid", true, &uid, &err) ||
+        !login_text(hessian_object_field(p->value, "_resource"), "_resource", false, &resource, &err)) {
+        refuse(c, p, uid, "modify", "bad-request", err.msg);
         return;
     }
     if (!uid[0] || strchr(uid, '/')) {

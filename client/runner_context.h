@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* State shared by the runner's statement handlers. */
-#ifndef HMTP_CLIENT_RUNNER_INTERNAL_H
-#define HMTP_CLIENT_RUNNER_INTERNAL_H
+/* What every statement handler shares: the running scenario, its options and
+ * connections, and the few helpers that name a statement's connection,
+ * its timeout and its failure. The runner (runner.c) drives the handlers;
+ * they call only down into this file and the connection layer. */
+#ifndef HMTP_CLIENT_RUNNER_CONTEXT_H
+#define HMTP_CLIENT_RUNNER_CONTEXT_H
 
 #include "connection.h"
-#include "runner.h"
+#include "runner_options.h"
+#include "scenario.h"
 
 typedef struct runner {
     const scenario *sc;
@@ -25,17 +29,5 @@ client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *cod
 bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, char *msg, size_t msg_size);
 
 int64_t runner_timeout(const runner *r, const scn_stmt *st);
-
-/* runner_packets.c */
-int run_send(runner *r, const scn_stmt *st);
-int run_reply(runner *r, const scn_stmt *st);
-int run_expect(runner *r, const scn_stmt *st);
-int run_expect_nothing(runner *r, const scn_stmt *st);
-int run_auto_answer(runner *r, const scn_stmt *st);
-void runner_on_packet(client_session *s, client_conn *c, hmtp_packet *p);
-void runner_on_send(client_session *s, client_conn *c, const hmtp_packet *p, size_t wire_len, size_t sent_len);
-/* Checks a received packet against an expect/login pattern. */
-bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, const hmtp_packet *p, char *why,
-                           size_t why_size);
 
 #endif

@@ -3,11 +3,12 @@
  * AuthQuery, answered by an AuthResult with the full JID or a queryError.
  * Turning _credentials into a password (plain, or an EncryptedObject made
  * with the key a GetPublicKeyQuery handed out) happens in one function,
- * credentials_password() in login.c. Refusals are auth/forbidden, as Resin's. */
-#ifndef BROKER_LOGIN_H
-#define BROKER_LOGIN_H
+ * credentials_password() in broker_login.c. Refusals are auth/forbidden, as Resin's. */
+#ifndef BROKER_BROKER_LOGIN_H
+#define BROKER_BROKER_LOGIN_H
 
 #include "broker.h"
+#include "conn.h"
 #include "hmtp.h"
 
 /* p is a querySet to=null whose value is an AuthQuery. */

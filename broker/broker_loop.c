@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "broker.h"
+#include "broker_loop.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include <glib-unix.h>
 
+#include "conn_input.h"
 #include "http_upgrade.h"
 #include "log.h"
 #include "pending.h"
@@ -44,6 +45,7 @@ static void teardown(broker *b, conn *c)
             g_hash_table_remove(b->per_ip, c->ip);
     }
     b->held -= c->held;
+    pending_free(c);
     conn_free(c);
 }
 
@@ -69,7 +71,10 @@ static void enforce_budget(broker *b)
     }
 }
 
-void broker_settle(broker *b)
+/* The one step after every event (socket, timer, accept, shutdown): what
+ * the event only queued happens here, output flushed and connections torn
+ * down, so no connection is freed under the code that was handling it. */
+static void broker_settle(broker *b)
 {
     if (b->held > b->cfg->memory_budget)
         enforce_budget(b);
@@ -88,6 +93,60 @@ void broker_settle(broker *b)
             enforce_budget(b); /* queues the biggest on doomed: the loop goes on */
     }
 }
+
+/* The callbacks of a connection's sources (conn_handlers): each handles its
+ * event, then settles. GLib holds a reference to a source while it
+ * dispatches, so a source that broker_settle destroys with its connection
+ * stays valid until the callback returns. */
+static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
+{
+    (void)socket;
+    (void)cond;
+    conn *c = data;
+    broker *b = c->b;
+    if (conn_receive(c))
+        broker_settle(b);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_writable(GSocket *socket, GIOCondition cond, gpointer data)
+{
+    (void)socket;
+    (void)cond;
+    conn *c = data;
+    conn_flush(c);
+    broker_settle(c->b);
+    return G_SOURCE_CONTINUE; /* conn_update_watches removes it when drained */
+}
+
+/* A refused login's hold is over: the answer that waited goes out, then the
+ * input held behind it is handled, in order. */
+static gboolean on_hold_end(gpointer data)
+{
+    conn *c = data;
+    GSource *self = c->hold_timer;
+    c->hold_timer = NULL; /* broker_settle may free c: it must not destroy this source */
+    if (!c->closing)
+        conn_flush(c); /* the answer that waited, before any input held behind it */
+    if (!c->closing && c->held_input.len > 0) {
+        hmtp_buf held = c->held_input;
+        hmtp_buf_init(&c->held_input);
+        conn_input(c, held.data, held.len);
+        hmtp_buf_free(&held);
+    }
+    if (!c->closing)
+        conn_update_watches(c);
+    conn_account(c);
+    broker_settle(c->b);
+    g_source_unref(self);
+    return G_SOURCE_REMOVE;
+}
+
+static const conn_handlers loop_handlers = {
+    .readable = on_readable,
+    .writable = on_writable,
+    .hold_end = on_hold_end,
+};
 
 /* The deadlines, checked once a second for every link: cheaper and simpler
  * than a timer per connection, and a second late is soon enough. */
@@ -135,6 +194,7 @@ static void refuse_connection(broker *b, conn *c, const char *why)
         broker_log("refused a connection from %s: %s; %u refusals under way, closed without an answer", c->peer,
                    why, b->nrefusing);
         g_queue_delete_link(&b->conns, c->link);
+        pending_free(c);
         conn_free(c);
         return;
     }
@@ -257,6 +317,7 @@ broker *broker_new(broker_config *cfg, GError **error)
     g_queue_init(&b->conns);
     g_queue_init(&b->dirty);
     g_queue_init(&b->doomed);
+    b->handlers = &loop_handlers;
     router_init(b);
     b->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     b->login_failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
