@@ -61,7 +61,9 @@ for bad in "--shards 0" "--shards x" "--shards 1001" "--access-mode ReadOnlyMany
   else fail "render.sh $bad: exit $rc, expected 2 and a message naming ${bad%% *}: $(cat "$work/render.err")"; fi
 done
 
-# --- broken copies: expect_rejected NAME FILE SED-SCRIPT MESSAGE
+# --- broken copies: expect_rejected NAME FILE SED-SCRIPT MESSAGE makes one;
+# all are then checked in one node process (check_rejected)
+cases=()
 expect_rejected() {
   local name=$1 file=$2 script=$3 message=$4 dir="$work/$1"
   cp -r "$k8s" "$dir"
@@ -70,9 +72,18 @@ expect_rejected() {
     fail "$name: the edit '$script' changed nothing in $file (the case tests nothing)"
     return
   fi
-  run_validator "$dir"
-  if [ "$rc" -eq 1 ] && grep -qF -- "$message" <<<"$out"; then ok
-  else fail "$name: expected exit 1 and '$message', got exit $rc: $out"; fi
+  printf '%s\n' "$message" >"$dir.message"
+  cases+=("$dir")
+}
+check_rejected() {
+  local all dir block
+  all=$(node "$validate" "$npm_dir" --each "${cases[@]}" 2>&1)
+  for dir in "${cases[@]}"; do
+    block=$(awk -v d="$dir" '$0 == "== " d {on = 1; next} $0 == "== " d " exit 1" {print "EXIT1"; on = 0} $0 ~ "^== " d " exit" {on = 0} on' <<<"$all")
+    if grep -qx EXIT1 <<<"$block" && grep -qF -- "$(cat "$dir.message")" <<<"$block"; then ok
+    else fail "${dir##*/}: expected exit 1 and '$(cat "$dir.message")', got: $block"; fi
+  done
+  grep -q '^== .* exit' <<<"$all" || fail "k8s_validate.js --each printed no result: $all"
 }
 # Kubernetes' schema: a wrong type, a value outside an enum, a missing
 # required field, a kind that does not exist, YAML that does not parse
@@ -120,6 +131,8 @@ expect_rejected missing-claim storage.yaml 's/name: hmtp-reports/name: hmtp-repo
   "claim 'hmtp-reports' is not among the manifests' PersistentVolumeClaims"
 expect_rejected target-port indexed-job.yaml 's/--target hmtp-broker:8080/--target hmtp-broker:8081/' \
   'Service hmtp-broker has no port 8081'
+
+check_rejected
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

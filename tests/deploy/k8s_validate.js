@@ -13,6 +13,10 @@
 //     is mounted; the capture read from a mounted volume).
 // One line per problem, "FILE: doc N (Kind/name): where: what"; exit 0 all
 // valid, 1 problems found, 2 bad usage or the validator packages missing.
+// k8s_validate.js NPM_DIR --each DIR...: each DIR's *.yaml is one set of
+// manifests, checked as above in one process (node starts once, for the
+// test's many cases); its lines are printed between "== DIR" and
+// "== DIR exit N", all on stdout, and the exit status is 0.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -24,8 +28,10 @@ function usage(msg) {
 }
 
 const [npmDir, ...files] = process.argv.slice(2);
+const each = files[0] === '--each';
+if (each) files.shift();
 if (!npmDir || files.length === 0)
-  usage('usage: k8s_validate.js NPM_DIR MANIFEST.yaml...');
+  usage('usage: k8s_validate.js NPM_DIR MANIFEST.yaml... | NPM_DIR --each DIR...');
 let req;
 try {
   req = createRequire(path.join(path.resolve(npmDir), 'package.json'));
@@ -36,9 +42,10 @@ try {
 }
 const YAML = req('yaml');
 
-const problems = [];
+// the set being checked
+let problems = [];
 let shards = null; // completions of the Indexed Job, for the summary and the merge check
-const docs = []; // {file, index, obj}
+let docs = []; // {file, index, obj}
 
 function where(d) {
   const m = (d.obj && d.obj.metadata) || {};
@@ -49,6 +56,7 @@ function problem(d, at, what) {
 }
 
 // ---- reading
+function readFiles(files) {
 for (const file of files) {
   let text;
   try {
@@ -70,8 +78,11 @@ for (const file of files) {
   });
 }
 
+}
+
 // ---- 1. schema
 const apiVersionShape = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v[0-9]+((alpha|beta)[0-9]+)?$/;
+function schemaChecks() {
 for (const d of docs) {
   if (typeof d.obj !== 'object' || Array.isArray(d.obj)) {
     problem(d, '/', 'a manifest must be a mapping');
@@ -103,6 +114,8 @@ for (const d of docs) {
       problem(d, err.instancePath || '/', `schema: ${err.message}${extra}`);
     }
   }
+}
+
 }
 
 // ---- 2. what the API server and the sharded replay need
@@ -292,19 +305,48 @@ for (const d of mergeJobs) {
 }
 // Values of the wrong type or documents that did not parse would only make
 // the cross-checks report the same problem again in other words.
-if (problems.length) {
-  problems.push('manifests: the checks beyond the schema wait until these are fixed');
-} else {
-  try {
-    semanticChecks();
-  } catch (e) {
-    problems.push(`manifests: further checks stopped: ${e.message}`);
+function validateSet(files, out) {
+  problems = [];
+  docs = [];
+  shards = null;
+  readFiles(files);
+  schemaChecks();
+  if (problems.length) {
+    problems.push('manifests: the checks beyond the schema wait until these are fixed');
+  } else {
+    try {
+      semanticChecks();
+    } catch (e) {
+      problems.push(`manifests: further checks stopped: ${e.message}`);
+    }
   }
+  for (const p of problems) out.err(p);
+  if (problems.length) {
+    out.err(`k8s_validate: ${problems.length} problem(s) in ${files.length} file(s)`);
+    return 1;
+  }
+  out.out(`k8s_validate: ${docs.length} documents in ${files.length} files valid (${shards === null ? 'no' : shards} shards)`);
+  return 0;
 }
 
-for (const p of problems) process.stderr.write(p + '\n');
-if (problems.length) {
-  process.stderr.write(`k8s_validate: ${problems.length} problem(s) in ${files.length} file(s)\n`);
-  process.exit(1);
+if (!each) {
+  process.exitCode = validateSet(files, {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+  });
+} else {
+  const lines = [];
+  const out = { out: (l) => lines.push(l), err: (l) => lines.push(l) };
+  for (const dir of files) {
+    let yamls;
+    try {
+      yamls = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(dir, f));
+    } catch (e) {
+      usage(`cannot read ${dir}: ${e.message}`);
+    }
+    lines.push(`== ${dir}`);
+    const rc = yamls.length ? validateSet(yamls, out) : (lines.push(`k8s_validate: no .yaml file in ${dir}`), 2);
+    lines.push(`== ${dir} exit ${rc}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
 }
-process.stdout.write(`k8s_validate: ${docs.length} documents in ${files.length} files valid (${shards === null ? 'no' : shards} shards)\n`);
