@@ -47,7 +47,7 @@ case $mode in ReadWriteMany | ReadWriteOnce) ;; *) fail "--access-mode '$mode': 
 
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out" || fail "cannot create $out"
-for f in storage.yaml broker.yaml capture-loader.yaml indexed-job.yaml merge-job.yaml; do
+for f in storage.yaml broker.yaml volumes-pod.yaml indexed-job.yaml merge-job.yaml; do
   [ -f "$here/$f" ] || fail "$here/$f is missing"
   sed -e "s|^\(  completions: \)[0-9][0-9]*\$|\1$shards|" \
       -e "s|^\(  parallelism: \)[0-9][0-9]*\$|\1$shards|" \
