@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian 12 packages the build and the tests need, only those
-# that are missing. Runs apt-get as root (through sudo when not root).
+# that are missing, then the pinned npm packages of tests/deploy when their
+# lock file changed. Runs apt-get and npm as root (through sudo when not
+# root); prints nothing when everything is there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sudo=""
