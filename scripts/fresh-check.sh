@@ -50,10 +50,18 @@ inner() {
   step "overlay of the pristine chroot, the repository in /root/hmtp-tools"
   chroot_overlay "$base_root" "$scratch/fresh"
   tar -x -C "$r/root" -f "$scratch/src.tar" || die "cannot unpack the repository"
+  # A machine's own network may reach the npm registry only through its own
+  # certificate authority (this workplace does): the host's bundle goes in as
+  # an extra CA for node, as the newcomer's machine would have it.
+  local ca=
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+    cp "$NODE_EXTRA_CA_CERTS" "$r/root/host-ca.crt"
+    ca='export NODE_EXTRA_CA_CERTS=/root/host-ca.crt; '
+  fi
   step "./scripts/demo.sh"
-  in_chroot "$r" bash -c 'cd /root/hmtp-tools && ./scripts/demo.sh'
+  in_chroot "$r" bash -c "${ca}cd /root/hmtp-tools && ./scripts/demo.sh"
   step "./scripts/test.sh"
-  in_chroot "$r" bash -c 'cd /root/hmtp-tools && ./scripts/test.sh'
+  in_chroot "$r" bash -c "${ca}cd /root/hmtp-tools && ./scripts/test.sh"
   hmtp_failed=0
 }
 
