@@ -116,13 +116,13 @@ static bool case_encrypted_login(broker_process *b)
     hmtp_buf_free(&k2);
     REQUIRE(keys, "two key queries on one link gave different keys");
     REQUIRE(bits == HMTP_RSA_DEFAULT_BITS, "the key is not a %u-bit RSA key: %u bits %s",
-          HMTP_RSA_DEFAULT_BITS, bits, err);
+            HMTP_RSA_DEFAULT_BITS, bits, err);
     wire_close(&c);
     /* Resin's numbering: key query id 1, login id 2 */
     REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     int t = login_encrypted(&c, "ferg", PASSWORD, 1, group, sizeof group);
     REQUIRE(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ferg@localhost/hmtp-2") == 0,
-          "encrypted login: type %d group %s jid %s", t, group, c.jid);
+            "encrypted login: type %d group %s jid %s", t, group, c.jid);
     /* after login the key query is still answered, now to the link's JID */
     hmtp_buf k3;
     hmtp_buf_init(&k3);
@@ -142,7 +142,7 @@ static bool case_encrypted_login(broker_process *b)
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_RESULT, "right password after wrong ones: %d %s", t, group);
     REQUIRE(broker_log_has(b, "conn 3 login refused for 'ferg': unknown user or wrong password", TIMEOUT),
-          "no refusal line");
+            "no refusal line");
     /* plain logins still work without --require-encrypted */
     REQUIRE(wire_open(&c, b->port, "ferg", PASSWORD, "plain"), "plain login: %s", c.error);
     wire_close(&c);
@@ -179,7 +179,7 @@ static bool case_require_encrypted(broker_process *b)
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_RESULT, "encrypted login refused: %d %s", t, group);
     REQUIRE(broker_log_has(b, "conn 1 login refused for 'ferg': passwords must be encrypted", TIMEOUT),
-          "no refusal line");
+            "no refusal line");
     return log_clean(b);
 }
 
@@ -296,7 +296,7 @@ static bool one_breakage(broker_process *b, breakage how)
     hmtp_buf_free(&spki);
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "%s: answer %d %s",
-          breakage_name[how], t, group);
+            breakage_name[how], t, group);
     char line[96];
     snprintf(line, sizeof line, "conn %u login refused for 'ferg': bad encrypted credentials: ",
              (unsigned)how + 2);
@@ -304,7 +304,7 @@ static bool one_breakage(broker_process *b, breakage how)
     REQUIRE(broker_log_count(b, line) == 1, "%s: more than one refusal line", breakage_name[how]);
     if (breakage_reason[how]) {
         REQUIRE(broker_log_count(b, breakage_reason[how]) >= 1, "%s: the log does not say '%s'",
-              breakage_name[how], breakage_reason[how]);
+                breakage_name[how], breakage_reason[how]);
     }
     printf("%s: refused auth/forbidden, logged\n", breakage_name[how]);
     return true;

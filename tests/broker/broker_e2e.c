@@ -56,8 +56,8 @@ static bool expect(wire_client *c, hmtp_packet *p, int32_t type, const char *fro
     int r = wire_recv(c, p, TIMEOUT);
     REQUIRE(r == 1, "expected %s from %s: %s", hmtp_type_name(type), nz(from), c->error);
     REQUIRE(p->type == type && same(p->from, from) && same(p->to, to),
-          "expected %s from=%s to=%s, got %s from=%s to=%s", hmtp_type_name(type), nz(from),
-          nz(to), nz(hmtp_type_name(p->type)), nz(p->from), nz(p->to));
+            "expected %s from=%s to=%s, got %s from=%s to=%s", hmtp_type_name(type), nz(from),
+            nz(to), nz(hmtp_type_name(p->type)), nz(p->from), nz(p->to));
     return true;
 }
 
@@ -67,10 +67,10 @@ static bool expect_error(wire_client *c, hmtp_packet *p, int32_t type, const cha
     if (!expect(c, p, type, from, c->jid[0] ? c->jid : NULL))
         return false;
     REQUIRE(same(p->error.type, etype) && same(p->error.group, group),
-          "expected BamError %s/%s, got %s/%s (%s)", etype, group, nz(p->error.type),
-          nz(p->error.group), nz(p->error.text));
+            "expected BamError %s/%s, got %s/%s (%s)", etype, group, nz(p->error.type),
+            nz(p->error.group), nz(p->error.text));
     REQUIRE(strcmp(cls_of(p->error_value), HMTP_BAM_ERROR_CLASS) == 0, "error is a %s",
-          cls_of(p->error_value));
+            cls_of(p->error_value));
     return true;
 }
 
@@ -136,7 +136,7 @@ static bool case_upgrade_header(broker_process *b)
     wire_close(&c);
     REQUIRE(ok && strncmp(head, "HTTP/1.1 101 ", 13) == 0, "answer %s", head);
     REQUIRE(strstr(head, "\r\nUpgrade: HMTP/0.9\r\n") && strstr(head, "\r\nConnection: Upgrade\r\n"),
-          "no RFC 7230 headers:\n%s", head);
+            "no RFC 7230 headers:\n%s", head);
     return true;
 }
 
@@ -152,7 +152,7 @@ static bool http_answer(broker_process *b, const char *request, const char *stat
     size_t body = c.raw.len - strlen(head);
     wire_close(&c);
     REQUIRE(strncmp(head, status_line, strlen(status_line)) == 0, "expected '%s', got '%.80s'",
-          status_line, head);
+            status_line, head);
     REQUIRE(strstr(head, "Content-Type: text/plain"), "no text body: %s", head);
     REQUIRE(body > 1, "empty body");
     REQUIRE(closed, "connection not closed after %s", status_line);
@@ -211,7 +211,7 @@ static bool case_login(broker_process *b)
     int t = wire_login(&c, "ada", "pw", "phone", 7, NULL, 0);
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ada@localhost/phone") == 0,
-          "login with resource: type %d jid %s", t, c.jid);
+            "login with resource: type %d jid %s", t, c.jid);
     REQUIRE(broker_log_has(b, "conn 2 logged in as ada@localhost/phone", TIMEOUT), "no log line");
     /* a second login on one link is refused */
     REQUIRE(wire_open(&c, b->port, "bob", "pw", "x"), "%s", c.error);
@@ -252,7 +252,7 @@ static bool case_login_refused(broker_process *b)
     /* an unknown user, then the right one on the same link */
     int t = wire_login(&c, "mallory", "secret", NULL, 1, group, sizeof group);
     REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t,
-          group);
+            group);
     t = wire_login(&c, "ferg", "secret", NULL, 2, NULL, 0);
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_RESULT, "right password refused");
@@ -277,7 +277,7 @@ static bool case_before_login(broker_process *b)
     hmtp_packet p;
     REQUIRE(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, payload, NULL), "%s", c.error);
     REQUIRE(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "news@localhost", NULL, 0, payload, NULL), "%s",
-          c.error);
+            c.error);
     REQUIRE(wire_send(&c, HMTP_PRESENCE, NULL, NULL, 0, payload, NULL), "%s", c.error);
     /* a queryResult before login gets no error either (never an error for a result) */
     REQUIRE(wire_send(&c, HMTP_QUERY_RESULT, "x@localhost", NULL, 1, payload, NULL), "%s", c.error);
@@ -312,9 +312,9 @@ static bool case_before_login(broker_process *b)
     wire_close(&c);
     REQUIRE(t == HMTP_QUERY_RESULT, "login after refused packets failed");
     REQUIRE(broker_log_has(b, "conn 1 dropped message to=news@localhost: not logged in", TIMEOUT),
-          "no log line for the dropped message");
+            "no log line for the dropped message");
     REQUIRE(broker_log_has(b, "conn 1 dropped presenceSubscribe to=news@localhost: not logged in", 0),
-          "no log line for the dropped presence");
+            "no log line for the dropped presence");
     return true;
 }
 
@@ -330,34 +330,34 @@ static bool case_routing(broker_process *b)
     hmtp_packet p;
     /* message to a full JID, with a forged from: the broker writes the link's JID */
     REQUIRE(wire_send(&A, HMTP_MESSAGE, "bob@localhost/b", "evil@elsewhere", 0, str(&a, "hi"), NULL),
-          "%s", A.error);
+            "%s", A.error);
     REQUIRE(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost/b"), "full JID");
     bool ok = same(hessian_value_string(p.value), "hi");
     hmtp_packet_free(&p);
     REQUIRE(ok, "payload changed");
     /* message to a bare JID, with from=null as Resin's client sends */
     REQUIRE(wire_send(&A, HMTP_MESSAGE, "bob@localhost", NULL, 0, str(&a, "bare"), NULL), "%s",
-          A.error);
+            A.error);
     REQUIRE(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost"), "bare JID");
     hmtp_packet_free(&p);
     /* a query answered by the other client, the answer routed back */
     hessian_value *qv = obj1(&a, "example.Question", "_text", str(&a, "how?"));
     REQUIRE(wire_send(&A, HMTP_QUERY_GET, "bob@localhost/b", "alice@localhost/a", 42, qv, NULL),
-          "%s", A.error);
+            "%s", A.error);
     REQUIRE(expect(&B, &p, HMTP_QUERY_GET, "alice@localhost/a", "bob@localhost/b"), "query");
     ok = p.id == 42 && strcmp(cls_of(p.value), "example.Question") == 0;
     hmtp_packet_free(&p);
     REQUIRE(ok, "query id or payload changed");
     hessian_value *av = obj1(&a, "example.Answer", "_text", str(&a, "so"));
     REQUIRE(wire_send(&B, HMTP_QUERY_RESULT, "alice@localhost/a", NULL, 42, av, NULL), "%s",
-          B.error);
+            B.error);
     REQUIRE(expect(&A, &p, HMTP_QUERY_RESULT, "bob@localhost/b", "alice@localhost/a"), "answer");
     ok = p.id == 42 && strcmp(cls_of(p.value), "example.Answer") == 0;
     hmtp_packet_free(&p);
     REQUIRE(ok, "answer id or payload changed");
     /* presence between clients goes through too */
     REQUIRE(wire_send(&B, HMTP_PRESENCE, "alice@localhost/a", NULL, 0, str(&a, "here"), NULL), "%s",
-          B.error);
+            B.error);
     REQUIRE(expect(&A, &p, HMTP_PRESENCE, "bob@localhost/b", "alice@localhost/a"), "presence");
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
@@ -380,9 +380,9 @@ static bool case_unknown_jid(broker_process *b)
                                 {HMTP_PRESENCE, HMTP_PRESENCE_ERROR}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         REQUIRE(wire_send(&A, kinds[i][0], "nobody@localhost/x", NULL, 9, payload, NULL), "%s",
-              A.error);
+                A.error);
         REQUIRE(expect_error(&A, &p, kinds[i][1], "nobody@localhost/x", "cancel", "item-not-found"),
-              "after %s", hmtp_type_name(kinds[i][0]));
+                "after %s", hmtp_type_name(kinds[i][0]));
         const char *title = hessian_value_string(hessian_object_field(p.value, "_title"));
         bool ok = same(title, "lost") && strcmp(cls_of(p.value), "example.NewsItem") == 0 &&
                   (!p.has_id || p.id == 9);
@@ -392,17 +392,17 @@ static bool case_unknown_jid(broker_process *b)
     /* a bare JID of a user that is not connected, and a wrong resource of one that is */
     REQUIRE(wire_send(&A, HMTP_MESSAGE, "ghost@localhost", NULL, 0, payload, NULL), "%s", A.error);
     REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "ghost@localhost", "cancel", "item-not-found"),
-          "bare");
+            "bare");
     hmtp_packet_free(&p);
     REQUIRE(wire_send(&A, HMTP_MESSAGE, "alice@localhost/other", NULL, 0, payload, NULL), "%s",
-          A.error);
+            A.error);
     REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "alice@localhost/other", "cancel",
-                       "item-not-found"),
-          "wrong resource");
+                         "item-not-found"),
+            "wrong resource");
     hmtp_packet_free(&p);
     /* errors and results to nobody are dropped, not answered */
     REQUIRE(wire_send(&A, HMTP_QUERY_RESULT, "nobody@localhost", NULL, 1, payload, NULL), "%s",
-          A.error);
+            A.error);
     REQUIRE(nothing_arrives(&A, 300), "a result to nobody was answered");
     hmtp_arena_free(&a);
     wire_close(&A);
@@ -448,21 +448,21 @@ static bool case_queries(broker_process *b)
     hessian_value *odd = obj1(&a, "example.Unknown", "_x", hessian_new_int(&a, 3));
     REQUIRE(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 3, odd, NULL), "%s", c.error);
     REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel",
-                       "feature-not-implemented"),
-          "unsupported query");
+                         "feature-not-implemented"),
+            "unsupported query");
     bool ok = p.id == 3 && strcmp(cls_of(p.value), "example.Unknown") == 0;
     hmtp_packet_free(&p);
     REQUIRE(ok, "unsupported query: id or payload not carried back");
     /* a query to the broker itself (to=null) after login */
     REQUIRE(wire_send(&c, HMTP_QUERY_GET, NULL, c.jid, 4, odd, NULL), "%s", c.error);
     REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "feature-not-implemented"),
-          "query to null");
+            "query to null");
     hmtp_packet_free(&p);
     /* subscriber list of a service that does not exist */
     hessian_value *sq = obj1(&a, "hmtp.SubscribersQuery", "_service", str(&a, "nope@localhost"));
     REQUIRE(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 5, sq, NULL), "%s", c.error);
     REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "item-not-found"),
-          "subscribers of an unknown service");
+            "subscribers of an unknown service");
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
     wire_close(&c);
@@ -580,7 +580,7 @@ static bool case_pubsub(broker_process *b)
     hmtp_packet_free(&p);
     /* unsubscribe: presenceUnsubscribed then the service's unavailability */
     REQUIRE(wire_send(&A, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, str(&a, "bye"), NULL),
-          "%s", A.error);
+            "%s", A.error);
     REQUIRE(expect(&A, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", A.jid), "unsubscribed");
     ok = same(hessian_value_string(p.value), "bye");
     hmtp_packet_free(&p);
@@ -592,7 +592,7 @@ static bool case_pubsub(broker_process *b)
     hmtp_packet_free(&p);
     /* an unsubscribe with a null payload is not answered with null */
     REQUIRE(wire_send(&P, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, NULL, NULL), "%s",
-          P.error);
+            P.error);
     REQUIRE(expect(&P, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", P.jid), "unsubscribed");
     ok = broker_presence_of(&p, "news@localhost");
     hmtp_packet_free(&p);
@@ -602,7 +602,7 @@ static bool case_pubsub(broker_process *b)
     REQUIRE(nothing_arrives(&A, 200), "unsubscribed client still receives");
     /* presenceUnavailable from a subscriber ends its subscription */
     REQUIRE(wire_send(&B, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", NULL, 0, NULL, NULL), "%s",
-          B.error);
+            B.error);
     const char *const none[] = {NULL};
     if (!subscribers_are(&P, none, NULL))
         return false;
@@ -611,7 +611,7 @@ static bool case_pubsub(broker_process *b)
     wire_close(&B);
     wire_close(&P);
     REQUIRE(broker_log_has(b, "conn 1 alice@localhost/a subscribed to news@localhost", TIMEOUT),
-          "no subscription log line");
+            "no subscription log line");
     return true;
 }
 
@@ -648,7 +648,7 @@ static bool case_disconnect(broker_process *b)
     hmtp_packet_free(&p);
     REQUIRE(named, "the departure's payload is wrong");
     REQUIRE(expect_error(&B, &p, HMTP_QUERY_ERROR, a_jid, "cancel", "service-unavailable"),
-          "B's open query not failed");
+            "B's open query not failed");
     int64_t failed_id = p.id;
     hmtp_packet_free(&p);
     REQUIRE(failed_id == 31, "failed query has id %lld", (long long)failed_id);
@@ -674,10 +674,10 @@ static bool case_max_subscriptions(broker_process *b)
         return false;
     hmtp_packet p;
     REQUIRE(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "sport@localhost", NULL, 0, NULL, NULL), "%s",
-          c.error);
+            c.error);
     REQUIRE(expect_error(&c, &p, HMTP_PRESENCE_ERROR, "sport@localhost", "wait",
-                       "resource-constraint"),
-          "limit not enforced");
+                         "resource-constraint"),
+            "limit not enforced");
     hmtp_packet_free(&p);
     /* re-subscribing to the same service is not a new subscription */
     if (!subscribe(&c, "news@localhost", NULL))
@@ -710,7 +710,7 @@ static bool case_unwritable_payload(broker_process *b)
     const char message_raw[] = "\x12\x90\x0d" "d@localhost/r\x4e\x70\x90\x00";
     REQUIRE(wire_send_raw(&c, message_raw, sizeof message_raw - 1), "%s", c.error);
     REQUIRE(expect_error(&c, &p, HMTP_MESSAGE_ERROR, "d@localhost/r", "modify", "bad-request"),
-          "unwritable payload forwarded");
+            "unwritable payload forwarded");
     hmtp_packet_free(&p);
     REQUIRE(nothing_arrives(&d, 200), "the recipient got something");
     bool ok = ping(&c, "service@localhost", 3, "hmtp-broker");
@@ -735,8 +735,8 @@ static bool scripted_session(uint16_t port, hmtp_buf *a_bytes, hmtp_buf *b_bytes
     hmtp_packet p;
     for (int i = 0; i < 3; i++) {
         REQUIRE(wire_send(&B, HMTP_MESSAGE, "news@localhost", NULL, 0,
-                        obj1(&a, "example.NewsItem", "_n", hessian_new_int(&a, i)), NULL),
-              "%s", B.error);
+                          obj1(&a, "example.NewsItem", "_n", hessian_new_int(&a, i)), NULL),
+                "%s", B.error);
         REQUIRE(expect(&A, &p, HMTP_MESSAGE, "news@localhost", A.jid), "fan-out");
         hmtp_packet_free(&p);
         REQUIRE(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "fan-out");
@@ -847,7 +847,7 @@ static bool case_half_packet(broker_process *b)
     REQUIRE(wire_send_raw(&c, "\x24\x99\x0cnews@lo", 10), "%s", c.error);
     wire_close(&c);
     REQUIRE(broker_log_has(b, "closed: peer closed inside a packet", TIMEOUT),
-          "no log line for the cut packet");
+            "no log line for the cut packet");
     return next_client_served(b);
 }
 
@@ -920,15 +920,15 @@ static bool case_output_limit(broker_process *b)
     bool limited = false;
     for (int i = 0; i < 2000 && !limited; i++) {
         REQUIRE(wire_send(&pub, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s",
-              pub.error);
+                pub.error);
         if (i % 20 == 19)
             limited = broker_log_has(b, "output limit exceeded", 0);
     }
     hmtp_arena_free(&a);
     REQUIRE(limited || broker_log_has(b, "output limit exceeded", TIMEOUT),
-          "a client that does not read was not cut off");
+            "a client that does not read was not cut off");
     REQUIRE(broker_log_has(b, "conn 1 closed: output limit exceeded", TIMEOUT),
-          "the wrong connection was cut off");
+            "the wrong connection was cut off");
     /* the publisher carries on */
     REQUIRE(ping(&pub, "service@localhost", 5, "hmtp-broker"), "publisher disturbed");
     wire_close(&pub);
@@ -963,7 +963,7 @@ static bool case_max_packet(broker_process *b)
     static char text[3000];
     memset(text, 'y', sizeof text - 1);
     REQUIRE(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, str(&a, text), NULL), "%s",
-          c.error);
+            c.error);
     hmtp_arena_free(&a);
     REQUIRE(wire_wait_closed(&c, TIMEOUT), "an oversized packet was accepted");
     wire_close(&c);
@@ -1003,9 +1003,9 @@ static bool case_verbose_log(broker_process *b)
     wire_close(&c);
     REQUIRE(ok, "ping");
     REQUIRE(broker_log_has(b, "conn 1 in queryGet from=v@localhost/r to=service@localhost", TIMEOUT),
-          "no per-packet in line");
+            "no per-packet in line");
     REQUIRE(broker_log_has(b, "conn 1 out queryResult from=service@localhost to=v@localhost/r", 0),
-          "no per-packet out line");
+            "no per-packet out line");
     return true;
 }
 

@@ -125,7 +125,7 @@ static bool case_nul_login(broker_process *b)
         hmtp_arena_free(&a);
         wire_close(&c);
         REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "modify/bad-request") == 0, "%s: answered %d %s", k->what, t,
-              group);
+                group);
         REQUIRE(broker_log_has(b, k->log, TIMEOUT), "%s: no log line '%s'", k->what, k->log);
         fprintf(stderr, "%s: modify/bad-request\n", k->what);
     }
@@ -281,7 +281,7 @@ static bool case_login_guessing(broker_process *b)
         char pw[16];
         snprintf(pw, sizeof pw, "guess%d", i);
         REQUIRE(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, i, auth_query(&a, "alice", 5, NULL, 0, pw, strlen(pw)), NULL),
-              "%s", c.error);
+                "%s", c.error);
     }
     hmtp_arena_free(&a);
     int64_t t0 = now_ms(), at[10];
@@ -299,8 +299,8 @@ static bool case_login_guessing(broker_process *b)
     REQUIRE(closed, "the link was not closed after 5 refusals");
     /* delays 250, 500, 1000, 2000 ms between them (the fifth closes) */
     REQUIRE(at[0] >= 200 && at[1] - at[0] >= 400 && at[2] - at[1] >= 900 && at[3] - at[2] >= 1900,
-          "answers at %lld %lld %lld %lld ms: not slowed", (long long)at[0], (long long)at[1], (long long)at[2],
-          (long long)at[3]);
+            "answers at %lld %lld %lld %lld ms: not slowed", (long long)at[0], (long long)at[1], (long long)at[2],
+            (long long)at[3]);
     REQUIRE(broker_log_has(b, "closed: 5 refused logins (--max-login-failures 5)", TIMEOUT), "no close line");
     REQUIRE(broker_log_count(b, "login refused for 'alice'") == 5, "want 5 refusal lines");
     /* a fresh link guessing alice again waits for the uid's count (6th: 8 s) */
@@ -346,8 +346,8 @@ static bool case_forged_answer(broker_process *b)
     /* the asked party answers an id it was never asked */
     REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 8, fake, NULL), "%s", asked.error);
     REQUIRE(broker_log_has(b, "dropped queryResult id=8 to=asker@localhost/a: answers no query sent to this link",
-                         TIMEOUT),
-          "the unasked answer was not dropped with a log line");
+                           TIMEOUT),
+            "the unasked answer was not dropped with a log line");
     /* then the real answer, and a second one */
     REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, real, NULL), "%s", asked.error);
     REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, fake, NULL), "%s", asked.error);
@@ -363,7 +363,7 @@ static bool case_forged_answer(broker_process *b)
         hmtp_packet_free(&p);
     REQUIRE(r == 0, "a second answer reached the asker");
     REQUIRE(broker_log_count(b, "answers no query sent to this link") == 4, "want 4 drop lines, got %d",
-          broker_log_count(b, "answers no query sent to this link"));
+            broker_log_count(b, "answers no query sent to this link"));
     REQUIRE(ping(&forger, 3), "the forger's link is no longer served");
     wire_close(&asker);
     wire_close(&asked);
