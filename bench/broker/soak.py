@@ -17,23 +17,19 @@ forger, attackers that log in); loopback only.
 """
 import os, random, re, socket, subprocess, sys, tempfile, threading, time
 
-UPGRADE = (b"CONNECT /hmtp HTTP/1.1\r\nHost: null:8080\r\nUpgrade: HMTP/0.9\r\n"
-           b"Connection: Upgrade\r\nContent-Length: 0\r\n\r\n")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "common"))
+import hmtp_bytes as hb  # noqa: E402
+
+UPGRADE = hb.UPGRADE_REQUEST
 
 
 def hstr(s):
-    b = s.encode()
-    assert len(b) < 32
-    return bytes([len(b)]) + b
+    assert len(s.encode()) < 32
+    return hb.string(s)
 
 
 def frame(body):
-    out = b""
-    for i in range(0, len(body), 4000):
-        part = body[i:i + 4000]
-        n = len(part)
-        out += (bytes([0x80 | (n >> 7), n & 0x7f]) if n >= 128 else bytes([n])) + part
-    return out + b"\x00"
+    return hb.frame(body, chunk=4000)
 
 
 def login_packet(uid, pw, pid=0, defined=False):

@@ -19,6 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'replay'))
 import hmtp_fixture as fx  # noqa: E402
+import hmtp_bytes as hb  # noqa: E402  (on the path through hmtp_fixture)
 
 build = sys.argv[1]
 sizes = [int(a) for a in sys.argv[2:]] or [1024]
@@ -38,7 +39,7 @@ def session_frames(k, t0):
 def write_capture(path, size_mb):
     template = session_frames(0, 0.0)
     with open(path, 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(hb.pcap_header(1))
         written, k, t = 0, 0, 1232532000.0
         while written < size_mb << 20:
             # the template's frames with this session's client port patched in:

@@ -34,7 +34,7 @@ static bool is_class(const hessian_value *v, const char *cls)
 /* The whole broker log must not hold the password anywhere. */
 static bool log_clean(broker_process *b)
 {
-    CHECK(broker_log_count(b, PASSWORD) == 0, "the password appears in the broker log");
+    REQUIRE(broker_log_count(b, PASSWORD) == 0, "the password appears in the broker log");
     return true;
 }
 
@@ -48,9 +48,9 @@ static bool fetch_key(wire_client *c, int64_t id, hmtp_buf *spki)
     hessian_value *q = hmtp_new_public_key_query(&a, NULL, NULL, NULL, 0);
     bool sent = q && wire_send(c, HMTP_QUERY_GET, NULL, NULL, id, q, NULL);
     hmtp_arena_free(&a);
-    CHECK(sent, "sending the key query: %s", c->error);
+    REQUIRE(sent, "sending the key query: %s", c->error);
     hmtp_packet p;
-    CHECK(wire_recv(c, &p, TIMEOUT) == 1, "no answer to the key query: %s", c->error);
+    REQUIRE(wire_recv(c, &p, TIMEOUT) == 1, "no answer to the key query: %s", c->error);
     const char *to_want = c->jid[0] ? c->jid : NULL;
     bool shape = p.type == HMTP_QUERY_RESULT && p.has_id && p.id == id && !p.from &&
                  ((!p.to && !to_want) || (p.to && to_want && strcmp(p.to, to_want) == 0));
@@ -65,8 +65,8 @@ static bool fetch_key(wire_client *c, int64_t id, hmtp_buf *spki)
     fprintf(ok ? stdout : stderr, "key answer: %s id=%lld to=%s from=%s\n", nz(hmtp_type_name(p.type)),
             (long long)p.id, nz(p.to), nz(p.from));
     hmtp_packet_free(&p);
-    CHECK(shape, "the key answer is not a queryResult id=%lld to the link from null", (long long)id);
-    CHECK(value, "the key answer is not GetPublicKeyQuery {RSA, X.509, SPKI bytes}");
+    REQUIRE(shape, "the key answer is not a queryResult id=%lld to the link from null", (long long)id);
+    REQUIRE(value, "the key answer is not GetPublicKeyQuery {RSA, X.509, SPKI bytes}");
     return true;
 }
 
@@ -100,7 +100,7 @@ static bool case_encrypted_login(broker_process *b)
 {
     wire_client c;
     char group[64] = "";
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     /* the key is the same for every query of the process, and is a real
      * 1024-bit RSA SubjectPublicKeyInfo */
     hmtp_buf k1, k2;
@@ -114,37 +114,37 @@ static bool case_encrypted_login(broker_process *b)
     hmtp_rsa_free(pub);
     hmtp_buf_free(&k1);
     hmtp_buf_free(&k2);
-    CHECK(keys, "two key queries on one link gave different keys");
-    CHECK(bits == HMTP_RSA_DEFAULT_BITS, "the key is not a %u-bit RSA key: %u bits %s",
-          HMTP_RSA_DEFAULT_BITS, bits, err);
+    REQUIRE(keys, "two key queries on one link gave different keys");
+    REQUIRE(bits == HMTP_RSA_DEFAULT_BITS, "the key is not a %u-bit RSA key: %u bits %s",
+            HMTP_RSA_DEFAULT_BITS, bits, err);
     wire_close(&c);
     /* Resin's numbering: key query id 1, login id 2 */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     int t = login_encrypted(&c, "ferg", PASSWORD, 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ferg@localhost/hmtp-2") == 0,
-          "encrypted login: type %d group %s jid %s", t, group, c.jid);
+    REQUIRE(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ferg@localhost/hmtp-2") == 0,
+            "encrypted login: type %d group %s jid %s", t, group, c.jid);
     /* after login the key query is still answered, now to the link's JID */
     hmtp_buf k3;
     hmtp_buf_init(&k3);
     bool again = fetch_key(&c, 3, &k3);
     hmtp_buf_free(&k3);
     wire_close(&c);
-    CHECK(again, "key query after login");
-    CHECK(broker_log_has(b, "conn 2 logged in as ferg@localhost/hmtp-2", TIMEOUT), "no login line");
+    REQUIRE(again, "key query after login");
+    REQUIRE(broker_log_has(b, "conn 2 logged in as ferg@localhost/hmtp-2", TIMEOUT), "no login line");
     /* a wrong password and an unknown user: auth/forbidden */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     t = login_encrypted(&c, "ferg", "not-the-password", 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "wrong password: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "wrong password: %d %s", t, group);
     t = login_encrypted(&c, "nobody", PASSWORD, 3, group, sizeof group);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t, group);
     /* and the right one on the same link */
     t = login_encrypted(&c, "ferg", PASSWORD, 5, group, sizeof group);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "right password after wrong ones: %d %s", t, group);
-    CHECK(broker_log_has(b, "conn 3 login refused for 'ferg': unknown user or wrong password", TIMEOUT),
-          "no refusal line");
+    REQUIRE(t == HMTP_QUERY_RESULT, "right password after wrong ones: %d %s", t, group);
+    REQUIRE(broker_log_has(b, "conn 3 login refused for 'ferg': unknown user or wrong password", TIMEOUT),
+            "no refusal line");
     /* plain logins still work without --require-encrypted */
-    CHECK(wire_open(&c, b->port, "ferg", PASSWORD, "plain"), "plain login: %s", c.error);
+    REQUIRE(wire_open(&c, b->port, "ferg", PASSWORD, "plain"), "plain login: %s", c.error);
     wire_close(&c);
     return log_clean(b);
 }
@@ -153,16 +153,16 @@ static bool case_require_encrypted(broker_process *b)
 {
     wire_client c;
     char group[64] = "";
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     /* the right password, in the clear: refused as Resin does */
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *q = hmtp_new_auth_query(&a, "ferg", NULL, hessian_new_string(&a, PASSWORD, strlen(PASSWORD)));
     bool sent = q && wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 0, q, NULL);
     hmtp_arena_free(&a);
-    CHECK(sent, "%s", c.error);
+    REQUIRE(sent, "%s", c.error);
     hmtp_packet p;
-    CHECK(wire_recv(&c, &p, TIMEOUT) == 1, "no answer to the plain login: %s", c.error);
+    REQUIRE(wire_recv(&c, &p, TIMEOUT) == 1, "no answer to the plain login: %s", c.error);
     bool refused = p.type == HMTP_QUERY_ERROR && p.id == 0 && strcmp(nz(p.error.type), "auth") == 0 &&
                    strcmp(nz(p.error.group), "forbidden") == 0 &&
                    strcmp(nz(p.error.text), "passwords must be encrypted") == 0 &&
@@ -170,16 +170,16 @@ static bool case_require_encrypted(broker_process *b)
     fprintf(stderr, "plain login answered %s %s/%s \"%s\"\n", nz(hmtp_type_name(p.type)), nz(p.error.type),
             nz(p.error.group), nz(p.error.text));
     hmtp_packet_free(&p);
-    CHECK(refused, "a plain password was not refused with auth/forbidden \"passwords must be encrypted\"");
+    REQUIRE(refused, "a plain password was not refused with auth/forbidden \"passwords must be encrypted\"");
     /* no credentials at all is not encrypted either */
     int t = wire_login_value(&c, "ferg", NULL, NULL, 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "null credentials: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "null credentials: %d %s", t, group);
     /* the encrypted login on the same link works */
     t = login_encrypted(&c, "ferg", PASSWORD, 2, group, sizeof group);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "encrypted login refused: %d %s", t, group);
-    CHECK(broker_log_has(b, "conn 1 login refused for 'ferg': passwords must be encrypted", TIMEOUT),
-          "no refusal line");
+    REQUIRE(t == HMTP_QUERY_RESULT, "encrypted login refused: %d %s", t, group);
+    REQUIRE(broker_log_has(b, "conn 1 login refused for 'ferg': passwords must be encrypted", TIMEOUT),
+            "no refusal line");
     return log_clean(b);
 }
 
@@ -284,7 +284,7 @@ static bool one_breakage(broker_process *b, breakage how)
 {
     wire_client c;
     char group[64] = "";
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     hmtp_buf spki;
     hmtp_buf_init(&spki);
     bool got_key = fetch_key(&c, 1, &spki);
@@ -295,16 +295,16 @@ static bool one_breakage(broker_process *b, breakage how)
     hmtp_arena_free(&a);
     hmtp_buf_free(&spki);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "%s: answer %d %s",
-          breakage_name[how], t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "%s: answer %d %s",
+            breakage_name[how], t, group);
     char line[96];
     snprintf(line, sizeof line, "conn %u login refused for 'ferg': bad encrypted credentials: ",
              (unsigned)how + 2);
-    CHECK(broker_log_has(b, line, TIMEOUT), "%s: no log line '%s'", breakage_name[how], line);
-    CHECK(broker_log_count(b, line) == 1, "%s: more than one refusal line", breakage_name[how]);
+    REQUIRE(broker_log_has(b, line, TIMEOUT), "%s: no log line '%s'", breakage_name[how], line);
+    REQUIRE(broker_log_count(b, line) == 1, "%s: more than one refusal line", breakage_name[how]);
     if (breakage_reason[how]) {
-        CHECK(broker_log_count(b, breakage_reason[how]) >= 1, "%s: the log does not say '%s'",
-              breakage_name[how], breakage_reason[how]);
+        REQUIRE(broker_log_count(b, breakage_reason[how]) >= 1, "%s: the log does not say '%s'",
+                breakage_name[how], breakage_reason[how]);
     }
     printf("%s: refused auth/forbidden, logged\n", breakage_name[how]);
     return true;
@@ -315,9 +315,9 @@ static bool case_bad_credentials(broker_process *b)
     /* a client logged in before the bad ones must be served after them */
     wire_client first;
     char group[64] = "";
-    CHECK(wire_connect(&first, b->port) && wire_upgrade(&first), "%s", first.error);
+    REQUIRE(wire_connect(&first, b->port) && wire_upgrade(&first), "%s", first.error);
     int t = login_encrypted(&first, "ferg", PASSWORD, 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_RESULT, "first login: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_RESULT, "first login: %d %s", t, group);
     for (int how = 0; how < BREAKAGES; how++)
         if (!one_breakage(b, (breakage)how))
             return false;
@@ -326,12 +326,12 @@ static bool case_bad_credentials(broker_process *b)
     bool served = fetch_key(&first, 3, &spki);
     hmtp_buf_free(&spki);
     wire_close(&first);
-    CHECK(served, "the first client is no longer served");
+    REQUIRE(served, "the first client is no longer served");
     wire_client next;
-    CHECK(wire_connect(&next, b->port) && wire_upgrade(&next), "%s", next.error);
+    REQUIRE(wire_connect(&next, b->port) && wire_upgrade(&next), "%s", next.error);
     t = login_encrypted(&next, "ferg", PASSWORD, 1, group, sizeof group);
     wire_close(&next);
-    CHECK(t == HMTP_QUERY_RESULT, "a new client after the bad ones: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_RESULT, "a new client after the bad ones: %d %s", t, group);
     return log_clean(b);
 }
 
@@ -341,7 +341,7 @@ static bool case_bad_credentials(broker_process *b)
 static bool key_session(broker_process *b, hmtp_buf *raw, hmtp_buf *spki)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     bool ok = fetch_key(&c, 1, spki) && hmtp_buf_append(raw, c.raw.data, c.raw.len);
     wire_close(&c);
     return ok;
@@ -352,7 +352,7 @@ static bool case_key_files(broker_process *unused)
 {
     (void)unused;
     char dir[] = "/tmp/hmtp-broker-keys-XXXXXX";
-    CHECK(mkdtemp(dir), "mkdtemp");
+    REQUIRE(mkdtemp(dir), "mkdtemp");
     char given[300], written[300], bad[300];
     snprintf(given, sizeof given, "%s/given.pem", dir);
     snprintf(written, sizeof written, "%s/written.pem", dir);
@@ -422,12 +422,12 @@ static bool case_key_files(broker_process *unused)
     unlink(written);
     unlink(bad);
     rmdir(dir);
-    CHECK(ok, "runs with --key failed: %s", err);
-    CHECK(same_key, "the key answer does not hold the --key file's public key");
-    CHECK(same_bytes, "two runs with the same --key sent different bytes");
-    CHECK(wrote, "the run with --write-key failed");
-    CHECK(matches, "the --write-key file does not hold the key the broker handed out: %s", err);
-    CHECK(refused, "no message naming the bad --key file");
+    REQUIRE(ok, "runs with --key failed: %s", err);
+    REQUIRE(same_key, "the key answer does not hold the --key file's public key");
+    REQUIRE(same_bytes, "two runs with the same --key sent different bytes");
+    REQUIRE(wrote, "the run with --write-key failed");
+    REQUIRE(matches, "the --write-key file does not hold the key the broker handed out: %s", err);
+    REQUIRE(refused, "no message naming the bad --key file");
     return true;
 }
 
@@ -447,5 +447,5 @@ static const broker_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL);
+    return check_status(broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL));
 }

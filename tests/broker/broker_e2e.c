@@ -54,10 +54,10 @@ static bool same(const char *a, const char *b)
 static bool expect(wire_client *c, hmtp_packet *p, int32_t type, const char *from, const char *to)
 {
     int r = wire_recv(c, p, TIMEOUT);
-    CHECK(r == 1, "expected %s from %s: %s", hmtp_type_name(type), nz(from), c->error);
-    CHECK(p->type == type && same(p->from, from) && same(p->to, to),
-          "expected %s from=%s to=%s, got %s from=%s to=%s", hmtp_type_name(type), nz(from),
-          nz(to), nz(hmtp_type_name(p->type)), nz(p->from), nz(p->to));
+    REQUIRE(r == 1, "expected %s from %s: %s", hmtp_type_name(type), nz(from), c->error);
+    REQUIRE(p->type == type && same(p->from, from) && same(p->to, to),
+            "expected %s from=%s to=%s, got %s from=%s to=%s", hmtp_type_name(type), nz(from),
+            nz(to), nz(hmtp_type_name(p->type)), nz(p->from), nz(p->to));
     return true;
 }
 
@@ -66,11 +66,11 @@ static bool expect_error(wire_client *c, hmtp_packet *p, int32_t type, const cha
 {
     if (!expect(c, p, type, from, c->jid[0] ? c->jid : NULL))
         return false;
-    CHECK(same(p->error.type, etype) && same(p->error.group, group),
-          "expected BamError %s/%s, got %s/%s (%s)", etype, group, nz(p->error.type),
-          nz(p->error.group), nz(p->error.text));
-    CHECK(strcmp(cls_of(p->error_value), HMTP_BAM_ERROR_CLASS) == 0, "error is a %s",
-          cls_of(p->error_value));
+    REQUIRE(same(p->error.type, etype) && same(p->error.group, group),
+            "expected BamError %s/%s, got %s/%s (%s)", etype, group, nz(p->error.type),
+            nz(p->error.group), nz(p->error.text));
+    REQUIRE(strcmp(cls_of(p->error_value), HMTP_BAM_ERROR_CLASS) == 0, "error is a %s",
+            cls_of(p->error_value));
     return true;
 }
 
@@ -110,33 +110,33 @@ static const char *const login_timeout_1s[] = {"--allow-any-user", "--login-time
 static bool case_upgrade_resin(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port), "%s", c.error);
     char head[1024];
     bool ok = wire_http(&c, WIRE_UPGRADE_REQUEST, head, sizeof head, TIMEOUT);
     wire_close(&c);
-    CHECK(ok, "no answer");
+    REQUIRE(ok, "no answer");
     const char *want = "HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\n"
                        "Content-Length: 0\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n";
-    CHECK(strcmp(head, want) == 0, "101 differs from Resin's shape:\n%s", head);
+    REQUIRE(strcmp(head, want) == 0, "101 differs from Resin's shape:\n%s", head);
     /* GET works as well as CONNECT */
-    CHECK(wire_connect(&c, b->port), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port), "%s", c.error);
     ok = wire_http(&c, "GET /hmtp HTTP/1.1\r\nHost: x\r\nUpgrade: HMTP/0.9\r\n\r\n", head,
                    sizeof head, TIMEOUT);
     wire_close(&c);
-    CHECK(ok && strncmp(head, "HTTP/1.1 101 ", 13) == 0, "GET upgrade answered %s", head);
+    REQUIRE(ok && strncmp(head, "HTTP/1.1 101 ", 13) == 0, "GET upgrade answered %s", head);
     return true;
 }
 
 static bool case_upgrade_header(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port), "%s", c.error);
     char head[1024];
     bool ok = wire_http(&c, WIRE_UPGRADE_REQUEST, head, sizeof head, TIMEOUT);
     wire_close(&c);
-    CHECK(ok && strncmp(head, "HTTP/1.1 101 ", 13) == 0, "answer %s", head);
-    CHECK(strstr(head, "\r\nUpgrade: HMTP/0.9\r\n") && strstr(head, "\r\nConnection: Upgrade\r\n"),
-          "no RFC 7230 headers:\n%s", head);
+    REQUIRE(ok && strncmp(head, "HTTP/1.1 101 ", 13) == 0, "answer %s", head);
+    REQUIRE(strstr(head, "\r\nUpgrade: HMTP/0.9\r\n") && strstr(head, "\r\nConnection: Upgrade\r\n"),
+            "no RFC 7230 headers:\n%s", head);
     return true;
 }
 
@@ -144,19 +144,19 @@ static bool http_answer(broker_process *b, const char *request, const char *stat
                         const char *log_needle)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port), "%s", c.error);
     char head[1024];
     wire_http(&c, request, head, sizeof head, TIMEOUT);
     bool closed = wire_wait_closed(&c, TIMEOUT);
     /* the body follows the header: it must be a short non-empty text */
     size_t body = c.raw.len - strlen(head);
     wire_close(&c);
-    CHECK(strncmp(head, status_line, strlen(status_line)) == 0, "expected '%s', got '%.80s'",
-          status_line, head);
-    CHECK(strstr(head, "Content-Type: text/plain"), "no text body: %s", head);
-    CHECK(body > 1, "empty body");
-    CHECK(closed, "connection not closed after %s", status_line);
-    CHECK(broker_log_has(b, log_needle, TIMEOUT), "no log line with '%s'", log_needle);
+    REQUIRE(strncmp(head, status_line, strlen(status_line)) == 0, "expected '%s', got '%.80s'",
+            status_line, head);
+    REQUIRE(strstr(head, "Content-Type: text/plain"), "no text body: %s", head);
+    REQUIRE(body > 1, "empty body");
+    REQUIRE(closed, "connection not closed after %s", status_line);
+    REQUIRE(broker_log_has(b, log_needle, TIMEOUT), "no log line with '%s'", log_needle);
     return true;
 }
 
@@ -180,7 +180,7 @@ static bool case_http_errors(broker_process *b)
     wire_client c;
     bool ok = wire_open(&c, b->port, "ferg", "pw", NULL);
     wire_close(&c);
-    CHECK(ok, "broker stopped serving after HTTP errors: %s", c.error);
+    REQUIRE(ok, "broker stopped serving after HTTP errors: %s", c.error);
     return true;
 }
 
@@ -189,13 +189,13 @@ static bool case_http_errors(broker_process *b)
 static bool case_login(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *q = hmtp_new_auth_query(&a, "ferg", NULL, str(&a, "secret"));
     bool ok = wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 0, q, NULL);
     hmtp_arena_free(&a);
-    CHECK(ok, "%s", c.error);
+    REQUIRE(ok, "%s", c.error);
     hmtp_packet p;
     if (!expect(&c, &p, HMTP_QUERY_RESULT, NULL, "ferg@localhost/hmtp-1"))
         return false;
@@ -205,28 +205,28 @@ static bool case_login(broker_process *b)
                 same(jid, "ferg@localhost/hmtp-1");
     hmtp_packet_free(&p);
     wire_close(&c);
-    CHECK(good, "AuthResult wrong (jid %s)", nz(jid));
+    REQUIRE(good, "AuthResult wrong (jid %s)", nz(jid));
     /* a given resource is kept; ids are echoed */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     int t = wire_login(&c, "ada", "pw", "phone", 7, NULL, 0);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ada@localhost/phone") == 0,
-          "login with resource: type %d jid %s", t, c.jid);
-    CHECK(broker_log_has(b, "conn 2 logged in as ada@localhost/phone", TIMEOUT), "no log line");
+    REQUIRE(t == HMTP_QUERY_RESULT && strcmp(c.jid, "ada@localhost/phone") == 0,
+            "login with resource: type %d jid %s", t, c.jid);
+    REQUIRE(broker_log_has(b, "conn 2 logged in as ada@localhost/phone", TIMEOUT), "no log line");
     /* a second login on one link is refused */
-    CHECK(wire_open(&c, b->port, "bob", "pw", "x"), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "bob", "pw", "x"), "%s", c.error);
     char group[64] = "";
     t = wire_login(&c, "bob", "pw", "y", 1, group, sizeof group);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "bad-request") == 0, "relogin: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "bad-request") == 0, "relogin: %d %s", t, group);
     /* the same full JID twice: conflict */
     wire_client d;
-    CHECK(wire_open(&c, b->port, "eve", "pw", "same"), "%s", c.error);
-    CHECK(wire_connect(&d, b->port) && wire_upgrade(&d), "%s", d.error);
+    REQUIRE(wire_open(&c, b->port, "eve", "pw", "same"), "%s", c.error);
+    REQUIRE(wire_connect(&d, b->port) && wire_upgrade(&d), "%s", d.error);
     t = wire_login(&d, "eve", "pw", "same", 0, group, sizeof group);
     wire_close(&c);
     wire_close(&d);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "conflict") == 0, "conflict: %d %s", t, group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "conflict") == 0, "conflict: %d %s", t, group);
     return true;
 }
 
@@ -234,12 +234,12 @@ static bool case_login_refused(broker_process *b)
 {
     wire_client c;
     char group[64] = "";
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     /* wrong password: auth/forbidden as Resin answers, the AuthQuery comes back as value */
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *q = hmtp_new_auth_query(&a, "ferg", NULL, str(&a, "wrong"));
-    CHECK(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 0, q, NULL), "%s", c.error);
+    REQUIRE(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 0, q, NULL), "%s", c.error);
     hmtp_packet p;
     bool ok = expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "auth", "forbidden");
     if (ok) {
@@ -248,20 +248,20 @@ static bool case_login_refused(broker_process *b)
         hmtp_packet_free(&p);
     }
     hmtp_arena_free(&a);
-    CHECK(ok, "refusal does not carry the AuthQuery back");
+    REQUIRE(ok, "refusal does not carry the AuthQuery back");
     /* an unknown user, then the right one on the same link */
     int t = wire_login(&c, "mallory", "secret", NULL, 1, group, sizeof group);
-    CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t,
-          group);
+    REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "forbidden") == 0, "unknown user: %d %s", t,
+            group);
     t = wire_login(&c, "ferg", "secret", NULL, 2, NULL, 0);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "right password refused");
+    REQUIRE(t == HMTP_QUERY_RESULT, "right password refused");
     /* users from the file */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     t = wire_login(&c, "filed", "frompass", "r", 0, NULL, 0);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "user from --users-file refused");
-    CHECK(broker_log_has(b, "login refused for 'mallory'", TIMEOUT), "no refusal log line");
+    REQUIRE(t == HMTP_QUERY_RESULT, "user from --users-file refused");
+    REQUIRE(broker_log_has(b, "login refused for 'mallory'", TIMEOUT), "no refusal log line");
     return true;
 }
 
@@ -270,51 +270,51 @@ static bool case_login_refused(broker_process *b)
 static bool case_before_login(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *payload = str(&a, "early");
     hmtp_packet p;
-    CHECK(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, payload, NULL), "%s", c.error);
-    CHECK(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "news@localhost", NULL, 0, payload, NULL), "%s",
-          c.error);
-    CHECK(wire_send(&c, HMTP_PRESENCE, NULL, NULL, 0, payload, NULL), "%s", c.error);
+    REQUIRE(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, payload, NULL), "%s", c.error);
+    REQUIRE(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "news@localhost", NULL, 0, payload, NULL), "%s",
+            c.error);
+    REQUIRE(wire_send(&c, HMTP_PRESENCE, NULL, NULL, 0, payload, NULL), "%s", c.error);
     /* a queryResult before login gets no error either (never an error for a result) */
-    CHECK(wire_send(&c, HMTP_QUERY_RESULT, "x@localhost", NULL, 1, payload, NULL), "%s", c.error);
+    REQUIRE(wire_send(&c, HMTP_QUERY_RESULT, "x@localhost", NULL, 1, payload, NULL), "%s", c.error);
     /* the query's error is the first thing to arrive: the rest was dropped */
     bool ok = wire_send(&c, HMTP_QUERY_GET, "service@localhost", NULL, 5, payload, NULL) &&
               expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "forbidden");
-    CHECK(ok, "query before login");
+    REQUIRE(ok, "query before login");
     ok = p.id == 5 && same(hessian_value_string(p.value), "early");
     hmtp_packet_free(&p);
-    CHECK(ok, "queryError id or payload not echoed");
+    REQUIRE(ok, "queryError id or payload not echoed");
     /* a querySet that is not an AuthQuery, and an AuthQuery not sent to null */
     ok = wire_send(&c, HMTP_QUERY_SET, NULL, NULL, 6, payload, NULL) &&
          expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "forbidden");
-    CHECK(ok, "querySet before login");
+    REQUIRE(ok, "querySet before login");
     hmtp_packet_free(&p);
     hessian_value *auth = hmtp_new_auth_query(&a, "late", NULL, str(&a, "pw"));
     ok = wire_send(&c, HMTP_QUERY_SET, "service@localhost", NULL, 7, auth, NULL) &&
          expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "forbidden");
-    CHECK(ok, "AuthQuery to a service");
+    REQUIRE(ok, "AuthQuery to a service");
     hmtp_packet_free(&p);
-    CHECK(nothing_arrives(&c, 200), "a dropped packet was answered");
+    REQUIRE(nothing_arrives(&c, 200), "a dropped packet was answered");
     /* the public key query of the encrypted login is answered */
     hessian_value *pk = obj1(&a, HMTP_GET_PUBLIC_KEY_QUERY_CLASS, "_algorithm", str(&a, NULL));
     ok = wire_send(&c, HMTP_QUERY_GET, NULL, NULL, 1, pk, NULL) &&
          expect(&c, &p, HMTP_QUERY_RESULT, NULL, NULL);
-    CHECK(ok, "GetPublicKeyQuery");
+    REQUIRE(ok, "GetPublicKeyQuery");
     ok = p.id == 1 && strcmp(cls_of(p.value), HMTP_GET_PUBLIC_KEY_QUERY_CLASS) == 0;
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
-    CHECK(ok, "GetPublicKeyQuery answer");
+    REQUIRE(ok, "GetPublicKeyQuery answer");
     int t = wire_login(&c, "late", "pw", NULL, 2, NULL, 0);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "login after refused packets failed");
-    CHECK(broker_log_has(b, "conn 1 dropped message to=news@localhost: not logged in", TIMEOUT),
-          "no log line for the dropped message");
-    CHECK(broker_log_has(b, "conn 1 dropped presenceSubscribe to=news@localhost: not logged in", 0),
-          "no log line for the dropped presence");
+    REQUIRE(t == HMTP_QUERY_RESULT, "login after refused packets failed");
+    REQUIRE(broker_log_has(b, "conn 1 dropped message to=news@localhost: not logged in", TIMEOUT),
+            "no log line for the dropped message");
+    REQUIRE(broker_log_has(b, "conn 1 dropped presenceSubscribe to=news@localhost: not logged in", 0),
+            "no log line for the dropped presence");
     return true;
 }
 
@@ -323,42 +323,42 @@ static bool case_before_login(broker_process *b)
 static bool case_routing(broker_process *b)
 {
     wire_client A, B;
-    CHECK(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
-    CHECK(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
+    REQUIRE(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
+    REQUIRE(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     hmtp_packet p;
     /* message to a full JID, with a forged from: the broker writes the link's JID */
-    CHECK(wire_send(&A, HMTP_MESSAGE, "bob@localhost/b", "evil@elsewhere", 0, str(&a, "hi"), NULL),
-          "%s", A.error);
-    CHECK(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost/b"), "full JID");
+    REQUIRE(wire_send(&A, HMTP_MESSAGE, "bob@localhost/b", "evil@elsewhere", 0, str(&a, "hi"), NULL),
+            "%s", A.error);
+    REQUIRE(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost/b"), "full JID");
     bool ok = same(hessian_value_string(p.value), "hi");
     hmtp_packet_free(&p);
-    CHECK(ok, "payload changed");
+    REQUIRE(ok, "payload changed");
     /* message to a bare JID, with from=null as Resin's client sends */
-    CHECK(wire_send(&A, HMTP_MESSAGE, "bob@localhost", NULL, 0, str(&a, "bare"), NULL), "%s",
-          A.error);
-    CHECK(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost"), "bare JID");
+    REQUIRE(wire_send(&A, HMTP_MESSAGE, "bob@localhost", NULL, 0, str(&a, "bare"), NULL), "%s",
+            A.error);
+    REQUIRE(expect(&B, &p, HMTP_MESSAGE, "alice@localhost/a", "bob@localhost"), "bare JID");
     hmtp_packet_free(&p);
     /* a query answered by the other client, the answer routed back */
     hessian_value *qv = obj1(&a, "example.Question", "_text", str(&a, "how?"));
-    CHECK(wire_send(&A, HMTP_QUERY_GET, "bob@localhost/b", "alice@localhost/a", 42, qv, NULL),
-          "%s", A.error);
-    CHECK(expect(&B, &p, HMTP_QUERY_GET, "alice@localhost/a", "bob@localhost/b"), "query");
+    REQUIRE(wire_send(&A, HMTP_QUERY_GET, "bob@localhost/b", "alice@localhost/a", 42, qv, NULL),
+            "%s", A.error);
+    REQUIRE(expect(&B, &p, HMTP_QUERY_GET, "alice@localhost/a", "bob@localhost/b"), "query");
     ok = p.id == 42 && strcmp(cls_of(p.value), "example.Question") == 0;
     hmtp_packet_free(&p);
-    CHECK(ok, "query id or payload changed");
+    REQUIRE(ok, "query id or payload changed");
     hessian_value *av = obj1(&a, "example.Answer", "_text", str(&a, "so"));
-    CHECK(wire_send(&B, HMTP_QUERY_RESULT, "alice@localhost/a", NULL, 42, av, NULL), "%s",
-          B.error);
-    CHECK(expect(&A, &p, HMTP_QUERY_RESULT, "bob@localhost/b", "alice@localhost/a"), "answer");
+    REQUIRE(wire_send(&B, HMTP_QUERY_RESULT, "alice@localhost/a", NULL, 42, av, NULL), "%s",
+            B.error);
+    REQUIRE(expect(&A, &p, HMTP_QUERY_RESULT, "bob@localhost/b", "alice@localhost/a"), "answer");
     ok = p.id == 42 && strcmp(cls_of(p.value), "example.Answer") == 0;
     hmtp_packet_free(&p);
-    CHECK(ok, "answer id or payload changed");
+    REQUIRE(ok, "answer id or payload changed");
     /* presence between clients goes through too */
-    CHECK(wire_send(&B, HMTP_PRESENCE, "alice@localhost/a", NULL, 0, str(&a, "here"), NULL), "%s",
-          B.error);
-    CHECK(expect(&A, &p, HMTP_PRESENCE, "bob@localhost/b", "alice@localhost/a"), "presence");
+    REQUIRE(wire_send(&B, HMTP_PRESENCE, "alice@localhost/a", NULL, 0, str(&a, "here"), NULL), "%s",
+            B.error);
+    REQUIRE(expect(&A, &p, HMTP_PRESENCE, "bob@localhost/b", "alice@localhost/a"), "presence");
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
     wire_close(&A);
@@ -369,7 +369,7 @@ static bool case_routing(broker_process *b)
 static bool case_unknown_jid(broker_process *b)
 {
     wire_client A;
-    CHECK(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
+    REQUIRE(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *payload = obj1(&a, "example.NewsItem", "_title", str(&a, "lost"));
@@ -379,31 +379,31 @@ static bool case_unknown_jid(broker_process *b)
                                 {HMTP_PRESENCE_SUBSCRIBE, HMTP_PRESENCE_ERROR},
                                 {HMTP_PRESENCE, HMTP_PRESENCE_ERROR}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        CHECK(wire_send(&A, kinds[i][0], "nobody@localhost/x", NULL, 9, payload, NULL), "%s",
-              A.error);
-        CHECK(expect_error(&A, &p, kinds[i][1], "nobody@localhost/x", "cancel", "item-not-found"),
-              "after %s", hmtp_type_name(kinds[i][0]));
+        REQUIRE(wire_send(&A, kinds[i][0], "nobody@localhost/x", NULL, 9, payload, NULL), "%s",
+                A.error);
+        REQUIRE(expect_error(&A, &p, kinds[i][1], "nobody@localhost/x", "cancel", "item-not-found"),
+                "after %s", hmtp_type_name(kinds[i][0]));
         const char *title = hessian_value_string(hessian_object_field(p.value, "_title"));
         bool ok = same(title, "lost") && strcmp(cls_of(p.value), "example.NewsItem") == 0 &&
                   (!p.has_id || p.id == 9);
         hmtp_packet_free(&p);
-        CHECK(ok, "payload or id not carried back");
+        REQUIRE(ok, "payload or id not carried back");
     }
     /* a bare JID of a user that is not connected, and a wrong resource of one that is */
-    CHECK(wire_send(&A, HMTP_MESSAGE, "ghost@localhost", NULL, 0, payload, NULL), "%s", A.error);
-    CHECK(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "ghost@localhost", "cancel", "item-not-found"),
-          "bare");
+    REQUIRE(wire_send(&A, HMTP_MESSAGE, "ghost@localhost", NULL, 0, payload, NULL), "%s", A.error);
+    REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "ghost@localhost", "cancel", "item-not-found"),
+            "bare");
     hmtp_packet_free(&p);
-    CHECK(wire_send(&A, HMTP_MESSAGE, "alice@localhost/other", NULL, 0, payload, NULL), "%s",
-          A.error);
-    CHECK(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "alice@localhost/other", "cancel",
-                       "item-not-found"),
-          "wrong resource");
+    REQUIRE(wire_send(&A, HMTP_MESSAGE, "alice@localhost/other", NULL, 0, payload, NULL), "%s",
+            A.error);
+    REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "alice@localhost/other", "cancel",
+                         "item-not-found"),
+            "wrong resource");
     hmtp_packet_free(&p);
     /* errors and results to nobody are dropped, not answered */
-    CHECK(wire_send(&A, HMTP_QUERY_RESULT, "nobody@localhost", NULL, 1, payload, NULL), "%s",
-          A.error);
-    CHECK(nothing_arrives(&A, 300), "a result to nobody was answered");
+    REQUIRE(wire_send(&A, HMTP_QUERY_RESULT, "nobody@localhost", NULL, 1, payload, NULL), "%s",
+            A.error);
+    REQUIRE(nothing_arrives(&A, 300), "a result to nobody was answered");
     hmtp_arena_free(&a);
     wire_close(&A);
     return true;
@@ -420,9 +420,9 @@ static bool ping(wire_client *c, const char *service, int64_t id, const char *wa
     hessian_object_set(q, "_payload", str(&a, "echo me"));
     bool sent = wire_send(c, HMTP_QUERY_GET, service, c->jid, id, q, NULL);
     hmtp_arena_free(&a);
-    CHECK(sent, "%s", c->error);
+    REQUIRE(sent, "%s", c->error);
     hmtp_packet p;
-    CHECK(expect(c, &p, HMTP_QUERY_RESULT, service, c->jid), "ping to %s", service);
+    REQUIRE(expect(c, &p, HMTP_QUERY_RESULT, service, c->jid), "ping to %s", service);
     const char *payload = hessian_value_string(hessian_object_field(p.value, "_payload"));
     const char *server = hessian_value_string(hessian_object_field(p.value, "_server"));
     bool ok = p.id == id && strcmp(cls_of(p.value), "hmtp.PingQuery") == 0 &&
@@ -431,14 +431,14 @@ static bool ping(wire_client *c, const char *service, int64_t id, const char *wa
     snprintf(seen, sizeof seen, "id %lld payload %s server %s", (long long)p.id, nz(payload),
              nz(server));
     hmtp_packet_free(&p);
-    CHECK(ok, "ping answer: %s", seen);
+    REQUIRE(ok, "ping answer: %s", seen);
     return true;
 }
 
 static bool case_queries(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "q", "pw", "r"), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "q", "pw", "r"), "%s", c.error);
     if (!ping(&c, "service@localhost", 1, "hmtp-broker") ||
         !ping(&c, "news@localhost", 2, "hmtp-broker"))
         return false;
@@ -446,23 +446,23 @@ static bool case_queries(broker_process *b)
     hmtp_arena_init(&a);
     hmtp_packet p;
     hessian_value *odd = obj1(&a, "example.Unknown", "_x", hessian_new_int(&a, 3));
-    CHECK(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 3, odd, NULL), "%s", c.error);
-    CHECK(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel",
-                       "feature-not-implemented"),
-          "unsupported query");
+    REQUIRE(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 3, odd, NULL), "%s", c.error);
+    REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel",
+                         "feature-not-implemented"),
+            "unsupported query");
     bool ok = p.id == 3 && strcmp(cls_of(p.value), "example.Unknown") == 0;
     hmtp_packet_free(&p);
-    CHECK(ok, "unsupported query: id or payload not carried back");
+    REQUIRE(ok, "unsupported query: id or payload not carried back");
     /* a query to the broker itself (to=null) after login */
-    CHECK(wire_send(&c, HMTP_QUERY_GET, NULL, c.jid, 4, odd, NULL), "%s", c.error);
-    CHECK(expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "feature-not-implemented"),
-          "query to null");
+    REQUIRE(wire_send(&c, HMTP_QUERY_GET, NULL, c.jid, 4, odd, NULL), "%s", c.error);
+    REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, NULL, "cancel", "feature-not-implemented"),
+            "query to null");
     hmtp_packet_free(&p);
     /* subscriber list of a service that does not exist */
     hessian_value *sq = obj1(&a, "hmtp.SubscribersQuery", "_service", str(&a, "nope@localhost"));
-    CHECK(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 5, sq, NULL), "%s", c.error);
-    CHECK(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "item-not-found"),
-          "subscribers of an unknown service");
+    REQUIRE(wire_send(&c, HMTP_QUERY_GET, "service@localhost", c.jid, 5, sq, NULL), "%s", c.error);
+    REQUIRE(expect_error(&c, &p, HMTP_QUERY_ERROR, "service@localhost", "cancel", "item-not-found"),
+            "subscribers of an unknown service");
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
     wire_close(&c);
@@ -472,7 +472,7 @@ static bool case_queries(broker_process *b)
 static bool case_alter_ping(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "q", "pw", "r"), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "q", "pw", "r"), "%s", c.error);
     bool ok = ping(&c, "service@localhost", 1, "hmtp-broker-altered");
     wire_close(&c);
     return ok;
@@ -485,22 +485,22 @@ static bool subscribe(wire_client *c, const char *service, const char *caps)
     hmtp_packet p;
     hessian_value *v = obj1(&a, "example.NewsSubscribe", "_topic", str(&a, "all"));
     bool sent = wire_send(c, HMTP_PRESENCE_SUBSCRIBE, service, NULL, 0, v, NULL);
-    CHECK(sent, "%s", c->error);
-    CHECK(expect(c, &p, HMTP_PRESENCE_SUBSCRIBED, service, c->jid), "subscribed");
+    REQUIRE(sent, "%s", c->error);
+    REQUIRE(expect(c, &p, HMTP_PRESENCE_SUBSCRIBED, service, c->jid), "subscribed");
     bool ok = strcmp(cls_of(p.value), "example.NewsSubscribe") == 0;
     hmtp_packet_free(&p);
-    CHECK(ok, "presenceSubscribed does not echo the subscribe payload");
-    CHECK(expect(c, &p, HMTP_PRESENCE, service, c->jid), "service presence");
+    REQUIRE(ok, "presenceSubscribed does not echo the subscribe payload");
+    REQUIRE(expect(c, &p, HMTP_PRESENCE, service, c->jid), "service presence");
     ok = broker_presence_of(&p, service);
     hmtp_packet_free(&p);
-    CHECK(ok, "the service's presence payload is wrong");
-    CHECK(expect(c, &p, HMTP_PRESENCE_PROBE, service, c->jid), "probe");
+    REQUIRE(ok, "the service's presence payload is wrong");
+    REQUIRE(expect(c, &p, HMTP_PRESENCE_PROBE, service, c->jid), "probe");
     ok = broker_presence_of(&p, service);
     hmtp_packet_free(&p);
-    CHECK(ok, "the probe's payload is wrong");
+    REQUIRE(ok, "the probe's payload is wrong");
     if (caps) {
         hessian_value *cv = obj1(&a, "example.NewsCapabilities", "_formats", str(&a, caps));
-        CHECK(wire_send(c, HMTP_PRESENCE, service, NULL, 0, cv, NULL), "%s", c->error);
+        REQUIRE(wire_send(c, HMTP_PRESENCE, service, NULL, 0, cv, NULL), "%s", c->error);
     }
     hmtp_arena_free(&a);
     return true;
@@ -515,9 +515,9 @@ static bool subscribers_are(wire_client *c, const char *const *want, const char 
     hessian_value *q = obj1(&a, "hmtp.SubscribersQuery", "_service", str(&a, "news@localhost"));
     bool sent = wire_send(c, HMTP_QUERY_GET, "service@localhost", c->jid, 77, q, NULL);
     hmtp_arena_free(&a);
-    CHECK(sent, "%s", c->error);
+    REQUIRE(sent, "%s", c->error);
     hmtp_packet p;
-    CHECK(expect(c, &p, HMTP_QUERY_RESULT, "service@localhost", c->jid), "subscriber list");
+    REQUIRE(expect(c, &p, HMTP_QUERY_RESULT, "service@localhost", c->jid), "subscriber list");
     const hessian_value *list = hessian_object_field(p.value, "_subscribers");
     const hessian_value *caps = hessian_object_field(p.value, "_capabilities");
     size_t n = 0;
@@ -537,16 +537,16 @@ static bool subscribers_are(wire_client *c, const char *const *want, const char 
                         : c0->kind == HESSIAN_NULL;
     }
     hmtp_packet_free(&p);
-    CHECK(ok, "subscriber list differs (expected %zu subscribers)", n);
+    REQUIRE(ok, "subscriber list differs (expected %zu subscribers)", n);
     return true;
 }
 
 static bool case_pubsub(broker_process *b)
 {
     wire_client A, B, P;
-    CHECK(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
-    CHECK(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
-    CHECK(wire_open(&P, b->port, "pub", "pw", "p"), "%s", P.error);
+    REQUIRE(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
+    REQUIRE(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
+    REQUIRE(wire_open(&P, b->port, "pub", "pw", "p"), "%s", P.error);
     if (!subscribe(&A, "news@localhost", "text/html") || !subscribe(&B, "news@localhost", NULL))
         return false;
     const char *const both[] = {"alice@localhost/a", "bob@localhost/b", NULL};
@@ -557,52 +557,52 @@ static bool case_pubsub(broker_process *b)
     hmtp_arena_init(&a);
     hmtp_packet p;
     hessian_value *q = obj1(&a, "hmtp.SubscribersQuery", "_service", str(&a, NULL));
-    CHECK(wire_send(&P, HMTP_QUERY_GET, "news@localhost", P.jid, 1, q, NULL), "%s", P.error);
-    CHECK(expect(&P, &p, HMTP_QUERY_RESULT, "news@localhost", P.jid), "list from news");
+    REQUIRE(wire_send(&P, HMTP_QUERY_GET, "news@localhost", P.jid, 1, q, NULL), "%s", P.error);
+    REQUIRE(expect(&P, &p, HMTP_QUERY_RESULT, "news@localhost", P.jid), "list from news");
     const hessian_value *l = hessian_object_field(p.value, "_subscribers");
     bool ok = l && l->kind == HESSIAN_LIST && l->v.list.n == 2;
     hmtp_packet_free(&p);
-    CHECK(ok, "news@localhost lists other subscribers");
+    REQUIRE(ok, "news@localhost lists other subscribers");
     /* publish: every subscriber gets it from the service, the publisher nothing */
     hessian_value *item = obj1(&a, "example.NewsItem", "_title", str(&a, "extra"));
-    CHECK(wire_send(&P, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s", P.error);
+    REQUIRE(wire_send(&P, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s", P.error);
     wire_client *subs[] = {&A, &B};
     for (int i = 0; i < 2; i++) {
-        CHECK(expect(subs[i], &p, HMTP_MESSAGE, "news@localhost", subs[i]->jid), "fan-out %d", i);
+        REQUIRE(expect(subs[i], &p, HMTP_MESSAGE, "news@localhost", subs[i]->jid), "fan-out %d", i);
         ok = same(hessian_value_string(hessian_object_field(p.value, "_title")), "extra");
         hmtp_packet_free(&p);
-        CHECK(ok, "fan-out payload differs");
+        REQUIRE(ok, "fan-out payload differs");
     }
-    CHECK(nothing_arrives(&P, 200), "publisher got a copy");
+    REQUIRE(nothing_arrives(&P, 200), "publisher got a copy");
     /* a probe to the service is answered with its presence */
-    CHECK(wire_send(&P, HMTP_PRESENCE_PROBE, "news@localhost", NULL, 0, NULL, NULL), "%s", P.error);
-    CHECK(expect(&P, &p, HMTP_PRESENCE, "news@localhost", P.jid), "probe answer");
+    REQUIRE(wire_send(&P, HMTP_PRESENCE_PROBE, "news@localhost", NULL, 0, NULL, NULL), "%s", P.error);
+    REQUIRE(expect(&P, &p, HMTP_PRESENCE, "news@localhost", P.jid), "probe answer");
     hmtp_packet_free(&p);
     /* unsubscribe: presenceUnsubscribed then the service's unavailability */
-    CHECK(wire_send(&A, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, str(&a, "bye"), NULL),
-          "%s", A.error);
-    CHECK(expect(&A, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", A.jid), "unsubscribed");
+    REQUIRE(wire_send(&A, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, str(&a, "bye"), NULL),
+            "%s", A.error);
+    REQUIRE(expect(&A, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", A.jid), "unsubscribed");
     ok = same(hessian_value_string(p.value), "bye");
     hmtp_packet_free(&p);
-    CHECK(ok, "presenceUnsubscribed does not echo the payload");
-    CHECK(expect(&A, &p, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", A.jid), "unavailable");
+    REQUIRE(ok, "presenceUnsubscribed does not echo the payload");
+    REQUIRE(expect(&A, &p, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", A.jid), "unavailable");
     hmtp_packet_free(&p);
-    CHECK(wire_send(&P, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s", P.error);
-    CHECK(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "B still subscribed");
+    REQUIRE(wire_send(&P, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s", P.error);
+    REQUIRE(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "B still subscribed");
     hmtp_packet_free(&p);
     /* an unsubscribe with a null payload is not answered with null */
-    CHECK(wire_send(&P, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, NULL, NULL), "%s",
-          P.error);
-    CHECK(expect(&P, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", P.jid), "unsubscribed");
+    REQUIRE(wire_send(&P, HMTP_PRESENCE_UNSUBSCRIBE, "news@localhost", NULL, 0, NULL, NULL), "%s",
+            P.error);
+    REQUIRE(expect(&P, &p, HMTP_PRESENCE_UNSUBSCRIBED, "news@localhost", P.jid), "unsubscribed");
     ok = broker_presence_of(&p, "news@localhost");
     hmtp_packet_free(&p);
-    CHECK(ok, "a null unsubscribe payload was answered wrongly");
-    CHECK(expect(&P, &p, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", P.jid), "unavailable");
+    REQUIRE(ok, "a null unsubscribe payload was answered wrongly");
+    REQUIRE(expect(&P, &p, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", P.jid), "unavailable");
     hmtp_packet_free(&p);
-    CHECK(nothing_arrives(&A, 200), "unsubscribed client still receives");
+    REQUIRE(nothing_arrives(&A, 200), "unsubscribed client still receives");
     /* presenceUnavailable from a subscriber ends its subscription */
-    CHECK(wire_send(&B, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", NULL, 0, NULL, NULL), "%s",
-          B.error);
+    REQUIRE(wire_send(&B, HMTP_PRESENCE_UNAVAILABLE, "news@localhost", NULL, 0, NULL, NULL), "%s",
+            B.error);
     const char *const none[] = {NULL};
     if (!subscribers_are(&P, none, NULL))
         return false;
@@ -610,74 +610,74 @@ static bool case_pubsub(broker_process *b)
     wire_close(&A);
     wire_close(&B);
     wire_close(&P);
-    CHECK(broker_log_has(b, "conn 1 alice@localhost/a subscribed to news@localhost", TIMEOUT),
-          "no subscription log line");
+    REQUIRE(broker_log_has(b, "conn 1 alice@localhost/a subscribed to news@localhost", TIMEOUT),
+            "no subscription log line");
     return true;
 }
 
 static bool case_disconnect(broker_process *b)
 {
     wire_client A, B, W;
-    CHECK(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
-    CHECK(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
-    CHECK(wire_open(&W, b->port, "watch", "pw", "w"), "%s", W.error);
+    REQUIRE(wire_open(&A, b->port, "alice", "pw", "a"), "%s", A.error);
+    REQUIRE(wire_open(&B, b->port, "bob", "pw", "b"), "%s", B.error);
+    REQUIRE(wire_open(&W, b->port, "watch", "pw", "w"), "%s", W.error);
     if (!subscribe(&A, "news@localhost", "x") || !subscribe(&B, "news@localhost", NULL))
         return false;
     hmtp_packet p;
     /* B subscribes to A's presence, A accepts */
-    CHECK(wire_send(&B, HMTP_PRESENCE_SUBSCRIBE, A.jid, NULL, 0, NULL, NULL), "%s", B.error);
-    CHECK(expect(&A, &p, HMTP_PRESENCE_SUBSCRIBE, B.jid, A.jid), "subscribe to a client");
+    REQUIRE(wire_send(&B, HMTP_PRESENCE_SUBSCRIBE, A.jid, NULL, 0, NULL, NULL), "%s", B.error);
+    REQUIRE(expect(&A, &p, HMTP_PRESENCE_SUBSCRIBE, B.jid, A.jid), "subscribe to a client");
     hmtp_packet_free(&p);
-    CHECK(wire_send(&A, HMTP_PRESENCE_SUBSCRIBED, B.jid, NULL, 0, NULL, NULL), "%s", A.error);
-    CHECK(expect(&B, &p, HMTP_PRESENCE_SUBSCRIBED, A.jid, B.jid), "subscribed by a client");
+    REQUIRE(wire_send(&A, HMTP_PRESENCE_SUBSCRIBED, B.jid, NULL, 0, NULL, NULL), "%s", A.error);
+    REQUIRE(expect(&B, &p, HMTP_PRESENCE_SUBSCRIBED, A.jid, B.jid), "subscribed by a client");
     hmtp_packet_free(&p);
     /* A's presence to the server reaches its subscriber B, not W */
-    CHECK(wire_send(&A, HMTP_PRESENCE, NULL, NULL, 0, NULL, NULL), "%s", A.error);
-    CHECK(expect(&B, &p, HMTP_PRESENCE, A.jid, B.jid), "presence broadcast");
+    REQUIRE(wire_send(&A, HMTP_PRESENCE, NULL, NULL, 0, NULL, NULL), "%s", A.error);
+    REQUIRE(expect(&B, &p, HMTP_PRESENCE, A.jid, B.jid), "presence broadcast");
     hmtp_packet_free(&p);
     /* B asks A something A will never answer */
-    CHECK(wire_send(&B, HMTP_QUERY_GET, A.jid, B.jid, 31, NULL, NULL), "%s", B.error);
-    CHECK(expect(&A, &p, HMTP_QUERY_GET, B.jid, A.jid), "query to A");
+    REQUIRE(wire_send(&B, HMTP_QUERY_GET, A.jid, B.jid, 31, NULL, NULL), "%s", B.error);
+    REQUIRE(expect(&A, &p, HMTP_QUERY_GET, B.jid, A.jid), "query to A");
     hmtp_packet_free(&p);
     /* A vanishes without a word */
     char a_jid[256];
     snprintf(a_jid, sizeof a_jid, "%s", A.jid);
     wire_close(&A);
-    CHECK(expect(&B, &p, HMTP_PRESENCE_UNAVAILABLE, a_jid, B.jid), "B not told A left");
+    REQUIRE(expect(&B, &p, HMTP_PRESENCE_UNAVAILABLE, a_jid, B.jid), "B not told A left");
     bool named = broker_presence_of(&p, a_jid);
     hmtp_packet_free(&p);
-    CHECK(named, "the departure's payload is wrong");
-    CHECK(expect_error(&B, &p, HMTP_QUERY_ERROR, a_jid, "cancel", "service-unavailable"),
-          "B's open query not failed");
+    REQUIRE(named, "the departure's payload is wrong");
+    REQUIRE(expect_error(&B, &p, HMTP_QUERY_ERROR, a_jid, "cancel", "service-unavailable"),
+            "B's open query not failed");
     int64_t failed_id = p.id;
     hmtp_packet_free(&p);
-    CHECK(failed_id == 31, "failed query has id %lld", (long long)failed_id);
-    CHECK(nothing_arrives(&W, 200), "an unrelated client was told");
+    REQUIRE(failed_id == 31, "failed query has id %lld", (long long)failed_id);
+    REQUIRE(nothing_arrives(&W, 200), "an unrelated client was told");
     const char *const only_b[] = {"bob@localhost/b", NULL};
     if (!subscribers_are(&W, only_b, NULL))
         return false;
     /* messages to A now bounce */
-    CHECK(wire_send(&B, HMTP_MESSAGE, a_jid, NULL, 0, NULL, NULL), "%s", B.error);
-    CHECK(expect_error(&B, &p, HMTP_MESSAGE_ERROR, a_jid, "cancel", "item-not-found"), "bounce");
+    REQUIRE(wire_send(&B, HMTP_MESSAGE, a_jid, NULL, 0, NULL, NULL), "%s", B.error);
+    REQUIRE(expect_error(&B, &p, HMTP_MESSAGE_ERROR, a_jid, "cancel", "item-not-found"), "bounce");
     hmtp_packet_free(&p);
     wire_close(&B);
     wire_close(&W);
-    CHECK(broker_log_has(b, "conn 1 closed: peer closed", TIMEOUT), "no close log line");
+    REQUIRE(broker_log_has(b, "conn 1 closed: peer closed", TIMEOUT), "no close log line");
     return true;
 }
 
 static bool case_max_subscriptions(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "s", "pw", "r"), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "s", "pw", "r"), "%s", c.error);
     if (!subscribe(&c, "news@localhost", NULL))
         return false;
     hmtp_packet p;
-    CHECK(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "sport@localhost", NULL, 0, NULL, NULL), "%s",
-          c.error);
-    CHECK(expect_error(&c, &p, HMTP_PRESENCE_ERROR, "sport@localhost", "wait",
-                       "resource-constraint"),
-          "limit not enforced");
+    REQUIRE(wire_send(&c, HMTP_PRESENCE_SUBSCRIBE, "sport@localhost", NULL, 0, NULL, NULL), "%s",
+            c.error);
+    REQUIRE(expect_error(&c, &p, HMTP_PRESENCE_ERROR, "sport@localhost", "wait",
+                         "resource-constraint"),
+            "limit not enforced");
     hmtp_packet_free(&p);
     /* re-subscribing to the same service is not a new subscription */
     if (!subscribe(&c, "news@localhost", NULL))
@@ -693,26 +693,26 @@ static bool case_max_subscriptions(broker_process *b)
 static bool case_unwritable_payload(broker_process *b)
 {
     wire_client c, d;
-    CHECK(wire_open(&c, b->port, "u", "pw", "r"), "%s", c.error);
-    CHECK(wire_open(&d, b->port, "d", "pw", "r"), "%s", d.error);
+    REQUIRE(wire_open(&c, b->port, "u", "pw", "r"), "%s", c.error);
+    REQUIRE(wire_open(&d, b->port, "d", "pw", "r"), "%s", d.error);
     const char subscribe_raw[] = "\x13\x99\x0e" "news@localhost\x4e\x70\x90\x00";
-    CHECK(wire_send_raw(&c, subscribe_raw, sizeof subscribe_raw - 1), "%s", c.error);
+    REQUIRE(wire_send_raw(&c, subscribe_raw, sizeof subscribe_raw - 1), "%s", c.error);
     hmtp_packet p;
-    CHECK(expect(&c, &p, HMTP_PRESENCE_SUBSCRIBED, "news@localhost", c.jid), "subscribed");
+    REQUIRE(expect(&c, &p, HMTP_PRESENCE_SUBSCRIBED, "news@localhost", c.jid), "subscribed");
     bool replaced = broker_presence_of(&p, "news@localhost");
     hmtp_packet_free(&p);
-    CHECK(replaced, "an unwritable payload was echoed");
-    CHECK(expect(&c, &p, HMTP_PRESENCE, "news@localhost", c.jid), "presence");
+    REQUIRE(replaced, "an unwritable payload was echoed");
+    REQUIRE(expect(&c, &p, HMTP_PRESENCE, "news@localhost", c.jid), "presence");
     hmtp_packet_free(&p);
-    CHECK(expect(&c, &p, HMTP_PRESENCE_PROBE, "news@localhost", c.jid), "probe");
+    REQUIRE(expect(&c, &p, HMTP_PRESENCE_PROBE, "news@localhost", c.jid), "probe");
     hmtp_packet_free(&p);
     /* message to d@localhost/r with the same payload: refused, not forwarded */
     const char message_raw[] = "\x12\x90\x0d" "d@localhost/r\x4e\x70\x90\x00";
-    CHECK(wire_send_raw(&c, message_raw, sizeof message_raw - 1), "%s", c.error);
-    CHECK(expect_error(&c, &p, HMTP_MESSAGE_ERROR, "d@localhost/r", "modify", "bad-request"),
-          "unwritable payload forwarded");
+    REQUIRE(wire_send_raw(&c, message_raw, sizeof message_raw - 1), "%s", c.error);
+    REQUIRE(expect_error(&c, &p, HMTP_MESSAGE_ERROR, "d@localhost/r", "modify", "bad-request"),
+            "unwritable payload forwarded");
     hmtp_packet_free(&p);
-    CHECK(nothing_arrives(&d, 200), "the recipient got something");
+    REQUIRE(nothing_arrives(&d, 200), "the recipient got something");
     bool ok = ping(&c, "service@localhost", 3, "hmtp-broker");
     wire_close(&c);
     wire_close(&d);
@@ -724,26 +724,26 @@ static bool case_unwritable_payload(broker_process *b)
 static bool scripted_session(uint16_t port, hmtp_buf *a_bytes, hmtp_buf *b_bytes)
 {
     wire_client A, B;
-    CHECK(wire_connect(&A, port) && wire_upgrade(&A), "%s", A.error);
-    CHECK(wire_login(&A, "alice", "pw", NULL, 0, NULL, 0) == HMTP_QUERY_RESULT, "login");
-    CHECK(wire_connect(&B, port) && wire_upgrade(&B), "%s", B.error);
-    CHECK(wire_login(&B, "bob", "pw", NULL, 0, NULL, 0) == HMTP_QUERY_RESULT, "login");
+    REQUIRE(wire_connect(&A, port) && wire_upgrade(&A), "%s", A.error);
+    REQUIRE(wire_login(&A, "alice", "pw", NULL, 0, NULL, 0) == HMTP_QUERY_RESULT, "login");
+    REQUIRE(wire_connect(&B, port) && wire_upgrade(&B), "%s", B.error);
+    REQUIRE(wire_login(&B, "bob", "pw", NULL, 0, NULL, 0) == HMTP_QUERY_RESULT, "login");
     if (!subscribe(&A, "news@localhost", "a") || !subscribe(&B, "news@localhost", "b"))
         return false;
     hmtp_arena a;
     hmtp_arena_init(&a);
     hmtp_packet p;
     for (int i = 0; i < 3; i++) {
-        CHECK(wire_send(&B, HMTP_MESSAGE, "news@localhost", NULL, 0,
-                        obj1(&a, "example.NewsItem", "_n", hessian_new_int(&a, i)), NULL),
-              "%s", B.error);
-        CHECK(expect(&A, &p, HMTP_MESSAGE, "news@localhost", A.jid), "fan-out");
+        REQUIRE(wire_send(&B, HMTP_MESSAGE, "news@localhost", NULL, 0,
+                          obj1(&a, "example.NewsItem", "_n", hessian_new_int(&a, i)), NULL),
+                "%s", B.error);
+        REQUIRE(expect(&A, &p, HMTP_MESSAGE, "news@localhost", A.jid), "fan-out");
         hmtp_packet_free(&p);
-        CHECK(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "fan-out");
+        REQUIRE(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "fan-out");
         hmtp_packet_free(&p);
     }
-    CHECK(wire_send(&A, HMTP_MESSAGE, "nobody@localhost", NULL, 0, str(&a, "x"), NULL), "send");
-    CHECK(expect(&A, &p, HMTP_MESSAGE_ERROR, "nobody@localhost", A.jid), "error");
+    REQUIRE(wire_send(&A, HMTP_MESSAGE, "nobody@localhost", NULL, 0, str(&a, "x"), NULL), "send");
+    REQUIRE(expect(&A, &p, HMTP_MESSAGE_ERROR, "nobody@localhost", A.jid), "error");
     hmtp_packet_free(&p);
     const char *const both[] = {"alice@localhost/hmtp-1", "bob@localhost/hmtp-2", NULL};
     if (!subscribers_are(&A, both, "a"))
@@ -764,11 +764,11 @@ static bool case_deterministic(broker_process *unused)
         hmtp_buf_init(&runs[r][0]);
         hmtp_buf_init(&runs[r][1]);
         broker_process b;
-        CHECK(broker_start(&b, broker_exe, any_user), "%s", b.error);
+        REQUIRE(broker_start(&b, broker_exe, any_user), "%s", b.error);
         bool ok = scripted_session(b.port, &runs[r][0], &runs[r][1]);
         int status = broker_stop(&b);
-        CHECK(ok, "session %d failed", r);
-        CHECK(status == 0, "broker exit status %d", status);
+        REQUIRE(ok, "session %d failed", r);
+        REQUIRE(status == 0, "broker exit status %d", status);
     }
     bool same_bytes = true;
     for (int s = 0; s < 2; s++)
@@ -778,8 +778,8 @@ static bool case_deterministic(broker_process *unused)
     for (int r = 0; r < 2; r++)
         for (int s = 0; s < 2; s++)
             hmtp_buf_free(&runs[r][s]);
-    CHECK(same_bytes, "two runs of one session sent different bytes");
-    CHECK(len > 300, "session too short to mean anything (%zu bytes)", len);
+    REQUIRE(same_bytes, "two runs of one session sent different bytes");
+    REQUIRE(len > 300, "session too short to mean anything (%zu bytes)", len);
     return true;
 }
 
@@ -791,32 +791,32 @@ static bool next_client_served(broker_process *b)
     bool ok = wire_open(&c, b->port, "next", "pw", NULL) &&
               ping(&c, "service@localhost", 1, "hmtp-broker");
     wire_close(&c);
-    CHECK(ok, "the next client was not served: %s", c.error);
+    REQUIRE(ok, "the next client was not served: %s", c.error);
     return true;
 }
 
 static bool case_garbage(broker_process *b)
 {
     wire_client bystander, c;
-    CHECK(wire_open(&bystander, b->port, "by", "pw", "s"), "%s", bystander.error);
+    REQUIRE(wire_open(&bystander, b->port, "by", "pw", "s"), "%s", bystander.error);
     /* an unused Hessian code (0x40) as the packet type */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
-    CHECK(wire_send_raw(&c, "\x02\x40\x40\x00", 4), "%s", c.error);
-    CHECK(wire_wait_closed(&c, TIMEOUT), "not closed after a bad packet");
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_send_raw(&c, "\x02\x40\x40\x00", 4), "%s", c.error);
+    REQUIRE(wire_wait_closed(&c, TIMEOUT), "not closed after a bad packet");
     wire_close(&c);
-    CHECK(broker_log_has(b, "closed: bad packet 1", TIMEOUT), "no log line for the bad packet");
+    REQUIRE(broker_log_has(b, "closed: bad packet 1", TIMEOUT), "no log line for the bad packet");
     /* an over-long length field */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
-    CHECK(wire_send_raw(&c, "\xff\xff\xff\xff\xff\xff\x01", 7), "%s", c.error);
-    CHECK(wire_wait_closed(&c, TIMEOUT), "not closed after a framing error");
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_send_raw(&c, "\xff\xff\xff\xff\xff\xff\x01", 7), "%s", c.error);
+    REQUIRE(wire_wait_closed(&c, TIMEOUT), "not closed after a framing error");
     wire_close(&c);
-    CHECK(broker_log_has(b, "closed: framing error", TIMEOUT), "no log line for framing");
+    REQUIRE(broker_log_has(b, "closed: framing error", TIMEOUT), "no log line for framing");
     /* a well-framed packet of an unknown type */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
-    CHECK(wire_send_raw(&c, "\x04\xa0\x4e\x4e\x4e\x00", 6), "%s", c.error);
-    CHECK(wire_wait_closed(&c, TIMEOUT), "not closed after an unknown type");
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_send_raw(&c, "\x04\xa0\x4e\x4e\x4e\x00", 6), "%s", c.error);
+    REQUIRE(wire_wait_closed(&c, TIMEOUT), "not closed after an unknown type");
     wire_close(&c);
-    CHECK(ping(&bystander, "service@localhost", 9, "hmtp-broker"), "bystander disturbed");
+    REQUIRE(ping(&bystander, "service@localhost", 9, "hmtp-broker"), "bystander disturbed");
     wire_close(&bystander);
     return next_client_served(b);
 }
@@ -826,15 +826,15 @@ static bool case_garbage(broker_process *b)
 static bool case_login_timeout(broker_process *b)
 {
     wire_client member, silent, upgraded;
-    CHECK(wire_open(&member, b->port, "member", "pw", "s"), "%s", member.error);
-    CHECK(wire_connect(&silent, b->port), "%s", silent.error);
-    CHECK(wire_connect(&upgraded, b->port) && wire_upgrade(&upgraded), "%s", upgraded.error);
-    CHECK(wire_wait_closed(&silent, 4000), "a connection that never upgraded was not closed");
-    CHECK(wire_wait_closed(&upgraded, 4000), "an upgraded connection that never logged in was not closed");
+    REQUIRE(wire_open(&member, b->port, "member", "pw", "s"), "%s", member.error);
+    REQUIRE(wire_connect(&silent, b->port), "%s", silent.error);
+    REQUIRE(wire_connect(&upgraded, b->port) && wire_upgrade(&upgraded), "%s", upgraded.error);
+    REQUIRE(wire_wait_closed(&silent, 4000), "a connection that never upgraded was not closed");
+    REQUIRE(wire_wait_closed(&upgraded, 4000), "an upgraded connection that never logged in was not closed");
     wire_close(&silent);
     wire_close(&upgraded);
-    CHECK(broker_log_count(b, "no login within 1 s (--login-timeout)") == 2, "want two log lines naming the timeout");
-    CHECK(ping(&member, "service@localhost", 9, "hmtp-broker"), "the logged-in client was closed too");
+    REQUIRE(broker_log_count(b, "no login within 1 s (--login-timeout)") == 2, "want two log lines naming the timeout");
+    REQUIRE(ping(&member, "service@localhost", 9, "hmtp-broker"), "the logged-in client was closed too");
     wire_close(&member);
     return next_client_served(b);
 }
@@ -842,19 +842,19 @@ static bool case_login_timeout(broker_process *b)
 static bool case_half_packet(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "half", "pw", NULL), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "half", "pw", NULL), "%s", c.error);
     /* a chunk announcing 36 bytes, only 10 of them, then a close */
-    CHECK(wire_send_raw(&c, "\x24\x99\x0cnews@lo", 10), "%s", c.error);
+    REQUIRE(wire_send_raw(&c, "\x24\x99\x0cnews@lo", 10), "%s", c.error);
     wire_close(&c);
-    CHECK(broker_log_has(b, "closed: peer closed inside a packet", TIMEOUT),
-          "no log line for the cut packet");
+    REQUIRE(broker_log_has(b, "closed: peer closed inside a packet", TIMEOUT),
+            "no log line for the cut packet");
     return next_client_served(b);
 }
 
 static bool case_flood(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "flood", "pw", NULL), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "flood", "pw", NULL), "%s", c.error);
     /* 10,000 pings in one go, never reading the answers */
     hmtp_arena a;
     hmtp_arena_init(&a);
@@ -884,7 +884,7 @@ static bool case_flood(broker_process *b)
         _exit(ok ? 0 : 1);
     }
     hmtp_buf_free(&all);
-    CHECK(pid > 0, "fork");
+    REQUIRE(pid > 0, "fork");
     /* meanwhile others are served */
     bool served = next_client_served(b);
     /* then read everything: every ping is answered, none lost */
@@ -898,18 +898,18 @@ static bool case_flood(broker_process *b)
     int status = 0;
     waitpid(pid, &status, 0);
     wire_close(&c);
-    CHECK(served, "broker did not serve others during a flood");
-    CHECK(answers == 10000, "only %d of 10000 pings answered in order", answers);
+    REQUIRE(served, "broker did not serve others during a flood");
+    REQUIRE(answers == 10000, "only %d of 10000 pings answered in order", answers);
     return next_client_served(b);
 }
 
 static bool case_output_limit(broker_process *b)
 {
     wire_client slow, pub;
-    CHECK(wire_open(&slow, b->port, "slow", "pw", "s"), "%s", slow.error);
+    REQUIRE(wire_open(&slow, b->port, "slow", "pw", "s"), "%s", slow.error);
     if (!subscribe(&slow, "news@localhost", NULL))
         return false;
-    CHECK(wire_open(&pub, b->port, "pub", "pw", "p"), "%s", pub.error);
+    REQUIRE(wire_open(&pub, b->port, "pub", "pw", "p"), "%s", pub.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     static char big[32768];
@@ -919,18 +919,18 @@ static bool case_output_limit(broker_process *b)
      * reader that stopped: publish until the cut shows, at most 64 MB. */
     bool limited = false;
     for (int i = 0; i < 2000 && !limited; i++) {
-        CHECK(wire_send(&pub, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s",
-              pub.error);
+        REQUIRE(wire_send(&pub, HMTP_MESSAGE, "news@localhost", NULL, 0, item, NULL), "%s",
+                pub.error);
         if (i % 20 == 19)
             limited = broker_log_has(b, "output limit exceeded", 0);
     }
     hmtp_arena_free(&a);
-    CHECK(limited || broker_log_has(b, "output limit exceeded", TIMEOUT),
-          "a client that does not read was not cut off");
-    CHECK(broker_log_has(b, "conn 1 closed: output limit exceeded", TIMEOUT),
-          "the wrong connection was cut off");
+    REQUIRE(limited || broker_log_has(b, "output limit exceeded", TIMEOUT),
+            "a client that does not read was not cut off");
+    REQUIRE(broker_log_has(b, "conn 1 closed: output limit exceeded", TIMEOUT),
+            "the wrong connection was cut off");
     /* the publisher carries on */
-    CHECK(ping(&pub, "service@localhost", 5, "hmtp-broker"), "publisher disturbed");
+    REQUIRE(ping(&pub, "service@localhost", 5, "hmtp-broker"), "publisher disturbed");
     wire_close(&pub);
     wire_close(&slow);
     return next_client_served(b);
@@ -939,16 +939,16 @@ static bool case_output_limit(broker_process *b)
 static bool case_max_connections(broker_process *b)
 {
     wire_client c1, c2, c3;
-    CHECK(wire_open(&c1, b->port, "one", "pw", NULL), "%s", c1.error);
-    CHECK(wire_open(&c2, b->port, "two", "pw", NULL), "%s", c2.error);
-    CHECK(wire_connect(&c3, b->port), "%s", c3.error);
+    REQUIRE(wire_open(&c1, b->port, "one", "pw", NULL), "%s", c1.error);
+    REQUIRE(wire_open(&c2, b->port, "two", "pw", NULL), "%s", c2.error);
+    REQUIRE(wire_connect(&c3, b->port), "%s", c3.error);
     char head[512];
     wire_http(&c3, WIRE_UPGRADE_REQUEST, head, sizeof head, TIMEOUT);
     wire_close(&c3);
-    CHECK(strncmp(head, "HTTP/1.1 503 ", 13) == 0, "third connection answered '%.40s'", head);
-    CHECK(broker_log_has(b, "refused a connection", TIMEOUT), "no log line");
+    REQUIRE(strncmp(head, "HTTP/1.1 503 ", 13) == 0, "third connection answered '%.40s'", head);
+    REQUIRE(broker_log_has(b, "refused a connection", TIMEOUT), "no log line");
     wire_close(&c1);
-    CHECK(broker_log_has(b, "conn 1 closed", TIMEOUT), "first close not seen");
+    REQUIRE(broker_log_has(b, "conn 1 closed", TIMEOUT), "first close not seen");
     bool ok = next_client_served(b);
     wire_close(&c2);
     return ok;
@@ -957,17 +957,17 @@ static bool case_max_connections(broker_process *b)
 static bool case_max_packet(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "big", "pw", NULL), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "big", "pw", NULL), "%s", c.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     static char text[3000];
     memset(text, 'y', sizeof text - 1);
-    CHECK(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, str(&a, text), NULL), "%s",
-          c.error);
+    REQUIRE(wire_send(&c, HMTP_MESSAGE, "news@localhost", NULL, 0, str(&a, text), NULL), "%s",
+            c.error);
     hmtp_arena_free(&a);
-    CHECK(wire_wait_closed(&c, TIMEOUT), "an oversized packet was accepted");
+    REQUIRE(wire_wait_closed(&c, TIMEOUT), "an oversized packet was accepted");
     wire_close(&c);
-    CHECK(broker_log_has(b, "closed: framing error", TIMEOUT), "no log line");
+    REQUIRE(broker_log_has(b, "closed: framing error", TIMEOUT), "no log line");
     return next_client_served(b);
 }
 
@@ -975,7 +975,7 @@ static bool case_shutdown(broker_process *unused)
 {
     (void)unused;
     broker_process b;
-    CHECK(broker_start(&b, broker_exe, any_user), "%s", b.error);
+    REQUIRE(broker_start(&b, broker_exe, any_user), "%s", b.error);
     wire_client c;
     bool ok = wire_open(&c, b.port, "s", "pw", "r") && subscribe(&c, "news@localhost", NULL);
     kill(b.pid, SIGTERM);
@@ -988,24 +988,24 @@ static bool case_shutdown(broker_process *unused)
     bool logged = broker_log_has(&b, "stopped", TIMEOUT) &&
                   broker_log_has(&b, "conn 1 closed: broker shutting down", 0);
     int status = broker_stop(&b);
-    CHECK(ok, "no presenceUnavailable from the service at shutdown");
-    CHECK(closed, "connection left open at shutdown");
-    CHECK(logged, "no shutdown log lines");
-    CHECK(status == 0, "exit status %d", status);
+    REQUIRE(ok, "no presenceUnavailable from the service at shutdown");
+    REQUIRE(closed, "connection left open at shutdown");
+    REQUIRE(logged, "no shutdown log lines");
+    REQUIRE(status == 0, "exit status %d", status);
     return true;
 }
 
 static bool case_verbose_log(broker_process *b)
 {
     wire_client c;
-    CHECK(wire_open(&c, b->port, "v", "pw", "r"), "%s", c.error);
+    REQUIRE(wire_open(&c, b->port, "v", "pw", "r"), "%s", c.error);
     bool ok = ping(&c, "service@localhost", 1, "hmtp-broker");
     wire_close(&c);
-    CHECK(ok, "ping");
-    CHECK(broker_log_has(b, "conn 1 in queryGet from=v@localhost/r to=service@localhost", TIMEOUT),
-          "no per-packet in line");
-    CHECK(broker_log_has(b, "conn 1 out queryResult from=service@localhost to=v@localhost/r", 0),
-          "no per-packet out line");
+    REQUIRE(ok, "ping");
+    REQUIRE(broker_log_has(b, "conn 1 in queryGet from=v@localhost/r to=service@localhost", TIMEOUT),
+            "no per-packet in line");
+    REQUIRE(broker_log_has(b, "conn 1 out queryResult from=service@localhost to=v@localhost/r", 0),
+            "no per-packet out line");
     return true;
 }
 
@@ -1081,5 +1081,5 @@ static void note_payloads(const broker_case *c)
 
 int main(int argc, char **argv)
 {
-    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, note_payloads);
+    return check_status(broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, note_payloads));
 }

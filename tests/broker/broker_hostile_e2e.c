@@ -80,7 +80,7 @@ static bool fresh_client_served(broker_process *b, const char *uid)
     wire_client c;
     bool ok = wire_open(&c, b->port, uid, "pw", NULL) && ping(&c, 1);
     wire_close(&c);
-    CHECK(ok, "a fresh client was not served: %s", c.error);
+    REQUIRE(ok, "a fresh client was not served: %s", c.error);
     return true;
 }
 
@@ -116,7 +116,7 @@ static bool case_nul_login(broker_process *b)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const nul_case *k = &cases[i];
         wire_client c;
-        CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+        REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
         hmtp_arena a;
         hmtp_arena_init(&a);
         char group[128];
@@ -124,20 +124,20 @@ static bool case_nul_login(broker_process *b)
                           sizeof group);
         hmtp_arena_free(&a);
         wire_close(&c);
-        CHECK(t == HMTP_QUERY_ERROR && strcmp(group, "modify/bad-request") == 0, "%s: answered %d %s", k->what, t,
-              group);
-        CHECK(broker_log_has(b, k->log, TIMEOUT), "%s: no log line '%s'", k->what, k->log);
+        REQUIRE(t == HMTP_QUERY_ERROR && strcmp(group, "modify/bad-request") == 0, "%s: answered %d %s", k->what, t,
+                group);
+        REQUIRE(broker_log_has(b, k->log, TIMEOUT), "%s: no log line '%s'", k->what, k->log);
         fprintf(stderr, "%s: modify/bad-request\n", k->what);
     }
-    CHECK(broker_log_count(b, "logged in as") == 0, "a login with U+0000 was accepted");
+    REQUIRE(broker_log_count(b, "logged in as") == 0, "a login with U+0000 was accepted");
     /* the real alice still logs in, on the first try */
     wire_client c;
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     char group[128];
     int t = wire_login(&c, "alice", "secret", "r", 0, group, sizeof group);
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT, "alice refused: %s", group);
-    CHECK(broker_log_has(b, "logged in as alice@localhost/r", TIMEOUT), "no login line");
+    REQUIRE(t == HMTP_QUERY_RESULT, "alice refused: %s", group);
+    REQUIRE(broker_log_has(b, "logged in as alice@localhost/r", TIMEOUT), "no login line");
     return true;
 }
 
@@ -148,9 +148,9 @@ static bool case_nul_login(broker_process *b)
 static bool case_default_deadlines(broker_process *b)
 {
     wire_client member, slow, upgraded;
-    CHECK(wire_open(&member, b->port, "member", "pw", "s"), "%s", member.error);
-    CHECK(wire_connect(&slow, b->port), "%s", slow.error);
-    CHECK(wire_connect(&upgraded, b->port) && wire_upgrade(&upgraded), "%s", upgraded.error);
+    REQUIRE(wire_open(&member, b->port, "member", "pw", "s"), "%s", member.error);
+    REQUIRE(wire_connect(&slow, b->port), "%s", slow.error);
+    REQUIRE(wire_connect(&upgraded, b->port) && wire_upgrade(&upgraded), "%s", upgraded.error);
     int64_t t0 = now_ms();
     /* one byte a second, as the slowloris peers of the issue did */
     const char *req = WIRE_UPGRADE_REQUEST;
@@ -159,14 +159,14 @@ static bool case_default_deadlines(broker_process *b)
         slow_closed = !wire_send_raw(&slow, req + i, 1) || wire_wait_closed(&slow, 1000);
     }
     int64_t slow_ms = now_ms() - t0;
-    CHECK(slow_closed, "a slow HTTP head was kept %lld ms", (long long)slow_ms);
-    CHECK(slow_ms >= 4000 && slow_ms <= 7000, "slow head closed after %lld ms, want 5-6 s", (long long)slow_ms);
-    CHECK(broker_log_has(b, "no complete HTTP request within 5 s (--http-timeout)", TIMEOUT), "no http log line");
-    CHECK(wire_wait_closed(&upgraded, 7000), "an upgraded link that never logged in was kept past 12 s");
+    REQUIRE(slow_closed, "a slow HTTP head was kept %lld ms", (long long)slow_ms);
+    REQUIRE(slow_ms >= 4000 && slow_ms <= 7000, "slow head closed after %lld ms, want 5-6 s", (long long)slow_ms);
+    REQUIRE(broker_log_has(b, "no complete HTTP request within 5 s (--http-timeout)", TIMEOUT), "no http log line");
+    REQUIRE(wire_wait_closed(&upgraded, 7000), "an upgraded link that never logged in was kept past 12 s");
     int64_t login_ms = now_ms() - t0;
-    CHECK(login_ms >= 9000, "login deadline hit after %lld ms, want 10 s", (long long)login_ms);
-    CHECK(broker_log_has(b, "no login within 10 s (--login-timeout)", TIMEOUT), "no login log line");
-    CHECK(ping(&member, 2), "the logged-in link was closed");
+    REQUIRE(login_ms >= 9000, "login deadline hit after %lld ms, want 10 s", (long long)login_ms);
+    REQUIRE(broker_log_has(b, "no login within 10 s (--login-timeout)", TIMEOUT), "no login log line");
+    REQUIRE(ping(&member, 2), "the logged-in link was closed");
     wire_close(&slow);
     wire_close(&upgraded);
     wire_close(&member);
@@ -177,16 +177,16 @@ static bool case_default_deadlines(broker_process *b)
 static bool case_idle_timeout(broker_process *b)
 {
     wire_client quiet, talker;
-    CHECK(wire_open(&quiet, b->port, "quiet", "pw", "q"), "%s", quiet.error);
-    CHECK(wire_open(&talker, b->port, "talker", "pw", "t"), "%s", talker.error);
+    REQUIRE(wire_open(&quiet, b->port, "quiet", "pw", "q"), "%s", quiet.error);
+    REQUIRE(wire_open(&talker, b->port, "talker", "pw", "t"), "%s", talker.error);
     bool closed = false;
     for (int i = 0; i < 5 && !closed; i++) {
-        CHECK(ping(&talker, i + 1), "the talking link was not served");
+        REQUIRE(ping(&talker, i + 1), "the talking link was not served");
         closed = wire_wait_closed(&quiet, 1000);
     }
-    CHECK(closed, "a silent logged-in link was kept past the idle timeout");
-    CHECK(broker_log_has(b, "idle for 2 s: no byte in or out (--idle-timeout)", TIMEOUT), "no idle log line");
-    CHECK(ping(&talker, 9), "the talking link was closed");
+    REQUIRE(closed, "a silent logged-in link was kept past the idle timeout");
+    REQUIRE(broker_log_has(b, "idle for 2 s: no byte in or out (--idle-timeout)", TIMEOUT), "no idle log line");
+    REQUIRE(ping(&talker, 9), "the talking link was closed");
     wire_close(&quiet);
     wire_close(&talker);
     return true;
@@ -202,7 +202,7 @@ static bool case_memory_budget(broker_process *b)
     wire_client w[N];
     size_t body = 1000000; /* announced chunk: 1,000,000 bytes, one withheld */
     uint8_t *data = calloc(1, body + 4);
-    CHECK(data, "calloc");
+    REQUIRE(data, "calloc");
     /* a 3-byte length: 1000000 = 0x0f4240 in base 128 */
     data[0] = (uint8_t)(0x80 | ((body >> 14) & 0x7f));
     data[1] = (uint8_t)(0x80 | ((body >> 7) & 0x7f));
@@ -217,7 +217,7 @@ static bool case_memory_budget(broker_process *b)
         wire_send_raw(&w[i], data, 3 + body - 1); /* fails when the budget already closed it */
     }
     free(data);
-    CHECK(opened == N, "opened %d of %d links", opened, N);
+    REQUIRE(opened == N, "opened %d of %d links", opened, N);
     /* 8 x 1 MiB against a 4 MiB budget: at least four must go */
     bool enough = false;
     for (int t = 0; t < 50 && !enough; t++) {
@@ -225,15 +225,15 @@ static bool case_memory_budget(broker_process *b)
         if (!enough)
             usleep(100000);
     }
-    CHECK(enough, "only %d links closed over the budget", broker_log_count(b, "closed: memory budget: holds"));
-    CHECK(broker_log_has(b, "--memory-budget 4194304", 0), "the log line does not name the budget");
+    REQUIRE(enough, "only %d links closed over the budget", broker_log_count(b, "closed: memory budget: holds"));
+    REQUIRE(broker_log_has(b, "--memory-budget 4194304", 0), "the log line does not name the budget");
     int still = 0;
     for (int i = 0; i < N; i++) {
         if (!wire_wait_closed(&w[i], 200))
             still++;
         wire_close(&w[i]);
     }
-    CHECK(still >= 2 && still <= 4, "%d links left open, want the ones within the budget (2-4)", still);
+    REQUIRE(still >= 2 && still <= 4, "%d links left open, want the ones within the budget (2-4)", still);
     return fresh_client_served(b, "fresh");
 }
 
@@ -245,22 +245,22 @@ static bool case_limits_503(broker_process *b)
     enum { N = 6 };
     wire_client hold[N];
     for (int i = 0; i < N; i++)
-        CHECK(wire_connect(&hold[i], b->port) && wire_upgrade(&hold[i]), "%s", hold[i].error);
+        REQUIRE(wire_connect(&hold[i], b->port) && wire_upgrade(&hold[i]), "%s", hold[i].error);
     /* --max-per-ip 6 from 127.0.0.1: twenty more each read a clean 503 */
     for (int i = 0; i < 20; i++) {
         wire_client c;
-        CHECK(wire_connect(&c, b->port), "%s", c.error);
+        REQUIRE(wire_connect(&c, b->port), "%s", c.error);
         char head[512] = "";
         bool ok = wire_http(&c, WIRE_UPGRADE_REQUEST, head, sizeof head, TIMEOUT);
         bool closed = wire_wait_closed(&c, TIMEOUT);
         wire_close(&c);
-        CHECK(ok && strncmp(head, "HTTP/1.1 503 ", 13) == 0, "try %d answered '%.40s'", i, head);
-        CHECK(closed, "try %d: not closed after the 503", i);
+        REQUIRE(ok && strncmp(head, "HTTP/1.1 503 ", 13) == 0, "try %d answered '%.40s'", i, head);
+        REQUIRE(closed, "try %d: not closed after the 503", i);
     }
-    CHECK(broker_log_has(b, "6 connections open from 127.0.0.1 (--max-per-ip 6)", TIMEOUT), "no per-ip log line");
-    CHECK(broker_log_has(b, "closed: HTTP 503 answered", TIMEOUT), "no close line for a refusal");
+    REQUIRE(broker_log_has(b, "6 connections open from 127.0.0.1 (--max-per-ip 6)", TIMEOUT), "no per-ip log line");
+    REQUIRE(broker_log_has(b, "closed: HTTP 503 answered", TIMEOUT), "no close line for a refusal");
     wire_close(&hold[0]);
-    CHECK(broker_log_has(b, "conn 1 closed", TIMEOUT), "first close not seen");
+    REQUIRE(broker_log_has(b, "conn 1 closed", TIMEOUT), "first close not seen");
     bool ok = fresh_client_served(b, "after");
     for (int i = 1; i < N; i++)
         wire_close(&hold[i]);
@@ -274,14 +274,14 @@ static bool case_login_guessing(broker_process *b)
     /* ten wrong passwords in one write: answers come slower and slower, the
      * link is closed after the fifth, the rest are never tried */
     wire_client c;
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     for (int i = 0; i < 10; i++) {
         char pw[16];
         snprintf(pw, sizeof pw, "guess%d", i);
-        CHECK(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, i, auth_query(&a, "alice", 5, NULL, 0, pw, strlen(pw)), NULL),
-              "%s", c.error);
+        REQUIRE(wire_send(&c, HMTP_QUERY_SET, NULL, NULL, i, auth_query(&a, "alice", 5, NULL, 0, pw, strlen(pw)), NULL),
+                "%s", c.error);
     }
     hmtp_arena_free(&a);
     int64_t t0 = now_ms(), at[10];
@@ -290,21 +290,21 @@ static bool case_login_guessing(broker_process *b)
     while (answers < 10 && wire_recv(&c, &p, 10000) == 1) {
         bool refused = p.type == HMTP_QUERY_ERROR && p.id == answers;
         hmtp_packet_free(&p);
-        CHECK(refused, "answer %d is not the refusal of guess %d", answers, answers);
+        REQUIRE(refused, "answer %d is not the refusal of guess %d", answers, answers);
         at[answers++] = now_ms() - t0;
     }
     bool closed = wire_wait_closed(&c, TIMEOUT);
     wire_close(&c);
-    CHECK(answers == 5, "%d guesses answered on one link, want 5", answers);
-    CHECK(closed, "the link was not closed after 5 refusals");
+    REQUIRE(answers == 5, "%d guesses answered on one link, want 5", answers);
+    REQUIRE(closed, "the link was not closed after 5 refusals");
     /* delays 250, 500, 1000, 2000 ms between them (the fifth closes) */
-    CHECK(at[0] >= 200 && at[1] - at[0] >= 400 && at[2] - at[1] >= 900 && at[3] - at[2] >= 1900,
-          "answers at %lld %lld %lld %lld ms: not slowed", (long long)at[0], (long long)at[1], (long long)at[2],
-          (long long)at[3]);
-    CHECK(broker_log_has(b, "closed: 5 refused logins (--max-login-failures 5)", TIMEOUT), "no close line");
-    CHECK(broker_log_count(b, "login refused for 'alice'") == 5, "want 5 refusal lines");
+    REQUIRE(at[0] >= 200 && at[1] - at[0] >= 400 && at[2] - at[1] >= 900 && at[3] - at[2] >= 1900,
+            "answers at %lld %lld %lld %lld ms: not slowed", (long long)at[0], (long long)at[1], (long long)at[2],
+            (long long)at[3]);
+    REQUIRE(broker_log_has(b, "closed: 5 refused logins (--max-login-failures 5)", TIMEOUT), "no close line");
+    REQUIRE(broker_log_count(b, "login refused for 'alice'") == 5, "want 5 refusal lines");
     /* a fresh link guessing alice again waits for the uid's count (6th: 8 s) */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     char group[128];
     t0 = now_ms();
     hmtp_arena_init(&a);
@@ -312,14 +312,14 @@ static bool case_login_guessing(broker_process *b)
     hmtp_arena_free(&a);
     int64_t waited = now_ms() - t0;
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_ERROR && waited >= 4000, "a fresh link's guess answered after %lld ms", (long long)waited);
+    REQUIRE(t == HMTP_QUERY_ERROR && waited >= 4000, "a fresh link's guess answered after %lld ms", (long long)waited);
     /* the right password is not held: alice logs in at once */
-    CHECK(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
+    REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
     t0 = now_ms();
     t = wire_login(&c, "alice", "secret", "r", 0, group, sizeof group);
     waited = now_ms() - t0;
     wire_close(&c);
-    CHECK(t == HMTP_QUERY_RESULT && waited < 1000, "alice: answer %d after %lld ms", t, (long long)waited);
+    REQUIRE(t == HMTP_QUERY_RESULT && waited < 1000, "alice: answer %d after %lld ms", t, (long long)waited);
     return true;
 }
 
@@ -328,43 +328,43 @@ static bool case_login_guessing(broker_process *b)
 static bool case_forged_answer(broker_process *b)
 {
     wire_client asker, asked, forger;
-    CHECK(wire_open(&asker, b->port, "asker", "pw", "a"), "%s", asker.error);
-    CHECK(wire_open(&asked, b->port, "asked", "pw", "b"), "%s", asked.error);
-    CHECK(wire_open(&forger, b->port, "forger", "pw", "f"), "%s", forger.error);
+    REQUIRE(wire_open(&asker, b->port, "asker", "pw", "a"), "%s", asker.error);
+    REQUIRE(wire_open(&asked, b->port, "asked", "pw", "b"), "%s", asked.error);
+    REQUIRE(wire_open(&forger, b->port, "forger", "pw", "f"), "%s", forger.error);
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *q = hessian_new_string(&a, "question", 8);
     hessian_value *fake = hessian_new_string(&a, "forged", 6);
     hessian_value *real = hessian_new_string(&a, "real", 4);
-    CHECK(wire_send(&asker, HMTP_QUERY_GET, "asked@localhost/b", NULL, 7, q, NULL), "%s", asker.error);
+    REQUIRE(wire_send(&asker, HMTP_QUERY_GET, "asked@localhost/b", NULL, 7, q, NULL), "%s", asker.error);
     hmtp_packet p;
-    CHECK(wire_recv(&asked, &p, TIMEOUT) == 1 && p.type == HMTP_QUERY_GET && p.id == 7, "query not forwarded");
+    REQUIRE(wire_recv(&asked, &p, TIMEOUT) == 1 && p.type == HMTP_QUERY_GET && p.id == 7, "query not forwarded");
     hmtp_packet_free(&p);
     /* the forger answers id 7 first, to the full and to the bare JID */
-    CHECK(wire_send(&forger, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, fake, NULL), "%s", forger.error);
-    CHECK(wire_send(&forger, HMTP_QUERY_ERROR, "asker@localhost", NULL, 7, fake, NULL), "%s", forger.error);
+    REQUIRE(wire_send(&forger, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, fake, NULL), "%s", forger.error);
+    REQUIRE(wire_send(&forger, HMTP_QUERY_ERROR, "asker@localhost", NULL, 7, fake, NULL), "%s", forger.error);
     /* the asked party answers an id it was never asked */
-    CHECK(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 8, fake, NULL), "%s", asked.error);
-    CHECK(broker_log_has(b, "dropped queryResult id=8 to=asker@localhost/a: answers no query sent to this link",
-                         TIMEOUT),
-          "the unasked answer was not dropped with a log line");
+    REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 8, fake, NULL), "%s", asked.error);
+    REQUIRE(broker_log_has(b, "dropped queryResult id=8 to=asker@localhost/a: answers no query sent to this link",
+                           TIMEOUT),
+            "the unasked answer was not dropped with a log line");
     /* then the real answer, and a second one */
-    CHECK(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, real, NULL), "%s", asked.error);
-    CHECK(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, fake, NULL), "%s", asked.error);
-    CHECK(wire_recv(&asker, &p, TIMEOUT) == 1, "no answer: %s", asker.error);
+    REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, real, NULL), "%s", asked.error);
+    REQUIRE(wire_send(&asked, HMTP_QUERY_RESULT, "asker@localhost/a", NULL, 7, fake, NULL), "%s", asked.error);
+    REQUIRE(wire_recv(&asker, &p, TIMEOUT) == 1, "no answer: %s", asker.error);
     bool is_real = p.type == HMTP_QUERY_RESULT && p.id == 7 && p.from && strcmp(p.from, "asked@localhost/b") == 0 &&
                    p.value && p.value->kind == HESSIAN_STRING && strcmp(p.value->v.str.data, "real") == 0;
     fprintf(stderr, "asker got %s id=%lld from=%s\n", nz(hmtp_type_name(p.type)), (long long)p.id, nz(p.from));
     hmtp_packet_free(&p);
     hmtp_arena_free(&a);
-    CHECK(is_real, "the asker's first answer is not the asked party's");
+    REQUIRE(is_real, "the asker's first answer is not the asked party's");
     int r = wire_recv(&asker, &p, 500);
     if (r == 1)
         hmtp_packet_free(&p);
-    CHECK(r == 0, "a second answer reached the asker");
-    CHECK(broker_log_count(b, "answers no query sent to this link") == 4, "want 4 drop lines, got %d",
-          broker_log_count(b, "answers no query sent to this link"));
-    CHECK(ping(&forger, 3), "the forger's link is no longer served");
+    REQUIRE(r == 0, "a second answer reached the asker");
+    REQUIRE(broker_log_count(b, "answers no query sent to this link") == 4, "want 4 drop lines, got %d",
+            broker_log_count(b, "answers no query sent to this link"));
+    REQUIRE(ping(&forger, 3), "the forger's link is no longer served");
     wire_close(&asker);
     wire_close(&asked);
     wire_close(&forger);
@@ -394,5 +394,5 @@ static const broker_case cases[] = {
 
 int main(int argc, char **argv)
 {
-    return broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL);
+    return check_status(broker_cases_main(argc, argv, cases, sizeof cases / sizeof cases[0], &broker_exe, NULL));
 }

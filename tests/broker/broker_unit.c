@@ -4,49 +4,39 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 
-static int failures;
-
-#define EXPECT(cond, ...)                                                                       \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            failures++;                                                                         \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);                          \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-        }                                                                                       \
-    } while (0)
 
 static void test_config(void)
 {
     broker_config c;
     broker_config_init(&c);
     GError *e = NULL;
-    EXPECT(broker_config_set_listen(&c, "127.0.0.1:0", &e) && c.listen_port == 0, "port 0");
-    EXPECT(broker_config_set_listen(&c, "[::1]:9000", &e) && strcmp(c.listen_host, "::1") == 0 &&
+    CHECK(broker_config_set_listen(&c, "127.0.0.1:0", &e) && c.listen_port == 0, "port 0");
+    CHECK(broker_config_set_listen(&c, "[::1]:9000", &e) && strcmp(c.listen_host, "::1") == 0 &&
                c.listen_port == 9000,
            "IPv6");
-    EXPECT(!broker_config_set_listen(&c, "127.0.0.1:70000", &e) && e, "port range");
+    CHECK(!broker_config_set_listen(&c, "127.0.0.1:70000", &e) && e, "port range");
     g_clear_error(&e);
-    EXPECT(!broker_config_set_listen(&c, "example.com:80", &e) && e, "names are refused");
+    CHECK(!broker_config_set_listen(&c, "example.com:80", &e) && e, "names are refused");
     g_clear_error(&e);
-    EXPECT(!broker_config_set_listen(&c, "8080", &e) && e, "no colon");
+    CHECK(!broker_config_set_listen(&c, "8080", &e) && e, "no colon");
     g_clear_error(&e);
-    EXPECT(broker_config_add_user(&c, "ferg:se:cret", "t", &e), "colon in password");
-    EXPECT(strcmp(broker_config_password(&c, "ferg"), "se:cret") == 0, "password");
-    EXPECT(broker_config_password(&c, "nobody") == NULL, "unknown user");
-    EXPECT(!broker_config_add_user(&c, ":pw", "t", &e) && e, "empty uid");
+    CHECK(broker_config_add_user(&c, "ferg:se:cret", "t", &e), "colon in password");
+    CHECK(strcmp(broker_config_password(&c, "ferg"), "se:cret") == 0, "password");
+    CHECK(broker_config_password(&c, "nobody") == NULL, "unknown user");
+    CHECK(!broker_config_add_user(&c, ":pw", "t", &e) && e, "empty uid");
     g_clear_error(&e);
-    EXPECT(!broker_config_add_user(&c, "a/b:pw", "t", &e) && e, "slash in uid");
+    CHECK(!broker_config_add_user(&c, "a/b:pw", "t", &e) && e, "slash in uid");
     g_clear_error(&e);
     char *j = broker_config_service_jid(&c, "news");
-    EXPECT(strcmp(j, "news@localhost") == 0, "%s", j);
+    CHECK(strcmp(j, "news@localhost") == 0, "%s", j);
     g_free(j);
     j = broker_config_service_jid(&c, "feed@cnn.com");
-    EXPECT(strcmp(j, "feed@cnn.com") == 0, "%s", j);
+    CHECK(strcmp(j, "feed@cnn.com") == 0, "%s", j);
     g_free(j);
-    EXPECT(!broker_config_load_users_file(&c, "/nonexistent/users", &e) && e, "missing file");
+    CHECK(!broker_config_load_users_file(&c, "/nonexistent/users", &e) && e, "missing file");
     g_clear_error(&e);
     broker_config_free(&c);
 }
@@ -54,7 +44,5 @@ static void test_config(void)
 int main(void)
 {
     test_config();
-    if (failures)
-        fprintf(stderr, "broker_unit: %d failures\n", failures);
-    return failures ? 1 : 0;
+    return check_summary("broker_unit");
 }

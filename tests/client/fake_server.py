@@ -3,27 +3,29 @@
 """A scripted stand-in server for hmtp-client's wire tests.
 
 It checks the exact bytes the client writes against bytes written out here
-by hand from PROTOCOL.md (sections 1-4 and 7), independently of the C code,
-and answers with hand-made bytes. One connection per run; exit 0 when the
+by hand from PROTOCOL.md (sections 1-4 and 7), independently of the C code
+(strings, framing and the upgrade from tests/common/hmtp_bytes.py), and
+answers with hand-made bytes. One connection per run; exit 0 when the
 client sent what Resin's client would, 1 otherwise (with a hex diff).
 
 Usage: fake_server.py MODE PORT_FILE
 """
+import os
 import socket
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import hmtp_bytes as hb  # noqa: E402
 
-def s(text):  # short Hessian string (< 32 UTF-16 units)
-    data = text.encode()
+
+def s(text):  # short Hessian string (< 32 UTF-16 units: one length byte)
     assert len(text) < 32
-    return bytes([len(text)]) + data
+    return hb.string(text)
 
 
 def packet(body):  # one chunk plus the terminating 0x00
-    assert len(body) < 4094
-    if len(body) < 128:
-        return bytes([len(body)]) + body + b"\x00"
-    return bytes([0x80 | len(body) >> 7, len(body) & 0x7F]) + body + b"\x00"
+    assert 0 < len(body) < 4094
+    return hb.frame(body)
 
 
 NULL = b"N"
@@ -71,15 +73,10 @@ class Conn:
             print(f"fake_server: upgrade request:\n{got!r}\nexpected\n{want!r}", file=sys.stderr)
 
 
-def request(method, path, host):
-    return (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: HMTP/0.9\r\n"
-            "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n").encode()
-
-
 def session(c, port):
     """Bare 101, plain login, message, query, auto-answered probe, close."""
-    c.expect_request(request("CONNECT", "/hmtp", f"127.0.0.1:{port}"))
-    c.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\nContent-Length: 0\r\n\r\n")
+    c.expect_request(hb.upgrade_request("CONNECT", "/hmtp", f"127.0.0.1:{port}"))
+    c.sock.sendall(hb.upgrade_response())  # Resin's bare 101
     # login: querySet to=null from=null id=0 AuthQuery{alice, pw, null}
     c.expect(packet(b"\x93" + NULL + NULL + b"\xe0" + AUTH_QUERY_DEF + b"\x60" + s("alice") + NULL + s("pw")),
              "login querySet")
@@ -105,8 +102,8 @@ def session(c, port):
 
 def get_upgrade(c, port):
     """GET with another path and Host; a 101 that does carry Upgrade."""
-    c.expect_request(request("GET", "/other", "h.example:1"))
-    c.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: HMTP/0.9\r\nConnection: Upgrade\r\n\r\n")
+    c.expect_request(hb.upgrade_request("GET", "/other", "h.example:1"))
+    c.sock.sendall(hb.upgrade_response(server=None, echo=True, content_length=False))
 
 
 def refuse(c, port):
@@ -130,7 +127,6 @@ def main():
     port = srv.getsockname()[1]
     with open(port_file + ".tmp", "w") as f:
         f.write(f"{port}\n")
-    import os
     os.rename(port_file + ".tmp", port_file)
     sock, _ = srv.accept()
     sock.settimeout(30)

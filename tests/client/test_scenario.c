@@ -193,7 +193,5 @@ int main(void)
     test_nul();
     test_good();
     test_bad();
-    if (check_failures)
-        fprintf(stderr, "%d check(s) failed\n", check_failures);
-    return check_failures ? 1 : 0;
+    return check_summary("client_scenario");
 }

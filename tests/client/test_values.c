@@ -276,7 +276,5 @@ int main(void)
     test_generators();
     test_errors();
     test_matching();
-    if (check_failures)
-        fprintf(stderr, "%d check(s) failed\n", check_failures);
-    return check_failures ? 1 : 0;
+    return check_summary("client_values");
 }

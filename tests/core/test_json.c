@@ -159,12 +159,10 @@ static void expect_packet(const char *hex, const char *want)
 {
     hmtp_buf body = hex_bytes(hex);
     hessian_stream s;
-    hessian_stream_init(&s, NULL);
     hmtp_packet p;
-    hmtp_packet_init(&p);
     hmtp_error err;
-    if (CHECK(hmtp_packet_decode(&p, &s, hessian_stream_mark(&s), body.data, body.len, &err) == HMTP_OK,
-              "%s decodes (%s)", hex, err.msg)) {
+    if (CHECK(packet_decode_fresh(&p, &s, body.data, body.len, &err) == HMTP_OK, "%s decodes (%s)", hex,
+              err.msg)) {
         hmtp_buf out;
         hmtp_buf_init(&out);
         hmtp_json_packet_fields(&out, &p);

@@ -167,12 +167,9 @@ static void expect_packet_error(const char *hex, hmtp_status want, const char *w
 {
     hmtp_buf b = hex_bytes(hex);
     hessian_stream s;
-    hessian_stream_init(&s, NULL);
     hmtp_packet p;
-    hmtp_packet_init(&p);
     hmtp_error err;
-    hmtp_error_clear(&err);
-    hmtp_status st = hmtp_packet_decode(&p, &s, hessian_stream_mark(&s), b.data, b.len, &err);
+    hmtp_status st = packet_decode_fresh(&p, &s, b.data, b.len, &err);
     CHECK(st == want && err.code == want && err.msg[0], "%s: %s (%s), want %s", what, hmtp_status_name(st), err.msg,
           hmtp_status_name(want));
     hmtp_packet_free(&p);

@@ -94,12 +94,9 @@ static void test_mid_stream_start(void)
      * object of unseen class #3 with two fields */
     hmtp_buf m = hex_bytes("90 4e 4e 63 91 01 78");
     hessian_stream s;
-    hessian_stream_init(&s, NULL);
     hmtp_packet p;
-    hmtp_packet_init(&p);
     hmtp_error err;
-    hmtp_error_clear(&err);
-    hmtp_status st = hmtp_packet_decode(&p, &s, hessian_stream_mark(&s), m.data, m.len, &err);
+    hmtp_status st = packet_decode_fresh(&p, &s, m.data, m.len, &err);
     CHECK(st == HMTP_OK, "mid-stream message decodes: %s (%s)", hmtp_status_name(st), err.msg);
     if (st == HMTP_OK && CHECK(p.value && p.value->kind == HESSIAN_OBJECT, "value is an object")) {
         CHECK(p.value->v.object.cls == NULL && p.value->v.object.class_index == 3, "class #3, name unknown");

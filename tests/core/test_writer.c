@@ -306,7 +306,7 @@ static void test_full_buffer_at_end(void)
         snprintf(what, sizeof what, "three nulls and a binary of %zu", len);
         bool tail_ok = body.len > len + 3 && body.data[body.len - 1] == (uint8_t)((len - 1) * 7) &&
                        body.data[0] == 'N' && body.data[2] == 'N';
-        CHECK(tail_ok, what);
+        CHECK(tail_ok, "%s", what);
         hmtp_buf_free(&body);
         hessian_writer_free(&w);
         hmtp_buf_free(&out);

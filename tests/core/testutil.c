@@ -129,6 +129,15 @@ void rec_decode_fresh(rec_list *out, const uint8_t *body, size_t len)
     hessian_stream_free(&s);
 }
 
+hmtp_status packet_decode_fresh(hmtp_packet *p, hessian_stream *s, const uint8_t *body, size_t len,
+                                hmtp_error *err)
+{
+    hessian_stream_init(s, NULL);
+    hmtp_packet_init(p);
+    hmtp_error_clear(err);
+    return hmtp_packet_decode(p, s, hessian_stream_mark(s), body, len, err);
+}
+
 void rec_free(rec_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {

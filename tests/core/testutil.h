@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "hessian.h"
+#include "hmtp.h"
 
 /* "24 99 0c 6e" (spaces optional) -> bytes appended to out. A malformed hex
  * string is a bug in the test: it aborts loudly. */
@@ -44,6 +45,10 @@ void rec_decode(rec_list *out, hessian_stream *s, hessian_mark at, const uint8_t
 /* Same with a fresh default stream. */
 void rec_decode_fresh(rec_list *out, const uint8_t *body, size_t len);
 void rec_free(rec_list *l);
+/* Decodes body as one packet into p with s as a fresh default stream (the
+ * caller frees both, and reads the outcome in err). */
+hmtp_status packet_decode_fresh(hmtp_packet *p, hessian_stream *s, const uint8_t *body, size_t len,
+                                hmtp_error *err);
 /* True when both lists hold the same events (every field compared). On a
  * difference, *where gets the index. */
 bool rec_equal(const rec_list *a, const rec_list *b, size_t *where);

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the fuzzers' seed corpora (tests/fuzz/corpus/<target>/) from
-hand-made valid HMTP packets, framed here by PROTOCOL.md section 2.
+hand-made valid HMTP packets, framed by tests/common/hmtp_bytes.py
+(PROTOCOL.md section 2).
 Run it again after changing the packets below; the output is committed."""
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from hmtp_bytes import frame as hmtp_frame  # noqa: E402
 
 # Packet bodies, as hex. Each is valid HMTP.
 WORKED = ("99 0c 6e 65 77 73 40 63 6e 6e 2e 63 6f 6d"
@@ -43,28 +46,9 @@ def body(h):
     return bytes.fromhex(h)
 
 
-def length(n, two=False):
-    groups = []
-    while True:
-        groups.append(n & 0x7F)
-        n >>= 7
-        if not n:
-            break
-    if two and len(groups) == 1:
-        groups.append(0)
-    out = bytearray()
-    for i in reversed(range(len(groups))):
-        out.append(groups[i] | (0x80 if i else 0))
-    return bytes(out)
-
-
 def frame(b, chunk=None, two=False):
-    chunk = chunk or max(len(b), 1)
-    out = bytearray()
-    for i in range(0, len(b), chunk):
-        part = b[i:i + chunk]
-        out += length(len(part), two) + part
-    return bytes(out + b"\x00")
+    """One chunk unless chunk is given; two: every length in two bytes."""
+    return hmtp_frame(b, chunk or max(len(b), 1), wide=two)
 
 
 def streams():

@@ -13,22 +13,18 @@ records per segment, or fixed-size slices that split packets anywhere.
 TCP sequence numbers are kept consistent so Wireshark reassembles normally.
 """
 import argparse
+import os
 import struct
 import sys
 
-ETH_IP = 0x0800
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import hmtp_bytes as hb  # noqa: E402
+
 CLIENT_IP = bytes([10, 0, 0, 1])
 SERVER_IP = bytes([10, 0, 0, 2])
+CLIENT_MAC = bytes.fromhex("020000000001")
+SERVER_MAC = bytes.fromhex("020000000002")
 MSS = 1448
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return (~total) & 0xFFFF
 
 
 class Connection:
@@ -48,19 +44,11 @@ class Connection:
         sport, dport = self.ports[direction]
         src, dst = self.ips[direction]
         ack = self.seq[other]
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, self.seq[direction] & 0xFFFFFFFF,
-                          ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
-        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
-        csum = checksum(pseudo + tcp + payload)
-        tcp = tcp[:16] + struct.pack("!H", csum) + tcp[18:]
-        total = 20 + len(tcp) + len(payload)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, self.ip_id, 0x4000, 64, 6, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        tcp = hb.tcp_segment(src, dst, sport, dport, self.seq[direction], ack, flags, payload)
+        ip = hb.ip_packet(src, dst, tcp, ident=self.ip_id)
         self.ip_id = (self.ip_id + 1) & 0xFFFF
-        eth = (b"\x02\x00\x00\x00\x00\x02" if direction == "C" else b"\x02\x00\x00\x00\x00\x01")
-        eth += (b"\x02\x00\x00\x00\x00\x01" if direction == "C" else b"\x02\x00\x00\x00\x00\x02")
-        eth += struct.pack("!H", ETH_IP)
-        self.frames.append((self.time, eth + ip + tcp + payload))
+        src_mac, dst_mac = (CLIENT_MAC, SERVER_MAC) if direction == "C" else (SERVER_MAC, CLIENT_MAC)
+        self.frames.append((self.time, hb.ethernet(dst_mac, src_mac, hb.ethertype(False), ip)))
         self.directions.append(direction)
         self.time += 0.001
         consumed = len(payload) + (1 if flags & 0x02 else 0) + (1 if flags & 0x01 else 0)
@@ -93,13 +81,7 @@ class Connection:
         self.frames[i], self.frames[j] = (ti, dj), (tj, di)
 
     def write_pcap(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for t, data in self.frames:
-                sec = int(t)
-                usec = int(round((t - sec) * 1e6))
-                f.write(struct.pack("<IIII", sec, usec, len(data), len(data)))
-                f.write(data)
+        hb.write_pcap(path, 1, [(t, data, len(data)) for t, data in self.frames])
 
 
 def read_records(path):
@@ -120,14 +102,9 @@ def read_records(path):
 
 
 def upgrade_records(method, echo_upgrade, port):
-    target = "/hmtp" if method == "CONNECT" else "/hmtp"
-    request = ("%s %s HTTP/1.1\r\nHost: example.com:%d\r\nUpgrade: HMTP/0.9\r\n"
-               "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n" % (method, target, port))
-    response = "HTTP/1.1 101 Switching Protocols\r\nServer: Resin/4.0.0\r\n"
-    if echo_upgrade:
-        response += "Upgrade: HMTP/0.9\r\nConnection: Upgrade\r\n"
-    response += "Content-Length: 0\r\nDate: Tue, 20 Jan 2009 10:00:00 GMT\r\n\r\n"
-    return [("C", request.encode()), ("S", response.encode())]
+    request = hb.upgrade_request(method, "/hmtp", "example.com:%d" % port)
+    response = hb.upgrade_response(echo=echo_upgrade, date="Tue, 20 Jan 2009 10:00:00 GMT")
+    return [("C", request), ("S", response)]
 
 
 def segment(records, mode):

@@ -269,9 +269,13 @@ def case_incomplete():
     check(rep and rep['sessions'][0]['result'] == 'incomplete' and 'frame' in (rep['sessions'][0]['incomplete'] or ''),
           'JSON: %s' % (rep and rep['sessions']))
 
-def fake_server(handler):
-    """A TCP server on 127.0.0.1:0 running handler(conn, index) per connection."""
+def fake_server(handler, rcvbuf=None, accepted=None):
+    """A TCP server on 127.0.0.1:0 running handler(conn, index) per connection;
+    rcvbuf: its receive buffer size; accepted: a list that gets the time of
+    every accept."""
     srv = socket.socket()
+    if rcvbuf:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     srv.bind(('127.0.0.1', 0))
     srv.listen(16)
     count = [0]
@@ -281,6 +285,8 @@ def fake_server(handler):
                 c, _ = srv.accept()
             except OSError:
                 return
+            if accepted is not None:
+                accepted.append(time.time())
             threading.Thread(target=handler, args=(c, count[0]), daemon=True).start()
             count[0] += 1
     threading.Thread(target=loop, daemon=True).start()
@@ -491,15 +497,10 @@ def case_cross_session():
     erin.send('c2s', 'queryGet', 'service@localhost', ejid, fx.ping_query('first'), id=fx.Long(1))
     erin.send('s2c', 'queryResult', ejid, 'service@localhost', fx.ping_query('first', 'hmtp-broker', answer=True),
               id=fx.Long(1))
-    erin.send('c2s', 'presenceSubscribe', news, None, None)
-    erin.send('s2c', 'presenceSubscribed', ejid, news, None)
-    erin.send('s2c', 'presence', ejid, news, None)
-    erin.send('s2c', 'presenceProbe', ejid, news, None)
+    fx.subscribe(erin, ejid, news)
     dave.send('c2s', 'message', news, None, 'extra edition')
     erin.send('s2c', 'message', ejid, news, 'extra edition')
-    erin.send('c2s', 'presenceUnsubscribe', news, None, None)
-    erin.send('s2c', 'presenceUnsubscribed', ejid, news, None)
-    erin.send('s2c', 'presenceUnavailable', ejid, news, None)
+    fx.unsubscribe(erin, ejid, news)
     dave.send('c2s', 'presenceUnavailable', None, None, None)
     #        dave: upgrade, login     erin: upgrade, login, ping, subscribe + 3   dave: publish
     order = [0, 0, 0, 0] + [1] * 10 + [0] + [1] * 4 + [0]
@@ -611,21 +612,8 @@ def silent_server(answer_upgrade, read=True, rcvbuf=None):
             except OSError:
                 return
         time.sleep(600)
-    srv = socket.socket()
-    if rcvbuf:
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(16)
-    def loop():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            accepted.append(time.time())
-            threading.Thread(target=handler, args=(c, 0), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-    return srv.getsockname()[1], srv, accepted
+    port, srv = fake_server(handler, rcvbuf, accepted)
+    return port, srv, accepted
 
 def junit_tree(path):
     """The JUnit file parsed (it must be well-formed XML) as

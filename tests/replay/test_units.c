@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "framing.h"
 #include "hmtp.h"
 #include "jidmap.h"
@@ -14,15 +15,6 @@
 #include "net_parse.h"
 #include "tcp_stream.h"
 #include "verify.h"
-
-static int failures;
-#define CHECK(cond)                                                                                                  \
-    do {                                                                                                             \
-        if (!(cond)) {                                                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                \
-            failures++;                                                                                              \
-        }                                                                                                            \
-    } while (0)
 
 typedef struct collected {
     char data[256];
@@ -348,10 +340,5 @@ int main(void)
     test_in_order_and_reordered();
     test_gap_by_ack_and_finish();
     test_frame_parse();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("replay units: ok\n");
-    return 0;
+    return check_summary("replay units");
 }

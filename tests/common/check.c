@@ -2,24 +2,31 @@
 #include "check.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 int check_failures;
 int check_count;
 
-bool check_report(bool ok, const char *file, int line, const char *fmt, ...)
+/* Cap the noise: a broken loop over every byte position would otherwise
+ * bury the first, most useful, failures. */
+enum { CHECK_PRINT_MAX = 200 };
+
+bool check_report(bool ok, const char *file, int line, const char *cond, const char *fmt, ...)
 {
     check_count++;
     if (ok)
         return true;
     check_failures++;
-    /* Cap the noise: a broken loop over every byte position would otherwise
-     * bury the first, most useful, failures. */
-    if (check_failures <= 200) {
-        fprintf(stderr, "%s:%d: FAIL: ", file, line);
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
+    if (check_failures <= CHECK_PRINT_MAX) {
+        fprintf(stderr, "%s:%d: check failed: %s", file, line, cond);
+        /* fmt is " " plus the caller's message, if it gave one */
+        if (fmt[0] != '\0' && fmt[1] != '\0') {
+            fputc(':', stderr);
+            va_list ap;
+            va_start(ap, fmt);
+            vfprintf(stderr, fmt, ap);
+            va_end(ap);
+        }
         fputc('\n', stderr);
     }
     return false;
@@ -43,11 +50,11 @@ bool check_bytes_report(const uint8_t *got, size_t got_len, const uint8_t *want,
     while (diff < n && got[diff] == want[diff])
         diff++;
     bool ok = got_len == want_len && diff == n;
-    if (!check_report(ok, file, line, "%s: bytes differ at %zu", what, diff))
-        if (check_failures <= 200) {
-            print_hex_window("got ", got, got_len, diff);
-            print_hex_window("want", want, want_len, diff);
-        }
+    if (!check_report(ok, file, line, "bytes equal", " %s: bytes differ at %zu", what, diff) &&
+        check_failures <= CHECK_PRINT_MAX) {
+        print_hex_window("got ", got, got_len, diff);
+        print_hex_window("want", want, want_len, diff);
+    }
     return ok;
 }
 
@@ -55,4 +62,9 @@ int check_summary(const char *suite)
 {
     printf("%s: %d checks, %d failed\n", suite, check_count, check_failures);
     return check_failures == 0 ? 0 : 1;
+}
+
+int check_status(int status)
+{
+    return status == 0 && check_failures > 0 ? 1 : status;
 }
