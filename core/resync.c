@@ -235,7 +235,8 @@ hmtp_resync_status hmtp_resync_find(const uint8_t *buf, size_t len, size_t from,
             return HMTP_RESYNC_NEED;
         }
         hmtp_resync_answer next = followed_by_packet(buf + c + wire, len - c - wire, cfg->max_body);
-        if (next == HMTP_RESYNC_YES || (next == HMTP_RESYNC_MORE && cfg->at_end)) {
+        bool edge = cfg->accept_at_edge && c + wire == len;
+        if (next == HMTP_RESYNC_YES || (next == HMTP_RESYNC_MORE && (cfg->at_end || edge))) {
             *at = c;
             return HMTP_RESYNC_FOUND;
         }

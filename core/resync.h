@@ -13,7 +13,8 @@
  *   count as a start. Where the bytes end before they tell (at the end of a
  *   Wireshark segment, or of a stream), P counts; a streaming caller that
  *   may get more bytes waits for them (HMTP_RESYNC_NEED), so the first
- *   packet is decided when the next one's first bytes arrive.
+ *   packet is decided when the next one's first bytes arrive, unless it
+ *   takes P ending exactly where its bytes end (accept_at_edge).
  *
  * The second condition refuses a whole packet that a binary payload merely
  * contains: after it come the payload's other bytes, not a packet. A payload
@@ -63,6 +64,12 @@ typedef struct hmtp_resync_config {
      * with no more proof: for a caller that knows `from` begins a TCP
      * segment, where a sender's packet is likely to begin. */
     bool prefix_at_from;
+    /* A whole packet that ends exactly where buf ends counts without a look
+     * at what follows: for a caller whose buf ends where a TCP segment did,
+     * since senders end segments at packet ends, and waiting for the next
+     * packet would hand this one on late. A payload's hidden packet that
+     * ends at a segment's end is then taken for a packet. */
+    bool accept_at_edge;
 } hmtp_resync_config;
 
 typedef enum hmtp_resync_status {

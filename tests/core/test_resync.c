@@ -299,6 +299,24 @@ static void test_window(const stream *s)
           "streaming: an exhausted window is NONE");
 }
 
+/* accept_at_edge: a packet that ends where the bytes end counts at once;
+ * without it, the search waits for what follows. */
+static void test_edge(const stream *s)
+{
+    size_t cut = s->start[1] + 1, end = s->start[3];
+    hmtp_resync_config cfg = {.max_body = HMTP_DEFAULT_MAX_PACKET, .window = s->wire.len};
+    size_t at = 0, need = 0;
+    hmtp_resync_status st = hmtp_resync_find(s->wire.data + cut, end - cut, 0, &cfg, &at, &need);
+    CHECK(st == HMTP_RESYNC_NEED && cut + at == s->start[2] && need == end - cut + 1,
+          "packet 2 ends where the bytes do: wait for one more (status %d at %zu need %zu)", (int)st, cut + at, need);
+    cfg.accept_at_edge = true;
+    st = hmtp_resync_find(s->wire.data + cut, end - cut, 0, &cfg, &at, &need);
+    CHECK(st == HMTP_RESYNC_FOUND && cut + at == s->start[2], "at the edge: found at once (status %d)", (int)st);
+    /* a packet followed by one byte is not at the edge */
+    st = hmtp_resync_find(s->wire.data + cut, end - cut + 1, 0, &cfg, &at, &need);
+    CHECK(st == HMTP_RESYNC_NEED && cut + at == s->start[2], "one byte after it: wait (status %d)", (int)st);
+}
+
 /* A whole packet that a payload carries is refused by what follows it. */
 static void test_hidden_packet_alone(void)
 {
@@ -329,6 +347,7 @@ int main(void)
     test_cut_streaming(&s);
     test_prefix_at_from(&s);
     test_window(&s);
+    test_edge(&s);
     test_hidden_packet_alone();
     hmtp_buf_free(&s.wire);
     return check_summary("core_resync");
