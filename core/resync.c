@@ -92,11 +92,29 @@ static bool partial_is_packet(const uint8_t *buf, size_t len)
     return ok;
 }
 
+/* The body's first byte, behind the first chunk length, can begin an int
+ * (any of its forms): a packet's type. Refuses most offsets before the
+ * framing is walked, which inside text would chain through many "chunks". */
+static bool type_byte_possible(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len && i < HMTP_MAX_LENGTH_BYTES; i++) {
+        if (buf[i] & 0x80)
+            continue;
+        if (i + 1 >= len)
+            return true; /* the data is not there yet */
+        uint8_t c = buf[i + 1];
+        return (c >= 0x80 && c <= 0xd7) || c == 'I';
+    }
+    return len < HMTP_MAX_LENGTH_BYTES;
+}
+
 /* may_continue: bytes may follow buf, so a packet that runs past it can be
  * MORE; else it is NO without a look at its body. */
 static hmtp_resync_answer packet_at(const uint8_t *buf, size_t len, size_t max_body, bool may_continue,
                                     size_t *wire_len, size_t *need)
 {
+    if (!type_byte_possible(buf, len))
+        return HMTP_RESYNC_NO;
     hmtp_frame_info info;
     hmtp_error err;
     hmtp_frame_status st = hmtp_frame_scan(buf, len, max_body, &info, &err);
