@@ -1,133 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <stdlib.h>
-#include <string.h>
-
 #include <epan/packet.h>
 #include <epan/conversation.h>
 
 #include "framing.h"
-#include "hmtp.h"
-#include "jid.h"
+#include "resync.h"
 #include "hmtp_conv.h"
 #include "hmtp_heur.h"
 #include "hmtp_plugin.h"
 #include "hmtp_tcp.h"
 
-/* Resynchronising looks this far into a segment for a packet start. */
-#define RESYNC_WINDOW 65536u
-#define MAX_JID 1023u
+/* The rules live in core/resync.c, shared with hmtp-replay; these adapt
+ * them to a tvb, which is all Wireshark gives at once (nothing is waited
+ * for: a candidate that runs past the tvb is refused). */
 
-static bool jid_like(const char *s, size_t len)
+static const guint8 *tvb_rest(tvbuff_t *tvb, guint32 offset, size_t *avail)
 {
-    if (!s)
-        return true; /* null is a legal JID value */
-    if (len == 0 || len > MAX_JID)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-            return false;
-    hmtp_jid jid;
-    return hmtp_jid_parse(s, len, &jid);
-}
-
-/* Decodes a whole candidate packet with a throwaway stream: the full HMTP
- * grammar is the strictest test there is. */
-static bool body_is_packet(const guint8 *body, size_t len)
-{
-    hessian_stream stream;
-    hessian_stream_init(&stream, NULL);
-    hmtp_packet p;
-    hmtp_packet_init(&p);
-    hmtp_error err;
-    hmtp_status st = hmtp_packet_decode(&p, &stream, hessian_stream_mark(&stream), body, len, &err);
-    bool ok = st == HMTP_OK && hmtp_type_valid(p.type) && jid_like(p.to, p.to ? strlen(p.to) : 0) &&
-              jid_like(p.from, p.from ? strlen(p.from) : 0);
-    hmtp_packet_free(&p);
-    hessian_stream_free(&stream);
-    return ok;
+    guint32 len = tvb_captured_length(tvb);
+    *avail = offset < len ? len - offset : 0;
+    return *avail ? tvb_get_ptr(tvb, (gint)offset, (gint)*avail) : NULL;
 }
 
 bool hmtp_complete_packet_at(tvbuff_t *tvb, guint32 offset, size_t max_body)
 {
-    guint32 len = tvb_captured_length(tvb);
-    if (offset >= len)
-        return false;
-    const guint8 *p = tvb_get_ptr(tvb, (gint)offset, (gint)(len - offset));
-    hmtp_frame_info info;
-    hmtp_error err;
-    if (hmtp_frame_scan(p, len - offset, max_body, &info, &err) != HMTP_FRAME_COMPLETE || info.chunks == 0 ||
-        info.body_len < 3)
-        return false;
-    guint8 *body = malloc(info.body_len);
-    if (!body)
-        return false;
-    hmtp_frame_copy_body(p, info.wire_len, body);
-    bool ok = body_is_packet(body, info.body_len);
-    free(body);
-    return ok;
-}
-
-/* Checks the first values of a body prefix: type int 0..13, then JIDs. */
-static bool prefix_is_packet(const guint8 *data, size_t len)
-{
-    hessian_stream stream;
-    hessian_stream_init(&stream, NULL);
-    hessian_decoder d;
-    hessian_decoder_init(&d, &stream, hessian_stream_mark(&stream), data, len);
-    hessian_event ev;
-    int values = 0;
-    bool ok = true;
-    while (ok && values < 3) {
-        int rc = hessian_next(&d, &ev);
-        if (rc <= 0) {
-            /* running out of bytes is fine once type and to were seen */
-            ok = rc < 0 && hessian_decoder_error(&d)->code == HMTP_ERR_TRUNCATED && values >= 2;
-            break;
-        }
-        if (values == 0)
-            ok = ev.kind == HESSIAN_INT && hmtp_type_valid(ev.v.i) && ev.code >= 0x90 && ev.code <= 0x9d;
-        else
-            ok = ev.kind == HESSIAN_NULL || (ev.kind == HESSIAN_STRING && jid_like(ev.v.str.data, ev.v.str.len));
-        values++;
-    }
-    hessian_decoder_free(&d);
-    hessian_stream_free(&stream);
-    return ok && values >= 2;
+    size_t avail, wire, need;
+    const guint8 *p = tvb_rest(tvb, offset, &avail);
+    return p && hmtp_resync_packet(p, avail, max_body, &wire, &need) == HMTP_RESYNC_YES;
 }
 
 bool hmtp_packet_prefix_at(tvbuff_t *tvb, guint32 offset)
 {
-    guint32 len = tvb_captured_length(tvb);
-    if (offset >= len)
-        return false;
-    const guint8 *p = tvb_get_ptr(tvb, (gint)offset, (gint)(len - offset));
-    size_t avail = len - offset;
-    /* the first chunk's length: big-endian base-128, top bit = more follows */
-    size_t chunk = 0, i = 0;
-    for (;; i++) {
-        if (i >= avail || i >= HMTP_MAX_LENGTH_BYTES)
-            return false;
-        chunk = (chunk << 7) | (p[i] & 0x7f);
-        if (!(p[i] & 0x80))
-            break;
-    }
-    i++;
-    if (chunk < 3 || i >= avail)
-        return false;
-    size_t data = avail - i < chunk ? avail - i : chunk;
-    return prefix_is_packet(p + i, data);
+    size_t avail;
+    const guint8 *p = tvb_rest(tvb, offset, &avail);
+    return p && hmtp_resync_prefix(p, avail) == HMTP_RESYNC_YES;
 }
 
 guint32 hmtp_find_boundary(tvbuff_t *tvb, guint32 from, size_t max_body)
 {
     guint32 len = tvb_captured_length(tvb);
-    if (from < len && (hmtp_complete_packet_at(tvb, from, max_body) || hmtp_packet_prefix_at(tvb, from)))
-        return from;
-    guint32 end = len - from > RESYNC_WINDOW ? from + RESYNC_WINDOW : len;
-    for (guint32 off = from + 1; off < end; off++)
-        if (hmtp_complete_packet_at(tvb, off, max_body))
-            return off;
-    return len;
+    if (from >= len)
+        return len;
+    const hmtp_resync_config cfg = {
+        .max_body = max_body, .window = HMTP_RESYNC_WINDOW, .at_end = true, .prefix_at_from = true};
+    size_t at, need;
+    const guint8 *p = tvb_get_ptr(tvb, 0, (gint)len);
+    return hmtp_resync_find(p, len, from, &cfg, &at, &need) == HMTP_RESYNC_FOUND ? (guint32)at : len;
 }
 
 /* A TCP payload that starts with a complete, fully valid HMTP packet, and

@@ -47,10 +47,20 @@ static void on_begin(void *ctx, const replay_session_info *s)
     }
 }
 
+/* The first packet of a direction of a session found by --port comes after
+ * the bytes skipped to its first packet boundary. */
+static bool first_after_resync(const replay_session_info *s, const replay_wire_packet *w)
+{
+    return !s->upgrade_seen && w->index == 0;
+}
+
 static void text_packet(dump_state *st, const replay_session_info *s, const replay_wire_packet *w,
                         const hmtp_packet *p, hmtp_status rc, const hmtp_error *err)
 {
     hmtp_buf *b = &st->line;
+    if (first_after_resync(s, w))
+        hmtp_buf_printf(b, "  #%u %s skipped %" PRIu64 " bytes to the first packet boundary\n", s->id,
+                        w->dir == REPLAY_C2S ? "C>S" : "S>C", s->skipped[w->dir]);
     hmtp_buf_printf(b, "  #%u %s frame %" PRIu64 " ", s->id, w->dir == REPLAY_C2S ? "C>S" : "S>C", w->frame);
     if (rc != HMTP_OK) {
         hmtp_buf_printf(b, "undecodable packet (%zu body bytes): %s at body offset %zu", w->body_len, err->msg,
@@ -76,6 +86,8 @@ static void json_packet(dump_state *st, const replay_session_info *s, const repl
     hmtp_buf_printf(b, "{\"session\":%u,\"direction\":\"%s\",\"frame\":%" PRIu64 ",\"time\":%.6f,\"index\":%" PRIu64
                        ",\"offset\":%" PRIu64 ",\"length\":%zu,",
                     s->id, replay_dir_name(w->dir), w->frame, w->ts, w->index, w->stream_offset, w->wire_len);
+    if (first_after_resync(s, w))
+        hmtp_buf_printf(b, "\"skipped\":%" PRIu64 ",", s->skipped[w->dir]);
     if (rc == HMTP_OK) {
         hmtp_json_packet_fields(b, p);
     } else {
@@ -123,10 +135,21 @@ static void on_end(void *ctx, const replay_session_info *s)
         fprintf(st->diag, "hmtp-replay: session %u (%s -> %s) is incomplete at frame %" PRIu64 ": %s\n", s->id,
                 s->client, s->server, s->broken_frame, s->broken_reason);
     }
-    if (!st->opt->json)
-        fprintf(st->out, "session %u ends: %s, %" PRIu64 " client and %" PRIu64 " server packets\n", s->id,
+    for (int d = 0; d < 2; d++)
+        if (!s->upgrade_seen && s->packets[d] == 0 && s->skipped[d] > 0 && !(s->incomplete && (int)s->broken_dir == d))
+            fprintf(st->diag,
+                    "hmtp-replay: session %u (%s -> %s): the %s stream's %" PRIu64
+                    " bytes hold no packet boundary (the capture starts inside its last packet)\n",
+                    s->id, s->client, s->server, replay_dir_name((replay_dir)d), s->skipped[d]);
+    if (!st->opt->json) {
+        fprintf(st->out, "session %u ends: %s, %" PRIu64 " client and %" PRIu64 " server packets", s->id,
                 s->incomplete ? s->broken_reason : replay_end_name(s->end), s->packets[REPLAY_C2S],
                 s->packets[REPLAY_S2C]);
+        if (!s->upgrade_seen)
+            fprintf(st->out, ", %" PRIu64 " and %" PRIu64 " bytes skipped to the first packet boundary",
+                    s->skipped[REPLAY_C2S], s->skipped[REPLAY_S2C]);
+        fputc('\n', st->out);
+    }
 }
 
 static void on_refused(void *ctx, const replay_session_info *s)

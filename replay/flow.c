@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "framing.h"
 #include "http_upgrade.h"
+#include "resync.h"
 #include "tcp_stream.h"
 
 typedef enum flow_state {
@@ -20,6 +21,26 @@ typedef struct flow_side {
     replay_flow *flow;
     int endpoint;
 } flow_side;
+
+/* Bytes that arrived together, so that packets found in bytes held while
+ * looking for a boundary keep the frame that completed them. */
+typedef struct flow_piece {
+    size_t end; /* in flow_resync.bytes */
+    uint64_t frame;
+    double ts;
+} flow_piece;
+
+/* A direction of a session found by --port starts wherever the capture
+ * did, maybe inside a packet: its bytes are held here until
+ * hmtp_resync_find() settles the first packet boundary. */
+typedef struct flow_resync {
+    bool active;
+    hmtp_buf bytes;   /* from HMTP stream offset `base` */
+    uint64_t base;
+    size_t need;      /* bytes.len worth another look */
+    flow_piece *pieces;
+    size_t npieces, cap;
+} flow_resync;
 
 struct replay_flow {
     replay_flow_config cfg;
@@ -37,6 +58,7 @@ struct replay_flow {
     uint64_t raw_base[2]; /* HMTP stream offset of raw[d].data[0] */
     uint64_t count[2];
     bool broken[2];       /* a framing error stopped this direction */
+    flow_resync sync[2];  /* by replay_dir */
     replay_session_info info;
 };
 
@@ -104,13 +126,20 @@ static void mark_broken(replay_flow *f, replay_dir d, replay_end why, uint64_t f
     snprintf(f->info.broken_reason, sizeof f->info.broken_reason, "%s", reason);
 }
 
+/* TCP stream offset of a byte the direction's framer counts at `off` (it
+ * starts at the first packet boundary). */
+static uint64_t stream_off(const replay_flow *f, replay_dir d, uint64_t off)
+{
+    return f->info.hmtp_start[d] + f->info.skipped[d] + off;
+}
+
 /* Frames HMTP bytes of one direction and hands every packet to the sink. */
 static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t len, uint64_t frame, double ts)
 {
     if (f->broken[d] || len == 0)
         return;
     if (!hmtp_buf_append(&f->raw[d], data, len)) {
-        mark_broken(f, d, REPLAY_END_FRAMING, frame, f->info.hmtp_start[d] + f->raw_base[d],
+        mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, f->raw_base[d]),
                     "out of memory holding a packet");
         return;
     }
@@ -125,8 +154,8 @@ static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t 
         if (r < 0) {
             char reason[256];
             snprintf(reason, sizeof reason, "HMTP framing error at stream offset %llu: %s",
-                     (unsigned long long)(f->info.hmtp_start[d] + err.offset), err.msg);
-            mark_broken(f, d, REPLAY_END_FRAMING, frame, f->info.hmtp_start[d] + err.offset, reason);
+                     (unsigned long long)stream_off(f, d, err.offset), err.msg);
+            mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, err.offset), reason);
             return;
         }
         if (r == 0)
@@ -136,7 +165,7 @@ static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t 
             .dir = d,
             .frame = frame,
             .ts = ts,
-            .stream_offset = f->info.hmtp_start[d] + out.wire_offset,
+            .stream_offset = stream_off(f, d, out.wire_offset),
             .index = f->count[d]++,
             .wire = f->raw[d].data + at,
             .wire_len = out.wire_len,
@@ -150,6 +179,121 @@ static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t 
         hmtp_buf_consume(&f->raw[d], (size_t)(end - f->raw_base[d]));
         f->raw_base[d] = end;
     }
+}
+
+/* Candidates for the first boundary: it lies within one packet of where the
+ * capture starts, and a packet's wire length is at most twice its body
+ * plus one (a chunk holds a byte or more behind a length byte or more). */
+static size_t resync_window(const replay_flow *f)
+{
+    return 2 * f->cfg.max_packet + 1;
+}
+
+static void resync_free(flow_resync *r)
+{
+    r->active = false;
+    hmtp_buf_free(&r->bytes);
+    free(r->pieces);
+    r->pieces = NULL;
+    r->npieces = r->cap = 0;
+}
+
+static bool resync_hold(flow_resync *r, const uint8_t *data, size_t len, uint64_t frame, double ts)
+{
+    if (r->npieces == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        flow_piece *p = realloc(r->pieces, cap * sizeof *p);
+        if (!p)
+            return false;
+        r->pieces = p;
+        r->cap = cap;
+    }
+    if (!hmtp_buf_append(&r->bytes, data, len))
+        return false;
+    r->pieces[r->npieces++] = (flow_piece){r->bytes.len, frame, ts};
+    return true;
+}
+
+/* Drops the bytes before `at`, found to hold no boundary. */
+static void resync_drop(flow_resync *r, size_t at)
+{
+    hmtp_buf_consume(&r->bytes, at);
+    r->base += at;
+    size_t keep = 0;
+    for (size_t i = 0; i < r->npieces; i++) {
+        if (r->pieces[i].end <= at)
+            continue;
+        r->pieces[keep] = r->pieces[i];
+        r->pieces[keep++].end -= at;
+    }
+    r->npieces = keep;
+}
+
+/* Holds a direction's first bytes until its first packet boundary is
+ * settled, then frames from there, each piece with its own frame. at_end:
+ * the direction ends here. */
+static void resync_push(replay_flow *f, replay_dir d, const uint8_t *data, size_t len, uint64_t frame, double ts,
+                        bool at_end)
+{
+    flow_resync *r = &f->sync[d];
+    if (len && !resync_hold(r, data, len, frame, ts)) {
+        mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, r->base), "out of memory holding bytes");
+        resync_free(r);
+        return;
+    }
+    if (!at_end && r->bytes.len < r->need)
+        return;
+    size_t window = resync_window(f);
+    hmtp_resync_config cfg = {
+        .max_body = f->cfg.max_packet,
+        .window = r->base < window ? window - (size_t)r->base : 0,
+        .at_end = at_end,
+        .accept_at_edge = true, /* packets are handed on in the order they completed */
+    };
+    size_t at = 0, need = 0;
+    hmtp_resync_status st = hmtp_resync_find(r->bytes.data, r->bytes.len, 0, &cfg, &at, &need);
+    if (st == HMTP_RESYNC_NEED) {
+        resync_drop(r, at);
+        r->need = need - at;
+        return;
+    }
+    if (st == HMTP_RESYNC_NONE) {
+        f->info.skipped[d] = r->base + r->bytes.len;
+        if (!at_end) {
+            char reason[256];
+            snprintf(reason, sizeof reason,
+                     "no HMTP packet boundary in the first %zu bytes of the %s stream (a session found by --port "
+                     "is looked for one from where the capture starts)",
+                     window, replay_dir_name(d));
+            mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, 0), reason);
+        }
+        resync_free(r);
+        return;
+    }
+    f->info.skipped[d] = r->base + at;
+    flow_resync held = *r;
+    *r = (flow_resync){0}; /* feed_hmtp below must not come back here */
+    size_t start = 0;
+    for (size_t i = 0; i < held.npieces; i++) {
+        size_t from = start > at ? start : at;
+        if (held.pieces[i].end > from)
+            feed_hmtp(f, d, held.bytes.data + from, held.pieces[i].end - from, held.pieces[i].frame,
+                      held.pieces[i].ts);
+        start = held.pieces[i].end;
+    }
+    resync_free(&held);
+}
+
+/* HMTP bytes of a direction: to the framer, or first to the search for a
+ * boundary. */
+static void feed_dir(replay_flow *f, replay_dir d, const uint8_t *data, size_t len, uint64_t frame, double ts)
+{
+    if (f->broken[d] || len == 0)
+        return;
+    if (f->sync[d].active)
+        resync_push(f, d, data, len, frame, ts, false);
+    else
+        feed_hmtp(f, d, data, len, frame, ts);
 }
 
 static void start_session(replay_flow *f, size_t skip_c2s, size_t skip_s2c, uint64_t frame, double ts)
@@ -170,14 +314,17 @@ static void start_session(replay_flow *f, size_t skip_c2s, size_t skip_s2c, uint
     f->info.id = (*f->cfg.next_session_id)++;
     f->info.hmtp_start[REPLAY_C2S] = skip_c2s;
     f->info.hmtp_start[REPLAY_S2C] = skip_s2c;
+    /* Without the upgrade, nothing says the capture started between two
+       packets. */
+    f->sync[REPLAY_C2S].active = f->sync[REPLAY_S2C].active = !f->info.upgrade_seen;
     if (f->cfg.sink->begin)
         f->cfg.sink->begin(f->cfg.sink->ctx, &f->info);
     hmtp_buf c = f->head[f->client], s = f->head[1 - f->client];
     /* The heads may already hold HMTP bytes that followed the HTTP exchange. */
     if (c.len > skip_c2s)
-        feed_hmtp(f, REPLAY_C2S, c.data + skip_c2s, c.len - skip_c2s, frame, ts);
+        feed_dir(f, REPLAY_C2S, c.data + skip_c2s, c.len - skip_c2s, frame, ts);
     if (s.len > skip_s2c)
-        feed_hmtp(f, REPLAY_S2C, s.data + skip_s2c, s.len - skip_s2c, frame, ts);
+        feed_dir(f, REPLAY_S2C, s.data + skip_s2c, s.len - skip_s2c, frame, ts);
     hmtp_buf_free(&f->head[0]);
     hmtp_buf_free(&f->head[1]);
 }
@@ -260,7 +407,7 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t frame,
     replay_flow *f = side->flow;
     int e = side->endpoint;
     if (f->state == FLOW_HMTP) {
-        feed_hmtp(f, dir_of(f, e), data, len, frame, ts);
+        feed_dir(f, dir_of(f, e), data, len, frame, ts);
         return;
     }
     if (f->state == FLOW_IGNORED)
@@ -328,9 +475,13 @@ void replay_flow_finish(replay_flow *f, uint64_t frame)
     }
     if (f->state == FLOW_HMTP) {
         for (int d = 0; d < 2; d++) {
+            flow_resync *r = &f->sync[d];
+            if (r->active && !f->broken[d])
+                resync_push(f, (replay_dir)d, NULL, 0, frame, r->npieces ? r->pieces[r->npieces - 1].ts : 0, true);
+            resync_free(r);
             if (!f->broken[d] && !hmtp_reader_at_boundary(f->reader[d])) {
                 char reason[256];
-                uint64_t off = f->info.hmtp_start[d] + hmtp_reader_offset(f->reader[d]);
+                uint64_t off = stream_off(f, (replay_dir)d, hmtp_reader_offset(f->reader[d]));
                 snprintf(reason, sizeof reason, "the %s stream ends inside an HMTP packet (stream offset %llu)",
                          replay_dir_name((replay_dir)d), (unsigned long long)off);
                 mark_broken(f, (replay_dir)d, REPLAY_END_FRAMING, frame, off, reason);

@@ -35,6 +35,10 @@ typedef struct replay_session_info {
     int status;              /* the recorded HTTP status (101, or a refusal) */
     char reason[128];
     uint64_t hmtp_start[2];  /* TCP stream offset where HMTP starts, per direction */
+    /* Found by --port (no upgrade): bytes before the direction's first packet
+     * boundary (core/resync.h), set before its first packet is handed on;
+     * at the end, every byte of a direction in which none was found. */
+    uint64_t skipped[2];
     /* filled when the session ends */
     replay_end end;
     bool incomplete;         /* a gap or framing error cut the session short */
