@@ -212,9 +212,15 @@ int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **ou
     /* A packet's tree takes about its body again in strings and binaries,
        plus 64 bytes a node (a presence packet's half a dozen nodes take
        650 bytes): size the arena once for the common case instead of
-       growing it block by block, small enough for malloc's fast path. */
-    if (!arena->head)
-        hmtp_arena_reserve(arena, d->len + (d->len < 2048 ? d->len : 2048) + 640);
+       growing it block by block, small enough for malloc's fast path. Done
+       at the body's first value (or into an empty arena), and only when
+       the arena (new, or emptied by hmtp_arena_reset() for the next packet)
+       has less room than that. */
+    if (d->pos == 0 || !arena->head) {
+        size_t want = d->len + (d->len < 2048 ? d->len : 2048) + 640;
+        if (hmtp_arena_room(arena) < want)
+            hmtp_arena_reserve(arena, want);
+    }
     for (;;) {
         int rc = hessian_next(d, &ev);
         if (rc < 0)
