@@ -36,19 +36,55 @@ int32_t hmtp_type_from_name(const char *name)
     return -1;
 }
 
-bool hmtp_type_valid(int32_t type)
+/* In line for hmtp_packet_decode(), which asks for every value. */
+static inline bool type_valid(int32_t type)
 {
     return type >= 0 && type < HMTP_TYPE_COUNT;
 }
 
-bool hmtp_type_has_id(int32_t type)
+static inline bool type_has_id(int32_t type)
 {
     return type >= HMTP_QUERY_GET && type <= HMTP_QUERY_ERROR;
 }
 
-bool hmtp_type_has_error(int32_t type)
+static inline bool type_has_error(int32_t type)
 {
     return type == HMTP_MESSAGE_ERROR || type == HMTP_QUERY_ERROR || type == HMTP_PRESENCE_ERROR;
+}
+
+static inline hmtp_field field_at(int32_t type, uint32_t index)
+{
+    static const hmtp_field head[] = {HMTP_FIELD_TYPE, HMTP_FIELD_TO, HMTP_FIELD_FROM};
+    if (index < 3)
+        return head[index];
+    if (!type_valid(type))
+        return HMTP_FIELD_EXTRA;
+    index -= 3;
+    if (type_has_id(type)) {
+        if (index == 0)
+            return HMTP_FIELD_ID;
+        index--;
+    }
+    if (index == 0)
+        return HMTP_FIELD_VALUE;
+    if (index == 1 && type_has_error(type))
+        return HMTP_FIELD_ERROR;
+    return HMTP_FIELD_EXTRA;
+}
+
+bool hmtp_type_valid(int32_t type)
+{
+    return type_valid(type);
+}
+
+bool hmtp_type_has_id(int32_t type)
+{
+    return type_has_id(type);
+}
+
+bool hmtp_type_has_error(int32_t type)
+{
+    return type_has_error(type);
 }
 
 bool hmtp_type_is_presence(int32_t type)
@@ -58,22 +94,7 @@ bool hmtp_type_is_presence(int32_t type)
 
 hmtp_field hmtp_field_at(int32_t type, uint32_t index)
 {
-    static const hmtp_field head[] = {HMTP_FIELD_TYPE, HMTP_FIELD_TO, HMTP_FIELD_FROM};
-    if (index < 3)
-        return head[index];
-    if (!hmtp_type_valid(type))
-        return HMTP_FIELD_EXTRA;
-    index -= 3;
-    if (hmtp_type_has_id(type)) {
-        if (index == 0)
-            return HMTP_FIELD_ID;
-        index--;
-    }
-    if (index == 0)
-        return HMTP_FIELD_VALUE;
-    if (index == 1 && hmtp_type_has_error(type))
-        return HMTP_FIELD_ERROR;
-    return HMTP_FIELD_EXTRA;
+    return field_at(type, index);
 }
 
 const char *hmtp_field_name(hmtp_field f)
@@ -195,7 +216,7 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
                 *err = verr;
             break;
         }
-        hmtp_field field = hmtp_field_at(p->type, index);
+        hmtp_field field = field_at(p->type, index);
         if (rc == 0) {
             hessian_value *val = p->value;
             if (field == HMTP_FIELD_ERROR && val && val->kind == HESSIAN_OBJECT && !val->v.object.cls &&
@@ -210,7 +231,7 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
                 break;
             }
             /* Everything up to the value is required; value and error too. */
-            bool complete = index > 0 && hmtp_field_at(p->type, index) == HMTP_FIELD_EXTRA;
+            bool complete = index > 0 && field_at(p->type, index) == HMTP_FIELD_EXTRA;
             if (!complete) {
                 st = hmtp_fail(err, HMTP_ERR_BAD_PACKET, len,
                                "body ends after %u values: the %s field of a %s is missing", index,
@@ -225,7 +246,7 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
                 goto done;
             }
             p->type = v->v.i;
-            if (!hmtp_type_valid(p->type)) {
+            if (!type_valid(p->type)) {
                 st = hmtp_fail(err, HMTP_ERR_UNKNOWN_TYPE, v->offset, "unknown packet type %d at body offset %zu",
                                p->type, v->offset);
                 goto done;
