@@ -189,16 +189,18 @@ static int reader_fail(hmtp_reader *r, hmtp_error *err)
 
 static size_t take_whole_packet(hmtp_reader *r, const uint8_t *p, size_t avail, hmtp_frame *out)
 {
-    size_t pos = 0, body = 0, chunks = 0;
+    size_t pos = 0, body = 0, chunks = 0, first = 0;
     for (;;) {
         size_t chunk_len, hdr;
         if (read_length(p + pos, avail - pos, &chunk_len, &hdr) != 1)
             return 0;
         pos += hdr;
-        if (chunk_len == 0)
+        if (chunk_len == 0) /* the terminator: 0x00, or a zero written long (0x80 0x00) */
             break;
         if (chunk_len > r->max_body - body || chunk_len > avail - pos)
             return 0;
+        if (chunks == 0)
+            first = pos;
         body += chunk_len;
         chunks++;
         pos += chunk_len;
@@ -207,7 +209,7 @@ static size_t take_whole_packet(hmtp_reader *r, const uint8_t *p, size_t avail, 
         return 0;
     size_t wire_len = pos;
     if (chunks == 1) {
-        out->body = p + wire_len - 1 - body;
+        out->body = p + first;
     } else {
         if (!hmtp_buf_reserve(&r->body, body))
             return 0;

@@ -81,7 +81,8 @@ static void put_length(hmtp_buf *w, size_t n, bool two)
 }
 
 /* A stream of random packets: single-chunk, multi-chunk, two-byte length
- * fields for short chunks, empty packets between them; then, by `tail`, a
+ * fields for short chunks and the terminator, empty packets between them;
+ * then, by `tail`, a
  * length field too long (1), a packet too large for max 300 bytes (2), or a
  * packet cut short (3). */
 static void make_stream(hmtp_buf *w, uint64_t *seed, int tail)
@@ -97,6 +98,8 @@ static void make_stream(hmtp_buf *w, uint64_t *seed, int tail)
             for (size_t i = 0; i < n; i++)
                 hmtp_buf_append_byte(w, (uint8_t)test_rand(seed));
         }
+        if (two) /* the terminator written long too: a zero length in two bytes */
+            hmtp_buf_append_byte(w, 0x80);
         hmtp_buf_append_byte(w, 0);
         if (shape == 3)
             hmtp_buf_append_byte(w, 0); /* an empty packet */

@@ -70,13 +70,13 @@ def length(n, two=False):
     return bytes(out)
 
 
-def frame(b, chunk=None, two=False):
+def frame(b, chunk=None, two=False, long_end=False):
     chunk = chunk or max(len(b), 1)
     out = bytearray()
     for i in range(0, len(b), chunk):
         part = b[i:i + chunk]
         out += length(len(part), two) + part
-    return bytes(out + b"\x00")
+    return bytes(out + (b"\x80\x00" if long_end else b"\x00"))
 
 
 def streams():
@@ -97,6 +97,9 @@ def streams():
     yield "jid-edges", b"".join(frame(body(j)) for j in JID_EDGES)
     yield "whole-packets", (frame(w) + b"\x00" + frame(w, chunk=5) + frame(body(BINARY_IN_TREE))
                             + frame(body(BINARY_IN_TREE), chunk=100) + b"\x00\x00" + frame(w, two=True))
+    # the fuzzer's find: a single-chunk packet whose terminator is a zero
+    # written in two bytes (80 00) was handed out one byte early
+    yield "regress-long-terminator", frame(w, two=True, long_end=True) + frame(w, long_end=True) + frame(w)
 
 
 # fuzz_strings reads a string body as it stands, and the same bytes after
