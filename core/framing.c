@@ -175,6 +175,8 @@ static int reader_fail(hmtp_reader *r, hmtp_error *err)
     return -1;
 }
 
+#define PREFETCH_AHEAD 4096 /* bytes: a few packets ahead of the one read */
+
 /* The common case, a whole packet in the bytes pushed from a packet
  * boundary: its chunk headers are walked in place, not byte by byte through
  * the state machine. A single-chunk packet (nearly all: Caucho's writer
@@ -185,8 +187,6 @@ static int reader_fail(hmtp_reader *r, hmtp_error *err)
  * length with *out filled, or 0 when the bytes hold no whole non-empty
  * packet within the limits: the state machine then reads them as before,
  * so errors, empty packets and packets split across pushes are its alone. */
-#define PREFETCH_AHEAD 4096
-
 static size_t take_whole_packet(hmtp_reader *r, const uint8_t *p, size_t avail, hmtp_frame *out)
 {
     size_t pos = 0, body = 0, chunks = 0, first = 0;
