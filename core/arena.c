@@ -52,6 +52,24 @@ static void set_head(hmtp_arena *a, hmtp_arena_block *b, size_t used)
     a->end = b->data + b->size;
 }
 
+void hmtp_arena_reset(hmtp_arena *a)
+{
+    hmtp_arena_block *keep = NULL;
+    for (hmtp_arena_block *b = a->head; b; b = b->next)
+        if (b->size <= HMTP_ARENA_KEEP && (!keep || b->size > keep->size))
+            keep = b;
+    hmtp_arena_block *b = a->head;
+    while (b) {
+        hmtp_arena_block *next = b->next;
+        if (b != keep)
+            free(b);
+        b = next;
+    }
+    hmtp_arena_init(a);
+    if (keep)
+        set_head(a, keep, 0);
+}
+
 void *hmtp_arena_alloc_aligned(hmtp_arena *a, size_t size, size_t align)
 {
     if (size == 0)

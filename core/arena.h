@@ -17,6 +17,17 @@ typedef struct hmtp_arena {
 
 void hmtp_arena_init(hmtp_arena *a);
 void hmtp_arena_free(hmtp_arena *a);
+/* Empties the arena for reuse (every pointer into it becomes invalid) but
+ * keeps its largest block, when that is at most HMTP_ARENA_KEEP bytes, so a
+ * reader that decodes packet after packet into one arena needs no malloc
+ * once its block is large enough; the other blocks are freed. */
+void hmtp_arena_reset(hmtp_arena *a);
+#define HMTP_ARENA_KEEP ((size_t)4 << 20)
+/* Free bytes left in the current block. */
+static inline size_t hmtp_arena_room(const hmtp_arena *a)
+{
+    return a->cur ? (size_t)(a->end - a->cur) : 0;
+}
 /* Zeroed memory aligned for any type; NULL when out of memory. */
 void *hmtp_arena_alloc(hmtp_arena *a, size_t size);
 /* Makes the next allocations, up to size bytes in all, come from one block

@@ -63,7 +63,8 @@ bool hmtp_frame_write(hmtp_buf *out, const uint8_t *body, size_t len);
 /* ---- incremental reader ---- */
 
 typedef struct hmtp_frame {
-    const uint8_t *body; /* owned by the reader; valid until the next push */
+    const uint8_t *body; /* valid until the next push, and only while the pushed bytes are
+                            unchanged: a packet pushed whole in one chunk points into them */
     size_t body_len;
     uint64_t wire_offset; /* stream offset of the packet's first byte */
     size_t wire_len;

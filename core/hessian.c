@@ -427,7 +427,38 @@ static int read_string(hessian_decoder *d, size_t pos, string_result *r)
 
 /* ---- binaries ---- */
 
-static int read_binary(hessian_decoder *d, size_t pos, hessian_event *ev)
+/* Copies the data of `chunks` binary chunks, already checked by
+ * read_binary(), that start at p. */
+static void join_chunks(const uint8_t *p, uint32_t chunks, uint8_t *out)
+{
+    for (uint32_t k = 0; k < chunks; k++) {
+        uint8_t c = p[0];
+        size_t n, hdr;
+        if (c >= 0x20 && c <= 0x2f) {
+            n = c - 0x20u;
+            hdr = 1;
+        } else if (c >= 0x34 && c <= 0x37) {
+            n = ((size_t)(c - 0x34) << 8) | p[1];
+            hdr = 2;
+        } else {
+            n = (size_t)be(p + 1, 2);
+            hdr = 3;
+        }
+        memcpy(out, p + hdr, n);
+        out += n;
+        p += hdr + n;
+    }
+}
+
+void hessian_binary_join(const hessian_decoder *d, const hessian_event *ev, uint8_t *out)
+{
+    join_chunks(d->body + ev->offset, ev->v.bin.chunks, out);
+}
+
+/* join: a binary of several chunks is copied into the scratch buffer so the
+ * event points to one run of bytes; without, its data is NULL and the
+ * caller copies it where it wants it (the tree reader, into its arena). */
+static int read_binary(hessian_decoder *d, size_t pos, hessian_event *ev, bool join)
 {
     size_t p = pos, total = 0;
     uint32_t chunks = 0;
@@ -475,27 +506,13 @@ static int read_binary(hessian_decoder *d, size_t pos, hessian_event *ev)
         ev->v.bin.data = d->body + first_data;
         return 0;
     }
+    if (!join) {
+        ev->v.bin.data = NULL; /* the caller joins it: hessian_binary_join() */
+        return 0;
+    }
     if (!scratch_reserve(d, total + 1))
         return fail(d, HMTP_ERR_NOMEM, pos, "out of memory decoding a binary");
-    size_t out = 0;
-    p = pos;
-    for (uint32_t k = 0; k < chunks; k++) {
-        uint8_t c = d->body[p];
-        size_t n, hdr;
-        if (c >= 0x20 && c <= 0x2f) {
-            n = c - 0x20u;
-            hdr = 1;
-        } else if (c >= 0x34 && c <= 0x37) {
-            n = ((size_t)(c - 0x34) << 8) | d->body[p + 1];
-            hdr = 2;
-        } else {
-            n = (size_t)be(d->body + p + 1, 2);
-            hdr = 3;
-        }
-        memcpy(d->scratch + out, d->body + p + hdr, n);
-        out += n;
-        p += hdr + n;
-    }
+    join_chunks(d->body + pos, chunks, d->scratch);
     ev->v.bin.data = d->scratch;
     return 0;
 }
@@ -846,7 +863,7 @@ static int start_object(hessian_decoder *d, hessian_event *ev, uint8_t c)
 
 /* ---- the event loop ---- */
 
-static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
+static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c, bool join)
 {
     size_t p = d->pos;
     const uint8_t *b = d->body;
@@ -872,7 +889,7 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
     case 'A':
     case 'B':
         ev->kind = HESSIAN_BINARY;
-        if (read_binary(d, p, ev) < 0)
+        if (read_binary(d, p, ev, join) < 0)
             return -1;
         n = ev->length;
         break;
@@ -1004,7 +1021,8 @@ static int read_scalar(hessian_decoder *d, hessian_event *ev, uint8_t c)
     return 1;
 }
 
-int hessian_next(hessian_decoder *d, hessian_event *ev)
+/* In line in both readers below, so each has its own copy with join fixed. */
+static inline __attribute__((always_inline)) int next_event(hessian_decoder *d, hessian_event *ev, bool join)
 {
     if (d->failed)
         return -1;
@@ -1053,8 +1071,18 @@ int hessian_next(hessian_decoder *d, hessian_event *ev)
     case 'M': return start_map(d, ev, c);
     case 'O':
     case 0x60 ... 0x6f: return start_object(d, ev, c);
-    default: return read_scalar(d, ev, c);
+    default: return read_scalar(d, ev, c, join);
     }
+}
+
+int hessian_next(hessian_decoder *d, hessian_event *ev)
+{
+    return next_event(d, ev, true);
+}
+
+int hessian_next_unjoined(hessian_decoder *d, hessian_event *ev)
+{
+    return next_event(d, ev, false);
 }
 
 int hessian_skip_value(hessian_decoder *d, const hessian_event *start)

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "hessian_internal.h"
+
 typedef struct node_vec {
     hessian_value **items;
     size_t n, cap;
@@ -57,7 +59,7 @@ static hessian_value *new_tree_node(hmtp_arena *a, const hessian_event *ev)
     return v;
 }
 
-static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
+static hessian_value *scalar_node(hessian_decoder *d, hmtp_arena *a, const hessian_event *ev)
 {
     if (ev->kind == HESSIAN_STRING) {
         /* The node and its NUL-terminated copy in one allocation. */
@@ -88,7 +90,9 @@ static hessian_value *scalar_node(hmtp_arena *a, const hessian_event *ev)
         v->v.bin.data = hmtp_arena_alloc_aligned(a, ev->v.bin.len ? ev->v.bin.len : 1, 1); /* copied over */
         if (!v->v.bin.data)
             return NULL;
-        if (ev->v.bin.len)
+        if (!ev->v.bin.data) /* chunks left apart by hessian_next_unjoined() */
+            hessian_binary_join(d, ev, v->v.bin.data);
+        else if (ev->v.bin.len)
             memcpy(v->v.bin.data, ev->v.bin.data, ev->v.bin.len);
         v->v.bin.len = ev->v.bin.len;
         break;
@@ -132,7 +136,7 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
                             hessian_value **out, hmtp_error *err)
 {
     if (start->kind != HESSIAN_LIST && start->kind != HESSIAN_MAP && start->kind != HESSIAN_OBJECT) {
-        *out = scalar_node(arena, start);
+        *out = scalar_node(d, arena, start);
         return *out ? 1 : nomem(err, start->offset);
     }
     hessian_value *v = new_tree_node(arena, start);
@@ -153,7 +157,7 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         return nomem(err, start->offset);
     for (;;) {
         hessian_event ev;
-        int rc = hessian_next(d, &ev);
+        int rc = hessian_next_unjoined(d, &ev);
         if (rc < 0)
             return decoder_failed(d, err);
         if (rc == 0) /* cannot happen inside a container; be safe anyway */
@@ -166,7 +170,7 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
         }
         hessian_value *child;
         if (ev.kind < HESSIAN_LIST || ev.kind == HESSIAN_REF) {
-            if (!(child = scalar_node(arena, &ev)))
+            if (!(child = scalar_node(d, arena, &ev)))
                 return nomem(err, ev.offset);
         } else if (hessian_read_value_from(d, &ev, arena, &child, err) < 0) {
             return -1;
@@ -212,11 +216,17 @@ int hessian_read_value(hessian_decoder *d, hmtp_arena *arena, hessian_value **ou
     /* A packet's tree takes about its body again in strings and binaries,
        plus 64 bytes a node (a presence packet's half a dozen nodes take
        650 bytes): size the arena once for the common case instead of
-       growing it block by block, small enough for malloc's fast path. */
-    if (!arena->head)
-        hmtp_arena_reserve(arena, d->len + (d->len < 2048 ? d->len : 2048) + 640);
+       growing it block by block, small enough for malloc's fast path. Done
+       at the body's first value (or into an empty arena), and only when
+       the arena (new, or emptied by hmtp_arena_reset() for the next packet)
+       has less room than that. */
+    if (d->pos == 0 || !arena->head) {
+        size_t want = d->len + (d->len < 2048 ? d->len : 2048) + 640;
+        if (hmtp_arena_room(arena) < want)
+            hmtp_arena_reserve(arena, want);
+    }
     for (;;) {
-        int rc = hessian_next(d, &ev);
+        int rc = hessian_next_unjoined(d, &ev);
         if (rc < 0)
             return decoder_failed(d, err);
         if (rc == 0)

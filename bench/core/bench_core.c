@@ -67,13 +67,17 @@ static bool decode_events(hessian_stream *s, const hmtp_frame *f)
     return rc == 0;
 }
 
-static bool decode_tree(hessian_stream *s, const hmtp_frame *f)
+/* One packet reused for every frame, as a reader that handles one packet at
+ * a time does: its arena emptied (hmtp_arena_reset), not freed, so the
+ * memory the last packet needed serves the next. */
+static bool decode_tree(hessian_stream *s, const hmtp_frame *f, hmtp_packet *p)
 {
-    hmtp_packet p;
-    hmtp_packet_init(&p);
+    hmtp_arena arena = p->arena;
+    hmtp_arena_reset(&arena);
+    hmtp_packet_init(p);
+    p->arena = arena;
     hmtp_error err;
-    hmtp_status st = hmtp_packet_decode(&p, s, hessian_stream_mark(s), f->body, f->body_len, &err);
-    hmtp_packet_free(&p);
+    hmtp_status st = hmtp_packet_decode(p, s, hessian_stream_mark(s), f->body, f->body_len, &err);
     return st == HMTP_OK;
 }
 
@@ -83,6 +87,8 @@ static stage_result stage_decode(const hmtp_buf *in, stage level)
     hmtp_reader *reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
     hessian_stream s;
     hessian_stream_init(&s, NULL);
+    hmtp_packet packet;
+    hmtp_packet_init(&packet);
     for (size_t pos = 0; pos < in->len && r.ok; pos += PIECE) {
         const uint8_t *p = in->data + pos;
         size_t left = in->len - pos < PIECE ? in->len - pos : PIECE;
@@ -101,7 +107,7 @@ static stage_result stage_decode(const hmtp_buf *in, stage level)
                 if (level == ST_EVENTS)
                     r.ok = decode_events(&s, &f);
                 else if (level == ST_TREES)
-                    r.ok = decode_tree(&s, &f);
+                    r.ok = decode_tree(&s, &f, &packet);
                 if (!r.ok)
                     fprintf(stderr, "bench-core: packet %zu did not decode\n", r.packets);
             }
@@ -109,6 +115,7 @@ static stage_result stage_decode(const hmtp_buf *in, stage level)
             left -= consumed;
         }
     }
+    hmtp_packet_free(&packet);
     hessian_stream_free(&s);
     hmtp_reader_free(reader);
     return r;

@@ -42,13 +42,27 @@ NESTED_DEF = ("90 4e 4e" + "".join(" 43 02 4b %02x 92 01 66 01 67" % (0x30 + i) 
 OVERLONG = "90 4e 4e 01 c0 93"
 
 
+# The reader's whole-packet path and the decoder's JID check: to/from of
+# printable ASCII, then with a C1 control (U+0085), DEL and a tab placed at
+# and around the 8-byte steps of the ASCII test.
+JID_EDGES = [
+    "96 %02x %s 4e 4e" % (len(j), j.encode().hex(" ")) for j in (
+        "abcdefg@hijklmn/o", "abcdefgh\u0085@x", "abcdefghijklmno\x7f", "user@ho\tst/r")]
+# A binary of many chunks inside a list inside an object (the tree reader
+# copies it chunk by chunk into its arena).
+BINARY_IN_TREE = ("90 4e 4e 43 01 4f 91 01 62 60 57"
+                  + " 41 00 03 01 02 03 41 00 00 21 04 35 00 " + " 66" * 256 + " 23 07 08 09 5a")
+
+
 def body(h):
     return bytes.fromhex(h)
 
 
-def frame(b, chunk=None, two=False):
-    """One chunk unless chunk is given; two: every length in two bytes."""
-    return hmtp_frame(b, chunk or max(len(b), 1), wide=two)
+def frame(b, chunk=None, two=False, long_end=False):
+    """One chunk unless chunk is given; two: every length in two bytes;
+    long_end: the final zero length written in two bytes (80 00)."""
+    out = hmtp_frame(b, chunk or max(len(b), 1), wide=two)
+    return out[:-1] + b"\x80\x00" if long_end else out
 
 
 def streams():
@@ -64,6 +78,14 @@ def streams():
     yield "long-chunk", frame(bytes.fromhex("90 4e 4e") + long_text)
     yield "regress-nested-def", frame(body(NESTED_DEF))
     yield "regress-overlong-utf8", frame(body(OVERLONG))
+    # whole packets back to back, single-chunk, multi-chunk and empty ones
+    # between them, as one read returns them
+    yield "jid-edges", b"".join(frame(body(j)) for j in JID_EDGES)
+    yield "whole-packets", (frame(w) + b"\x00" + frame(w, chunk=5) + frame(body(BINARY_IN_TREE))
+                            + frame(body(BINARY_IN_TREE), chunk=100) + b"\x00\x00" + frame(w, two=True))
+    # the fuzzer's find: a single-chunk packet whose terminator is a zero
+    # written in two bytes (80 00) was handed out one byte early
+    yield "regress-long-terminator", frame(w, two=True, long_end=True) + frame(w, long_end=True) + frame(w)
 
 
 # fuzz_strings reads a string body as it stands, and the same bytes after
