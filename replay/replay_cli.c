@@ -291,12 +291,12 @@ static void config_free(engine_config *cfg)
 }
 
 /* Sessions the capture holds only in part, once each (not per copy). */
-static void print_skipped(const replay_engine *e)
+static void print_skipped(const replay_results *r)
 {
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         if (j->outcome == JOB_SKIPPED && j->copy == 0 && j->loop == 0)
-            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->rec->info.id, j->reason);
+            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->session, j->reason);
     }
 }
 
@@ -351,9 +351,9 @@ static int run(cli_options *o, const char *capture)
         if (eng.jobs->len == 0) {
             status = bad_usage("%s", "no session left to replay after the selection");
         } else {
-            if (eng.not_replayable->len)
-                fprintf(stderr, "%s", eng.not_replayable->str);
-            print_skipped(&eng);
+            if (eng.shared.not_replayable->len)
+                fprintf(stderr, "%s", eng.shared.not_replayable->str);
+            print_skipped(&eng.results);
             replay_engine_run(&eng);
             char pace[64];
             if (cfg.pace == PACE_ORIGINAL)
@@ -362,13 +362,13 @@ static int run(cli_options *o, const char *capture)
                 snprintf(pace, sizeof pace, "%s",
                          cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
             report_context rc = {capture, cfg.target, pace};
-            report_text(&eng, &rc, stdout);
-            status = report_exit_status(&eng);
-            if (o->report_json && !report_json(&eng, &rc, o->report_json)) {
+            report_text(&eng.results, &rc, stdout);
+            status = results_exit_status(&eng.results);
+            if (o->report_json && !report_json(&eng.results, &rc, o->report_json)) {
                 fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->report_json, strerror(errno));
                 status = status ? status : 2;
             }
-            if (o->junit && !report_junit(&eng, &rc, o->junit)) {
+            if (o->junit && !report_junit(&eng.results, &rc, o->junit)) {
                 fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
                 status = status ? status : 2;
             }

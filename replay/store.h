@@ -53,6 +53,9 @@ typedef struct replay_store {
     GString *notes;           /* refusals, undecodable packets: one line each */
 } replay_store;
 
+/* The recorded login: a querySet to null carrying an AuthQuery that decodes. */
+static inline bool rec_is_login(const rec_packet *r) { return r->status == HMTP_OK && r->login; }
+
 /* Decodes a stored packet again (into out, which the caller frees). */
 hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err);
 
