@@ -236,6 +236,11 @@ const hessian_value *hessian_object_field(const hessian_value *v, const char *na
     return NULL;
 }
 
+bool hmtp_value_is_object(const hessian_value *v, const char *cls)
+{
+    return v && v->kind == HESSIAN_OBJECT && v->v.object.cls && strcmp(v->v.object.cls, cls) == 0;
+}
+
 const char *hessian_value_string(const hessian_value *v)
 {
     /* Text with U+0000 cannot be a C string without being cut short, and a

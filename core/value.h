@@ -69,6 +69,10 @@ int hessian_read_value_from(hessian_decoder *d, const hessian_event *start, hmtp
 
 /* Field of an object by name; NULL when absent or when v is not an object. */
 const hessian_value *hessian_object_field(const hessian_value *v, const char *name);
+/* True when v is an object of class cls (the name as written in its class
+ * definition, e.g. HMTP_AUTH_QUERY_CLASS); false for NULL, another kind, an
+ * object without a class name, and any other class. */
+bool hmtp_value_is_object(const hessian_value *v, const char *cls);
 /* The string of a STRING node as C text; NULL for a null, any other kind,
  * and a string holding U+0000 (as C text it would be cut short: use
  * v->v.str.data and v->v.str.len for the exact bytes). */

@@ -233,11 +233,11 @@ int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, r
     return 1;
 }
 
-/* The target refused the key query (a queryError): why, as its error says. */
+/* The target refused the key query (a queryError): why, as the error the
+ * core read from the packet says. */
 static void key_refused(login_edit *le, const hmtp_packet *p)
 {
-    const char *text = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_text")) : NULL;
-    const char *group = p->error_value ? hessian_value_string(hessian_object_field(p->error_value, "_group")) : NULL;
+    const char *text = p->error.text, *group = p->error.group;
     snprintf(le->key_problem, sizeof le->key_problem, "%s%s%s", group ? group : "queryError", text ? ": " : "",
              text ? text : "");
 }
@@ -247,8 +247,7 @@ static void key_refused(login_edit *le, const hmtp_packet *p)
 static void learn_key(login_edit *le, const hmtp_packet *p)
 {
     const hessian_value *v = p->value;
-    if (!le->encrypt || le->key_seen || !v || v->kind != HESSIAN_OBJECT || !v->v.object.cls ||
-        strcmp(v->v.object.cls, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) != 0)
+    if (!le->encrypt || le->key_seen || !hmtp_value_is_object(v, HMTP_GET_PUBLIC_KEY_QUERY_CLASS))
         return;
     if (p->type == HMTP_QUERY_ERROR) {
         key_refused(le, p);
@@ -291,8 +290,7 @@ void login_edit_expect_echo(const login_edit *le, const rewrite_config *rw, hmtp
         return;
     /* key material is compared by shape (verify.c) */
     hessian_value *v = p->value;
-    if (p->type != HMTP_QUERY_ERROR || !v || v->kind != HESSIAN_OBJECT || !v->v.object.cls ||
-        strcmp(v->v.object.cls, HMTP_AUTH_QUERY_CLASS) != 0 ||
+    if (p->type != HMTP_QUERY_ERROR || !hmtp_value_is_object(v, HMTP_AUTH_QUERY_CLASS) ||
         !hessian_value_string(hessian_object_field(v, "_credentials")))
         return;
     hessian_object_set(v, "_credentials", (hessian_value *)rw->login_credentials);

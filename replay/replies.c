@@ -38,8 +38,7 @@ void replies_free(job_replies *r)
 
 static void learn_jid(job_replies *r, const hmtp_packet *p)
 {
-    if (p->type != HMTP_QUERY_RESULT || !p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls ||
-        strcmp(p->value->v.object.cls, HMTP_AUTH_RESULT_CLASS) != 0 || !r->rec->login_jid)
+    if (p->type != HMTP_QUERY_RESULT || !hmtp_value_is_object(p->value, HMTP_AUTH_RESULT_CLASS) || !r->rec->login_jid)
         return;
     const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
     if (!jid || strcmp(jid, r->rec->login_jid) == 0)
