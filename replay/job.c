@@ -279,8 +279,7 @@ static bool prepare_send(replay_job *j, send_item *s)
     if (s->rec->status != HMTP_OK)
         return true; /* undecodable when recorded: sent as recorded */
     hmtp_buf_reset(&s->rewritten);
-    int r = rewrite_client_packet(s->rec, &j->rec->stream[REPLAY_C2S], &j->rewrite, &s->rewritten, why.msg,
-                                  sizeof why.msg);
+    int r = rewrite_client_packet(s->rec, &j->rec->stream[REPLAY_C2S], &j->rewrite, &s->rewritten, &why);
     if (r < 0) {
         job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 ": %s", s->rec->frame, why.msg);
         return false;

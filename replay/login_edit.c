@@ -178,7 +178,7 @@ bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *
            numbering */
         failed = !replay_fail(why, "it does not decode, so it cannot be written again for --login-mode encrypted");
     } else {
-        int rw_status = rewrite_client_body(r, &rec->stream[REPLAY_C2S], rw, &body, why->msg, sizeof why->msg);
+        int rw_status = rewrite_client_body(r, &rec->stream[REPLAY_C2S], rw, &body, why);
         hmtp_error err;
         hmtp_error_clear(&err);
         failed = rw_status < 0;

@@ -122,14 +122,13 @@ hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *
     return hmtp_packet_decode(out, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
 }
 
-int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,
-                      size_t err_len)
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err)
 {
     memset(st, 0, sizeof *st);
     st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
     st->notes = g_string_new(NULL);
     replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
-    return replay_capture_read(path, opt, &sink, &st->stats, err, err_len);
+    return replay_capture_read(path, opt, &sink, &st->stats, err->msg, sizeof err->msg); /* capture.c writes text */
 }
 
 void replay_store_free(replay_store *st)

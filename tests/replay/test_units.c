@@ -151,12 +151,12 @@ static void test_jid_map(void)
 {
     jid_map m;
     jid_map_init(&m);
-    char why[200];
-    CHECK(jid_map_add_rule(&m, "alice@prod.example/desk=carol@localhost/r9", why, sizeof why));
-    CHECK(jid_map_add_rule(&m, "alice@prod.example=bob@localhost", why, sizeof why));
-    CHECK(jid_map_add_rule(&m, "prod.example=localhost", why, sizeof why));
-    CHECK(!jid_map_add_rule(&m, "alice@prod.example=localhost", why, sizeof why)); /* mixed forms */
-    CHECK(!jid_map_add_rule(&m, "no-equals-sign", why, sizeof why));
+    replay_error why;
+    CHECK(jid_map_add_rule(&m, "alice@prod.example/desk=carol@localhost/r9", &why));
+    CHECK(jid_map_add_rule(&m, "alice@prod.example=bob@localhost", &why));
+    CHECK(jid_map_add_rule(&m, "prod.example=localhost", &why));
+    CHECK(!jid_map_add_rule(&m, "alice@prod.example=localhost", &why)); /* mixed forms */
+    CHECK(!jid_map_add_rule(&m, "no-equals-sign", &why));
     char *s;
     CHECK((s = jid_map_apply(&m, "alice@prod.example/desk")) && strcmp(s, "carol@localhost/r9") == 0); /* exact wins */
     g_free(s);
@@ -215,12 +215,12 @@ static void test_rewrite_login(void)
 
     jid_map m;
     jid_map_init(&m);
-    char why[200];
-    jid_map_add_rule(&m, "prod.example=localhost", why, sizeof why);
+    replay_error why;
+    jid_map_add_rule(&m, "prod.example=localhost", &why);
     rewrite_config cfg = {.map = &m, .login_password = "test-pw", .login_resource = "copy-1"};
     hmtp_buf out;
     hmtp_buf_init(&out);
-    CHECK(rewrite_client_packet(&r, &stream, &cfg, &out, why, sizeof why) == 1);
+    CHECK(rewrite_client_packet(&r, &stream, &cfg, &out, &why) == 1);
     CHECK(hmtp_frame_scan(out.data, out.len, HMTP_DEFAULT_MAX_PACKET, &info, &err) == HMTP_FRAME_COMPLETE);
     CHECK(info.wire_len == out.len);
     uint8_t body2[512];
