@@ -8,6 +8,12 @@
 
 static void wake(replay_job *j) { j->shared->wake(j->shared, j); }
 
+/* Replies counted as there for pacing: arrived, or declared missing. */
+static uint64_t job_reply_credit(const replay_job *j)
+{
+    return j->replies.compared > j->excused ? j->replies.compared : j->excused;
+}
+
 /* ---------------------------------------------------------------- building */
 
 /* A session replayed only in part (a gap with --replay-incomplete, or open

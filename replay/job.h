@@ -74,10 +74,4 @@ void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);
 void job_step(replay_job *j);
 void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
-/* Replies counted as there for pacing: arrived, or declared missing. */
-static inline uint64_t job_reply_credit(const replay_job *j)
-{
-    return j->replies.compared > j->excused ? j->replies.compared : j->excused;
-}
-
 #endif
