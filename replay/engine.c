@@ -5,7 +5,11 @@
 
 #include "verdict.h"
 
-static replay_engine *engine_of(job_shared *s) { return (replay_engine *)((char *)s - G_STRUCT_OFFSET(replay_engine, shared)); }
+/* The engine that holds this job_shared (jobs see only the latter). */
+static replay_engine *engine_of(job_shared *s)
+{
+    return (replay_engine *)((char *)s - G_STRUCT_OFFSET(replay_engine, shared));
+}
 
 /* ---------------------------------------------------------------- the queue */
 

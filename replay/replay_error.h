@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct replay_error {
