@@ -20,28 +20,23 @@ void jid_map_free(jid_map *m)
     g_hash_table_destroy(m->domain);
 }
 
-bool jid_map_empty(const jid_map *m)
-{
-    return g_hash_table_size(m->full) + g_hash_table_size(m->bare) + g_hash_table_size(m->domain) == 0;
-}
-
 void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid)
 {
     g_hash_table_replace(m->full, g_strdup(old_jid), g_strdup(new_jid));
 }
 
-bool jid_map_add_rule(jid_map *m, const char *rule, char *why, size_t why_len)
+bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why)
 {
     const char *eq = strchr(rule, '=');
     if (!eq || eq == rule || !eq[1]) {
-        snprintf(why, why_len, "--map-jid '%s': expected OLD=NEW", rule);
+        replay_fail(why, "--map-jid '%s': expected OLD=NEW", rule);
         return false;
     }
     char *old = g_strndup(rule, (size_t)(eq - rule));
     const char *new_jid = eq + 1;
     hmtp_jid a, b;
     if (!hmtp_jid_parse(old, strlen(old), &a) || !hmtp_jid_parse(new_jid, strlen(new_jid), &b)) {
-        snprintf(why, why_len, "--map-jid '%s': '%s' or '%s' is not a JID", rule, old, new_jid);
+        replay_fail(why, "--map-jid '%s': '%s' or '%s' is not a JID", rule, old, new_jid);
         g_free(old);
         return false;
     }
@@ -50,7 +45,7 @@ bool jid_map_add_rule(jid_map *m, const char *rule, char *why, size_t why_len)
     bool old_full = a.resource != NULL, new_full = b.resource != NULL;
     bool old_bare = !old_full && a.user, new_bare = !new_full && b.user;
     if (old_full != new_full || old_bare != new_bare) {
-        snprintf(why, why_len, "--map-jid '%s': both sides must be full JIDs, bare JIDs or domains", rule);
+        replay_fail(why, "--map-jid '%s': both sides must be full JIDs, bare JIDs or domains", rule);
         g_free(old);
         return false;
     }

@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "replay_error.h"
+
 typedef struct jid_map {
     GHashTable *full;   /* old full JID -> new */
     GHashTable *bare;   /* old bare JID -> new bare JID */
@@ -18,11 +20,10 @@ typedef struct jid_map {
 
 void jid_map_init(jid_map *m);
 void jid_map_free(jid_map *m);
-bool jid_map_empty(const jid_map *m);
 
 /* Parses "OLD=NEW"; the form of OLD picks the kind. false with why filled
  * when malformed. */
-bool jid_map_add_rule(jid_map *m, const char *rule, char *why, size_t why_len);
+bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why);
 void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid);
 
 /* A newly allocated mapped JID, or NULL when no rule applies. */

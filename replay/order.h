@@ -16,7 +16,7 @@
  * not running (waiting for a connection slot under --max-connections, or
  * --serial) or have ended do not hold the frontier: those sessions keep only
  * their own order. A running session connects only when the frontier reaches
- * its first event (engine.c, job_connect_when_due): until then its events
+ * its first event (job.c, job_connect_when_due): until then its events
  * hold the frontier like any other's. */
 #ifndef REPLAY_ORDER_H
 #define REPLAY_ORDER_H
@@ -25,34 +25,45 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct replay_job;
+/* What the group asks of a member (a session run): a narrow interface, so
+ * the order knows nothing of how sessions run. */
+typedef struct order_member_ops {
+    bool (*running)(const void *m);             /* started and not ended: its events hold the frontier */
+    guint (*sent)(const void *m);               /* client packets sent so far */
+    uint64_t (*credit)(const void *m);          /* replies arrived or declared missing */
+    void (*excuse)(void *m, uint64_t replies);  /* its first `replies` replies are declared missing */
+    void (*wake)(void *m);                      /* look again at what it may do (must not call back in) */
+} order_member_ops;
 
 typedef struct order_event {
-    struct replay_job *job;
+    void *member;
     bool send;        /* a client packet (else a recorded reply) */
-    guint index;      /* in job->sends or job->expected */
+    guint index;      /* the member's n-th send or recorded reply */
     uint64_t frame;
-    guint job_seq;    /* tie-break: the job's place in its group */
+    guint member_seq; /* tie-break: the member's place in its group */
+    guint *place;     /* receives the event's place in the timeline */
 } order_event;
 
 typedef struct order_group {
-    GArray *events;   /* order_event, in recorded order */
+    const order_member_ops *ops;
+    GArray *events;   /* order_event, in recorded order once sealed */
     guint pos;        /* the frontier */
     unsigned timeout_ms;
-    void (*wake)(struct replay_job *j); /* lets a job look again at what it may do */
     gint64 stuck_since_us;
     guint timer;
-    bool busy, again; /* advancing: wakes may advance again; loop instead of recursing */
 } order_group;
 
-/* Builds the timeline of these jobs (replay_job*) and points each job and
- * send item at its place in it. */
-order_group *order_group_new(GPtrArray *jobs, unsigned timeout_ms, void (*wake)(struct replay_job *j));
+order_group *order_group_new(const order_member_ops *ops, unsigned timeout_ms);
 void order_group_free(order_group *g);
+/* One event of a member; *place is written by order_group_seal. */
+void order_group_add(order_group *g, void *member, guint member_seq, bool send, guint index, uint64_t frame,
+                     guint *place);
+/* Sorts the timeline and tells every event its place. */
+void order_group_seal(order_group *g);
 
-/* Moves the frontier over what is done and wakes the job that owns the new
- * frontier. Call after anything that may have done an event: a packet sent, a
- * reply counted, a job started or ended. */
+/* Moves the frontier over what is done and wakes the member that owns the
+ * new frontier. Call after anything that may have done an event: a packet
+ * sent, a reply counted, a member started or ended. */
 void order_group_advance(order_group *g);
 
 /* True when the frontier has reached the event at `order`. */

@@ -4,8 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "engine.h"
-
 #define BAR_WIDTH 30
 
 static gboolean on_tick(gpointer data)
@@ -14,25 +12,29 @@ static gboolean on_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-void progress_start(replay_engine *e)
+void progress_start(replay_progress *p, const replay_results *r, bool on)
 {
-    if (!e->cfg->progress)
+    p->results = r;
+    p->on = on;
+    p->timer = 0;
+    if (!on)
         return;
-    e->progress_timer = g_timeout_add(200, on_tick, e);
-    progress_update(e);
+    p->timer = g_timeout_add(200, on_tick, p);
+    progress_update(p);
 }
 
-void progress_update(replay_engine *e)
+void progress_update(const replay_progress *p)
 {
-    if (!e->cfg->progress)
+    if (!p->on)
         return;
-    guint total = e->jobs->len, done = 0;
+    const GPtrArray *jobs = p->results->jobs;
+    guint total = jobs->len, done = 0;
     uint64_t sent = 0, replies = 0;
     for (guint i = 0; i < total; i++) {
-        replay_job *j = g_ptr_array_index(e->jobs, i);
+        const job_result *j = g_ptr_array_index(jobs, i);
         done += j->done;
         sent += j->packets_sent;
-        replies += j->received_all;
+        replies += j->received;
     }
     int filled = total ? (int)((uint64_t)done * BAR_WIDTH / total) : BAR_WIDTH;
     char bar[BAR_WIDTH + 1];
@@ -44,13 +46,13 @@ void progress_update(replay_engine *e)
     fflush(stderr);
 }
 
-void progress_stop(replay_engine *e)
+void progress_stop(replay_progress *p)
 {
-    if (!e->cfg->progress)
+    if (!p->on)
         return;
-    if (e->progress_timer)
-        g_source_remove(e->progress_timer);
-    e->progress_timer = 0;
+    if (p->timer)
+        g_source_remove(p->timer);
+    p->timer = 0;
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
 }

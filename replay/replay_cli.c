@@ -42,7 +42,7 @@ static int bad_usage(const char *fmt, const char *what)
 
 /* "presence" (the family 6..13), "message" (0, 1), "query" (2..5), a type
  * name such as presenceSubscribe, or a number. */
-static bool parse_types(const char *list, bool *types, char *why, size_t why_len)
+static bool parse_types(const char *list, bool *types, replay_error *why)
 {
     memset(types, 0, sizeof(bool) * HMTP_TYPE_COUNT);
     gchar **parts = g_strsplit(list, ",", -1);
@@ -65,7 +65,7 @@ static bool parse_types(const char *list, bool *types, char *why, size_t why_len
                 lo = hi = (int)v;
         }
         if (lo < 0) {
-            snprintf(why, why_len, "--types: '%s' is not a packet type, a type number 0-13, or one of presence, messages, query", name);
+            replay_fail(why, "--types: '%s' is not a packet type, a type number 0-13, or one of presence, messages, query", name);
             ok = false;
         }
         for (int t = lo; ok && t <= hi; t++)
@@ -76,7 +76,7 @@ static bool parse_types(const char *list, bool *types, char *why, size_t why_len
 }
 
 /* "0,2,5-7" */
-static bool parse_session_list(const char *list, bool *selected, unsigned n, char *why, size_t why_len)
+static bool parse_session_list(const char *list, bool *selected, unsigned n, replay_error *why)
 {
     gchar **parts = g_strsplit(list, ",", -1);
     bool ok = true;
@@ -86,12 +86,12 @@ static bool parse_session_list(const char *list, bool *selected, unsigned n, cha
         if (end != s && *end == '-')
             hi = strtoul(end + 1, &end, 10);
         if (end == s || *end || hi < lo) {
-            snprintf(why, why_len, "--session: '%s' is not an index or a range such as 2-5", s);
+            replay_fail(why, "--session: '%s' is not an index or a range such as 2-5", s);
             ok = false;
             break;
         }
         if (hi >= n) {
-            snprintf(why, why_len, "--session: index %lu is beyond the capture's %u sessions", hi, n);
+            replay_fail(why, "--session: index %lu is beyond the capture's %u sessions", hi, n);
             ok = false;
             break;
         }
@@ -176,23 +176,23 @@ static GOptionContext *make_context(cli_options *o)
 }
 
 /* "uid:password"; the password may itself hold ':'. */
-static bool add_login(GHashTable *passwords, const char *entry, const char *where, char *why, size_t why_len)
+static bool add_login(GHashTable *passwords, const char *entry, const char *where, replay_error *why)
 {
     const char *colon = strchr(entry, ':');
     if (!colon || colon == entry) {
-        snprintf(why, why_len, "%s: '%.60s' is not UID:PASSWORD", where, entry);
+        replay_fail(why, "%s: '%.60s' is not UID:PASSWORD", where, entry);
         return false;
     }
     g_hash_table_replace(passwords, g_strndup(entry, (gsize)(colon - entry)), g_strdup(colon + 1));
     return true;
 }
 
-static bool read_login_file(GHashTable *passwords, const char *path, char *why, size_t why_len)
+static bool read_login_file(GHashTable *passwords, const char *path, replay_error *why)
 {
     gchar *text = NULL;
     GError *error = NULL;
     if (!g_file_get_contents(path, &text, NULL, &error)) {
-        snprintf(why, why_len, "--login-file: %s", error->message);
+        replay_fail(why, "--login-file: %s", error->message);
         g_error_free(error);
         return false;
     }
@@ -207,14 +207,14 @@ static bool read_login_file(GHashTable *passwords, const char *path, char *why, 
             continue;
         char where[600];
         snprintf(where, sizeof where, "--login-file %s line %u", path, i + 1);
-        ok = add_login(passwords, line, where, why, why_len);
+        ok = add_login(passwords, line, where, why);
     }
     g_strfreev(lines);
     g_free(text);
     return ok;
 }
 
-static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why, size_t why_len)
+static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_error *why)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->target = o->target;
@@ -229,7 +229,7 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     else if (o->pace && strcmp(o->pace, "session") == 0)
         cfg->pace = PACE_SESSION;
     else if (o->pace && strcmp(o->pace, "conversation") != 0) {
-        snprintf(why, why_len, "--pace '%s': expected conversation, session, original or top-speed", o->pace);
+        replay_fail(why, "--pace '%s': expected conversation, session, original or top-speed", o->pace);
         return -1;
     }
     cfg->max_open = o->serial ? 1 : (unsigned)o->max_open;
@@ -247,22 +247,22 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     else if (o->login_mode && strcmp(o->login_mode, "encrypted") == 0)
         cfg->login_encrypt = true;
     else if (o->login_mode && strcmp(o->login_mode, "recorded") != 0) {
-        snprintf(why, why_len, "--login-mode '%s': expected recorded, plain or encrypted", o->login_mode);
+        replay_fail(why, "--login-mode '%s': expected recorded, plain or encrypted", o->login_mode);
         return -1;
     }
     if (o->logins || o->login_file) {
         cfg->passwords = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         for (gchar **l = o->logins; l && *l; l++)
-            if (!add_login(cfg->passwords, *l, "--login", why, why_len))
+            if (!add_login(cfg->passwords, *l, "--login", why))
                 return -1;
-        if (o->login_file && !read_login_file(cfg->passwords, o->login_file, why, why_len))
+        if (o->login_file && !read_login_file(cfg->passwords, o->login_file, why))
             return -1;
     }
     if (o->recorded_key) {
         char err[HMTP_CRYPTO_ERR] = "";
         hmtp_rsa *key = hmtp_rsa_load_private_pem(o->recorded_key, err);
         if (!key) {
-            snprintf(why, why_len, "--recorded-key %s: %s", o->recorded_key, err);
+            replay_fail(why, "--recorded-key %s: %s", o->recorded_key, err);
             return -1;
         }
         cfg->recorded_key = key;
@@ -270,11 +270,11 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, char *why
     cfg->progress = !o->no_progress && isatty(STDERR_FILENO);
     if (o->types) {
         cfg->type_filter = true;
-        if (!parse_types(o->types, cfg->types, why, why_len))
+        if (!parse_types(o->types, cfg->types, why))
             return -1;
     }
     for (gchar **m = o->map_jid; m && *m; m++)
-        if (!jid_map_add_rule(map, *m, why, why_len))
+        if (!jid_map_add_rule(map, *m, why))
             return -1;
     cfg->map = map;
     return 0;
@@ -291,12 +291,12 @@ static void config_free(engine_config *cfg)
 }
 
 /* Sessions the capture holds only in part, once each (not per copy). */
-static void print_skipped(const replay_engine *e)
+static void print_skipped(const replay_results *r)
 {
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         if (j->outcome == JOB_SKIPPED && j->copy == 0 && j->loop == 0)
-            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->rec->info.id, j->reason);
+            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->session, j->reason);
     }
 }
 
@@ -305,19 +305,19 @@ static int run(cli_options *o, const char *capture)
     engine_config cfg;
     jid_map map;
     jid_map_init(&map);
-    char why[512];
-    if (configure(o, &cfg, &map, why, sizeof why) < 0) {
+    replay_error why;
+    if (configure(o, &cfg, &map, &why) < 0) {
         config_free(&cfg);
         jid_map_free(&map);
-        return bad_usage("%s", why);
+        return bad_usage("%s", why.msg);
     }
     replay_store store;
     replay_capture_options copt = {.port = (uint16_t)o->port};
-    if (replay_store_load(&store, capture, &copt, why, sizeof why) < 0) {
+    if (replay_store_load(&store, capture, &copt, &why) < 0) {
         replay_store_free(&store);
         config_free(&cfg);
         jid_map_free(&map);
-        return bad_usage("%s", why);
+        return bad_usage("%s", why.msg);
     }
     int status = 0;
     unsigned n = store.sessions->len;
@@ -337,8 +337,8 @@ static int run(cli_options *o, const char *capture)
         status = 2;
     } else if (n == 0) {
         status = bad_usage("%s: no HMTP session found (a capture that starts after the upgrade needs --port)", capture);
-    } else if (o->sessions && !parse_session_list(o->sessions, selected, n, why, sizeof why)) {
-        status = bad_usage("%s", why);
+    } else if (o->sessions && !parse_session_list(o->sessions, selected, n, &why)) {
+        status = bad_usage("%s", why.msg);
     } else {
         for (unsigned i = 0; i < n; i++) {
             if (!o->sessions)
@@ -351,9 +351,9 @@ static int run(cli_options *o, const char *capture)
         if (eng.jobs->len == 0) {
             status = bad_usage("%s", "no session left to replay after the selection");
         } else {
-            if (eng.not_replayable->len)
-                fprintf(stderr, "%s", eng.not_replayable->str);
-            print_skipped(&eng);
+            if (eng.shared.not_replayable->len)
+                fprintf(stderr, "%s", eng.shared.not_replayable->str);
+            print_skipped(&eng.results);
             replay_engine_run(&eng);
             char pace[64];
             if (cfg.pace == PACE_ORIGINAL)
@@ -362,13 +362,13 @@ static int run(cli_options *o, const char *capture)
                 snprintf(pace, sizeof pace, "%s",
                          cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
             report_context rc = {capture, cfg.target, pace};
-            report_text(&eng, &rc, stdout);
-            status = report_exit_status(&eng);
-            if (o->report_json && !report_json(&eng, &rc, o->report_json)) {
+            report_text(&eng.results, &rc, stdout);
+            status = results_exit_status(&eng.results);
+            if (o->report_json && !report_json(&eng.results, &rc, o->report_json)) {
                 fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->report_json, strerror(errno));
                 status = status ? status : 2;
             }
-            if (o->junit && !report_junit(&eng, &rc, o->junit)) {
+            if (o->junit && !report_junit(&eng.results, &rc, o->junit)) {
                 fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
                 status = status ? status : 2;
             }

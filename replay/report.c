@@ -31,43 +31,32 @@ static double percentile(const double *sorted, size_t n, double p)
     return sorted[i == 0 ? 0 : i - 1];
 }
 
-static bool job_differs(const replay_job *j)
-{
-    return j->outcome == JOB_DONE && j->result.different + j->result.missing + j->result.unexpected > 0;
-}
-
-/* Ran, but only up to where the capture broke: not a pass. */
-static bool job_partial(const replay_job *j)
-{
-    return j->partial[0] && (j->outcome == JOB_DONE || j->outcome == JOB_FAILED);
-}
-
 /* Every job is counted and listed, those never connected included: a
  * report never leaves out work that was not done. */
-static void sum_up(const replay_engine *e, totals *t)
+static void sum_up(const replay_results *r, totals *t)
 {
     memset(t, 0, sizeof *t);
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         t->jobs++;
-        t->differs += job_differs(j);
+        t->differs += job_result_differs(j);
         t->failed += j->outcome == JOB_FAILED;
         t->unreachable += j->outcome == JOB_UNREACHABLE;
         t->not_replayable += j->outcome == JOB_NOT_REPLAYABLE;
         t->skipped += j->outcome == JOB_SKIPPED;
         t->not_run += j->outcome == JOB_NOT_RUN || j->outcome == JOB_PENDING;
-        t->incomplete += job_partial(j);
+        t->incomplete += job_result_partial(j);
         t->sent += j->packets_sent;
         t->bytes += j->bytes_sent;
-        t->received += j->received_all;
-        t->matched += j->result.matched;
-        t->different += j->result.different;
-        t->missing += j->result.missing;
-        t->unexpected += j->result.unexpected;
-        t->ok += j->outcome == JOB_DONE && !job_differs(j) && !job_partial(j);
+        t->received += j->received;
+        t->matched += j->verdict.matched;
+        t->different += j->verdict.different;
+        t->missing += j->verdict.missing;
+        t->unexpected += j->verdict.unexpected;
+        t->ok += j->outcome == JOB_DONE && !job_result_differs(j) && !job_result_partial(j);
     }
-    size_t n = e->latency_ms->len;
-    double *sorted = g_memdup2(e->latency_ms->data, n * sizeof(double));
+    size_t n = r->latency_ms->len;
+    double *sorted = g_memdup2(r->latency_ms->data, n * sizeof(double));
     if (n)
         qsort(sorted, n, sizeof(double), cmp_double);
     t->latencies = n;
@@ -76,14 +65,14 @@ static void sum_up(const replay_engine *e, totals *t)
     t->p99 = percentile(sorted, n, 99);
     t->max = n ? sorted[n - 1] : 0;
     g_free(sorted);
-    t->elapsed_s = (double)(e->t1_us - e->t0_us) / 1e6;
+    t->elapsed_s = (double)(r->t1_us - r->t0_us) / 1e6;
 }
 
 /* What of the file itself could not be read, one line each (none: an
  * empty list); the caller frees it with g_strfreev. */
-static gchar **capture_problems(const replay_engine *e)
+static gchar **capture_problems(const replay_results *r)
 {
-    const replay_capture_stats *st = &e->store->stats;
+    const replay_capture_stats *st = r->capture;
     GPtrArray *lines = g_ptr_array_new();
     if (st->truncated)
         g_ptr_array_add(lines, g_strdup(st->truncated_msg));
@@ -95,32 +84,11 @@ static gchar **capture_problems(const replay_engine *e)
     return (gchar **)g_ptr_array_free(lines, FALSE);
 }
 
-static bool capture_damaged(const replay_engine *e)
-{
-    return e->store->stats.truncated || e->store->stats.malformed_frames;
-}
-
-int report_exit_status(const replay_engine *e)
-{
-    totals t;
-    sum_up(e, &t);
-    if (t.unreachable || t.not_run)
-        return 3;
-    if (t.failed || t.differs)
-        return 1;
-    /* What the capture did not hold was not tested: never a pass. */
-    if (t.skipped || t.incomplete || capture_damaged(e))
-        return 5;
-    /* Sessions the replayer could not run say nothing about the server:
-       told apart from differences so CI can decide. */
-    return t.not_replayable ? 4 : 0;
-}
-
-static const char *outcome_name(const replay_job *j)
+static const char *outcome_name(const job_result *j)
 {
     switch (j->outcome) {
     case JOB_DONE:
-        return job_differs(j) ? "differs" : j->partial[0] ? "incomplete" : "ok";
+        return job_result_differs(j) ? "differs" : j->partial[0] ? "incomplete" : "ok";
     case JOB_FAILED: return "failed";
     case JOB_UNREACHABLE: return "unreachable";
     case JOB_NOT_REPLAYABLE: return "not-replayable";
@@ -130,31 +98,31 @@ static const char *outcome_name(const replay_job *j)
 }
 
 /* Why the job did not simply pass, or NULL. */
-static const char *job_reason(const replay_job *j)
+static const char *job_reason(const job_result *j)
 {
     if (j->reason[0])
         return j->reason;
-    return job_partial(j) ? j->partial : NULL;
+    return job_result_partial(j) ? j->partial : NULL;
 }
 
-static void job_label(const replay_job *j, char *out, size_t len)
+static void job_label(const job_result *j, char *out, size_t len)
 {
-    int n = snprintf(out, len, "%u", j->rec->info.id);
+    int n = snprintf(out, len, "%u", j->session);
     if (j->copy && n > 0 && (size_t)n < len)
         n += snprintf(out + n, len - (size_t)n, ".c%u", j->copy);
     if (j->loop && n > 0 && (size_t)n < len)
         snprintf(out + n, len - (size_t)n, ".l%u", j->loop);
 }
 
-static void text_details(const replay_engine *e, FILE *out)
+static void text_details(const replay_results *r, FILE *out)
 {
     bool header = false;
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
         job_label(j, label, sizeof label);
         const char *why = job_reason(j);
-        if (!why && j->result.diffs->len == 0)
+        if (!why && j->verdict.diffs->len == 0)
             continue;
         if (!header) {
             fprintf(out, "differences:\n");
@@ -162,10 +130,10 @@ static void text_details(const replay_engine *e, FILE *out)
         }
         if (why)
             fprintf(out, "  session %s: %s: %s\n", label, outcome_name(j), why);
-        if (job_partial(j) && j->reason[0])
+        if (job_result_partial(j) && j->reason[0])
             fprintf(out, "  session %s: %s\n", label, j->partial);
-        for (guint k = 0; k < j->result.diffs->len; k++) {
-            const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
+        for (guint k = 0; k < j->verdict.diffs->len; k++) {
+            const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
             switch (d->kind) {
             case DIFF_DIFFERENT:
                 fprintf(out, "  session %s frame %" PRIu64 " %s: %s: expected %s, actual %s\n", label, d->frame,
@@ -182,25 +150,25 @@ static void text_details(const replay_engine *e, FILE *out)
     }
 }
 
-void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
+void report_text(const replay_results *r, const report_context *ctx, FILE *out)
 {
     totals t;
-    sum_up(e, &t);
+    sum_up(r, &t);
     fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
             ctx->pace);
-    gchar **problems = capture_problems(e);
+    gchar **problems = capture_problems(r);
     for (gchar **l = problems; *l; l++)
         fprintf(out, "capture damaged: %s\n", *l);
     g_strfreev(problems);
     fprintf(out, "%-10s %-24s %6s %7s %7s %9s %7s %10s  %s\n", "session", "recorded client", "sent", "replies",
             "matched", "different", "missing", "unexpected", "result");
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
         job_label(j, label, sizeof label);
-        fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->rec->info.client,
-                j->packets_sent, j->received_all, j->result.matched, j->result.different, j->result.missing,
-                j->result.unexpected, outcome_name(j));
+        fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->client,
+                j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
+                j->verdict.unexpected, outcome_name(j));
     }
     fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %u/%u ok\n", "total", "", t.sent, t.received,
             t.matched, t.different, t.missing, t.unexpected, t.ok, t.jobs);
@@ -209,7 +177,7 @@ void report_text(const replay_engine *e, const report_context *ctx, FILE *out)
     double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
     fprintf(out, "sent %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.0f packets/s, %.2f MB/s\n", t.sent, t.bytes,
             t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6);
-    text_details(e, out);
+    text_details(r, out);
 }
 
 static void json_str(hmtp_buf *b, const char *s)
@@ -229,10 +197,10 @@ static bool write_file(const char *path, const hmtp_buf *b)
     return (fclose(f) == 0) && ok;
 }
 
-bool report_json(const replay_engine *e, const report_context *ctx, const char *path)
+bool report_json(const replay_results *r, const report_context *ctx, const char *path)
 {
     totals t;
-    sum_up(e, &t);
+    sum_up(r, &t);
     hmtp_buf b;
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "{\"capture\":");
@@ -242,7 +210,7 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
     hmtp_buf_printf(&b, ",\"pace\":");
     json_str(&b, ctx->pace);
     hmtp_buf_printf(&b, ",\"capture_problems\":[");
-    gchar **problems = capture_problems(e);
+    gchar **problems = capture_problems(r);
     for (gchar **l = problems; *l; l++) {
         hmtp_buf_printf(&b, "%s", l == problems ? "" : ",");
         json_str(&b, *l);
@@ -257,25 +225,25 @@ bool report_json(const replay_engine *e, const report_context *ctx, const char *
                     "\"latency_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"count\":%zu},"
                     "\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},\"sessions\":[",
                     t.jobs, t.ok, t.differs, t.failed, t.unreachable, t.not_replayable, t.skipped, t.incomplete,
-                    t.not_run, capture_damaged(e) ? "true" : "false", t.sent, t.bytes, t.received, t.matched,
+                    t.not_run, results_capture_damaged(r) ? "true" : "false", t.sent, t.bytes, t.received, t.matched,
                     t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies, t.elapsed_s,
-                    (double)t.sent / secs, (double)t.bytes / secs / 1e6, report_exit_status(e));
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
-        hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->rec->info.id,
+                    (double)t.sent / secs, (double)t.bytes / secs / 1e6, results_exit_status(r));
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
+        hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
                         j->copy, j->loop);
-        json_str(&b, j->rec->info.client);
+        json_str(&b, j->client);
         hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", outcome_name(j));
         json_str(&b, job_reason(j));
         hmtp_buf_printf(&b, ",\"incomplete\":");
-        json_str(&b, job_partial(j) ? j->partial : NULL);
+        json_str(&b, job_result_partial(j) ? j->partial : NULL);
         hmtp_buf_printf(&b,
                         ",\"sent\":%" PRIu64 ",\"replies\":%" PRIu64
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
-                        j->packets_sent, j->received_all, j->result.matched, j->result.different, j->result.missing,
-                        j->result.unexpected);
-        for (guint k = 0; k < j->result.diffs->len; k++) {
-            const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
+                        j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
+                        j->verdict.unexpected);
+        for (guint k = 0; k < j->verdict.diffs->len; k++) {
+            const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
             static const char *const kinds[] = {"different", "missing", "unexpected"};
             hmtp_buf_printf(&b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"packet\":", k ? "," : "", kinds[d->kind],
                             d->frame);
@@ -315,10 +283,10 @@ static void xml_text(hmtp_buf *b, const char *raw)
     g_free(valid);
 }
 
-static void junit_diffs(hmtp_buf *b, const replay_job *j)
+static void junit_diffs(hmtp_buf *b, const job_result *j)
 {
-    for (guint k = 0; k < j->result.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->result.diffs, k);
+    for (guint k = 0; k < j->verdict.diffs->len; k++) {
+        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
         char line[1024];
         if (d->kind == DIFF_DIFFERENT)
             snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame, d->packet,
@@ -336,17 +304,17 @@ static void junit_diffs(hmtp_buf *b, const replay_job *j)
  * <failure> for differences, <error> for a broken or partial run. */
 typedef enum junit_kind { JUNIT_PASS, JUNIT_SKIPPED, JUNIT_FAILURE, JUNIT_ERROR } junit_kind;
 
-static junit_kind junit_kind_of(const replay_job *j)
+static junit_kind junit_kind_of(const job_result *j)
 {
     if (j->outcome == JOB_NOT_REPLAYABLE || j->outcome == JOB_SKIPPED || j->outcome == JOB_NOT_RUN ||
         j->outcome == JOB_PENDING)
         return JUNIT_SKIPPED;
-    if (job_differs(j))
+    if (job_result_differs(j))
         return JUNIT_FAILURE;
     return strcmp(outcome_name(j), "ok") == 0 ? JUNIT_PASS : JUNIT_ERROR;
 }
 
-static void junit_verdict(hmtp_buf *b, const replay_job *j)
+static void junit_verdict(hmtp_buf *b, const job_result *j)
 {
     const char *name = outcome_name(j);
     junit_kind kind = junit_kind_of(j);
@@ -360,12 +328,12 @@ static void junit_verdict(hmtp_buf *b, const replay_job *j)
     }
     const char *tag = kind == JUNIT_FAILURE ? "failure" : "error";
     hmtp_buf_printf(b, "\n    <%s message=\"", tag);
-    if (job_differs(j))
-        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->result.different, j->result.missing,
-                        j->result.unexpected);
+    if (job_result_differs(j))
+        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->verdict.different, j->verdict.missing,
+                        j->verdict.unexpected);
     else
         xml_text(b, job_reason(j));
-    if (job_partial(j) && (job_differs(j) || j->reason[0])) {
+    if (job_result_partial(j) && (job_result_differs(j) || j->reason[0])) {
         hmtp_buf_printf(b, "; ");
         xml_text(b, j->partial);
     }
@@ -374,15 +342,15 @@ static void junit_verdict(hmtp_buf *b, const replay_job *j)
     hmtp_buf_printf(b, "</%s>\n  ", tag);
 }
 
-bool report_junit(const replay_engine *e, const report_context *ctx, const char *path)
+bool report_junit(const replay_results *r, const report_context *ctx, const char *path)
 {
     totals t;
-    sum_up(e, &t);
-    gchar **problems = capture_problems(e);
+    sum_up(r, &t);
+    gchar **problems = capture_problems(r);
     unsigned file_cases = problems[0] ? 1 : 0;
     unsigned count[4] = {0};
-    for (guint i = 0; i < e->jobs->len; i++)
-        count[junit_kind_of(g_ptr_array_index(e->jobs, i))]++;
+    for (guint i = 0; i < r->jobs->len; i++)
+        count[junit_kind_of(g_ptr_array_index(r->jobs, i))]++;
     hmtp_buf b;
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
@@ -400,12 +368,12 @@ bool report_junit(const replay_engine *e, const report_context *ctx, const char 
         hmtp_buf_printf(&b, "\"/>\n  </testcase>\n");
     }
     g_strfreev(problems);
-    for (guint i = 0; i < e->jobs->len; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
         job_label(j, label, sizeof label);
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
-        xml_text(&b, j->rec->info.client);
+        xml_text(&b, j->client);
         hmtp_buf_printf(&b, ")\">");
         junit_verdict(&b, j);
         hmtp_buf_printf(&b, "</testcase>\n");

@@ -76,7 +76,7 @@ static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t typ
 static bool looks_like_jid(const char *s) { return strchr(s, '@') != NULL; }
 
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                        char *why, size_t why_len)
+                        replay_error *why)
 {
     hessian_decoder d;
     hessian_decoder_init(&d, stream, r->mark, r->body, r->body_len);
@@ -159,7 +159,7 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
     int result = 0;
     if (rc < 0) {
         const hmtp_error *e = hessian_decoder_error(&d);
-        snprintf(why, why_len, "cannot re-read the recorded packet to rewrite it: %s (body offset %zu)", e->msg, e->offset);
+        replay_fail(why, "cannot re-read the recorded packet to rewrite it: %s (body offset %zu)", e->msg, e->offset);
         result = -1;
     } else if (edits->len > 0) {
         hmtp_buf body;
@@ -176,7 +176,7 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
         if (ok) {
             result = 1;
         } else {
-            snprintf(why, why_len, "out of memory rewriting a packet");
+            replay_fail(why, "out of memory rewriting a packet");
             result = -1;
         }
     }
@@ -188,13 +188,13 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
 }
 
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                          char *why, size_t why_len)
+                          replay_error *why)
 {
     hmtp_buf body;
     hmtp_buf_init(&body);
-    int result = rewrite_client_body(r, stream, cfg, &body, why, why_len);
+    int result = rewrite_client_body(r, stream, cfg, &body, why);
     if (result > 0 && !hmtp_frame_write(out, body.data, body.len)) {
-        snprintf(why, why_len, "out of memory rewriting a packet");
+        replay_fail(why, "out of memory rewriting a packet");
         result = -1;
     }
     hmtp_buf_free(&body);

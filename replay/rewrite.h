@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "jidmap.h"
+#include "replay_error.h"
 #include "store.h"
 
 typedef struct rewrite_config {
@@ -34,12 +35,12 @@ typedef struct rewrite_config {
 /* 1: out holds the rewritten wire bytes; 0: nothing to change (send the
  * recorded bytes); -1: the packet could not be re-read (why says where). */
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                          char *why, size_t why_len);
+                          replay_error *why);
 
 /* The same edits, but out receives the edited body unframed (to be decoded
- * again and written by a session's own writer, engine.c). */
+ * again and written by a session's own writer, login_edit.c). */
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                        char *why, size_t why_len);
+                        replay_error *why);
 
 /* A newly allocated JID mapped by the rules, then by the learned JIDs;
  * NULL when neither applies. */

@@ -39,26 +39,25 @@ static void on_begin(void *ctx, const replay_session_info *info)
  * and the JID the target assigns is learned from the answer. */
 static void note_login(rec_session *s, rec_packet *r, const hmtp_packet *p)
 {
-    if (r->status != HMTP_OK || !p->value || p->value->kind != HESSIAN_OBJECT || !p->value->v.object.cls)
+    if (r->status != HMTP_OK)
         return;
-    const char *cls = p->value->v.object.cls;
-    r->login = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && !p->to && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0;
-    r->key_query = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_GET && strcmp(cls, HMTP_GET_PUBLIC_KEY_QUERY_CLASS) == 0;
+    const hessian_value *v = p->value;
+    bool auth_query = hmtp_value_is_object(v, HMTP_AUTH_QUERY_CLASS);
+    r->login = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && !p->to && auth_query;
+    r->key_query = r->dir == REPLAY_C2S && p->type == HMTP_QUERY_GET && hmtp_value_is_object(v, HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
     if (r->login && !s->login_frame) {
         /* An encrypted password can only be replayed by doing the login
-           again against the target's own key (engine.c, rewrite.c). */
-        const hessian_value *c = hessian_object_field(p->value, "_credentials");
-        s->login_encrypted = c && c->kind == HESSIAN_OBJECT && c->v.object.cls &&
-                             strcmp(c->v.object.cls, HMTP_ENCRYPTED_OBJECT_CLASS) == 0;
+           again against the target's own key (login_edit.c, rewrite.c). */
+        s->login_encrypted = hmtp_value_is_object(hessian_object_field(v, "_credentials"), HMTP_ENCRYPTED_OBJECT_CLASS);
         s->login_frame = r->frame;
     }
-    if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && strcmp(cls, HMTP_AUTH_QUERY_CLASS) == 0 && !s->login_uid) {
-        const char *uid = hessian_value_string(hessian_object_field(p->value, "_uid"));
+    if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && auth_query && !s->login_uid) {
+        const char *uid = hessian_value_string(hessian_object_field(v, "_uid"));
         if (uid)
             s->login_uid = g_strdup(uid);
-    } else if (r->dir == REPLAY_S2C && p->type == HMTP_QUERY_RESULT && strcmp(cls, HMTP_AUTH_RESULT_CLASS) == 0 &&
+    } else if (r->dir == REPLAY_S2C && p->type == HMTP_QUERY_RESULT && hmtp_value_is_object(v, HMTP_AUTH_RESULT_CLASS) &&
                !s->login_jid) {
-        const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
+        const char *jid = hessian_value_string(hessian_object_field(v, "_jid"));
         if (jid)
             s->login_jid = g_strdup(jid);
     }
@@ -123,14 +122,13 @@ hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *
     return hmtp_packet_decode(out, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
 }
 
-int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,
-                      size_t err_len)
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err)
 {
     memset(st, 0, sizeof *st);
     st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
     st->notes = g_string_new(NULL);
     replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
-    return replay_capture_read(path, opt, &sink, &st->stats, err, err_len);
+    return replay_capture_read(path, opt, &sink, &st->stats, err->msg, sizeof err->msg); /* capture.c writes text */
 }
 
 void replay_store_free(replay_store *st)

@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "hmtp.h"
+#include "replay_error.h"
 #include "session.h"
 
 typedef struct rec_packet {
@@ -53,12 +54,14 @@ typedef struct replay_store {
     GString *notes;           /* refusals, undecodable packets: one line each */
 } replay_store;
 
+/* The recorded login: a querySet to null carrying an AuthQuery that decodes. */
+static inline bool rec_is_login(const rec_packet *r) { return r->status == HMTP_OK && r->login; }
+
 /* Decodes a stored packet again (into out, which the caller frees). */
 hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err);
 
 /* Reads the capture into the store. -1 (err filled) when unreadable. */
-int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, char *err,
-                      size_t err_len);
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err);
 void replay_store_free(replay_store *st);
 
 #endif

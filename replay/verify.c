@@ -51,9 +51,10 @@ unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received)
     return dropped;
 }
 
-/* Segment-wise prefix match; a path segment "_x" also answers to "x", since
- * Resin's classes name their fields with a leading underscore. */
-bool verify_path_ignored(char **ignore, const char *path)
+/* True when path is covered by one of the --ignore patterns: segment-wise
+ * prefix match; a path segment "_x" also answers to "x", since Resin's
+ * classes name their fields with a leading underscore. */
+static bool verify_path_ignored(char **ignore, const char *path)
 {
     for (char **p = ignore; p && *p; p++) {
         size_t n = strlen(*p);

@@ -74,7 +74,4 @@ unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received);
 void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
                     verify_result *out);
 
-/* True when path is covered by one of the --ignore patterns. */
-bool verify_path_ignored(char **ignore, const char *path);
-
 #endif

@@ -632,6 +632,11 @@ static void test_objects(void)
         const hessian_value *y = hessian_object_field(v, "y");
         CHECK(y && y->kind == HESSIAN_INT && y->v.i == 2, "hessian_object_field y");
         CHECK(hessian_object_field(v, "z") == NULL, "hessian_object_field absent");
+        CHECK(hmtp_value_is_object(v, "Point"), "hmtp_value_is_object: its class");
+        CHECK(!hmtp_value_is_object(v, "Poin") && !hmtp_value_is_object(v, "Points"),
+              "hmtp_value_is_object: a name that only shares a prefix is another class");
+        CHECK(!hmtp_value_is_object(y, "Point") && !hmtp_value_is_object(NULL, "Point"),
+              "hmtp_value_is_object: an int or NULL is no object");
         CHECK(v->offset == 12 && v->length == 3, "tree: object spans 12+3 (after the def), got %zu+%zu",
               v->offset, v->length);
     }

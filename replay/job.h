@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One run of one recorded session (one copy of --sessions-scale, one round
+ * of --loop): its plan, its login edit, its link to the target, its pace and
+ * the replies it collects, each owned by the part that uses it. The job ties
+ * them together; what is shared by all jobs, and the engine's side of a
+ * job's life (queueing it to look again, its end), comes through job_shared. */
+#ifndef REPLAY_JOB_H
+#define REPLAY_JOB_H
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#include "capture.h"
+#include "jidmap.h"
+#include "link.h"
+#include "login_edit.h"
+#include "order.h"
+#include "pace.h"
+#include "plan.h"
+#include "replay_config.h"
+#include "replies.h"
+#include "results.h"
+#include "rewrite.h"
+#include "store.h"
+
+struct replay_job;
+
+typedef struct job_shared {
+    const engine_config *cfg;
+    const replay_capture_stats *capture;
+    GSocketClient *client;
+    int pending_ops;       /* async calls not yet called back */
+    char target_down[400]; /* why the target was found unreachable: no session starts after that */
+    jid_map learned;       /* from copy 0 of each session, for fan-out */
+    GArray *latency_ms;    /* the results' */
+    GString *not_replayable; /* one line per session, for stderr */
+    /* the engine's side, set by the engine */
+    void (*wake)(struct job_shared *s, struct replay_job *j);  /* queue j to look again (never runs it at once) */
+    void (*ended)(struct job_shared *s, struct replay_job *j); /* j has ended */
+    void (*settled)(struct job_shared *s);                     /* a call in flight came back after an end */
+} job_shared;
+
+typedef struct replay_job {
+    job_shared *shared;
+    rec_session *rec;
+    unsigned copy, loop;
+    job_plan plan;
+    rewrite_config rewrite;
+    char *resource;        /* login resource of a scaled copy */
+    login_edit login;
+    job_replies replies;
+    replay_link link;
+    job_pace pace;
+    order_group *group;    /* PACE_CONVERSATION: the sessions replayed together */
+    uint64_t excused;      /* replies the group declared missing (order.c) */
+    uint64_t tail_from;    /* arrival number of the first reply after the last client packet */
+    bool started;
+    bool queued;           /* waiting in the engine's queue to look again */
+    job_result *res;       /* the results' */
+} replay_job;
+
+/* A job for the recorded session; res is filled as it runs. */
+replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned loop, job_result *res);
+void job_free(replay_job *j);
+
+/* Its events in the group's timeline (member_seq: its place in the group). */
+void job_join_group(replay_job *j, order_group *g, guint member_seq);
+extern const order_member_ops job_order_ops;
+
+/* Started by the engine (a connection slot is free). */
+void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);
+/* Does what the pace allows now; only the engine's queue calls it. */
+void job_step(replay_job *j);
+void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "plan.h"
+
+static void send_item_free(gpointer p)
+{
+    send_item *s = p;
+    hmtp_buf_free(&s->rewritten);
+    g_free(s);
+}
+
+void job_plan_init(job_plan *p)
+{
+    p->sends = g_ptr_array_new_with_free_func(send_item_free);
+    p->expected = g_ptr_array_new();
+    p->expected_order = NULL;
+    p->server_queries = g_ptr_array_new();
+}
+
+void job_plan_free(job_plan *p)
+{
+    g_ptr_array_free(p->sends, TRUE);
+    g_ptr_array_free(p->expected, TRUE);
+    g_ptr_array_free(p->server_queries, TRUE);
+    g_free(p->expected_order);
+}
+
+static send_item *add_send(job_plan *p, const rec_packet *r, uint64_t wait_for)
+{
+    send_item *s = g_new0(send_item, 1);
+    s->rec = r;
+    s->wait_for = wait_for;
+    hmtp_buf_init(&s->rewritten);
+    g_ptr_array_add(p->sends, s);
+    return s;
+}
+
+void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *rec, bool insert_key_query)
+{
+    /* Packets recorded after the point where an incomplete session broke
+       would only be half a conversation. */
+    uint64_t last_frame = rec->info.incomplete ? rec->info.broken_frame : UINT64_MAX;
+    uint64_t compared = 0;
+    for (guint i = 0; i < rec->packets->len; i++) {
+        const rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (r->frame >= last_frame)
+            break; /* the frame that revealed the hole may already hold answers to lost packets */
+        if (r->dir == REPLAY_S2C) {
+            if (r->status == HMTP_OK && (r->type == HMTP_QUERY_GET || r->type == HMTP_QUERY_SET))
+                g_ptr_array_add(p->server_queries, (gpointer)r);
+            if (r->status != HMTP_OK || config_type_compared(cfg, r->type)) {
+                g_ptr_array_add(p->expected, (gpointer)r);
+                compared++;
+            }
+            continue;
+        }
+        /* The login (and the key query an encrypted one needs) is always
+           sent: without it the target refuses the rest. */
+        if (r->status == HMTP_OK && !config_type_compared(cfg, r->type) && !rec_is_login(r) && !r->key_query)
+            continue;
+        if (insert_key_query && rec_is_login(r) && r->frame == rec->login_frame) {
+            /* the key query goes just before the login, in its place in the
+               recorded order and waiting for what the login waited for */
+            add_send(p, r, compared)->inserted_key_query = true;
+        }
+        send_item *s = add_send(p, r, compared);
+        s->wire = r->wire;
+        s->wire_len = r->wire_len;
+    }
+    p->expected_order = g_new0(guint, p->expected->len ? p->expected->len : 1);
+}
+
+double job_plan_first_ts(const job_plan *p)
+{
+    return p->sends->len ? ((const send_item *)g_ptr_array_index(p->sends, 0))->rec->ts : 0;
+}
+
+guint job_plan_first_order(const job_plan *p)
+{
+    guint o = 0;
+    if (!p->sends->len && !p->expected->len)
+        return o;
+    o = G_MAXUINT;
+    if (p->sends->len)
+        o = ((const send_item *)g_ptr_array_index(p->sends, 0))->order;
+    if (p->expected->len && p->expected_order[0] < o)
+        o = p->expected_order[0];
+    return o;
+}

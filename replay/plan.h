@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The plan of one session run, made before anything is sent: which recorded
+ * client packets go (in order, each with the replies to await first) and
+ * which recorded server packets are compared. */
+#ifndef REPLAY_PLAN_H
+#define REPLAY_PLAN_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "replay_config.h"
+#include "store.h"
+
+typedef struct send_item {
+    const rec_packet *rec;
+    const uint8_t *wire; /* rec->wire, or rewritten */
+    size_t wire_len;
+    hmtp_buf rewritten;
+    uint64_t wait_for;   /* conversation pacing: replies to have seen first */
+    guint order;         /* its place in the group's timeline (order.h) */
+    /* the key query put before an upgraded login (rec is that login: the
+       query takes its place in the recorded order, just before it) */
+    bool inserted_key_query;
+} send_item;
+
+typedef struct job_plan {
+    GPtrArray *sends;          /* send_item* */
+    GPtrArray *expected;       /* rec_packet* (server packets compared) */
+    guint *expected_order;     /* timeline place of each expected reply (order.h) */
+    GPtrArray *server_queries; /* rec_packet*: queries the recorded server sent */
+} job_plan;
+
+void job_plan_init(job_plan *p);
+/* Fills the plan from the recorded session; insert_key_query puts a key
+ * query before the login (--login-mode encrypted on a plain login). */
+void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *rec, bool insert_key_query);
+void job_plan_free(job_plan *p);
+
+/* Capture time of the first client packet, 0 when there is none. */
+double job_plan_first_ts(const job_plan *p);
+/* The plan's first place in its group's timeline; 0 (at once) when it has
+ * no events. */
+guint job_plan_first_order(const job_plan *p);
+
+#endif

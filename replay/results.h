@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What a replay found, session run by session run: filled by the engine
+ * while it runs, read by the progress bar and the report writers, which
+ * know nothing of the engine. The exit status is decided here, once. */
+#ifndef REPLAY_RESULTS_H
+#define REPLAY_RESULTS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "verify.h"
+
+typedef enum job_outcome {
+    JOB_PENDING,
+    JOB_DONE,        /* ran to the end: verification decides */
+    JOB_FAILED,      /* the session broke (closed early, malformed bytes) */
+    JOB_UNREACHABLE, /* no connection, no answer to the upgrade within --timeout, or a refusal */
+    JOB_NOT_REPLAYABLE, /* an encrypted login without its password: never started */
+    JOB_SKIPPED,     /* incomplete in the capture, without --replay-incomplete: never started */
+    JOB_NOT_RUN,     /* never started because the target was unreachable */
+} job_outcome;
+
+/* One run of one recorded session (one copy of --sessions-scale, one round
+ * of --loop). */
+typedef struct job_result {
+    unsigned session;     /* the recorded session's id */
+    const char *client;   /* its recorded client "addr:port" (the store owns it) */
+    unsigned copy, loop;
+    bool done;            /* ended, or never to start */
+    job_outcome outcome;
+    char reason[320];
+    char partial[320];    /* why only part of the recorded session was replayed, or "" */
+    uint64_t packets_sent, bytes_sent;
+    uint64_t received;    /* replies that arrived, compared or not */
+    verify_result verdict;
+} job_result;
+
+typedef struct replay_results {
+    GPtrArray *jobs;      /* job_result*, owned, in the order they run */
+    GArray *latency_ms;   /* double: each compared reply, since the last client packet */
+    gint64 t0_us, t1_us;  /* the engine's clock */
+    const replay_capture_stats *capture; /* what of the file could not be read */
+} replay_results;
+
+void replay_results_init(replay_results *r, const replay_capture_stats *capture);
+void replay_results_free(replay_results *r);
+job_result *replay_results_add(replay_results *r, unsigned session, const char *client, unsigned copy, unsigned loop);
+
+void job_result_set_reason(job_result *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Ran to the end, and the replies differ from the recording. */
+bool job_result_differs(const job_result *j);
+/* Ran, but only up to where the capture broke: not a pass. */
+bool job_result_partial(const job_result *j);
+/* The file itself could not be read whole. */
+bool results_capture_damaged(const replay_results *r);
+
+/* 0 all matched, 1 differences or failed sessions, 3 target unreachable,
+ * 5 the capture is damaged (a session skipped or replayed in part, frames
+ * or a tail that could not be read) and nothing worse, 4 only sessions that
+ * could not be replayed (encrypted login, no password). */
+int results_exit_status(const replay_results *r);
+
+#endif
