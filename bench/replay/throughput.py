@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Replay throughput: hmtp-replay --top-speed against hmtp-broker, next to the
-ceiling of simply writing the same client bytes to a socket.
+"""Replay throughput: hmtp-replay --top-speed against hmtp-broker, next to
+hmtp-blast (the same client bytes to the same broker with no verification)
+and the ceiling of simply writing the same client bytes to a socket.
 
 usage: throughput.py BUILD_DIR [SESSIONS] [PINGS_PER_SESSION]
 
@@ -54,27 +55,61 @@ fx.write_pcap(cap, 1, frames)
 total_packets = sessions * (pings + 1)
 total_bytes = sum(len(b) for b in client_bytes)
 
-port_file = os.path.join(work, 'port')
-log = open(os.path.join(work, 'broker.log'), 'w')
-broker = subprocess.Popen([broker_bin, '--listen', '127.0.0.1:0', '--port-file', port_file, '--allow-any-user',
-                           '--domain', 'localhost'], stdout=log, stderr=log)
-try:
+blast_bin = os.path.join(build, 'bench', 'replay', 'hmtp-blast')
+ROUNDS = 3
+
+
+def start_broker(tag):
+    port_file = os.path.join(work, 'port-%s' % tag)
+    log = open(os.path.join(work, 'broker-%s.log' % tag), 'w')
+    broker = subprocess.Popen([broker_bin, '--listen', '127.0.0.1:0', '--port-file', port_file,
+                               '--allow-any-user', '--domain', 'localhost'], stdout=log, stderr=log)
     while not (os.path.exists(port_file) and open(port_file).read().strip()):
         time.sleep(0.02)
-    port = int(open(port_file).read())
-    report = os.path.join(work, 'report.json')
-    t0 = time.perf_counter()
-    p = subprocess.run([replay_bin, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
-                        '--report-json', report, cap], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    rep = json.load(open(report))
-    s = rep['summary']
-    if p.returncode != 0:
-        print(p.stdout[-2000:], p.stderr[-2000:])
-        raise SystemExit('replay did not verify clean (exit %d)' % p.returncode)
-finally:
-    broker.kill()
-    broker.wait()
+    return broker, int(open(port_file).read())
+
+
+def run_replay(k):
+    broker, port = start_broker('replay%d' % k)
+    try:
+        report = os.path.join(work, 'report.json')
+        t0 = time.perf_counter()
+        p = subprocess.run([replay_bin, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
+                            '--report-json', report, cap], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            print(p.stdout[-2000:], p.stderr[-2000:])
+            raise SystemExit('replay did not verify clean (exit %d)' % p.returncode)
+        return json.load(open(report))['summary'], wall
+    finally:
+        broker.kill()
+        broker.wait()
+
+
+def run_blast(k):
+    """The same client bytes to the same broker by hmtp-blast: no pacing, no
+    decoding, no verification; the replies are read and thrown away."""
+    broker, port = start_broker('blast%d' % k)
+    try:
+        p = subprocess.run([blast_bin, '127.0.0.1:%d' % port, cap, '64'], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit('hmtp-blast failed (exit %d): %s' % (p.returncode, p.stderr))
+        return json.loads(p.stdout)
+    finally:
+        broker.kill()
+        broker.wait()
+
+
+replays, blasts = [], []
+for k in range(ROUNDS):  # side by side, alternating, so both see the same machine
+    replays.append(run_replay(k))
+    blasts.append(run_blast(k))
+replays.sort(key=lambda r: r[0]['elapsed_s'])
+blasts.sort(key=lambda b: b['seconds'])
+s, wall = replays[ROUNDS // 2]
+blast = blasts[ROUNDS // 2]
+if blast['packets'] != s['packets_sent']:
+    raise SystemExit('hmtp-blast sent %d packets, the replay %d' % (blast['packets'], s['packets_sent']))
 
 # ceiling: the same bytes, written to a socket that only discards. The reader
 # is another process, so it never competes with the writer for the GIL; the
@@ -116,5 +151,10 @@ print('capture: %d sessions x %d pings: %d client packets, %d client bytes, %d r
       % (sessions, pings, total_packets, total_bytes, s['matched']))
 print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load): %.0f packets/s, %.2f MB/s'
       % (s['elapsed_s'], wall, r_pps, r_mbs))
+b_pps = blast['packets'] / blast['seconds']
+print('hmtp-blast (same bytes, same broker, replies read not checked): %.3f s: %.0f packets/s, %.2f MB/s, '
+      '%d reply bytes read' % (blast['seconds'], b_pps, blast['bytes_written'] / blast['seconds'] / 1e6,
+                               blast['bytes_read']))
+print('ratio replay/blast: %.3f (medians of %d side-by-side runs each)' % (r_pps / b_pps, ROUNDS))
 print('raw socket write ceiling: %.3f s: %.0f packets/s, %.2f MB/s' % (ceiling, c_pps, c_mbs))
 print('ratio replay/ceiling: %.3f' % (r_pps / c_pps))
