@@ -32,6 +32,8 @@ double latency_hist_percentile(const latency_hist *h, double p)
     uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->total), seen = 0;
     if (rank == 0)
         rank = 1;
+    if (rank >= h->total)
+        return h->max_ms; /* the slowest reply is known exactly */
     for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
         seen += h->count[i];
         if (seen >= rank) {

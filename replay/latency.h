@@ -26,7 +26,8 @@ unsigned latency_bucket(double ms);
 double latency_bucket_value(unsigned bucket);
 void latency_hist_add(latency_hist *h, double ms);
 /* The p-th percentile (0 < p <= 100) by the nearest rank, as the middle of
- * its bucket (never above the exact maximum); 0 when empty. */
+ * its bucket (never above the exact maximum, which the last rank is);
+ * 0 when empty. */
 double latency_hist_percentile(const latency_hist *h, double p);
 
 #endif

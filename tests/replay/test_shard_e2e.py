@@ -239,6 +239,38 @@ def case_merge():
     rc, out, err = merge(merged_json)
     check(rc == 2 and 'not a shard report' in err, 'merging a merged report: exit %d %s' % (rc, err))
 
+def diff_lines(text):
+    return sorted(l for l in text.splitlines() if l.startswith('  session '))
+
+def case_merge_differs():
+    """A target that answers pings differently: the merged report lists the
+    same differences, line for line, and exits 1 like the unsharded run."""
+    port = broker('--allow-any-user', '--alter-reply', 'ping')
+    cap = capture()
+    rc, whole_out, err, whole, _ = replay(port, cap, 'whole')
+    check(rc == 1 and whole is not None and whole['summary']['different'] == 6,
+          'unsharded run: exit %d\n%s%s' % (rc, whole_out, err))
+    procs, reports = [], []
+    for k in range(3):
+        report = os.path.join(WORK, 'shard-%d.json' % k)
+        p = subprocess.Popen(replay_args(port, cap, report, '--shard', '%d/3' % k), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        children.append(p)
+        procs.append(p)
+        reports.append(report)
+    rcs = [p.wait(timeout=120) for p in procs]
+    check(rcs == [1, 1, 1], 'shard exits %s: every shard has a session that pings' % rcs)
+    merged_json = os.path.join(WORK, 'merged.json')
+    rc, out, err = merge('--report-json', merged_json, *reports)
+    check(rc == 1, 'merge: exit %d, the unsharded run exits 1\n%s%s' % (rc, out, err))
+    merged = json.load(open(merged_json))
+    check(verdicts(merged) == verdicts(whole), 'verdicts:\n%s\n%s' % (verdicts(merged), verdicts(whole)))
+    strip = lambda rep: [[{k: v for k, v in d.items() if k != 'received'} for d in s['differences']]
+                         for s in rep['sessions']]
+    check(strip(merged) == strip(whole), 'differences:\n%s\n%s' % (strip(merged), strip(whole)))
+    check(diff_lines(out) == diff_lines(whole_out) and len(diff_lines(out)) == 6,
+          'difference lines:\n%s\n---\n%s' % (out, whole_out))
+
 def case_merge_refuses():
     port = broker('--allow-any-user')
     cap = capture()
