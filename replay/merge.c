@@ -122,17 +122,16 @@ static gint by_run(gconstpointer a, gconstpointer b)
     return x->copy < y->copy ? -1 : x->copy > y->copy;
 }
 
-/* "a" when every report says a, else "a, b" (each once). */
-static gchar *joined(read_report *const *r, unsigned count, size_t offset)
+/* "a" when every report says a, else "a, b" (each once, in order). */
+static gchar *joined(const char *const *values, unsigned count)
 {
     GPtrArray *seen = g_ptr_array_new();
     for (unsigned i = 0; i < count; i++) {
-        const char *v = *(char *const *)(const void *)((const char *)r[i] + offset);
-        bool dup = false;
+        bool dup = !values[i];
         for (guint k = 0; k < seen->len && !dup; k++)
-            dup = g_strcmp0(g_ptr_array_index(seen, k), v) == 0;
-        if (!dup && v)
-            g_ptr_array_add(seen, (gpointer)v);
+            dup = strcmp(g_ptr_array_index(seen, k), values[i]) == 0;
+        if (!dup)
+            g_ptr_array_add(seen, (gpointer)values[i]);
     }
     g_ptr_array_add(seen, NULL);
     gchar *out = g_strjoinv(", ", (gchar **)seen->pdata);
@@ -201,8 +200,12 @@ int replay_merge_main(int argc, char **argv)
         replay_results_init(&res, &reports[0]->stats);
         latency_hist *lat = g_new0(latency_hist, 1);
         join(reports, count, &res, lat);
-        gchar *target = joined(reports, count, G_STRUCT_OFFSET(read_report, target));
-        gchar *pace = joined(reports, count, G_STRUCT_OFFSET(read_report, pace));
+        const char **targets = g_new(const char *, count), **paces = g_new(const char *, count);
+        for (unsigned i = 0; i < count; i++)
+            targets[i] = reports[i]->target, paces[i] = reports[i]->pace;
+        gchar *target = joined(targets, count), *pace = joined(paces, count);
+        g_free(targets);
+        g_free(paces);
         report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count};
         report_text(&res, &rc, stdout);
         status = results_exit_status(&res);
