@@ -376,9 +376,9 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(&b, ",\"incomplete\":");
         json_str(&b, job_result_partial(j) ? j->partial : NULL);
         hmtp_buf_printf(&b,
-                        ",\"sent\":%" PRIu64 ",\"replies\":%" PRIu64
+                        ",\"sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
-                        j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
+                        j->packets_sent, j->bytes_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
                         j->verdict.unexpected);
         for (guint k = 0; k < j->verdict.diffs->len; k++) {
             const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);

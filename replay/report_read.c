@@ -153,6 +153,7 @@ static void read_job(reader *rd, read_report *out, JsonObject *o)
     if (!(reason && partial && strcmp(reason, partial) == 0))
         copy_str(j->reason, sizeof j->reason, reason);
     j->packets_sent = get_uint(rd, o, "sent");
+    j->bytes_sent = get_uint(rd, o, "bytes_sent");
     j->received = get_uint(rd, o, "replies");
     j->verdict.matched = (unsigned)get_uint(rd, o, "matched");
     j->verdict.different = (unsigned)get_uint(rd, o, "different");

@@ -157,7 +157,7 @@ def write_ordered(name, convs, order, mss=1000):
     return path
 
 def verdicts(rep):
-    return {s['session']: (s['result'], s['sent'], s['replies'], s['matched'], s['different'], s['missing'],
+    return {s['session']: (s['result'], s['sent'], s['bytes_sent'], s['replies'], s['matched'], s['different'], s['missing'],
                            s['unexpected']) for s in rep['sessions']}
 
 def capture():
@@ -220,7 +220,7 @@ def case_merge():
     check([s['session'] for s in merged['sessions']] == list(range(9)), 'merged sessions: %s' % merged['sessions'])
     check(verdicts(merged) == verdicts(whole), 'merged verdicts differ from the unsharded run:\n%s\n%s'
           % (verdicts(merged), verdicts(whole)))
-    for key in ('sessions', 'ok', 'packets_sent', 'replies', 'matched', 'different', 'missing', 'unexpected',
+    for key in ('sessions', 'ok', 'packets_sent', 'bytes_sent', 'replies', 'matched', 'different', 'missing', 'unexpected',
                 'exit_status'):
         check(merged['summary'][key] == whole['summary'][key], 'summary %s: merged %s, unsharded %s'
               % (key, merged['summary'][key], whole['summary'][key]))
