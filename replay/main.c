@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "dump.h"
+#include "merge.h"
 #include "replay_cli.h"
 
 static int usage(FILE *to)
 {
     fprintf(to, "usage: hmtp-replay dump [--json] [--port PORT] CAPTURE\n"
-                "       hmtp-replay [replay] --target HOST:PORT [options] CAPTURE\n"
+                "       hmtp-replay [replay] --target HOST:PORT [--shard K/N] [options] CAPTURE\n"
+                "       hmtp-replay merge [--report-json FILE] [--junit FILE] REPORT.json...\n"
                 "       hmtp-replay dump --help\n");
     return 2;
 }
@@ -55,6 +57,8 @@ static int dispatch(int argc, char **argv)
         return usage(stderr);
     if (strcmp(argv[1], "dump") == 0)
         return run_dump(argc - 1, argv + 1);
+    if (strcmp(argv[1], "merge") == 0)
+        return replay_merge_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "replay") == 0)
         return replay_cli_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

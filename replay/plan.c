@@ -86,3 +86,24 @@ guint job_plan_first_order(const job_plan *p)
         o = p->expected_order[0];
     return o;
 }
+
+shard_plan *plan_shards(replay_store *st, unsigned n)
+{
+    shard_plan *sp = shard_plan_new(st->sessions->len);
+    for (guint s = 0; s < st->sessions->len; s++) {
+        rec_session *rec = g_ptr_array_index(st->sessions, s);
+        shard_plan_jid(sp, s, rec->login_jid);
+        for (guint i = 0; i < rec->packets->len; i++) {
+            const rec_packet *r = g_ptr_array_index(rec->packets, i);
+            hmtp_packet pkt;
+            hmtp_error err;
+            hmtp_packet_init(&pkt);
+            /* a packet that does not decode still counts as work; it ties nobody */
+            bool ok = r->status == HMTP_OK && rec_packet_decode(rec, r, &pkt, &err) == HMTP_OK;
+            shard_plan_packet(sp, s, r->dir, r->type, ok ? pkt.to : NULL, ok ? pkt.from : NULL);
+            hmtp_packet_free(&pkt);
+        }
+    }
+    shard_plan_split(sp, n);
+    return sp;
+}

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "replay_config.h"
+#include "shard.h"
 #include "store.h"
 
 typedef struct send_item {
@@ -43,5 +44,10 @@ double job_plan_first_ts(const job_plan *p);
 /* The plan's first place in its group's timeline; 0 (at once) when it has
  * no events. */
 guint job_plan_first_order(const job_plan *p);
+
+/* --shard: the split of the recorded sessions into n shards (shard.h),
+ * from each session's recorded login JID and every packet's direction, type,
+ * to and from (packets are decoded again here, one at a time). */
+shard_plan *plan_shards(replay_store *st, unsigned n);
 
 #endif

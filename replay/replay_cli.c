@@ -11,13 +11,15 @@
 #include "engine.h"
 #include "hmtp_crypto.h"
 #include "jidmap.h"
+#include "plan.h"
 #include "report.h"
+#include "shard.h"
 #include "store.h"
 
 typedef struct cli_options {
     gchar *target, *path, *host_header, *pace, *types, *sessions, *login_user, *login_password;
     gchar *login_file, *recorded_key, *login_mode;
-    gchar *report_json, *junit;
+    gchar *report_json, *junit, *shard;
     gchar **map_jid, **session_jid, **ignore, **logins;
     gint port, max_open, loops, scale, timeout_ms, settle_ms, window;
     gdouble speed;
@@ -28,6 +30,7 @@ static void free_options(cli_options *o)
 {
     g_free(o->target), g_free(o->path), g_free(o->host_header), g_free(o->pace), g_free(o->types);
     g_free(o->sessions), g_free(o->login_user), g_free(o->login_password), g_free(o->report_json), g_free(o->junit);
+    g_free(o->shard);
     g_strfreev(o->map_jid), g_strfreev(o->session_jid), g_strfreev(o->ignore);
     g_free(o->login_file), g_free(o->recorded_key), g_free(o->login_mode), g_strfreev(o->logins);
 }
@@ -160,6 +163,7 @@ static GOptionContext *make_context(cli_options *o)
         {"window", 0, 0, G_OPTION_ARG_INT, &o->window, "how far a reply may move from its recorded place (default 8)", "N"},
         {"ignore", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ignore, "do not compare this field path, e.g. value.published (repeatable)", "PATH"},
         {"replay-incomplete", 0, 0, G_OPTION_ARG_NONE, &o->replay_incomplete, "replay sessions with a capture gap up to the gap", NULL},
+        {"shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "replay only shard K of N (0 <= K < N; auto: K from JOB_COMPLETION_INDEX); sessions that reach each other stay in one shard. Join the reports with: hmtp-replay merge", "K/N"},
         {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json, "write the report as JSON", "FILE"},
         {"junit", 0, 0, G_OPTION_ARG_FILENAME, &o->junit, "write the report as JUnit XML", "FILE"},
         {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress, "no progress bar even on a terminal", NULL},
@@ -300,12 +304,50 @@ static void print_skipped(const replay_results *r)
     }
 }
 
+/* --shard: keeps in selected only the sessions of shard k and lists them
+ * in ids; says on stderr which sessions had to stay together, and returns
+ * those lines for the report (the caller frees them with g_strfreev). */
+static gchar **select_shard(replay_store *store, const shard_spec *spec, bool *selected, GArray *ids)
+{
+    shard_plan *sp = plan_shards(store, spec->n);
+    for (unsigned i = 0; i < store->sessions->len; i++) {
+        if (shard_of(sp, i) == spec->k)
+            g_array_append_val(ids, i);
+        else
+            selected[i] = false;
+    }
+    for (const char *const *l = shard_plan_notes(sp); *l; l++)
+        fprintf(stderr, "hmtp-replay: shard %u/%u: %s\n", spec->k, spec->n, *l);
+    gchar **notes = g_strdupv((gchar **)shard_plan_notes(sp));
+    shard_plan_free(sp);
+    return notes;
+}
+
+static void write_reports(cli_options *o, const replay_results *res, const report_context *rc, int *status)
+{
+    report_text(res, rc, stdout);
+    *status = results_exit_status(res);
+    if (o->report_json && !report_json(res, rc, o->report_json)) {
+        fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->report_json, strerror(errno));
+        *status = *status ? *status : 2;
+    }
+    if (o->junit && !report_junit(res, rc, o->junit)) {
+        fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
+        *status = *status ? *status : 2;
+    }
+}
+
 static int run(cli_options *o, const char *capture)
 {
     engine_config cfg;
     jid_map map;
     jid_map_init(&map);
     replay_error why;
+    shard_spec spec = {0, 0};
+    if (o->shard && !shard_spec_parse(o->shard, &spec, why.msg, sizeof why.msg)) {
+        jid_map_free(&map);
+        return bad_usage("%s", why.msg);
+    }
     if (configure(o, &cfg, &map, &why) < 0) {
         config_free(&cfg);
         jid_map_free(&map);
@@ -346,38 +388,47 @@ static int run(cli_options *o, const char *capture)
             if (o->session_jid && !session_has_jid(g_ptr_array_index(store.sessions, i), o->session_jid))
                 selected[i] = false;
         }
+        /* The split is of the whole capture, whatever --session selects:
+           every shard computes the same one. */
+        GArray *shard_ids = g_array_new(FALSE, FALSE, sizeof(unsigned));
+        gchar **notes = NULL;
+        if (spec.n)
+            notes = select_shard(&store, &spec, selected, shard_ids);
+        report_shard shard = {spec.k, spec.n, (const unsigned *)(void *)shard_ids->data, shard_ids->len,
+                              (const char *const *)notes};
+        report_capture_id id;
+        bool have_id = report_capture_identify(capture, n, &id, why.msg, sizeof why.msg);
+        if (!have_id)
+            fprintf(stderr, "hmtp-replay: %s\n", why.msg);
+        char pace[64];
+        if (cfg.pace == PACE_ORIGINAL)
+            snprintf(pace, sizeof pace, "original x%g", cfg.speed);
+        else
+            snprintf(pace, sizeof pace, "%s",
+                     cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
+        report_context rc = {capture, cfg.target, pace, have_id ? &id : NULL, spec.n ? &shard : NULL, 0};
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
-        if (eng.jobs->len == 0) {
+        if (eng.jobs->len == 0 && spec.n) {
+            /* the other shards have the sessions: a valid, empty part */
+            eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
+            write_reports(o, &eng.results, &rc, &status);
+        } else if (eng.jobs->len == 0) {
             status = bad_usage("%s", "no session left to replay after the selection");
         } else {
             if (eng.shared.not_replayable->len)
                 fprintf(stderr, "%s", eng.shared.not_replayable->str);
             print_skipped(&eng.results);
             replay_engine_run(&eng);
-            char pace[64];
-            if (cfg.pace == PACE_ORIGINAL)
-                snprintf(pace, sizeof pace, "original x%g", cfg.speed);
-            else
-                snprintf(pace, sizeof pace, "%s",
-                         cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
-            report_context rc = {capture, cfg.target, pace};
-            report_text(&eng.results, &rc, stdout);
-            status = results_exit_status(&eng.results);
-            if (o->report_json && !report_json(&eng.results, &rc, o->report_json)) {
-                fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->report_json, strerror(errno));
-                status = status ? status : 2;
-            }
-            if (o->junit && !report_junit(&eng.results, &rc, o->junit)) {
-                fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
-                status = status ? status : 2;
-            }
+            write_reports(o, &eng.results, &rc, &status);
             if (status == 3)
                 fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n", cfg.target);
             else if (status == 5)
                 fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n", capture);
         }
         replay_engine_free(&eng);
+        g_strfreev(notes);
+        g_array_free(shard_ids, TRUE);
     }
     g_free(selected);
     replay_store_free(&store);

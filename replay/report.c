@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json.h"
 
@@ -55,6 +57,17 @@ static void sum_up(const replay_results *r, totals *t)
         t->unexpected += j->verdict.unexpected;
         t->ok += j->outcome == JOB_DONE && !job_result_differs(j) && !job_result_partial(j);
     }
+    t->elapsed_s = (double)(r->t1_us - r->t0_us) / 1e6;
+    if (r->latency_merged) {
+        /* a merge of shards: their histograms, not their samples */
+        const latency_hist *h = r->latency_merged;
+        t->latencies = (size_t)h->total;
+        t->p50 = latency_hist_percentile(h, 50);
+        t->p90 = latency_hist_percentile(h, 90);
+        t->p99 = latency_hist_percentile(h, 99);
+        t->max = h->max_ms;
+        return;
+    }
     size_t n = r->latency_ms->len;
     double *sorted = g_memdup2(r->latency_ms->data, n * sizeof(double));
     if (n)
@@ -65,7 +78,75 @@ static void sum_up(const replay_results *r, totals *t)
     t->p99 = percentile(sorted, n, 99);
     t->max = n ? sorted[n - 1] : 0;
     g_free(sorted);
-    t->elapsed_s = (double)(r->t1_us - r->t0_us) / 1e6;
+}
+
+/* The latencies as the histogram a merge adds up (latency.h); the caller
+ * frees it. */
+static latency_hist *latency_histogram(const replay_results *r)
+{
+    latency_hist *h = g_new0(latency_hist, 1);
+    if (r->latency_merged)
+        *h = *r->latency_merged;
+    for (guint i = 0; i < r->latency_ms->len; i++)
+        latency_hist_add(h, g_array_index(r->latency_ms, double, i));
+    return h;
+}
+
+bool report_capture_identify(const char *path, unsigned sessions, report_capture_id *out, char *why, size_t why_len)
+{
+    memset(out, 0, sizeof *out);
+    gchar *base = g_path_get_basename(path);
+    g_strlcpy(out->name, base, sizeof out->name);
+    g_free(base);
+    out->sessions = sessions;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(why, why_len, "cannot read capture %s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return false;
+    }
+    out->bytes = (uint64_t)st.st_size;
+    enum { PART = 1 << 20 };
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    char size_text[32];
+    snprintf(size_text, sizeof size_text, "%" PRIu64 "\n", out->bytes);
+    g_checksum_update(sum, (const guchar *)size_text, (gssize)strlen(size_text));
+    guchar *buf = g_malloc(PART);
+    bool ok = true;
+    /* the first MiB, then the last one (the same bytes when the file is small) */
+    for (int part = 0; part < 2 && ok; part++) {
+        uint64_t from = part == 0 || out->bytes <= PART ? 0 : out->bytes - PART;
+        ok = fseeko(f, (off_t)from, SEEK_SET) == 0;
+        size_t got = ok ? fread(buf, 1, PART, f) : 0;
+        ok = ok && !ferror(f);
+        g_checksum_update(sum, buf, (gssize)got);
+    }
+    if (!ok)
+        snprintf(why, why_len, "cannot read capture %s: %s", path, strerror(errno));
+    else
+        snprintf(out->fingerprint, sizeof out->fingerprint, "sha256:%s", g_checksum_get_string(sum));
+    g_free(buf);
+    g_checksum_free(sum);
+    fclose(f);
+    return ok;
+}
+
+/* "0,2,5-7" */
+static gchar *session_ranges(const unsigned *ids, unsigned n)
+{
+    GString *out = g_string_new(NULL);
+    for (unsigned i = 0; i < n;) {
+        unsigned j = i;
+        while (j + 1 < n && ids[j + 1] == ids[j] + 1)
+            j++;
+        g_string_append_printf(out, "%s%u", i ? "," : "", ids[i]);
+        if (j > i)
+            g_string_append_printf(out, "%s%u", j == i + 1 ? "," : "-", ids[j]);
+        i = j + 1;
+    }
+    return g_string_free(out, FALSE);
 }
 
 /* What of the file itself could not be read, one line each (none: an
@@ -156,6 +237,20 @@ void report_text(const replay_results *r, const report_context *ctx, FILE *out)
     sum_up(r, &t);
     fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
             ctx->pace);
+    if (ctx->shard) {
+        const report_shard *sh = ctx->shard;
+        gchar *ids = session_ranges(sh->sessions, sh->n_sessions);
+        if (sh->n_sessions)
+            fprintf(out, "shard %u/%u: %u of the capture's %u sessions: %s\n", sh->k, sh->n, sh->n_sessions,
+                    ctx->id ? ctx->id->sessions : 0, ids);
+        else
+            fprintf(out, "shard %u/%u: no session of the capture's %u falls in this shard: nothing to replay\n",
+                    sh->k, sh->n, ctx->id ? ctx->id->sessions : 0);
+        g_free(ids);
+    }
+    if (ctx->merged)
+        fprintf(out, "merged from %u shard reports (elapsed: the slowest shard; latency percentiles within 1%%)\n",
+                ctx->merged);
     gchar **problems = capture_problems(r);
     for (gchar **l = problems; *l; l++)
         fprintf(out, "capture damaged: %s\n", *l);
@@ -209,6 +304,36 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
     json_str(&b, ctx->target);
     hmtp_buf_printf(&b, ",\"pace\":");
     json_str(&b, ctx->pace);
+    if (ctx->id) {
+        hmtp_buf_printf(&b, ",\"capture_id\":{\"name\":");
+        json_str(&b, ctx->id->name);
+        hmtp_buf_printf(&b, ",\"bytes\":%" PRIu64 ",\"sessions\":%u,\"fingerprint\":", ctx->id->bytes,
+                        ctx->id->sessions);
+        json_str(&b, ctx->id->fingerprint);
+        hmtp_buf_printf(&b, "}");
+    }
+    if (ctx->shard) {
+        const report_shard *sh = ctx->shard;
+        hmtp_buf_printf(&b, ",\"shard\":{\"k\":%u,\"n\":%u,\"sessions\":[", sh->k, sh->n);
+        for (unsigned i = 0; i < sh->n_sessions; i++)
+            hmtp_buf_printf(&b, "%s%u", i ? "," : "", sh->sessions[i]);
+        hmtp_buf_printf(&b, "],\"notes\":[");
+        for (const char *const *l = sh->notes; l && *l; l++) {
+            hmtp_buf_printf(&b, "%s", l == sh->notes ? "" : ",");
+            json_str(&b, *l);
+        }
+        hmtp_buf_printf(&b, "]}");
+    }
+    if (ctx->merged)
+        hmtp_buf_printf(&b, ",\"merged_shards\":%u", ctx->merged);
+    /* the reader's own account, so that a merge reports the same problems */
+    const replay_capture_stats *st = r->capture;
+    hmtp_buf_printf(&b, ",\"capture_read\":{\"truncated\":");
+    json_str(&b, st->truncated ? st->truncated_msg : NULL);
+    hmtp_buf_printf(&b, ",\"malformed_frames\":%" PRIu64 ",\"first_malformed_frame\":%" PRIu64
+                        ",\"first_malformed\":", st->malformed_frames, st->first_malformed_frame);
+    json_str(&b, st->malformed_frames ? st->first_malformed : NULL);
+    hmtp_buf_printf(&b, "}");
     hmtp_buf_printf(&b, ",\"capture_problems\":[");
     gchar **problems = capture_problems(r);
     for (gchar **l = problems; *l; l++) {
@@ -222,12 +347,25 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
                     "\"not_replayable\":%u,\"skipped\":%u,\"incomplete\":%u,\"not_run\":%u,\"capture_damaged\":%s,"
                     "\"packets_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                     ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,"
-                    "\"latency_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"count\":%zu},"
-                    "\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},\"sessions\":[",
+                    "\"latency_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"count\":%zu,",
                     t.jobs, t.ok, t.differs, t.failed, t.unreachable, t.not_replayable, t.skipped, t.incomplete,
                     t.not_run, results_capture_damaged(r) ? "true" : "false", t.sent, t.bytes, t.received, t.matched,
-                    t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies, t.elapsed_s,
-                    (double)t.sent / secs, (double)t.bytes / secs / 1e6, results_exit_status(r));
+                    t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies);
+    /* the histogram a merge adds up: [bucket, count] where count > 0 */
+    latency_hist *h = latency_histogram(r);
+    hmtp_buf_printf(&b, "\"histogram\":{\"base_ms\":%g,\"growth\":%g,\"max_ms\":%.17g,\"buckets\":[",
+                    LATENCY_BASE_MS, LATENCY_GROWTH, h->max_ms);
+    bool first = true;
+    for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
+        if (!h->count[i])
+            continue;
+        hmtp_buf_printf(&b, "%s[%u,%" PRIu64 "]", first ? "" : ",", i, h->count[i]);
+        first = false;
+    }
+    g_free(h);
+    hmtp_buf_printf(&b, "]}},\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},"
+                        "\"sessions\":[",
+                    t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6, results_exit_status(r));
     for (guint i = 0; i < r->jobs->len; i++) {
         const job_result *j = g_ptr_array_index(r->jobs, i);
         hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
@@ -238,15 +376,15 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(&b, ",\"incomplete\":");
         json_str(&b, job_result_partial(j) ? j->partial : NULL);
         hmtp_buf_printf(&b,
-                        ",\"sent\":%" PRIu64 ",\"replies\":%" PRIu64
+                        ",\"sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
-                        j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
+                        j->packets_sent, j->bytes_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
                         j->verdict.unexpected);
         for (guint k = 0; k < j->verdict.diffs->len; k++) {
             const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
             static const char *const kinds[] = {"different", "missing", "unexpected"};
-            hmtp_buf_printf(&b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"packet\":", k ? "," : "", kinds[d->kind],
-                            d->frame);
+            hmtp_buf_printf(&b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"received\":%" PRIu64 ",\"packet\":",
+                            k ? "," : "", kinds[d->kind], d->frame, d->received);
             json_str(&b, d->packet);
             hmtp_buf_printf(&b, ",\"path\":");
             json_str(&b, d->path);
@@ -355,9 +493,21 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
     xml_text(&b, ctx->capture);
+    if (ctx->shard)
+        hmtp_buf_printf(&b, " shard %u/%u", ctx->shard->k, ctx->shard->n);
     hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
                     t.jobs + file_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases, count[JUNIT_SKIPPED],
                     t.elapsed_s);
+    if (ctx->shard) {
+        gchar *ids = session_ranges(ctx->shard->sessions, ctx->shard->n_sessions);
+        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"shard\" value=\"%u/%u\"/>\n"
+                            "    <property name=\"shard sessions\" value=\"%s\"/>\n  </properties>\n",
+                        ctx->shard->k, ctx->shard->n, ids);
+        g_free(ids);
+    } else if (ctx->merged) {
+        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"merged shards\" value=\"%u\"/>\n  </properties>\n",
+                        ctx->merged);
+    }
     if (file_cases) {
         /* the file itself: damage no session row can show */
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");

@@ -8,6 +8,7 @@ void replay_results_init(replay_results *r, const replay_capture_stats *capture)
 {
     r->jobs = g_ptr_array_new();
     r->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    r->latency_merged = NULL;
     r->t0_us = r->t1_us = 0;
     r->capture = capture;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "latency.h"
 #include "verify.h"
 
 typedef enum job_outcome {
@@ -40,6 +41,9 @@ typedef struct job_result {
 typedef struct replay_results {
     GPtrArray *jobs;      /* job_result*, owned, in the order they run */
     GArray *latency_ms;   /* double: each compared reply, since the last client packet */
+    /* merge: the shards' latencies joined (latency_ms is empty then); NULL
+       in a replay, whose exact samples are in latency_ms */
+    const latency_hist *latency_merged;
     gint64 t0_us, t1_us;  /* the engine's clock */
     const replay_capture_stats *capture; /* what of the file could not be read */
 } replay_results;

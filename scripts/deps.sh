@@ -11,7 +11,7 @@ sudo=""
 
 packages=(
   build-essential cmake pkg-config clang libclang-rt-dev llvm
-  libglib2.0-dev libpcap-dev libssl-dev
+  libglib2.0-dev libpcap-dev libssl-dev libjson-glib-dev
   libwireshark-dev wireshark-dev tshark
   python3 util-linux procps openssl xxd
   help2man file mmdebstrap

@@ -43,7 +43,7 @@ esac
 # use (python3, setpriv, xxd, openssl), help2man for the man pages and file
 # for CPack's dpkg-shlibdeps step.
 build_packages=(
-  build-essential cmake pkg-config libglib2.0-dev libpcap-dev libssl-dev
+  build-essential cmake pkg-config libglib2.0-dev libpcap-dev libssl-dev libjson-glib-dev
   libwireshark-dev wireshark-dev tshark
   python3 util-linux procps openssl xxd passwd help2man file dpkg-dev
 )
