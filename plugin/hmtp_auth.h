@@ -8,7 +8,7 @@
 
 #include <epan/packet.h>
 
-#include "hmtp_decode.h"
+#include "hmtp_events.h"
 
 /* body_tvb: the packet's de-chunked body; tree: the packet's subtree (may be
  * NULL: expert infos are still added). Adds nothing for packets that are not

@@ -20,14 +20,19 @@ static const guint8 *tvb_rest(tvbuff_t *tvb, guint32 offset, size_t *avail)
     return *avail ? tvb_get_ptr(tvb, (gint)offset, (gint)*avail) : NULL;
 }
 
-bool hmtp_complete_packet_at(tvbuff_t *tvb, guint32 offset, size_t max_body)
+/* A whole packet starts at offset: it is framed correctly within the
+ * captured bytes and its body decodes as an HMTP packet of a known type
+ * whose to/from are JIDs or null. */
+static bool hmtp_complete_packet_at(tvbuff_t *tvb, guint32 offset, size_t max_body)
 {
     size_t avail, wire, need;
     const guint8 *p = tvb_rest(tvb, offset, &avail);
     return p && hmtp_resync_packet(p, avail, max_body, &wire, &need) == HMTP_RESYNC_YES;
 }
 
-bool hmtp_packet_prefix_at(tvbuff_t *tvb, guint32 offset)
+/* The bytes at offset begin like an HMTP packet (chunk length, a packet
+ * type, a JID or null) though the packet may continue past the tvb. */
+static bool hmtp_packet_prefix_at(tvbuff_t *tvb, guint32 offset)
 {
     size_t avail;
     const guint8 *p = tvb_rest(tvb, offset, &avail);

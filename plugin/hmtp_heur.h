@@ -9,13 +9,6 @@
 
 #include <epan/packet.h>
 
-/* A whole packet starts at offset: it is framed correctly within the
- * captured bytes and its body decodes as an HMTP packet of a known type
- * whose to/from are JIDs or null. */
-bool hmtp_complete_packet_at(tvbuff_t *tvb, guint32 offset, size_t max_body);
-/* The bytes at offset begin like an HMTP packet (chunk length, a packet
- * type, a JID or null) though the packet may continue past the tvb. */
-bool hmtp_packet_prefix_at(tvbuff_t *tvb, guint32 offset);
 /* First offset >= from where a packet starts, by core/resync.h's rule
  * (offset `from` may be a prefix of a packet longer than the segment; later
  * ones must be whole packets, within 64 KiB); the captured length when

@@ -13,7 +13,7 @@
 #include <epan/packet.h>
 
 #include "hmtp_conv.h"
-#include "hmtp_decode.h"
+#include "hmtp_events.h"
 
 void hmtp_track_first_pass(hmtp_conv *c, hmtp_pdu *pdu, const hmtp_decoded *dec);
 void hmtp_track_show(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_item *pkt_item,

@@ -7,7 +7,7 @@
 
 #include <epan/packet.h>
 
-#include "hmtp_decode.h"
+#include "hmtp_events.h"
 
 void hmtp_tree_add_body(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, const hmtp_decoded *dec);
 

@@ -14,7 +14,7 @@
 #include "hmtp.h"
 #include "hmtp_auth.h"
 #include "hmtp_conv.h"
-#include "hmtp_decode.h"
+#include "hmtp_events.h"
 #include "hmtp_follow.h"
 #include "hmtp_heur.h"
 #include "hmtp_keys.h"

@@ -246,21 +246,24 @@ static void key_refused(login_edit *le, const hmtp_packet *p)
  * or (a queryError echoing the query) the reason it offers none. */
 static void learn_key(login_edit *le, const hmtp_packet *p)
 {
-    const hessian_value *v = p->value;
-    if (!le->encrypt || le->key_seen || !hmtp_value_is_object(v, HMTP_GET_PUBLIC_KEY_QUERY_CLASS))
+    /* every reply passes here: only one about the key query counts */
+    if (!le->encrypt || le->key_seen || !hmtp_value_is_object(p->value, HMTP_GET_PUBLIC_KEY_QUERY_CLASS))
         return;
-    if (p->type == HMTP_QUERY_ERROR) {
+    const uint8_t *der;
+    size_t der_len;
+    switch (hmtp_public_key_answer_read(p, &der, &der_len)) {
+    case HMTP_PUBLIC_KEY_REFUSED:
         key_refused(le, p);
-        return;
-    }
-    const hessian_value *key = hessian_object_field(v, "_encoded");
-    if (p->type != HMTP_QUERY_RESULT || !key || key->kind != HESSIAN_BINARY) {
+        break;
+    case HMTP_PUBLIC_KEY_MISSING:
         snprintf(le->key_problem, sizeof le->key_problem, "its answer carries no _encoded key");
-        return;
+        break;
+    case HMTP_PUBLIC_KEY_FOUND:
+        hmtp_buf_reset(&le->target_spki);
+        hmtp_buf_append(&le->target_spki, der, der_len);
+        le->key_seen = true;
+        break;
     }
-    hmtp_buf_reset(&le->target_spki);
-    hmtp_buf_append(&le->target_spki, key->v.bin.data, key->v.bin.len);
-    le->key_seen = true;
 }
 
 bool login_edit_take_reply(login_edit *le, const hmtp_packet *p)

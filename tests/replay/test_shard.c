@@ -5,17 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "hmtp.h"
 #include "shard.h"
 
-static int failures;
-#define CHECK(cond)                                                                                                  \
-    do {                                                                                                             \
-        if (!(cond)) {                                                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                \
-            failures++;                                                                                              \
-        }                                                                                                            \
-    } while (0)
 
 static void test_parse(void)
 {
@@ -178,10 +171,5 @@ int main(void)
     test_split();
     test_everything_tied();
     test_many_groups_noted_briefly();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return check_summary("replay_shard");
 }

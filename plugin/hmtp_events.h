@@ -4,8 +4,8 @@
  * decoder is freed) before any tree item is added, so a Wireshark exception
  * thrown while building the tree can neither leak the decoder nor leave the
  * per-direction class table half updated on the first pass. */
-#ifndef HMTP_DECODE_H
-#define HMTP_DECODE_H
+#ifndef HMTP_PLUGIN_EVENTS_H
+#define HMTP_PLUGIN_EVENTS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #include <epan/wmem_scopes.h>
 
 #include "hmtp.h"
-#include "hmtp_decode.h"
+#include "hmtp_events.h"
 #include "jid.h"
 
 /* An exact copy of len bytes plus a terminator: wmem_strndup would stop at
