@@ -7,41 +7,22 @@ must show is read from the uncut capture: every packet that starts at or
 after the cut, with the same offset, length and decoded fields, and the
 bytes before the first of them as skipped."""
 
-import atexit
 import json
 import os
 import random
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import cut_mid_packet  # noqa: E402
 import hmtp_fixture as fx  # noqa: E402
+import replay_harness  # noqa: E402
 
-REPLAY, BROKER, WORK, CASE = sys.argv[1:5]
-WORK = os.path.join(WORK, CASE)
-os.makedirs(WORK, exist_ok=True)
+H = replay_harness.Harness(sys.argv)
+REPLAY, BROKER, WORK, CASE = H.replay, H.broker_bin, H.work, H.case
 CAPTURES = os.path.join(HERE, '..', '..', 'captures')
-failures = []
-children = []
-
-
-def cleanup():
-    for p in children:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-atexit.register(cleanup)
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
+failures, children, check = H.failures, H.children, H.check
 
 
 def dump(path, *extra):
@@ -177,21 +158,7 @@ def case_dump_text():
 
 
 def broker():
-    port_file = os.path.join(WORK, 'port')
-    if os.path.exists(port_file):
-        os.unlink(port_file)
-    log = open(os.path.join(WORK, 'broker.log'), 'w')
-    p = subprocess.Popen([BROKER, '--listen', '127.0.0.1:0', '--port-file', port_file, '--domain', 'localhost',
-                          '--allow-any-user'], stdout=log, stderr=log)
-    children.append(p)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return int(open(port_file).read().strip())
-        if p.poll() is not None:
-            break
-        time.sleep(0.02)
-    raise SystemExit('FAIL %s: hmtp-broker did not start' % CASE)
+    return H.broker('--allow-any-user')[0]
 
 
 def case_replay_port():
@@ -215,8 +182,4 @@ def case_replay_port():
 
 
 globals()['case_' + CASE.replace('-', '_')]()
-cleanup()
-if failures:
-    print('FAIL %s:\n  ' % CASE + '\n  '.join(failures))
-    sys.exit(1)
-print('ok %s' % CASE)
+H.finish()

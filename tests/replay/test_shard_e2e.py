@@ -9,52 +9,22 @@ usage: test_shard_e2e.py HMTP_REPLAY HMTP_BROKER WORKDIR CASE
 Every server the test starts listens on 127.0.0.1 on an ephemeral port and
 is killed when the test ends, whatever happens."""
 
-import atexit
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hmtp_fixture as fx  # noqa: E402
+import replay_harness  # noqa: E402
 
-REPLAY, BROKER, WORK, CASE = sys.argv[1:5]
-WORK = os.path.join(WORK, CASE)
-os.makedirs(WORK, exist_ok=True)
-failures = []
-children = []
+H = replay_harness.Harness(sys.argv)
+REPLAY, BROKER, WORK, CASE = H.replay, H.broker_bin, H.work, H.case
+failures, children, check = H.failures, H.children, H.check
 
-def cleanup(*_):
-    for p in children:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
 
 def broker(*options):
-    """Starts hmtp-broker on an ephemeral port; returns its port."""
-    port_file = os.path.join(WORK, 'port-%d' % len(children))
-    if os.path.exists(port_file):
-        os.unlink(port_file)
-    log = open(os.path.join(WORK, 'broker-%d.log' % len(children)), 'w')
-    p = subprocess.Popen([BROKER, '--listen', '127.0.0.1:0', '--port-file', port_file,
-                          '--domain', 'localhost'] + list(options), stdout=log, stderr=log)
-    children.append(p)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return int(open(port_file).read().strip())
-        if p.poll() is not None:
-            break
-        time.sleep(0.02)
-    raise SystemExit('FAIL %s: hmtp-broker did not start' % CASE)
+    return H.broker(*options)[0]
 
 def replay_args(port, capture, report, *options):
     return [REPLAY, '--target', '127.0.0.1:%d' % port, '--report-json', report] + list(options) + [capture]
@@ -330,8 +300,4 @@ def case_auto():
     check('shard 9/10' in xml and 'tests="0"' in xml, xml)
 
 globals()['case_' + CASE.replace('-', '_')]()
-cleanup()
-if failures:
-    print('FAIL %s:\n  ' % CASE + '\n  '.join(failures))
-    sys.exit(1)
-print('ok %s' % CASE)
+H.finish()
