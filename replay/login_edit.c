@@ -26,57 +26,63 @@ void login_edit_free(login_edit *le)
     hmtp_buf_free(&le->written);
 }
 
+/* The session's recorded login (AuthQuery) packet, or NULL. */
+static rec_packet *recorded_login(rec_session *rec)
+{
+    for (guint i = 0; i < rec->packets->len; i++) {
+        rec_packet *r = g_ptr_array_index(rec->packets, i);
+        if (rec_is_login(r))
+            return r;
+    }
+    return NULL;
+}
+
 /* The recorded password of an encrypted login, decrypted with the recording
  * server's key (--recorded-key); NULL with why filled when that fails. */
 static char *recorded_password(const engine_config *cfg, rec_session *rec, replay_error *why)
 {
-    for (guint i = 0; i < rec->packets->len; i++) {
-        rec_packet *r = g_ptr_array_index(rec->packets, i);
-        if (!rec_is_login(r))
-            continue;
-        hmtp_packet p;
-        hmtp_error err;
-        char *out = NULL;
-        if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
-            hmtp_arena a;
-            hmtp_arena_init(&a);
-            char cerr[HMTP_CRYPTO_ERR] = "";
-            char *pw = hmtp_credentials_decrypt_password(cfg->recorded_key, hessian_object_field(p.value, "_credentials"),
-                                                         &a, cerr);
-            if (pw)
-                out = g_strdup(pw);
-            else
-                replay_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr);
-            hmtp_arena_free(&a);
-        } else {
-            replay_fail(why, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
-        }
-        hmtp_packet_free(&p);
-        return out;
+    rec_packet *r = recorded_login(rec);
+    if (!r) {
+        replay_fail(why, "no login packet recorded");
+        return NULL;
     }
-    replay_fail(why, "no login packet recorded");
-    return NULL;
+    hmtp_packet p;
+    hmtp_error err;
+    char *out = NULL;
+    if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
+        hmtp_arena a;
+        hmtp_arena_init(&a);
+        char cerr[HMTP_CRYPTO_ERR] = "";
+        char *pw = hmtp_credentials_decrypt_password(cfg->recorded_key, hessian_object_field(p.value, "_credentials"),
+                                                     &a, cerr);
+        if (pw)
+            out = g_strdup(pw);
+        else
+            replay_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr);
+        hmtp_arena_free(&a);
+    } else {
+        replay_fail(why, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
+    }
+    hmtp_packet_free(&p);
+    return out;
 }
 
 /* The recorded plain password (AuthQuery._credentials a string), or NULL. */
 static char *recorded_plain_password(rec_session *rec)
 {
-    for (guint i = 0; i < rec->packets->len; i++) {
-        rec_packet *r = g_ptr_array_index(rec->packets, i);
-        if (!rec_is_login(r))
-            continue;
-        hmtp_packet p;
-        hmtp_error err;
-        char *out = NULL;
-        if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
-            const char *pw = hessian_value_string(hessian_object_field(p.value, "_credentials"));
-            if (pw)
-                out = g_strdup(pw);
-        }
-        hmtp_packet_free(&p);
-        return out;
+    rec_packet *r = recorded_login(rec);
+    if (!r)
+        return NULL;
+    hmtp_packet p;
+    hmtp_error err;
+    char *out = NULL;
+    if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
+        const char *pw = hessian_value_string(hessian_object_field(p.value, "_credentials"));
+        if (pw)
+            out = g_strdup(pw);
     }
-    return NULL;
+    hmtp_packet_free(&p);
+    return out;
 }
 
 /* A query id the recorded session never used, in either direction: the

@@ -31,23 +31,28 @@ static JsonNode *member(reader *rd, JsonObject *o, const char *name)
     return n;
 }
 
-static JsonObject *get_object(reader *rd, JsonObject *o, const char *name)
+/* The member if it is of `type` (else NULL, after failing). */
+static JsonNode *member_of(reader *rd, JsonObject *o, const char *name, JsonNodeType type, const char *what)
 {
     JsonNode *n = member(rd, o, name);
-    if (n && !JSON_NODE_HOLDS_OBJECT(n)) {
-        fail(rd, "\"%s\" is not an object", name);
+    if (n && JSON_NODE_TYPE(n) != type) {
+        char why[160];
+        snprintf(why, sizeof why, "\"%s\" is not %s", name, what);
+        fail(rd, "%s", why);
         return NULL;
     }
+    return n;
+}
+
+static JsonObject *get_object(reader *rd, JsonObject *o, const char *name)
+{
+    JsonNode *n = member_of(rd, o, name, JSON_NODE_OBJECT, "an object");
     return n ? json_node_get_object(n) : NULL;
 }
 
 static JsonArray *get_array(reader *rd, JsonObject *o, const char *name)
 {
-    JsonNode *n = member(rd, o, name);
-    if (n && !JSON_NODE_HOLDS_ARRAY(n)) {
-        fail(rd, "\"%s\" is not an array", name);
-        return NULL;
-    }
+    JsonNode *n = member_of(rd, o, name, JSON_NODE_ARRAY, "an array");
     return n ? json_node_get_array(n) : NULL;
 }
 
