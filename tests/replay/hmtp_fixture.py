@@ -188,3 +188,35 @@ def quiet_conversation(user='bob', resource='r1', domain='localhost', server='hm
     c.send('s2c', 'queryResult', jid, 'service@' + domain, ping_query('hi ' + user, server, answer=True), id=Long(1))
     c.send('c2s', 'presenceUnavailable', None, None, None)
     return c
+
+
+def write_ordered(path, convs, order, mss=1000):
+    """A pcap of several connections whose messages are interleaved as
+    `order` says: one session index per message (the upgrade request and
+    answer count as messages). Handshakes come first, closes last."""
+    per_msg, opens, closes = [], [], []
+    for k, conv in enumerate(convs):
+        ep = Endpoints(client_port=41000 + k, server_port=8080)
+        segs = tcp_segments(conv, mss=mss, isn=(1000 + 100000 * k, 5000 + 100000 * k))
+        opens.append((segs[:3], ep))
+        closes.append((segs[-3:], ep))
+        body, msgs = segs[3:-3], []
+        for d, data in conv.messages:
+            n = (len(data) + mss - 1) // mss
+            msgs.append(body[:n])
+            body = body[n:]
+        per_msg.append((msgs, ep))
+    seq = list(opens)
+    taken = [0] * len(convs)
+    for k in order:
+        msgs, ep = per_msg[k]
+        seq.append((msgs[taken[k]], ep))
+        taken[k] += 1
+    assert taken == [len(m) for m, _ in per_msg], 'order must name every message once'
+    seq += closes
+    out = []
+    for segs, ep in seq:
+        for sg in segs:
+            out.append(frames([sg], ep, 'ether', t0=1232532000.0 + len(out) * 0.001)[0])
+    write_pcap(path, 1, out)
+    return path

@@ -416,36 +416,7 @@ def case_window():
     check('order' in paths, 'the reordering is not named: %s' % paths)
 
 def write_ordered(name, convs, order, mss=1000):
-    """Like write(), but the sessions' messages are interleaved as `order`
-    says: one session index per message (the upgrade request and answer
-    count as messages). Handshakes come first, closes last."""
-    per_msg, opens, closes = [], [], []
-    for k, conv in enumerate(convs):
-        ep = fx.Endpoints(client_port=41000 + k, server_port=8080)
-        segs = fx.tcp_segments(conv, mss=mss, isn=(1000 + 100000 * k, 5000 + 100000 * k))
-        opens.append((segs[:3], ep))
-        closes.append((segs[-3:], ep))
-        body, msgs = segs[3:-3], []
-        for d, data in conv.messages:
-            n = (len(data) + mss - 1) // mss
-            msgs.append(body[:n])
-            body = body[n:]
-        per_msg.append((msgs, ep))
-    seq = list(opens)
-    taken = [0] * len(convs)
-    for k in order:
-        msgs, ep = per_msg[k]
-        seq.append((msgs[taken[k]], ep))
-        taken[k] += 1
-    assert taken == [len(m) for m, _ in per_msg], 'order must name every message once'
-    seq += closes
-    frames = []
-    for segs, ep in seq:
-        for sg in segs:
-            frames.append(fx.frames([sg], ep, 'ether', t0=1232532000.0 + len(frames) * 0.001)[0])
-    path = os.path.join(WORK, name + '.pcap')
-    fx.write_pcap(path, 1, frames)
-    return path
+    return fx.write_ordered(os.path.join(WORK, name + '.pcap'), convs, order, mss)
 
 def case_cross_session():
     """erin subscribes, then dave publishes, then erin gets the fan-out: the

@@ -3,11 +3,7 @@
 hmtp_fixture.py (a publisher and two subscribers of news@localhost, a user
 messaging another, quiet sessions) replayed once unsharded and once in three
 shards by three hmtp-replay processes at the same time against one
-hmtp-broker, then merged.
-
-usage: test_shard_e2e.py HMTP_REPLAY HMTP_BROKER WORKDIR CASE
-Every server the test starts listens on 127.0.0.1 on an ephemeral port and
-is killed when the test ends, whatever happens."""
+hmtp-broker, then merged. Command line and servers: replay_harness.py."""
 
 import json
 import os
@@ -19,8 +15,7 @@ import hmtp_fixture as fx  # noqa: E402
 import replay_harness  # noqa: E402
 
 H = replay_harness.Harness(sys.argv)
-REPLAY, BROKER, WORK, CASE = H.replay, H.broker_bin, H.work, H.case
-failures, children, check = H.failures, H.children, H.check
+REPLAY, WORK, CASE, check = H.replay, H.work, H.case, H.check
 
 
 def broker(*options):
@@ -96,35 +91,7 @@ def conversations():
     return convs, order
 
 def write_ordered(name, convs, order, mss=1000):
-    """The sessions' messages interleaved as `order` says (one session index
-    per message); handshakes first, closes last."""
-    per_msg, opens, closes = [], [], []
-    for k, conv in enumerate(convs):
-        ep = fx.Endpoints(client_port=41000 + k, server_port=8080)
-        segs = fx.tcp_segments(conv, mss=mss, isn=(1000 + 100000 * k, 5000 + 100000 * k))
-        opens.append((segs[:3], ep))
-        closes.append((segs[-3:], ep))
-        body, msgs = segs[3:-3], []
-        for d, data in conv.messages:
-            n = (len(data) + mss - 1) // mss
-            msgs.append(body[:n])
-            body = body[n:]
-        per_msg.append((msgs, ep))
-    seq = list(opens)
-    taken = [0] * len(convs)
-    for k in order:
-        msgs, ep = per_msg[k]
-        seq.append((msgs[taken[k]], ep))
-        taken[k] += 1
-    assert taken == [len(m) for m, _ in per_msg], 'order must name every message once: %s' % taken
-    seq += closes
-    frames = []
-    for segs, ep in seq:
-        for sg in segs:
-            frames.append(fx.frames([sg], ep, 'ether', t0=1232532000.0 + len(frames) * 0.001)[0])
-    path = os.path.join(WORK, name + '.pcap')
-    fx.write_pcap(path, 1, frames)
-    return path
+    return fx.write_ordered(os.path.join(WORK, name + '.pcap'), convs, order, mss)
 
 def verdicts(rep):
     return {s['session']: (s['result'], s['sent'], s['bytes_sent'], s['replies'], s['matched'], s['different'], s['missing'],
@@ -144,7 +111,7 @@ def shards(port, cap, n=3, prefix='shard', extra=()):
         out = open(os.path.join(WORK, '%s-%d.out' % (prefix, k)), 'w+')
         p = subprocess.Popen(replay_args(port, cap, report, '--shard', '%d/%d' % (k, n), *extra), stdout=out,
                              stderr=subprocess.STDOUT, text=True)
-        children.append(p)
+        H.children.append(p)
         procs.append((p, out))
         reports.append(report)
     for k, (p, out) in enumerate(procs):
@@ -225,7 +192,7 @@ def case_merge_differs():
         report = os.path.join(WORK, 'shard-%d.json' % k)
         p = subprocess.Popen(replay_args(port, cap, report, '--shard', '%d/3' % k), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        children.append(p)
+        H.children.append(p)
         procs.append(p)
         reports.append(report)
     rcs = [p.wait(timeout=120) for p in procs]
