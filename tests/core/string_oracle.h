@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "error.h"
+#include "hessian.h"
 #include "utf8.h"
+#include "value.h"
 
 typedef struct oracle_string {
     bool ok;
@@ -118,6 +121,61 @@ static inline void oracle_read_string(const uint8_t *body, size_t len, size_t po
     if (pending)
         oracle_put(r, pending);
     r->end = p;
+}
+
+/* The real decoder over the same bytes, from a fresh stream. */
+typedef struct oracle_decoder {
+    hessian_stream s;
+    hessian_decoder d;
+} oracle_decoder;
+
+static inline void oracle_decoder_open(oracle_decoder *o, const uint8_t *body, size_t len)
+{
+    hessian_stream_init(&o->s, NULL);
+    hessian_decoder_init(&o->d, &o->s, hessian_stream_mark(&o->s), body, len);
+}
+
+static inline void oracle_decoder_close(oracle_decoder *o)
+{
+    hessian_decoder_free(&o->d);
+    hessian_stream_free(&o->s);
+}
+
+/* Its first event ... */
+typedef struct oracle_events {
+    oracle_decoder dec;
+    hessian_event ev;
+    int rc;
+} oracle_events;
+
+static inline void oracle_events_read(oracle_events *o, const uint8_t *body, size_t len)
+{
+    oracle_decoder_open(&o->dec, body, len);
+    o->rc = hessian_next(&o->dec.d, &o->ev);
+}
+
+/* ... and its value tree. */
+typedef struct oracle_tree {
+    oracle_decoder dec;
+    hmtp_arena a;
+    hessian_value *v;
+    hmtp_error err;
+    int rc;
+} oracle_tree;
+
+static inline void oracle_tree_read(oracle_tree *t, const uint8_t *body, size_t len)
+{
+    oracle_decoder_open(&t->dec, body, len);
+    hmtp_arena_init(&t->a);
+    t->v = NULL;
+    hmtp_error_clear(&t->err);
+    t->rc = hessian_read_value(&t->dec.d, &t->a, &t->v, &t->err);
+}
+
+static inline void oracle_tree_free(oracle_tree *t)
+{
+    hmtp_arena_free(&t->a);
+    oracle_decoder_close(&t->dec);
 }
 
 #endif

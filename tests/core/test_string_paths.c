@@ -85,49 +85,36 @@ static void check_body(const uint8_t *body, size_t len, const char *what, size_t
     want.out = malloc(len + 8);
     oracle_read_string(body, len, 0, &want);
 
-    hessian_stream s;
-    hessian_stream_init(&s, NULL);
-    hessian_decoder d;
-    hessian_decoder_init(&d, &s, hessian_stream_mark(&s), body, len);
-    hessian_event ev;
-    int rc = hessian_next(&d, &ev);
+    oracle_events o;
+    oracle_events_read(&o, body, len);
     if (want.ok) {
-        if (CHECK(rc == 1 && ev.kind == HESSIAN_STRING, "%s #%zu: events rc %d kind %s (%s)", what, case_no, rc,
-                  hessian_kind_name(ev.kind), hessian_decoder_error(&d)->msg)) {
-            CHECK(ev.length == want.end && ev.v.str.utf16_len == want.units,
-                  "%s #%zu: events length %zu units %zu, want %zu %zu", what, case_no, ev.length,
-                  ev.v.str.utf16_len, want.end, want.units);
-            CHECK_BYTES((const uint8_t *)ev.v.str.data, ev.v.str.len, want.out, want.out_len, what);
+        if (CHECK(o.rc == 1 && o.ev.kind == HESSIAN_STRING, "%s #%zu: events rc %d kind %s (%s)", what, case_no, o.rc,
+                  hessian_kind_name(o.ev.kind), hessian_decoder_error(&o.dec.d)->msg)) {
+            CHECK(o.ev.length == want.end && o.ev.v.str.utf16_len == want.units,
+                  "%s #%zu: events length %zu units %zu, want %zu %zu", what, case_no, o.ev.length,
+                  o.ev.v.str.utf16_len, want.end, want.units);
+            CHECK_BYTES((const uint8_t *)o.ev.v.str.data, o.ev.v.str.len, want.out, want.out_len, what);
         }
     } else {
-        const hmtp_error *e = hessian_decoder_error(&d);
-        CHECK(rc == -1 && e->code == want.code && e->offset == want.offset,
-              "%s #%zu: events rc %d %s @%zu, want %s @%zu", what, case_no, rc, hmtp_status_name(e->code),
+        const hmtp_error *e = hessian_decoder_error(&o.dec.d);
+        CHECK(o.rc == -1 && e->code == want.code && e->offset == want.offset,
+              "%s #%zu: events rc %d %s @%zu, want %s @%zu", what, case_no, o.rc, hmtp_status_name(e->code),
               e->offset, hmtp_status_name(want.code), want.offset);
     }
-    hessian_decoder_free(&d);
-    hessian_stream_free(&s);
+    oracle_decoder_close(&o.dec);
 
-    hessian_stream_init(&s, NULL);
-    hessian_decoder_init(&d, &s, hessian_stream_mark(&s), body, len);
-    hmtp_arena a;
-    hmtp_arena_init(&a);
-    hessian_value *v = NULL;
-    hmtp_error err;
-    hmtp_error_clear(&err);
-    rc = hessian_read_value(&d, &a, &v, &err);
+    oracle_tree t;
+    oracle_tree_read(&t, body, len);
     if (want.ok) {
-        if (CHECK(rc == 1 && v && v->kind == HESSIAN_STRING, "%s #%zu: tree rc %d", what, case_no, rc)) {
-            CHECK_BYTES((const uint8_t *)v->v.str.data, v->v.str.len, want.out, want.out_len, what);
-            CHECK(v->v.str.data[v->v.str.len] == '\0', "%s #%zu: tree string NUL-terminated", what, case_no);
+        if (CHECK(t.rc == 1 && t.v && t.v->kind == HESSIAN_STRING, "%s #%zu: tree rc %d", what, case_no, t.rc)) {
+            CHECK_BYTES((const uint8_t *)t.v->v.str.data, t.v->v.str.len, want.out, want.out_len, what);
+            CHECK(t.v->v.str.data[t.v->v.str.len] == '\0', "%s #%zu: tree string NUL-terminated", what, case_no);
         }
     } else {
-        CHECK(rc == -1 && err.code == want.code && err.offset == want.offset, "%s #%zu: tree rc %d %s @%zu", what,
-              case_no, rc, hmtp_status_name(err.code), err.offset);
+        CHECK(t.rc == -1 && t.err.code == want.code && t.err.offset == want.offset, "%s #%zu: tree rc %d %s @%zu", what,
+              case_no, t.rc, hmtp_status_name(t.err.code), t.err.offset);
     }
-    hmtp_arena_free(&a);
-    hessian_decoder_free(&d);
-    hessian_stream_free(&s);
+    oracle_tree_free(&t);
     free(want.out);
 }
 

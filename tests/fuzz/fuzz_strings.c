@@ -36,41 +36,28 @@ static void check(const uint8_t *body, size_t len)
         return;
     oracle_read_string(body, len, 0, &want);
 
-    hessian_stream s;
-    hessian_stream_init(&s, NULL);
-    hessian_decoder d;
-    hessian_decoder_init(&d, &s, hessian_stream_mark(&s), body, len);
-    hessian_event ev;
-    int rc = hessian_next(&d, &ev);
-    const hmtp_error *e = hessian_decoder_error(&d);
+    oracle_events o;
+    oracle_events_read(&o, body, len);
+    const hmtp_error *e = hessian_decoder_error(&o.dec.d);
     if (want.ok) {
-        if (rc != 1 || ev.kind != HESSIAN_STRING || ev.length != want.end || ev.v.str.utf16_len != want.units ||
-            ev.v.str.len != want.out_len || memcmp(ev.v.str.data, want.out, want.out_len) != 0)
+        if (o.rc != 1 || o.ev.kind != HESSIAN_STRING || o.ev.length != want.end || o.ev.v.str.utf16_len != want.units ||
+            o.ev.v.str.len != want.out_len || memcmp(o.ev.v.str.data, want.out, want.out_len) != 0)
             mismatch("events differ from the oracle", body, len);
-    } else if (rc != -1 || e->code != want.code || e->offset != want.offset) {
+    } else if (o.rc != -1 || e->code != want.code || e->offset != want.offset) {
         mismatch("events error differs from the oracle", body, len);
     }
-    hessian_decoder_free(&d);
-    hessian_stream_free(&s);
+    oracle_decoder_close(&o.dec);
 
-    hessian_stream_init(&s, NULL);
-    hessian_decoder_init(&d, &s, hessian_stream_mark(&s), body, len);
-    hmtp_arena a;
-    hmtp_arena_init(&a);
-    hessian_value *v = NULL;
-    hmtp_error err;
-    hmtp_error_clear(&err);
-    rc = hessian_read_value(&d, &a, &v, &err);
+    oracle_tree t;
+    oracle_tree_read(&t, body, len);
     if (want.ok) {
-        if (rc != 1 || v->kind != HESSIAN_STRING || v->v.str.len != want.out_len ||
-            memcmp(v->v.str.data, want.out, want.out_len) != 0 || v->v.str.data[v->v.str.len] != '\0')
+        if (t.rc != 1 || t.v->kind != HESSIAN_STRING || t.v->v.str.len != want.out_len ||
+            memcmp(t.v->v.str.data, want.out, want.out_len) != 0 || t.v->v.str.data[t.v->v.str.len] != '\0')
             mismatch("tree differs from the oracle", body, len);
-    } else if (rc != -1 || err.code != want.code || err.offset != want.offset) {
+    } else if (t.rc != -1 || t.err.code != want.code || t.err.offset != want.offset) {
         mismatch("tree error differs from the oracle", body, len);
     }
-    hmtp_arena_free(&a);
-    hessian_decoder_free(&d);
-    hessian_stream_free(&s);
+    oracle_tree_free(&t);
     free(want.out);
 }
 
