@@ -6,21 +6,13 @@
 # Usage: broker_e2e.sh HMTP_CLIENT HMTP_BROKER EXAMPLES_DIR
 set -u
 client=$1 broker=$2 examples=$3
-work=$(mktemp -d)
-broker_pid=
-cleanup() {
-  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/test_lib.sh"
 
 start_broker() {
-  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   rm -f "$work/port"
   "$broker" --listen 127.0.0.1:0 --port-file "$work/port" --domain localhost "$@" 2>"$work/broker.log" &
-  broker_pid=$!
+  server_pid=$!
   for _ in $(seq 100); do [ -s "$work/port" ] && return 0; sleep 0.05; done
   echo "broker did not start:" >&2; cat "$work/broker.log" >&2; exit 1
 }
@@ -123,7 +115,7 @@ expect_text required-switch out "x > queryGet from=null to=null id=1 value=com.c
 expect_text required-switch out "x < queryResult from=null to=alice@localhost/"
 
 # nobody listening: exit 3
-kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=
+kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
 printf 'connect x\n' >"$work/down.hmtp"
 run down 3 "$work/down.hmtp"
 expect_text down err "down.hmtp:1: connect x: connect x to 127.0.0.1:"

@@ -6,15 +6,7 @@
 # Usage: wire_test.sh HMTP_CLIENT FAKE_SERVER_PY
 set -u
 client=$1 server=$2
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/test_lib.sh"
 
 # case MODE WANT_CLIENT_EXIT SCENARIO_TEXT: runs the server and the client
 case_run() {
