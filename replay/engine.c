@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "verdict.h"
@@ -274,6 +275,13 @@ void replay_engine_run(replay_engine *e)
                                   e->shared.target_down);
         }
     }
+    /* Verification decodes every reply again into short-lived memory. With
+       glibc's default trim threshold (128 KiB) each job's frees hand the
+       heap's top back to the kernel and the next job faults it in again:
+       measured at 100 sessions x 1,000 pings, 2.8k brk calls and twice the
+       system time of the whole run (GIO's leftovers used to fill that gap
+       by chance). Keeping it costs no peak: the run already reached it. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     /* The recorded replies are decoded again only now, one job at a time. */
     for (guint i = 0; i < e->jobs->len; i++) {
         replay_job *j = g_ptr_array_index(e->jobs, i);
