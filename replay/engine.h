@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The replay engine: one job per recorded session (times --loop and
- * --sessions-scale), driven by one GLib main loop. It runs the rounds one
+ * --sessions-scale), driven by one hmtp_loop (epoll and a timer heap: GLib's
+ * main loop cost 35% of the run at 10,000 sessions). It runs the rounds one
  * after the other, starts at most --max-connections jobs at once, lets each
  * job look again from one queue (so nothing is entered again while it runs),
  * and verifies every job once all have ended. What it found is in results. */
@@ -10,6 +11,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "hmtp_loop.h"
 #include "job.h"
 #include "progress.h"
 #include "replay_config.h"
@@ -20,7 +22,8 @@ typedef struct replay_engine {
     const engine_config *cfg;
     replay_store *store;
     job_shared shared;
-    GMainLoop *loop;
+    hmtp_loop *loop;      /* NULL when the kernel refused one: loop_error says why */
+    char loop_error[160];
     GPtrArray *jobs;      /* replay_job*, all rounds */
     GPtrArray *groups;    /* order_group*: one per round and copy */
     guint round_first, round_end; /* jobs of the running round */
@@ -28,7 +31,8 @@ typedef struct replay_engine {
     double round_ts0;     /* ... stands for this capture time (its first client packet) */
     guint next_start, running, finished_in_round;
     GQueue ready;         /* replay_job* to look again */
-    guint ready_source;
+    hmtp_timer *ready_timer; /* a 0 ms timer: the queue runs from the loop */
+    hmtp_timer *progress_timer;
     replay_results results;
     replay_progress progress;
 } replay_engine;

@@ -55,8 +55,8 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
     job_plan_init(&j->plan);
     login_edit_init(&j->login);
     replies_init(&j->replies, cfg, rec, j->plan.server_queries, copy == 0 ? &sh->learned : NULL);
-    link_init(&j->link, &job_link_events, j, &sh->pending_ops, cfg->timeout_ms);
-    pace_init(&j->pace, cfg, on_pace_due, j);
+    link_init(&j->link, &job_link_events, j, sh->loop, cfg->timeout_ms);
+    pace_init(&j->pace, cfg, sh->loop, on_pace_due, j);
     if (copy > 0)
         j->resource = g_strdup_printf("replay-copy-%u", copy);
     j->rewrite = (rewrite_config){.map = cfg->map,
@@ -229,13 +229,7 @@ static void on_failed(void *ctx, link_failure why, const char *detail)
     }
 }
 
-static void on_settled(void *ctx)
-{
-    replay_job *j = ctx;
-    j->shared->settled(j->shared);
-}
-
-static const link_events job_link_events = {on_frame, on_wrote, on_progressed, on_closed, on_failed, on_settled};
+static const link_events job_link_events = {on_frame, on_wrote, on_progressed, on_closed, on_failed};
 
 /* ---------------------------------------------------------------- running */
 
@@ -266,7 +260,7 @@ static void job_connect_when_due(replay_job *j, gint64 now)
     const engine_config *cfg = sh->cfg;
     const char *path = cfg->path ? cfg->path : j->rec->info.path[0] ? j->rec->info.path : "/hmtp";
     const char *host = cfg->host_header ? cfg->host_header : cfg->target;
-    link_connect(&j->link, sh->client, cfg->target, path, host);
+    link_connect(&j->link, sh->target, path, host);
 }
 
 static bool prepare_send(replay_job *j, send_item *s)

@@ -7,7 +7,6 @@
 #ifndef REPLAY_JOB_H
 #define REPLAY_JOB_H
 
-#include <gio/gio.h>
 #include <glib.h>
 #include <stdbool.h>
 
@@ -29,8 +28,8 @@ struct replay_job;
 typedef struct job_shared {
     const engine_config *cfg;
     const replay_capture_stats *capture;
-    GSocketClient *client;
-    int pending_ops;       /* async calls not yet called back */
+    hmtp_loop *loop;       /* the engine's: every socket and timer of the run */
+    link_target *target;   /* resolved once per run (engine_run) */
     char target_down[400]; /* why the target was found unreachable: no session starts after that */
     jid_map learned;       /* from copy 0 of each session, for fan-out */
     GArray *latency_ms;    /* the results' */
@@ -38,7 +37,6 @@ typedef struct job_shared {
     /* the engine's side, set by the engine */
     void (*wake)(struct job_shared *s, struct replay_job *j);  /* queue j to look again (never runs it at once) */
     void (*ended)(struct job_shared *s, struct replay_job *j); /* j has ended */
-    void (*settled)(struct job_shared *s);                     /* a call in flight came back after an end */
 } job_shared;
 
 typedef struct replay_job {

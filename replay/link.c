@@ -1,57 +1,111 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "link.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
 
 #include "http_upgrade.h"
 
 #define READ_SIZE 65536
+/* Reads per readiness before other links get their turn. */
+#define READS_PER_TURN 4
 
-void link_init(replay_link *l, const link_events *ev, void *ctx, int *pending_ops, unsigned timeout_ms)
+struct link_target {
+    char name[256];          /* HOST:PORT as given, for messages */
+    struct addrinfo *addrs;  /* NULL when resolving failed */
+    char error[200];
+    uint8_t rbuf[READ_SIZE]; /* every link reads here: frames are handed out from it, then it is free again */
+};
+
+link_target *link_target_resolve(const char *target)
+{
+    link_target *t = g_new0(link_target, 1);
+    snprintf(t->name, sizeof t->name, "%s", target);
+    /* GLib parses HOST:PORT, [v6]:PORT and the like; it does no I/O here. */
+    GError *error = NULL;
+    GSocketConnectable *a = g_network_address_parse(target, 0, &error);
+    if (!a) {
+        snprintf(t->error, sizeof t->error, "%s", error->message);
+        g_error_free(error);
+        return t;
+    }
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)g_network_address_get_port(G_NETWORK_ADDRESS(a)));
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+    int r = getaddrinfo(g_network_address_get_hostname(G_NETWORK_ADDRESS(a)), port, &hints, &t->addrs);
+    if (r != 0) {
+        snprintf(t->error, sizeof t->error, "cannot resolve %s: %s", target,
+                 r == EAI_SYSTEM ? g_strerror(errno) : gai_strerror(r));
+        t->addrs = NULL;
+    }
+    g_object_unref(a);
+    return t;
+}
+
+void link_target_free(link_target *t)
+{
+    if (!t)
+        return;
+    if (t->addrs)
+        freeaddrinfo(t->addrs);
+    g_free(t);
+}
+
+void link_init(replay_link *l, const link_events *ev, void *ctx, hmtp_loop *loop, unsigned timeout_ms)
 {
     memset(l, 0, sizeof *l);
     l->ev = ev;
     l->ctx = ctx;
-    l->pending_ops = pending_ops;
+    l->loop = loop;
     l->timeout_ms = timeout_ms;
+    l->fd = -1;
     hmtp_buf_init(&l->head);
     hmtp_buf_init(&l->outq);
 }
 
 void link_free(replay_link *l)
 {
+    link_close(l);
     hmtp_buf_free(&l->head);
     hmtp_buf_free(&l->outq);
-    if (l->reader)
-        hmtp_reader_free(l->reader);
-    g_free(l->rbuf);
-    if (l->cancel)
-        g_object_unref(l->cancel);
 }
 
 static void watch_stop(replay_link *l)
 {
     if (l->watch)
-        g_source_remove(l->watch);
-    l->watch = 0;
+        hmtp_loop_cancel(l->loop, l->watch);
+    l->watch = NULL;
 }
 
-static gboolean on_watch(gpointer data)
+static void on_watch(void *data)
 {
     replay_link *l = data;
-    l->watch = 0;
-    l->ev->failed(l->ctx, !l->conn ? LINK_CONNECT_TIMEOUT : !l->upgraded ? LINK_UPGRADE_TIMEOUT : LINK_WRITE_STALLED,
+    l->watch = NULL;
+    l->ev->failed(l->ctx, !l->connected ? LINK_CONNECT_TIMEOUT : !l->upgraded ? LINK_UPGRADE_TIMEOUT : LINK_WRITE_STALLED,
                   NULL);
-    return G_SOURCE_REMOVE;
 }
 
 static void watch_start(replay_link *l)
 {
     watch_stop(l);
-    l->watch = g_timeout_add(l->timeout_ms, on_watch, l);
+    l->watch = hmtp_loop_timer(l->loop, l->timeout_ms, on_watch, l);
+}
+
+static void drop_socket(replay_link *l)
+{
+    if (l->fd >= 0) {
+        hmtp_loop_unwatch(l->loop, l->fd);
+        close(l->fd);
+    }
+    l->fd = -1;
 }
 
 void link_close(replay_link *l)
@@ -60,57 +114,90 @@ void link_close(replay_link *l)
         return;
     l->closed = true;
     watch_stop(l);
-    if (l->cancel)
-        g_cancellable_cancel(l->cancel);
-    if (l->conn) {
-        g_io_stream_close(G_IO_STREAM(l->conn), NULL, NULL);
-        g_object_unref(l->conn);
-        l->conn = NULL;
-    }
-    if (!l->reading) {
-        g_free(l->rbuf);
-        l->rbuf = NULL;
-    }
+    if (l->later)
+        hmtp_loop_cancel(l->loop, l->later);
+    l->later = NULL;
+    drop_socket(l);
     if (l->reader) {
         hmtp_reader_free(l->reader);
         l->reader = NULL;
     }
 }
 
-/* A reset or broken pipe is the target hanging up, said plainly. */
-static bool is_peer_close(const GError *error)
+static void on_later(void *data)
 {
-    return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-           g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+    replay_link *l = data;
+    l->later = NULL;
+    l->ev->failed(l->ctx, l->later_why, l->later_detail[0] ? l->later_detail : NULL);
+}
+
+/* A failure found inside a call of the owner's: told from the loop. */
+static void fail_later(replay_link *l, link_failure why, const char *detail)
+{
+    if (l->later)
+        return; /* the first one is the reason */
+    snprintf(l->later_detail, sizeof l->later_detail, "%s", detail ? detail : "");
+    l->later_why = why;
+    l->later = hmtp_loop_timer(l->loop, 0, on_later, l);
+}
+
+/* A reset or broken pipe is the target hanging up, said plainly. */
+static bool is_peer_close(int err) { return err == ECONNRESET || err == EPIPE || err == ECONNABORTED; }
+
+static void fail_write_later(replay_link *l, int err)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "Error sending data: %s", g_strerror(err));
+    fail_later(l, is_peer_close(err) ? LINK_PEER_CLOSED : LINK_WRITE_ERROR, detail);
 }
 
 /* ---------------------------------------------------------------- writing */
 
-static void on_written(GObject *src, GAsyncResult *res, gpointer data)
+static void on_io(void *ctx, int fd, unsigned events);
+
+static bool want_events(replay_link *l)
 {
-    replay_link *l = data;
-    GError *error = NULL;
-    gssize n = g_output_stream_write_finish(G_OUTPUT_STREAM(src), res, &error);
-    (*l->pending_ops)--;
-    l->writing = false;
-    if (l->closed) {
-        g_clear_error(&error);
-        l->ev->settled(l->ctx);
-        return;
+    unsigned ev = HMTP_LOOP_IN | (l->writing ? HMTP_LOOP_OUT : 0u);
+    return hmtp_loop_watch(l->loop, l->fd, ev, on_io, l);
+}
+
+/* Writes what the socket takes now. false: failed (err set). */
+static bool write_some(replay_link *l, int *err)
+{
+    size_t took = 0;
+    while (l->out_off < l->outq.len) {
+        ssize_t n = send(l->fd, l->outq.data + l->out_off, l->outq.len - l->out_off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            *err = errno;
+            return false;
+        }
+        l->out_off += (size_t)n;
+        took += (size_t)n;
     }
-    if (n < 0) {
-        l->ev->failed(l->ctx, is_peer_close(error) ? LINK_PEER_CLOSED : LINK_WRITE_ERROR, error->message);
-        g_error_free(error);
-        return;
-    }
-    if (l->upgraded)
-        watch_stop(l); /* the target reads: link_flush times the next write */
-    l->out_off += (size_t)n;
-    if (l->out_off == l->outq.len) {
+    bool was_writing = l->writing;
+    l->writing = l->out_off < l->outq.len;
+    if (!l->writing) {
         hmtp_buf_reset(&l->outq);
         l->out_off = 0;
     }
-    l->ev->wrote(l->ctx, (size_t)n);
+    if (l->upgraded) {
+        /* before the 101 the upgrade's deadline covers the request */
+        if (!l->writing)
+            watch_stop(l);
+        else if (took || !was_writing)
+            watch_start(l); /* --timeout for the target to take more */
+    }
+    if (l->writing != was_writing && !want_events(l)) {
+        *err = errno;
+        return false;
+    }
+    if (took)
+        l->ev->wrote(l->ctx, took);
+    return true;
 }
 
 void link_queue(replay_link *l, const uint8_t *data, size_t len)
@@ -120,15 +207,11 @@ void link_queue(replay_link *l, const uint8_t *data, size_t len)
 
 void link_flush(replay_link *l)
 {
-    if (l->writing || l->closed || !l->conn || l->out_off == l->outq.len)
+    if (l->writing || l->closed || !l->connected || l->later || l->out_off == l->outq.len)
         return;
-    l->writing = true;
-    if (l->upgraded)
-        watch_start(l); /* before the 101 the upgrade's deadline covers the request */
-    (*l->pending_ops)++;
-    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(l->conn));
-    g_output_stream_write_async(out, l->outq.data + l->out_off, l->outq.len - l->out_off, G_PRIORITY_DEFAULT,
-                                l->cancel, on_written, l);
+    int err = 0;
+    if (!write_some(l, &err))
+        fail_write_later(l, err);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -175,114 +258,146 @@ static void take_upgrade_bytes(replay_link *l, const uint8_t *data, size_t len)
     }
     l->upgraded = true;
     watch_stop(l);
+    if (l->writing)
+        watch_start(l); /* the rest of the request waits: now it is a write's deadline */
     size_t rest = l->head.len - h.head_len;
     if (rest)
         take_hmtp_bytes(l, l->head.data + h.head_len, rest);
+    hmtp_buf_free(&l->head);
+    hmtp_buf_init(&l->head);
     if (!l->closed)
         l->ev->progressed(l->ctx);
 }
 
-static void read_more(replay_link *l);
-
-static void on_read(GObject *src, GAsyncResult *res, gpointer data)
+/* Reads what is there; false when the link ended (an event was told). */
+static bool read_some(replay_link *l)
 {
-    replay_link *l = data;
-    GError *error = NULL;
-    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
-    (*l->pending_ops)--;
-    l->reading = false;
-    if (l->closed) {
-        g_clear_error(&error);
-        g_free(l->rbuf);
-        l->rbuf = NULL;
-        l->ev->settled(l->ctx);
-        return;
+    uint8_t *buf = l->target->rbuf;
+    bool got = false;
+    for (int turn = 0; turn < READS_PER_TURN && !l->closed; turn++) {
+        ssize_t n = recv(l->fd, buf, READ_SIZE, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            int err = errno;
+            char detail[160];
+            snprintf(detail, sizeof detail, "Error receiving data: %s", g_strerror(err));
+            l->ev->failed(l->ctx, l->upgraded && is_peer_close(err) ? LINK_PEER_CLOSED : LINK_READ_ERROR, detail);
+            return false;
+        }
+        if (n == 0) {
+            if (!l->upgraded)
+                l->ev->failed(l->ctx, LINK_UPGRADE_CLOSED, NULL);
+            else
+                l->ev->closed(l->ctx);
+            return false;
+        }
+        if (l->upgraded) {
+            take_hmtp_bytes(l, buf, (size_t)n);
+            got = true;
+        } else {
+            take_upgrade_bytes(l, buf, (size_t)n);
+        }
+        if ((size_t)n < READ_SIZE)
+            break;
     }
-    if (n < 0) {
-        l->ev->failed(l->ctx, l->upgraded && is_peer_close(error) ? LINK_PEER_CLOSED : LINK_READ_ERROR, error->message);
-        g_error_free(error);
-        return;
-    }
-    if (n == 0) {
-        if (!l->upgraded)
-            l->ev->failed(l->ctx, LINK_UPGRADE_CLOSED, NULL);
-        else
-            l->ev->closed(l->ctx);
-        return;
-    }
-    if (l->upgraded) {
-        take_hmtp_bytes(l, l->rbuf, (size_t)n);
-        if (!l->closed)
-            l->ev->progressed(l->ctx);
-    } else {
-        take_upgrade_bytes(l, l->rbuf, (size_t)n);
-    }
-    read_more(l);
+    if (got && !l->closed)
+        l->ev->progressed(l->ctx);
+    return !l->closed;
 }
 
-static void read_more(replay_link *l)
+static void on_io(void *ctx, int fd, unsigned events)
 {
-    if (l->closed || !l->conn)
+    (void)fd;
+    replay_link *l = ctx;
+    if ((events & (HMTP_LOOP_IN | HMTP_LOOP_HUP | HMTP_LOOP_ERR)) && !read_some(l))
         return;
-    (*l->pending_ops)++;
-    l->reading = true;
-    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(l->conn));
-    g_input_stream_read_async(in, l->rbuf, READ_SIZE, G_PRIORITY_DEFAULT, l->cancel, on_read, l);
+    if ((events & (HMTP_LOOP_OUT | HMTP_LOOP_ERR)) && l->writing) {
+        int err = 0;
+        if (!write_some(l, &err)) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "Error sending data: %s", g_strerror(err));
+            l->ev->failed(l->ctx, is_peer_close(err) ? LINK_PEER_CLOSED : LINK_WRITE_ERROR, detail);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- connecting */
 
-typedef struct upgrade_request {
-    replay_link *link;
-    hmtp_buf request; /* written when the connection is there */
-} upgrade_request;
+static void try_connect(replay_link *l, int last_err);
 
-static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
+static void on_connected(replay_link *l)
 {
-    upgrade_request *u = data;
-    replay_link *l = u->link;
-    GError *error = NULL;
-    GSocketConnection *conn = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &error);
-    (*l->pending_ops)--;
-    if (l->closed) {
-        if (conn)
-            g_object_unref(conn);
-        g_clear_error(&error);
-        hmtp_buf_free(&u->request);
-        g_free(u);
-        l->ev->settled(l->ctx);
-        return;
-    }
-    if (!conn) {
-        hmtp_buf_free(&u->request);
-        g_free(u);
-        l->ev->failed(l->ctx, LINK_CONNECT_ERROR, error->message);
-        g_error_free(error);
-        return;
-    }
-    l->conn = conn;
-    GSocket *sock = g_socket_connection_get_socket(conn);
-    /* The client's timeout was for connecting; replies are timed by --timeout. */
-    g_socket_set_timeout(sock, 0);
-    g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-    hmtp_buf_append(&l->outq, u->request.data, u->request.len);
-    hmtp_buf_free(&u->request);
-    g_free(u);
+    l->connected = true;
     l->reader = hmtp_reader_new(HMTP_DEFAULT_MAX_PACKET);
-    l->rbuf = g_malloc(READ_SIZE);
-    link_flush(l);
-    read_more(l);
+    l->writing = true; /* the request is queued: write_some watches what it needs */
+    int err = 0;
+    if (!want_events(l))
+        fail_write_later(l, errno);
+    else if (!write_some(l, &err))
+        fail_write_later(l, err);
 }
 
-void link_connect(replay_link *l, GSocketClient *client, const char *target, const char *path, const char *host)
+static void on_connecting(void *ctx, int fd, unsigned events)
 {
-    upgrade_request *u = g_new0(upgrade_request, 1);
-    u->link = l;
-    hmtp_buf_init(&u->request);
-    hmtp_upgrade_write_request(&u->request, "CONNECT", path, host);
+    (void)events;
+    replay_link *l = ctx;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0) {
+        on_connected(l);
+        return;
+    }
+    drop_socket(l);
+    try_connect(l, err);
+}
+
+/* The target's next address; when none is left, the last one's reason. */
+static void try_connect(replay_link *l, int last_err)
+{
+    const link_target *t = l->target;
+    unsigned i = 0;
+    for (const struct addrinfo *a = t->addrs; a; a = a->ai_next, i++) {
+        if (i < l->next_addr)
+            continue;
+        l->next_addr = i + 1;
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            last_err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        l->fd = fd;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            on_connected(l);
+            return;
+        }
+        if (errno == EINPROGRESS) {
+            if (hmtp_loop_watch(l->loop, fd, HMTP_LOOP_OUT, on_connecting, l))
+                return;
+        }
+        last_err = errno;
+        drop_socket(l);
+    }
+    char detail[240];
+    if (!t->addrs)
+        snprintf(detail, sizeof detail, "%s", t->error);
+    else
+        snprintf(detail, sizeof detail, "Could not connect to %.180s: %s", t->name,
+                 g_strerror(last_err ? last_err : ECONNREFUSED));
+    fail_later(l, LINK_CONNECT_ERROR, detail);
+}
+
+void link_connect(replay_link *l, link_target *target, const char *path, const char *host)
+{
     l->requested = true;
-    l->cancel = g_cancellable_new();
-    (*l->pending_ops)++;
+    l->target = target;
+    hmtp_upgrade_write_request(&l->outq, "CONNECT", path, host);
     watch_start(l);
-    g_socket_client_connect_to_host_async(client, target, 0, l->cancel, on_connected, u);
+    try_connect(l, 0);
 }

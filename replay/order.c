@@ -43,7 +43,7 @@ void order_group_free(order_group *g)
     if (!g)
         return;
     if (g->timer)
-        g_source_remove(g->timer);
+        hmtp_loop_cancel(g->loop, g->timer);
     g_array_free(g->events, TRUE);
     g_free(g);
 }
@@ -58,10 +58,10 @@ static bool event_done(const order_group *g, const order_event *e)
 /* The frontier has waited --timeout for a reply: it is missing. So is every
  * other reply before the next client packet; the members that own them are
  * told, so a session that only waits for its last replies can end. */
-static gboolean on_stuck(gpointer data)
+static void on_stuck(void *data)
 {
     order_group *g = data;
-    g->timer = 0;
+    g->timer = NULL;
     GPtrArray *owners = g_ptr_array_new();
     while (g->pos < g->events->len) {
         order_event *e = &g_array_index(g->events, order_event, g->pos);
@@ -85,7 +85,6 @@ static gboolean on_stuck(gpointer data)
         g->ops->wake(g_ptr_array_index(owners, i));
     g_ptr_array_free(owners, TRUE);
     order_group_advance(g);
-    return G_SOURCE_REMOVE;
 }
 
 /* A timer only while the frontier waits for a reply: a client packet at the
@@ -99,18 +98,18 @@ static void arm(order_group *g)
     }
     if (!waiting_reply) {
         if (g->timer)
-            g_source_remove(g->timer);
-        g->timer = 0;
+            hmtp_loop_cancel(g->loop, g->timer);
+        g->timer = NULL;
         g->stuck_since_us = 0;
         return;
     }
     gint64 now = g_get_monotonic_time();
     if (!g->stuck_since_us)
         g->stuck_since_us = now;
-    if (g->timer)
+    if (g->timer || !g->loop)
         return;
     gint64 left = g->stuck_since_us + (gint64)g->timeout_ms * 1000 - now;
-    g->timer = g_timeout_add(left <= 0 ? 0 : (guint)((left + 999) / 1000), on_stuck, g);
+    g->timer = hmtp_loop_timer(g->loop, left <= 0 ? 0 : (uint64_t)((left + 999) / 1000), on_stuck, g);
 }
 
 /* wake only queues the member (order_member_ops): nothing here is entered
@@ -123,8 +122,8 @@ void order_group_advance(order_group *g)
     if (g->pos != before) {
         g->stuck_since_us = 0;
         if (g->timer) {
-            g_source_remove(g->timer);
-            g->timer = 0;
+            hmtp_loop_cancel(g->loop, g->timer);
+            g->timer = NULL;
         }
         if (g->pos < g->events->len)
             g->ops->wake(g_array_index(g->events, order_event, g->pos).member);

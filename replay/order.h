@@ -25,6 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hmtp_loop.h"
+
 /* What the group asks of a member (a session run): a narrow interface, so
  * the order knows nothing of how sessions run. */
 typedef struct order_member_ops {
@@ -49,8 +51,9 @@ typedef struct order_group {
     GArray *events;   /* order_event, in recorded order once sealed */
     guint pos;        /* the frontier */
     unsigned timeout_ms;
+    hmtp_loop *loop;  /* the stuck timer's; NULL (a test without a loop): no deadline */
     gint64 stuck_since_us;
-    guint timer;
+    hmtp_timer *timer;
 } order_group;
 
 order_group *order_group_new(const order_member_ops *ops, unsigned timeout_ms);

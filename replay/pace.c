@@ -5,31 +5,30 @@
  * due, for the upgrade's round trip. */
 #define CONNECT_LEAD_US 100000
 
-void pace_init(job_pace *p, const engine_config *cfg, void (*due)(void *ctx), void *ctx)
+void pace_init(job_pace *p, const engine_config *cfg, hmtp_loop *loop, void (*due)(void *ctx), void *ctx)
 {
-    *p = (job_pace){.cfg = cfg, .due = due, .ctx = ctx};
+    *p = (job_pace){.cfg = cfg, .loop = loop, .due = due, .ctx = ctx};
 }
 
 void pace_stop(job_pace *p)
 {
     if (p->timer)
-        g_source_remove(p->timer);
-    p->timer = 0;
+        hmtp_loop_cancel(p->loop, p->timer);
+    p->timer = NULL;
 }
 
-static gboolean on_timer(gpointer data)
+static void on_timer(void *data)
 {
     job_pace *p = data;
-    p->timer = 0;
+    p->timer = NULL;
     p->due(p->ctx);
-    return G_SOURCE_REMOVE;
 }
 
 static void arm(job_pace *p, gint64 wait_us)
 {
     pace_stop(p);
-    guint ms = wait_us <= 0 ? 0 : (guint)((wait_us + 999) / 1000);
-    p->timer = g_timeout_add(ms, on_timer, p);
+    uint64_t ms = wait_us <= 0 ? 0 : (uint64_t)((wait_us + 999) / 1000);
+    p->timer = hmtp_loop_timer(p->loop, ms, on_timer, p);
 }
 
 static gint64 timeout_us(const job_pace *p) { return (gint64)p->cfg->timeout_ms * 1000; }

@@ -10,20 +10,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hmtp_loop.h"
 #include "replay_config.h"
 
 typedef struct job_pace {
     const engine_config *cfg;
+    hmtp_loop *loop;
     void (*due)(void *ctx);  /* the timer expired */
     void *ctx;
     guint next;              /* client packets sent (the next one to send) */
     gint64 origin_us;        /* PACE_ORIGINAL: when the first client packet is due */
     gint64 last_send_us, wait_since_us, drain_since_us;
     bool settling;
-    guint timer;
+    hmtp_timer *timer;
 } job_pace;
 
-void pace_init(job_pace *p, const engine_config *cfg, void (*due)(void *ctx), void *ctx);
+void pace_init(job_pace *p, const engine_config *cfg, hmtp_loop *loop, void (*due)(void *ctx), void *ctx);
 /* Stops the timer. */
 void pace_stop(job_pace *p);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -323,6 +324,34 @@ static gchar **select_shard(replay_store *store, const shard_spec *spec, bool *s
     return notes;
 }
 
+/* Descriptors the process holds besides its connections: stdio, the
+ * capture, the event loop, report files, the resolver. */
+#define FD_MARGIN 64
+
+/* Every connection open at once is a descriptor: the soft limit (often
+ * 1024) is raised to what the run needs. When the hard limit is lower and
+ * cannot be raised (no privilege), the run fails before connecting, naming
+ * the limit and the option: capping silently would make 10,000 sessions
+ * fail one by one with "Too many open files", and a quiet lower
+ * --max-connections would change the load asked for. false: why says it. */
+static bool raise_fd_limit(unsigned connections, replay_error *why)
+{
+    rlim_t need = (rlim_t)connections + FD_MARGIN;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return true;
+    struct rlimit want = {need, rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? rl.rlim_max : need};
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+        return true;
+    int err = errno;
+    unsigned most = rl.rlim_max > FD_MARGIN ? (unsigned)(rl.rlim_max - FD_MARGIN) : 1;
+    snprintf(why->msg, sizeof why->msg,
+             "%u connections at once (--max-connections) need %llu open files, but the limit on open files (RLIMIT_NOFILE, ulimit -n) "
+             "is %llu and cannot be raised (%s): use --max-connections %u or less, or raise the hard limit (ulimit -Hn)",
+             connections, (unsigned long long)need, (unsigned long long)rl.rlim_max, g_strerror(err), most);
+    return false;
+}
+
 static void write_reports(cli_options *o, const replay_results *res, const report_context *rc, int *status)
 {
     report_text(res, rc, stdout);
@@ -419,12 +448,20 @@ static int run(cli_options *o, const char *capture)
             if (eng.shared.not_replayable->len)
                 fprintf(stderr, "%s", eng.shared.not_replayable->str);
             print_skipped(&eng.results);
-            replay_engine_run(&eng);
-            write_reports(o, &eng.results, &rc, &status);
-            if (status == 3)
-                fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n", cfg.target);
-            else if (status == 5)
-                fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n", capture);
+            /* connections open at once: --max-connections, or fewer sessions */
+            unsigned at_once = eng.jobs->len < cfg.max_open ? eng.jobs->len : cfg.max_open;
+            if (!raise_fd_limit(at_once, &why)) {
+                status = bad_usage("%s", why.msg);
+            } else {
+                replay_engine_run(&eng);
+                write_reports(o, &eng.results, &rc, &status);
+                if (status == 3)
+                    fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n",
+                            cfg.target);
+                else if (status == 5)
+                    fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n",
+                            capture);
+            }
         }
         replay_engine_free(&eng);
         g_strfreev(notes);
