@@ -12,15 +12,16 @@
 #include <gio/gio.h>
 
 #include "config.h"
+#include "hmtp_loop.h"
 
 struct conn_handlers;
 
 typedef struct broker {
     broker_config *cfg;
-    GMainLoop *loop;
+    hmtp_loop *loop;          /* every socket and timer of the broker */
     GSocket *listener;
-    GSource *accept_source; /* NULL while accepting is paused */
-    guint accept_pause;     /* the timeout that resumes it */
+    hmtp_timer *accept_pause; /* set while accepting is paused: resumes it */
+    int signal_fd;            /* SIGINT and SIGTERM, read from the loop; -1 when none */
     uint16_t port;
     uint64_t next_conn_id;
     unsigned nconns;     /* connections within the limits (not refusing ones) */
@@ -28,7 +29,6 @@ typedef struct broker {
     size_t held;         /* bytes all links hold: unfinished input, queued output */
     GHashTable *per_ip;  /* address -> open connections from it (GUINT_TO_POINTER) */
     GHashTable *login_failures; /* uid -> refused logins since its last success */
-    guint tick;          /* the once-a-second deadline check */
     GQueue conns;  /* every live connection, in accept order */
     GQueue dirty;  /* connections with output to flush after this event */
     GQueue doomed; /* connections to tear down after this event */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "broker_loop.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
-
-#include <glib-unix.h>
+#include <unistd.h>
 
 #include "conn_input.h"
 #include "http_upgrade.h"
@@ -94,38 +96,34 @@ static void broker_settle(broker *b)
     }
 }
 
-/* The callbacks of a connection's sources (conn_handlers): each handles its
- * event, then settles. GLib holds a reference to a source while it
- * dispatches, so a source that broker_settle destroys with its connection
- * stays valid until the callback returns. */
-static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer data)
+/* The callbacks of a connection's watch and timers (conn_handlers): each
+ * handles its event, then settles. The loop frees a timer before calling
+ * it, and skips events of a descriptor unwatched earlier in the same batch,
+ * so broker_settle may free c here. */
+static void on_io(void *data, int fd, unsigned events)
 {
-    (void)socket;
-    (void)cond;
+    (void)fd;
     conn *c = data;
     broker *b = c->b;
-    if (conn_receive(c))
+    bool settle = false;
+    /* Writing first: output drained may let reading resume. A hang-up or an
+     * error goes to whichever side is watched, whose call then fails. */
+    if ((c->watching & HMTP_LOOP_OUT) && (events & (HMTP_LOOP_OUT | HMTP_LOOP_HUP | HMTP_LOOP_ERR))) {
+        conn_flush(c);
+        settle = true;
+    }
+    if (!c->closing && (c->watching & HMTP_LOOP_IN) && (events & (HMTP_LOOP_IN | HMTP_LOOP_HUP | HMTP_LOOP_ERR)))
+        settle = conn_receive(c) || settle;
+    if (settle)
         broker_settle(b);
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean on_writable(GSocket *socket, GIOCondition cond, gpointer data)
-{
-    (void)socket;
-    (void)cond;
-    conn *c = data;
-    conn_flush(c);
-    broker_settle(c->b);
-    return G_SOURCE_CONTINUE; /* conn_update_watches removes it when drained */
 }
 
 /* A refused login's hold is over: the answer that waited goes out, then the
  * input held behind it is handled, in order. */
-static gboolean on_hold_end(gpointer data)
+static void on_hold_end(void *data)
 {
     conn *c = data;
-    GSource *self = c->hold_timer;
-    c->hold_timer = NULL; /* broker_settle may free c: it must not destroy this source */
+    c->hold_timer = NULL; /* the loop frees a timer as it fires */
     if (!c->closing)
         conn_flush(c); /* the answer that waited, before any input held behind it */
     if (!c->closing && c->held_input.len > 0) {
@@ -138,49 +136,28 @@ static gboolean on_hold_end(gpointer data)
         conn_update_watches(c);
     conn_account(c);
     broker_settle(c->b);
-    g_source_unref(self);
-    return G_SOURCE_REMOVE;
+}
+
+static void on_deadline(void *data)
+{
+    conn *c = data;
+    conn_expire(c);
+    broker_settle(c->b);
 }
 
 static const conn_handlers loop_handlers = {
-    .readable = on_readable,
-    .writable = on_writable,
+    .io = on_io,
     .hold_end = on_hold_end,
+    .deadline = on_deadline,
 };
 
-/* The deadlines, checked once a second for every link: cheaper and simpler
- * than a timer per connection, and a second late is soon enough. */
-static gboolean on_tick(gpointer data)
-{
-    broker *b = data;
-    const broker_config *cfg = b->cfg;
-    int64_t now = g_get_monotonic_time();
-    for (GList *l = b->conns.head; l; l = l->next) {
-        conn *c = l->data;
-        if (c->closing)
-            continue;
-        int64_t age = (now - c->accepted_us) / G_USEC_PER_SEC;
-        if (c->draining) {
-            if (now - c->drain_us > 2 * G_USEC_PER_SEC)
-                conn_close(c, "%s", c->close_after_flush);
-        } else if (c->phase == CONN_HTTP && cfg->http_timeout && age >= cfg->http_timeout) {
-            conn_close(c, "no complete HTTP request within %u s (--http-timeout)", cfg->http_timeout);
-        } else if (!c->jid && cfg->login_timeout && age >= cfg->login_timeout) {
-            conn_close(c, "no login within %u s (--login-timeout)", cfg->login_timeout);
-        } else if (c->jid && cfg->idle_timeout && (now - c->active_us) / G_USEC_PER_SEC >= cfg->idle_timeout) {
-            conn_close(c, "idle for %u s: no byte in or out (--idle-timeout)", cfg->idle_timeout);
-        }
-    }
-    broker_settle(b);
-    return G_SOURCE_CONTINUE;
-}
-
-static conn *add_conn(broker *b, GSocket *s)
+static conn *add_conn(broker *b, int fd)
 {
     refresh_date(b);
-    conn *c = conn_new(b, s, ++b->next_conn_id);
+    conn *c = conn_new(b, fd, ++b->next_conn_id);
     g_queue_push_tail(&b->conns, c);
     c->link = b->conns.tail;
+    conn_arm_deadline(c);
     return c;
 }
 
@@ -206,21 +183,21 @@ static void refuse_connection(broker *b, conn *c, const char *why)
     conn_update_watches(c);
 }
 
-static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data);
+static void on_accept(void *data, int fd, unsigned events);
 
-static void watch_listener(broker *b)
+static bool watch_listener(broker *b)
 {
-    b->accept_source = g_socket_create_source(b->listener, G_IO_IN, NULL);
-    g_source_set_callback(b->accept_source, (GSourceFunc)(void (*)(void))on_accept, b, NULL);
-    g_source_attach(b->accept_source, NULL);
+    return hmtp_loop_watch(b->loop, g_socket_get_fd(b->listener), HMTP_LOOP_IN, on_accept, b);
 }
 
-static gboolean resume_accepting(gpointer data)
+static void resume_accepting(void *data)
 {
     broker *b = data;
-    b->accept_pause = 0;
-    watch_listener(b);
-    return G_SOURCE_REMOVE;
+    b->accept_pause = NULL; /* the loop frees a timer as it fires */
+    if (!watch_listener(b)) {
+        broker_log("cannot watch the listening socket: %s; trying again in 100 ms", g_strerror(errno));
+        b->accept_pause = hmtp_loop_timer(b->loop, 100, resume_accepting, b);
+    }
 }
 
 /* accept() failing for want of descriptors (EMFILE) would fire again at
@@ -228,43 +205,45 @@ static gboolean resume_accepting(gpointer data)
 static void pause_accepting(broker *b, const char *why)
 {
     broker_log("accept failed: %s; not accepting for 100 ms", why);
-    g_source_destroy(b->accept_source);
-    g_source_unref(b->accept_source);
-    b->accept_source = NULL;
-    b->accept_pause = g_timeout_add(100, resume_accepting, b);
+    hmtp_loop_unwatch(b->loop, g_socket_get_fd(b->listener));
+    b->accept_pause = hmtp_loop_timer(b->loop, 100, resume_accepting, b);
 }
 
-static gboolean on_accept(GSocket *listener, GIOCondition cond, gpointer data)
+static void admit(broker *b, int fd)
 {
-    (void)cond;
+    conn *c = add_conn(b, fd);
+    unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
+    char why[160];
+    if (b->nconns >= b->cfg->max_connections) {
+        snprintf(why, sizeof why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
+        refuse_connection(b, c, why);
+    } else if (from_ip >= b->cfg->max_per_ip) {
+        snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip,
+                 b->cfg->max_per_ip);
+        refuse_connection(b, c, why);
+    } else {
+        b->nconns++;
+        g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(from_ip + 1));
+        broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
+        conn_update_watches(c);
+    }
+}
+
+static void on_accept(void *data, int fd, unsigned events)
+{
+    (void)events;
     broker *b = data;
     for (;;) {
-        GError *err = NULL;
-        GSocket *s = g_socket_accept(listener, NULL, &err);
-        if (!s) {
-            bool again = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-            if (!again)
-                pause_accepting(b, err->message);
-            g_error_free(err);
-            broker_settle(b);
-            return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-        }
-        g_socket_set_blocking(s, FALSE);
-        conn *c = add_conn(b, s);
-        unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
-        char why[160];
-        if (b->nconns >= b->cfg->max_connections) {
-            snprintf(why, sizeof why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
-            refuse_connection(b, c, why);
-        } else if (from_ip >= b->cfg->max_per_ip) {
-            snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip,
-                     b->cfg->max_per_ip);
-            refuse_connection(b, c, why);
+        int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (s >= 0) {
+            admit(b, s);
+        } else if (errno == EINTR || errno == ECONNABORTED) {
+            continue; /* that one is gone; the next may be there */
         } else {
-            b->nconns++;
-            g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(from_ip + 1));
-            broker_log("conn %llu accepted from %s", (unsigned long long)c->id, c->peer);
-            conn_update_watches(c);
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                pause_accepting(b, g_strerror(errno));
+            broker_settle(b);
+            return;
         }
     }
 }
@@ -310,10 +289,46 @@ static bool open_listener(broker *b, GError **error)
     return true;
 }
 
+static void on_signal(void *data, int fd, unsigned events)
+{
+    (void)events;
+    broker *b = data;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (!b->stopping) {
+            b->stopping = true;
+            broker_log("shutting down on signal");
+            hmtp_loop_quit(b->loop);
+        }
+    }
+}
+
+/* SIGINT and SIGTERM arrive as reads on a descriptor the loop watches. They
+ * stay blocked until the process ends: unblocking them would restore the
+ * default action, and a second SIGTERM arriving during the shutdown would
+ * then kill the process halfway. Set before the port file is written, so a
+ * test that signals as soon as it reads the port is heard. */
+static bool watch_signals(broker *b, GError **error)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+        (b->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+        !hmtp_loop_watch(b->loop, b->signal_fd, HMTP_LOOP_IN, on_signal, b)) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot watch SIGINT and SIGTERM: %s",
+                    g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 broker *broker_new(broker_config *cfg, GError **error)
 {
     broker *b = g_new0(broker, 1);
     b->cfg = cfg;
+    b->signal_fd = -1;
     g_queue_init(&b->conns);
     g_queue_init(&b->dirty);
     g_queue_init(&b->doomed);
@@ -326,7 +341,20 @@ broker *broker_new(broker_config *cfg, GError **error)
         g_ptr_array_add(b->services, pubsub_new(g_ptr_array_index(cfg->pubsub_jids, i)));
     b->query_jid = g_strdup(cfg->query_service_jid);
     refresh_date(b);
-    if (!open_listener(b, error)) {
+    b->loop = hmtp_loop_new();
+    if (!b->loop) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create the event loop: %s",
+                    g_strerror(errno));
+        broker_free(b);
+        return NULL;
+    }
+    if (!watch_signals(b, error) || !open_listener(b, error)) {
+        broker_free(b);
+        return NULL;
+    }
+    if (!watch_listener(b)) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot watch the listening socket: %s",
+                    g_strerror(errno));
         broker_free(b);
         return NULL;
     }
@@ -336,20 +364,7 @@ broker *broker_new(broker_config *cfg, GError **error)
         broker_free(b);
         return NULL;
     }
-    watch_listener(b);
-    b->tick = g_timeout_add_seconds(1, on_tick, b);
     return b;
-}
-
-static gboolean on_signal(gpointer data)
-{
-    broker *b = data;
-    if (!b->stopping) {
-        b->stopping = true;
-        broker_log("shutting down on signal");
-        g_main_loop_quit(b->loop);
-    }
-    return G_SOURCE_CONTINUE;
 }
 
 /* Services say goodbye, pending output gets one last chance, then every
@@ -369,19 +384,15 @@ static void shutdown_connections(broker *b)
     broker_settle(b);
 }
 
-void broker_run(broker *b)
+bool broker_run(broker *b, GError **error)
 {
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an error value, not a signal */
-    b->loop = g_main_loop_new(NULL, FALSE);
-    /* The signal sources stay installed until the process ends: removing
-     * them restores the default action, and a second SIGTERM arriving during
-     * the shutdown below would then kill the process halfway. */
-    g_unix_signal_add(SIGINT, on_signal, b);
-    g_unix_signal_add(SIGTERM, on_signal, b);
-    g_main_loop_run(b->loop);
+    bool ok = hmtp_loop_run(b->loop);
+    if (!ok)
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "waiting for events failed: %s",
+                    g_strerror(errno));
     shutdown_connections(b);
-    g_main_loop_unref(b->loop);
-    b->loop = NULL;
+    return ok;
 }
 
 void broker_free(broker *b)
@@ -391,22 +402,24 @@ void broker_free(broker *b)
     for (GList *l = b->conns.head; l; l = l->next)
         conn_close(l->data, "broker freed");
     broker_settle(b);
-    if (b->accept_pause)
-        g_source_remove(b->accept_pause);
-    if (b->accept_source) {
-        g_source_destroy(b->accept_source);
-        g_source_unref(b->accept_source);
+    if (b->loop) {
+        hmtp_loop_cancel(b->loop, b->accept_pause);
+        if (b->listener)
+            hmtp_loop_unwatch(b->loop, g_socket_get_fd(b->listener));
+        if (b->signal_fd >= 0)
+            hmtp_loop_unwatch(b->loop, b->signal_fd);
     }
+    if (b->signal_fd >= 0)
+        close(b->signal_fd);
     if (b->listener) {
         g_socket_close(b->listener, NULL);
         g_object_unref(b->listener);
     }
-    if (b->tick)
-        g_source_remove(b->tick);
     g_ptr_array_free(b->services, TRUE);
     g_hash_table_destroy(b->per_ip);
     g_hash_table_destroy(b->login_failures);
     router_free(b);
     g_free(b->query_jid);
+    hmtp_loop_free(b->loop); /* last: the connections cancelled their timers in it */
     g_free(b);
 }

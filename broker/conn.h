@@ -14,11 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <gio/gio.h>
+#include <glib.h>
 
 #include "buf.h"
 #include "framing.h"
 #include "hessian.h"
+#include "hmtp_loop.h"
 #include "writer.h"
 
 typedef struct broker broker;
@@ -26,12 +27,13 @@ typedef struct pubsub_service pubsub_service;
 
 typedef struct conn conn;
 
-/* What a connection's sources run: the loop's handlers (broker_loop.c),
- * each of which settles the broker after its event. data is the conn. */
+/* What a connection's watch and timers run: the loop's handlers
+ * (broker_loop.c), each of which settles the broker after its event. The
+ * context is the conn. */
 typedef struct conn_handlers {
-    gboolean (*readable)(GSocket *socket, GIOCondition cond, gpointer data);
-    gboolean (*writable)(GSocket *socket, GIOCondition cond, gpointer data);
-    gboolean (*hold_end)(gpointer data);
+    hmtp_loop_fd_fn io;          /* the socket is readable, writable or failed */
+    hmtp_loop_timer_fn hold_end; /* a refused login's hold is over */
+    hmtp_loop_timer_fn deadline; /* the time conn_arm_deadline set has come */
 } conn_handlers;
 
 typedef enum conn_phase {
@@ -42,17 +44,18 @@ typedef enum conn_phase {
 typedef struct conn {
     broker *b;
     uint64_t id; /* 1, 2, 3... in accept order: names the connection in logs */
-    GSocket *socket;
-    GSource *in_source;  /* attached while the broker wants to read */
-    GSource *out_source; /* attached while output waits for the socket */
-    GSource *hold_timer; /* input held after a refused login (login_guard.c) */
+    int fd;                 /* the socket, non-blocking; owned */
+    unsigned watching;      /* HMTP_LOOP_IN/OUT the loop watches fd for (0: not watched) */
+    hmtp_timer *hold_timer; /* input held after a refused login (login_guard.c) */
+    hmtp_timer *deadline;   /* the earliest deadline that applied when it was set */
+    uint64_t deadline_ms;   /* when it fires */
     hmtp_buf held_input; /* bytes received while held, handled when the hold ends */
     char peer[64];
     char ip[48];         /* the peer's address, the key of broker->per_ip */
     bool refusing;       /* past the connection limits: answered 503, counted in broker->nrefusing */
-    int64_t accepted_us; /* monotonic clock, for the HTTP and login deadlines */
-    int64_t active_us;   /* last byte in or out, for --idle-timeout */
-    int64_t drain_us;    /* when draining began */
+    uint64_t accepted_ms; /* the loop's clock, for the HTTP and login deadlines */
+    uint64_t active_ms;   /* last byte in or out, for --idle-timeout */
+    uint64_t drain_ms;    /* when draining began */
     unsigned login_failures;
     size_t held;         /* bytes counted in broker->held (conn_account) */
     conn_phase phase;
@@ -79,7 +82,8 @@ typedef struct conn {
     uint64_t bytes_in, bytes_out, packets_in, packets_out;
 } conn;
 
-conn *conn_new(broker *b, GSocket *socket, uint64_t id);
+/* Takes fd (an accepted, non-blocking socket); the connection closes it. */
+conn *conn_new(broker *b, int fd, uint64_t id);
 /* Releases what the connection itself holds; the caller has already
  * unlinked it everywhere and freed its pending queries (pending.c). */
 void conn_free(conn *c);
@@ -112,10 +116,22 @@ void conn_mark_dirty(conn *c);
  * Returns false when the socket failed (c is then marked closing). */
 bool conn_flush(conn *c);
 
-/* Re-evaluates the read and write watches after output changed: reading
+/* Re-evaluates the read and write interest after output changed: reading
  * pauses while this client's own unsent output is above half the limit, so a
- * client that sends without reading is slowed down rather than buffered. */
+ * client that sends without reading is slowed down rather than buffered;
+ * writing is watched only while output waits. */
 void conn_update_watches(conn *c);
+
+/* The deadlines (--http-timeout, --login-timeout, --idle-timeout, the end
+ * of draining) run on one timer per connection, set for the earliest that
+ * applies. Moving a deadline later (a byte in or out) costs nothing: the
+ * timer fires early, conn_expire finds nothing due and sets it again. Call
+ * this after anything that can make a deadline apply sooner (accepting,
+ * input handled: an upgrade or a login; draining begun). */
+void conn_arm_deadline(conn *c);
+/* The timer fired: closes c with the reason of the deadline that passed,
+ * or sets the timer again. */
+void conn_expire(conn *c);
 
 uint64_t conn_subscription_count(const conn *c);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "conn_input.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "broker.h"
 #include "conn.h"
@@ -119,20 +121,20 @@ void conn_input(conn *c, const uint8_t *data, size_t len)
     } else {
         hmtp_input(c, data, len);
     }
+    conn_arm_deadline(c); /* an upgrade or a login changes which deadline applies */
 }
 
 bool conn_receive(conn *c)
 {
     uint8_t buf[READ_SIZE];
-    GError *err = NULL;
-    gssize n = g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &err);
+    ssize_t n;
+    do
+        n = recv(c->fd, buf, sizeof buf, 0);
+    while (n < 0 && errno == EINTR);
     if (n < 0) {
-        if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-            g_error_free(err);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
             return false;
-        }
-        conn_close(c, "receive failed: %s", err->message);
-        g_error_free(err);
+        conn_close(c, "receive failed: %s", g_strerror(errno));
     } else if (n == 0 && c->draining) {
         conn_close(c, "%s", c->close_after_flush);
     } else if (n == 0) {
@@ -146,7 +148,7 @@ bool conn_receive(conn *c)
             conn_close(c, "peer closed");
     } else {
         c->bytes_in += (uint64_t)n;
-        c->active_us = g_get_monotonic_time();
+        c->active_ms = hmtp_loop_now_ms();
         if (!c->draining) /* the answer is out: what follows is discarded */
             conn_input(c, buf, (size_t)n);
     }

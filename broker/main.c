@@ -292,7 +292,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "hmtp-broker: %s\n", error->message);
             rc = 1;
         } else {
-            broker_run(b);
+            if (!broker_run(b, &error)) {
+                fprintf(stderr, "hmtp-broker: %s\n", error->message);
+                rc = 1;
+            }
             broker_free(b);
             broker_log("stopped");
         }
