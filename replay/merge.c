@@ -206,7 +206,9 @@ int replay_merge_main(int argc, char **argv)
         gchar *target = joined(targets, count), *pace = joined(paces, count);
         g_free(targets);
         g_free(paces);
-        report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count};
+        /* every shard checked the whole capture: the first one's preflight stands for all */
+        report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count,
+                             reports[0]->has_preflight ? &reports[0]->preflight : NULL};
         report_text(&res, &rc, stdout);
         status = results_exit_status(&res);
         if (json_out && !report_json(&res, &rc, json_out)) {
