@@ -461,18 +461,13 @@ static int run(cli_options *o, const char *capture)
         preflight_options po = {&cfg, (uint16_t)o->port, selected, false};
         preflight_run(&store, &po, &pf);
         report_preflight rp = {(int)pf.verdict, pf.verdict_line, pf.text->str};
-        report_context rc = {capture, cfg.target, pace, have_id ? &id : NULL, spec.n ? &shard : NULL, 0, &rp};
+        /* an empty shard has nothing the preflight could judge */
+        report_context rc = {capture, cfg.target, pace, have_id ? &id : NULL, spec.n ? &shard : NULL, 0,
+                             pf.sessions ? &rp : NULL};
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
         name_jobs(&eng.results, &store);
-        if (eng.jobs->len && pf.sessions && !pf.runnable) {
-            /* nothing would connect: say so in check's words, report every session */
-            fprintf(stderr, "%s", eng.shared.not_replayable->str);
-            print_skipped(&eng.results);
-            fprintf(stderr, "hmtp-replay: nothing to replay: %s\n", pf.verdict_line);
-            eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
-            write_reports(o, &eng.results, &rc, &status);
-        } else if (eng.jobs->len == 0 && spec.n) {
+        if (eng.jobs->len == 0 && spec.n) {
             /* the other shards have the sessions: a valid, empty part */
             eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
             write_reports(o, &eng.results, &rc, &status);
@@ -484,7 +479,12 @@ static int run(cli_options *o, const char *capture)
             print_skipped(&eng.results);
             /* connections open at once: --max-connections, or fewer sessions */
             unsigned at_once = eng.jobs->len < cfg.max_open ? eng.jobs->len : cfg.max_open;
-            if (!raise_fd_limit(at_once, &why)) {
+            if (!pf.runnable) {
+                /* nothing would connect: stop here, in check's words; every session is reported */
+                fprintf(stderr, "hmtp-replay: nothing to replay: %s\n", pf.verdict_line);
+                eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
+                write_reports(o, &eng.results, &rc, &status);
+            } else if (!raise_fd_limit(at_once, &why)) {
                 status = bad_usage("%s", why.msg);
             } else {
                 replay_engine_run(&eng);
@@ -492,10 +492,9 @@ static int run(cli_options *o, const char *capture)
                 if (status == 3)
                     fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n",
                             cfg.target);
-                else if (status == 5)
-                    fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n",
-                            capture);
             }
+            if (status == 5)
+                fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n", capture);
         }
         replay_engine_free(&eng);
         preflight_report_free(&pf);
