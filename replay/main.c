@@ -17,7 +17,8 @@ static int usage(FILE *to)
                 "       hmtp-replay check [--port PORT] [--login UID:PASSWORD] [--recorded-key PEM] [options] CAPTURE\n"
                 "       hmtp-replay [replay] --target HOST:PORT [--shard K/N] [options] CAPTURE\n"
                 "       hmtp-replay merge [--report-json FILE] [--junit FILE] REPORT.json...\n"
-                "       hmtp-replay dump --help, hmtp-replay check --help\n");
+                "       hmtp-replay dump --help\n"
+                "       hmtp-replay check --help\n");
     return 2;
 }
 

@@ -192,7 +192,9 @@ static GOptionContext *make_context(cli_options *o)
                                         "3 target unreachable or silent (no connection or no upgrade answer within --timeout), "
                                         "4 nothing differed but some sessions could not be replayed (an encrypted login without its password), "
                                         "5 nothing differed but the capture is damaged: a session skipped or replayed only up to "
-                                        "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4.");
+                                        "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4. "
+                                        "The checks of hmtp-replay check run first: when no session could be replayed, the run "
+                                        "stops before connecting, with their verdict.");
     return ctx;
 }
 
