@@ -316,9 +316,12 @@ void preflight_run(replay_store *st, const preflight_options *o, preflight_repor
         if (o->selected && !o->selected[i])
             continue;
         bool full = false;
+        gsize mark = out->text->len;
         out->sessions++;
         out->runnable += judge_session(&jd, g_ptr_array_index(st->sessions, i), &full);
         out->full += full;
+        if (full && o->problems_only)
+            g_string_truncate(out->text, mark); /* counted in the verdict, not listed */
     }
     if (o->dependencies && st->sessions->len)
         dependency_lines(&jd, st);

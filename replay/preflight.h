@@ -28,6 +28,7 @@ typedef struct preflight_options {
     uint16_t port;            /* --port, 0 when not given */
     const bool *selected;     /* sessions to judge (NULL: all) */
     bool dependencies;        /* name cross-session ties (decodes every message packet) */
+    bool problems_only;       /* list only the sessions that cannot be replayed in full */
 } preflight_options;
 
 typedef struct preflight_report {
