@@ -349,8 +349,12 @@ void preflight_run(replay_store *st, const preflight_options *o, preflight_repor
     }
     if (st->sessions->len == 0) {
         out->verdict = PREFLIGHT_UNUSABLE;
-        out->verdict_line = g_strdup_printf(
-            "unusable: no HMTP session found%s", o->port ? "" : " (a capture that starts after the upgrade needs --port)");
+        if (st->stats.refused)
+            out->verdict_line = g_strdup_printf("unusable: no HMTP session found: the recorded upgrade%s refused",
+                                                st->stats.refused == 1 ? " was" : "s were");
+        else
+            out->verdict_line = g_strdup_printf("unusable: no HMTP session found%s",
+                                                o->port ? "" : " (a capture that starts after the upgrade needs --port)");
     } else if (out->sessions == 0) {
         out->verdict = PREFLIGHT_UNUSABLE;
         out->verdict_line = g_strdup("unusable: no session selected");

@@ -197,6 +197,16 @@ def case_damaged():
         rc, out, err = hmtp_check(path)
         check(rc == 2 and (verdict_of(out) or '').startswith(words), '%s: exit %d\n%s%s' % (path, rc, out, err))
 
+    # upgrades refused in the recording: said, and nothing else to replay
+    refused = fx.Conversation(upgrade=False)
+    refused.messages = [('c2s', fx.UPGRADE_REQUEST), ('s2c', b'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')]
+    only_refused = write('refused', [refused])
+    rc, out, err = hmtp_check(only_refused)
+    check(rc == 2 and 'capture: 1 upgrade refused in the recording' in out and 'HTTP 404 Not Found' in out and
+          verdict_of(out) == 'unusable: no HMTP session found: the recorded upgrade was refused', 'refused: %d\n%s' % (rc, out))
+    rc, out, err = hmtp_check(write('refused-and-one', [refused, fx.quiet_conversation('bob')]))
+    check(rc == 0 and 'upgrade refused' in out and '1 HMTP session (1 by upgrade)' in out, 'refused+1: %d\n%s' % (rc, out))
+
     # a frame cut by the snapshot length: the session breaks there
     snap = write('snaplen', [fx.broker_conversation('alice'), fx.quiet_conversation('bob')],
                  snap_cut=(0, 's2c', 3, 10))
