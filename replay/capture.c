@@ -143,6 +143,7 @@ int replay_capture_read(const char *path, const replay_capture_options *opt, con
         pcap_close(pc);
         return -1;
     }
+    stats->snaplen = pcap_snapshot(pc);
     counting_sink counter = {sink, stats};
     replay_sink wrapped = {&counter, count_begin, count_packet, count_end, count_refused};
     unsigned next_id = 0;
@@ -175,6 +176,8 @@ int replay_capture_read(const char *path, const replay_capture_options *opt, con
             }
         } else {
             stats->tcp_segments++;
+            if (seg.missing && stats->snaplen_cut_frames++ == 0)
+                stats->first_snaplen_cut_frame = frame;
             handle_segment(&st, &seg, frame, ts);
         }
     }

@@ -30,6 +30,10 @@ typedef struct replay_capture_stats {
     uint64_t peak_flows;       /* connections open at the same time, at most */
     bool truncated;            /* the file itself is damaged or cut short */
     char truncated_msg[256];   /* "after frame N: libpcap's reason" */
+    /* TCP frames the snapshot length cut (their sessions get a gap) */
+    uint64_t snaplen_cut_frames;
+    uint64_t first_snaplen_cut_frame;
+    int snaplen;               /* the file's snapshot length */
 } replay_capture_stats;
 
 /* Returns 0 when the file was read to its end (check stats->truncated for a

@@ -14,9 +14,11 @@
 static int usage(FILE *to)
 {
     fprintf(to, "usage: hmtp-replay dump [--json] [--port PORT] CAPTURE\n"
+                "       hmtp-replay check [--port PORT] [--login UID:PASSWORD] [--recorded-key PEM] [options] CAPTURE\n"
                 "       hmtp-replay [replay] --target HOST:PORT [--shard K/N] [options] CAPTURE\n"
                 "       hmtp-replay merge [--report-json FILE] [--junit FILE] REPORT.json...\n"
-                "       hmtp-replay dump --help\n");
+                "       hmtp-replay dump --help\n"
+                "       hmtp-replay check --help\n");
     return 2;
 }
 
@@ -57,6 +59,8 @@ static int dispatch(int argc, char **argv)
         return usage(stderr);
     if (strcmp(argv[1], "dump") == 0)
         return run_dump(argc - 1, argv + 1);
+    if (strcmp(argv[1], "check") == 0)
+        return replay_check_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "merge") == 0)
         return replay_merge_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "replay") == 0)

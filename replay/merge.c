@@ -162,6 +162,34 @@ static void join(read_report *const *r, unsigned count, replay_results *out, lat
     out->latency_merged = lat;
 }
 
+/* Each shard checked its own sessions before it ran: the merged preflight
+ * is the worst of their verdicts (unusable, then needs, then replayable),
+ * with every shard's words. false when no shard report carries one. */
+static bool join_preflights(read_report *const *r, unsigned count, report_preflight *out, GString *verdict,
+                            GString *text)
+{
+    static const int rank[] = {[0] = 0, [4] = 1, [2] = 2};
+    bool any = false;
+    out->exit_status = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (!r[i]->has_preflight)
+            continue;
+        int st = r[i]->preflight.exit_status;
+        if (st == 0 || st == 2 || st == 4) {
+            if (rank[st] > rank[out->exit_status])
+                out->exit_status = st;
+        }
+        g_string_append_printf(verdict, "%sshard %u/%u: %s", verdict->len ? "; " : "", r[i]->k, r[i]->n,
+                               r[i]->preflight.verdict ? r[i]->preflight.verdict : "?");
+        g_string_append_printf(text, "shard %u/%u:\n%s", r[i]->k, r[i]->n,
+                               r[i]->preflight.text ? r[i]->preflight.text : "");
+        any = true;
+    }
+    out->verdict = verdict->str;
+    out->text = text->str;
+    return any;
+}
+
 int replay_merge_main(int argc, char **argv)
 {
     gchar *json_out = NULL, *junit_out = NULL;
@@ -206,7 +234,10 @@ int replay_merge_main(int argc, char **argv)
         gchar *target = joined(targets, count), *pace = joined(paces, count);
         g_free(targets);
         g_free(paces);
-        report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count};
+        report_preflight pf;
+        GString *pf_verdict = g_string_new(NULL), *pf_text = g_string_new(NULL);
+        bool has_pf = join_preflights(reports, count, &pf, pf_verdict, pf_text);
+        report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count, has_pf ? &pf : NULL};
         report_text(&res, &rc, stdout);
         status = results_exit_status(&res);
         if (json_out && !report_json(&res, &rc, json_out)) {
@@ -219,6 +250,8 @@ int replay_merge_main(int argc, char **argv)
         }
         g_free(target);
         g_free(pace);
+        g_string_free(pf_verdict, TRUE);
+        g_string_free(pf_text, TRUE);
         replay_results_free(&res);
         g_free(lat);
     }

@@ -13,6 +13,7 @@
 #include "hmtp_crypto.h"
 #include "jidmap.h"
 #include "plan.h"
+#include "preflight.h"
 #include "report.h"
 #include "shard.h"
 #include "store.h"
@@ -124,6 +125,21 @@ static bool session_has_jid(const rec_session *s, char **jids)
     return false;
 }
 
+/* --session and --session-jid: selected[i] for session i. */
+static bool select_sessions(const cli_options *o, replay_store *store, bool *selected, replay_error *why)
+{
+    unsigned n = store->sessions->len;
+    if (o->sessions && !parse_session_list(o->sessions, selected, n, why))
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        if (!o->sessions)
+            selected[i] = true;
+        if (o->session_jid && !session_has_jid(g_ptr_array_index(store->sessions, i), o->session_jid))
+            selected[i] = false;
+    }
+    return true;
+}
+
 static int check_ranges(const cli_options *o)
 {
     if (o->port < 0 || o->port > 65535)
@@ -176,7 +192,9 @@ static GOptionContext *make_context(cli_options *o)
                                         "3 target unreachable or silent (no connection or no upgrade answer within --timeout), "
                                         "4 nothing differed but some sessions could not be replayed (an encrypted login without its password), "
                                         "5 nothing differed but the capture is damaged: a session skipped or replayed only up to "
-                                        "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4.");
+                                        "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4. "
+                                        "The checks of hmtp-replay check run first: when no session could be replayed, the run "
+                                        "stops before connecting, with their verdict.");
     return ctx;
 }
 
@@ -366,6 +384,17 @@ static void write_reports(cli_options *o, const replay_results *res, const repor
     }
 }
 
+/* Each run's recorded JID (the login's answer, else its user), for the
+ * reports' names. */
+static void name_jobs(replay_results *res, const replay_store *store)
+{
+    for (guint i = 0; i < res->jobs->len; i++) {
+        job_result *j = g_ptr_array_index(res->jobs, i);
+        const rec_session *s = g_ptr_array_index(store->sessions, j->session);
+        j->jid = s->login_jid ? s->login_jid : s->login_uid;
+    }
+}
+
 static int run(cli_options *o, const char *capture)
 {
     engine_config cfg;
@@ -408,15 +437,9 @@ static int run(cli_options *o, const char *capture)
         status = 2;
     } else if (n == 0) {
         status = bad_usage("%s: no HMTP session found (a capture that starts after the upgrade needs --port)", capture);
-    } else if (o->sessions && !parse_session_list(o->sessions, selected, n, &why)) {
+    } else if (!select_sessions(o, &store, selected, &why)) {
         status = bad_usage("%s", why.msg);
     } else {
-        for (unsigned i = 0; i < n; i++) {
-            if (!o->sessions)
-                selected[i] = true;
-            if (o->session_jid && !session_has_jid(g_ptr_array_index(store.sessions, i), o->session_jid))
-                selected[i] = false;
-        }
         /* The split is of the whole capture, whatever --session selects:
            every shard computes the same one. */
         GArray *shard_ids = g_array_new(FALSE, FALSE, sizeof(unsigned));
@@ -435,9 +458,18 @@ static int run(cli_options *o, const char *capture)
         else
             snprintf(pace, sizeof pace, "%s",
                      cfg.pace == PACE_TOP_SPEED ? "top-speed" : cfg.pace == PACE_SESSION ? "session" : "conversation");
-        report_context rc = {capture, cfg.target, pace, have_id ? &id : NULL, spec.n ? &shard : NULL, 0};
+        /* the same checks as hmtp-replay check, before anything is sent */
+        preflight_report pf;
+        /* a replay's reports list only what stands in the way (10,000 fine sessions are a count) */
+        preflight_options po = {&cfg, (uint16_t)o->port, selected, false, true};
+        preflight_run(&store, &po, &pf);
+        report_preflight rp = {(int)pf.verdict, pf.verdict_line, pf.text->str};
+        /* an empty shard has nothing the preflight could judge */
+        report_context rc = {capture, cfg.target, pace, have_id ? &id : NULL, spec.n ? &shard : NULL, 0,
+                             pf.sessions ? &rp : NULL};
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
+        name_jobs(&eng.results, &store);
         if (eng.jobs->len == 0 && spec.n) {
             /* the other shards have the sessions: a valid, empty part */
             eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
@@ -450,7 +482,12 @@ static int run(cli_options *o, const char *capture)
             print_skipped(&eng.results);
             /* connections open at once: --max-connections, or fewer sessions */
             unsigned at_once = eng.jobs->len < cfg.max_open ? eng.jobs->len : cfg.max_open;
-            if (!raise_fd_limit(at_once, &why)) {
+            if (!pf.runnable) {
+                /* nothing would connect: stop here, in check's words; every session is reported */
+                fprintf(stderr, "hmtp-replay: nothing to replay: %s\n", pf.verdict_line);
+                eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
+                write_reports(o, &eng.results, &rc, &status);
+            } else if (!raise_fd_limit(at_once, &why)) {
                 status = bad_usage("%s", why.msg);
             } else {
                 replay_engine_run(&eng);
@@ -458,12 +495,12 @@ static int run(cli_options *o, const char *capture)
                 if (status == 3)
                     fprintf(stderr, "hmtp-replay: target %s unreachable or refusing the upgrade (see the report)\n",
                             cfg.target);
-                else if (status == 5)
-                    fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n",
-                            capture);
             }
+            if (status == 5)
+                fprintf(stderr, "hmtp-replay: %s is damaged: part of it was not replayed (see the report)\n", capture);
         }
         replay_engine_free(&eng);
+        preflight_report_free(&pf);
         g_strfreev(notes);
         g_array_free(shard_ids, TRUE);
     }
@@ -492,6 +529,85 @@ int replay_cli_main(int argc, char **argv)
     } else if ((status = check_ranges(&o)) == 0) {
         status = run(&o, argv[1]);
     }
+    free_options(&o);
+    return status;
+}
+
+int replay_check_main(int argc, char **argv)
+{
+    cli_options o = {0};
+    GOptionEntry entries[] = {
+        {"port", 0, 0, G_OPTION_ARG_INT, &o.port, "server port of recorded sessions whose upgrade is not in the capture", "PORT"},
+        {"session", 0, 0, G_OPTION_ARG_STRING, &o.sessions, "judge only these sessions", "0,2,5-7"},
+        {"session-jid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.session_jid, "judge only sessions that logged in as JID (repeatable)", "JID"},
+        {"login-password", 0, 0, G_OPTION_ARG_STRING, &o.login_password, "password of every session not named by --login/--login-file", "PASSWORD"},
+        {"login", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.logins, "password of the sessions whose recorded login user is UID (repeatable)", "UID:PASSWORD"},
+        {"login-file", 0, 0, G_OPTION_ARG_FILENAME, &o.login_file, "UID:PASSWORD lines, as --login (# comments)", "FILE"},
+        {"recorded-key", 0, 0, G_OPTION_ARG_FILENAME, &o.recorded_key, "the recording server's RSA private key (PEM)", "PEM"},
+        {"login-mode", 0, 0, G_OPTION_ARG_STRING, &o.login_mode, "recorded, plain or encrypted, as for a replay", "MODE"},
+        {"replay-incomplete", 0, 0, G_OPTION_ARG_NONE, &o.replay_incomplete, "judge as a replay that replays sessions with a gap up to the gap", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionContext *ctx = g_option_context_new("CAPTURE - say what a replay of the capture can and cannot do, before anything is sent");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, "Exit status: 0 every session can be replayed in full, 4 something is needed "
+                                          "first (named on the verdict line: a password or key, --replay-incomplete, "
+                                          "an undamaged copy), 2 unusable (unreadable, no HMTP session) or bad usage.");
+    GError *error = NULL;
+    gboolean parsed = g_option_context_parse(ctx, &argc, &argv, &error);
+    g_option_context_free(ctx);
+    o.max_open = o.loops = o.scale = o.timeout_ms = 1;
+    o.speed = 1.0;
+    int status = 0;
+    engine_config cfg;
+    jid_map map;
+    jid_map_init(&map);
+    memset(&cfg, 0, sizeof cfg);
+    replay_error why;
+    if (!parsed) {
+        status = bad_usage("check: %s", error->message);
+        g_error_free(error);
+    } else if (argc != 2) {
+        status = bad_usage("check: expected one capture file after the options%s", argc > 2 ? ", got several" : "");
+    } else if ((status = check_ranges(&o)) == 0 && configure(&o, &cfg, &map, &why) < 0) {
+        status = bad_usage("check: %s", why.msg);
+    }
+    if (status) {
+        config_free(&cfg);
+        jid_map_free(&map);
+        free_options(&o);
+        return status;
+    }
+    replay_store store;
+    replay_capture_options copt = {.port = (uint16_t)o.port};
+    preflight_report pf;
+    bool *selected = NULL;
+    if (replay_store_load(&store, argv[1], &copt, &why) < 0) {
+        preflight_unreadable(why.msg, &pf);
+    } else if (store.sessions->len == 0 && store.stats.truncated) {
+        /* nothing readable before the damage: an unreadable capture, as for a replay */
+        char msg[400];
+        snprintf(msg, sizeof msg, "cannot read capture %s: %s", argv[1], store.stats.truncated_msg);
+        preflight_unreadable(msg, &pf);
+    } else {
+        selected = g_new0(bool, store.sessions->len ? store.sessions->len : 1);
+        if (!select_sessions(&o, &store, selected, &why)) {
+            status = bad_usage("check: %s", why.msg);
+            memset(&pf, 0, sizeof pf);
+        } else {
+            preflight_options po = {&cfg, (uint16_t)o.port, selected, true, false};
+            preflight_run(&store, &po, &pf);
+        }
+    }
+    if (!status) {
+        printf("hmtp-replay check %s\n%s", argv[1], pf.text->str);
+        status = (int)pf.verdict;
+    }
+    preflight_report_free(&pf);
+    g_free(selected);
+    replay_store_free(&store);
+    config_free(&cfg);
+    jid_map_free(&map);
     free_options(&o);
     return status;
 }

@@ -213,6 +213,12 @@ static void text_details(const replay_results *r, FILE *out)
             fprintf(out, "  session %s: %s: %s\n", label, outcome_name(j), why);
         if (job_result_partial(j) && j->reason[0])
             fprintf(out, "  session %s: %s\n", label, j->partial);
+        divergence dv;
+        job_result_divergence(j, &dv);
+        char *first = divergence_text(&dv);
+        if (first)
+            fprintf(out, "  session %s: first divergence: %s\n", label, first);
+        g_free(first);
         for (guint k = 0; k < j->verdict.diffs->len; k++) {
             const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
             switch (d->kind) {
@@ -292,6 +298,66 @@ static bool write_file(const char *path, const hmtp_buf *b)
     return (fclose(f) == 0) && ok;
 }
 
+static void json_diffs(hmtp_buf *b, const job_result *j)
+{
+    static const char *const kinds[] = {"different", "missing", "unexpected"};
+    for (guint k = 0; k < j->verdict.diffs->len; k++) {
+        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+        hmtp_buf_printf(b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"received\":%" PRIu64 ",\"packet\":",
+                        k ? "," : "", kinds[d->kind], d->frame, d->received);
+        json_str(b, d->packet);
+        hmtp_buf_printf(b, ",\"path\":");
+        json_str(b, d->path);
+        /* expected/actual are JSON already */
+        hmtp_buf_printf(b, ",\"expected\":%s,\"actual\":%s}", d->expected ? d->expected : "null",
+                        d->actual ? d->actual : "null");
+    }
+}
+
+/* The first difference in capture order (results.h), or null: what a
+ * person, a CI and the Wireshark plugin look at first. */
+static void json_divergence(hmtp_buf *b, const job_result *j)
+{
+    static const char *const kinds[] = {"different", "missing", "unexpected"};
+    divergence dv;
+    job_result_divergence(j, &dv);
+    const verify_diff *d = dv.first;
+    if (!d) {
+        hmtp_buf_printf(b, "null");
+        return;
+    }
+    bool reordered = d->kind == DIFF_DIFFERENT && d->path && strcmp(d->path, "order") == 0;
+    hmtp_buf_printf(b, "{\"kind\":\"%s\",\"frame\":", reordered ? "reordered" : kinds[d->kind]);
+    if (d->kind == DIFF_UNEXPECTED)
+        hmtp_buf_printf(b, "null");
+    else
+        hmtp_buf_printf(b, "%" PRIu64, d->frame);
+    /* where it stands in the capture: an unexpected reply takes the place of a recorded one */
+    if (dv.at == UINT64_MAX)
+        hmtp_buf_printf(b, ",\"at_frame\":null");
+    else
+        hmtp_buf_printf(b, ",\"at_frame\":%" PRIu64, dv.at);
+    hmtp_buf_printf(b, ",\"received\":%" PRIu64 ",\"type\":", d->received);
+    /* the packet text starts with the type name, unless it did not decode */
+    const char *sp = d->packet ? strchr(d->packet, ' ') : NULL;
+    gchar *type = d->packet && !g_str_has_prefix(d->packet, "undecodable")
+                      ? g_strndup(d->packet, sp ? (gsize)(sp - d->packet) : strlen(d->packet))
+                      : NULL;
+    json_str(b, type);
+    g_free(type);
+    hmtp_buf_printf(b, ",\"packet\":");
+    json_str(b, d->packet);
+    hmtp_buf_printf(b, ",\"path\":");
+    json_str(b, d->path);
+    hmtp_buf_printf(b, ",\"expected\":%s,\"actual\":%s,\"text\":", d->expected ? d->expected : "null",
+                    d->actual ? d->actual : "null");
+    char *text = divergence_text(&dv);
+    json_str(b, text);
+    g_free(text);
+    hmtp_buf_printf(b, ",\"after\":{\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"reordered\":%u}}",
+                    dv.different, dv.missing, dv.unexpected, dv.reordered);
+}
+
 bool report_json(const replay_results *r, const report_context *ctx, const char *path)
 {
     totals t;
@@ -326,6 +392,13 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
     }
     if (ctx->merged)
         hmtp_buf_printf(&b, ",\"merged_shards\":%u", ctx->merged);
+    if (ctx->preflight) {
+        hmtp_buf_printf(&b, ",\"preflight\":{\"exit_status\":%d,\"verdict\":", ctx->preflight->exit_status);
+        json_str(&b, ctx->preflight->verdict);
+        hmtp_buf_printf(&b, ",\"text\":");
+        json_str(&b, ctx->preflight->text);
+        hmtp_buf_printf(&b, "}");
+    }
     /* the reader's own account, so that a merge reports the same problems */
     const replay_capture_stats *st = r->capture;
     hmtp_buf_printf(&b, ",\"capture_read\":{\"truncated\":");
@@ -371,6 +444,8 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
                         j->copy, j->loop);
         json_str(&b, j->client);
+        hmtp_buf_printf(&b, ",\"jid\":");
+        json_str(&b, j->jid);
         hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", outcome_name(j));
         json_str(&b, job_reason(j));
         hmtp_buf_printf(&b, ",\"incomplete\":");
@@ -380,19 +455,13 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
                         j->packets_sent, j->bytes_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
                         j->verdict.unexpected);
-        for (guint k = 0; k < j->verdict.diffs->len; k++) {
-            const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
-            static const char *const kinds[] = {"different", "missing", "unexpected"};
-            hmtp_buf_printf(&b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"received\":%" PRIu64 ",\"packet\":",
-                            k ? "," : "", kinds[d->kind], d->frame, d->received);
-            json_str(&b, d->packet);
-            hmtp_buf_printf(&b, ",\"path\":");
-            json_str(&b, d->path);
-            /* expected/actual are JSON already */
-            hmtp_buf_printf(&b, ",\"expected\":%s,\"actual\":%s}", d->expected ? d->expected : "null",
-                            d->actual ? d->actual : "null");
-        }
-        hmtp_buf_printf(&b, "]}");
+        json_diffs(&b, j);
+        hmtp_buf_printf(&b, "],\"reply_frames\":[");
+        for (guint k = 0; j->reply_frames && k < j->reply_frames->len; k++)
+            hmtp_buf_printf(&b, "%s%" PRIu64, k ? "," : "", g_array_index(j->reply_frames, uint64_t, k));
+        hmtp_buf_printf(&b, "],\"first_divergence\":");
+        json_divergence(&b, j);
+        hmtp_buf_printf(&b, "}");
     }
     hmtp_buf_printf(&b, "]}\n");
     bool ok = !b.failed && write_file(path, &b);
@@ -421,8 +490,12 @@ static void xml_text(hmtp_buf *b, const char *raw)
     g_free(valid);
 }
 
+/* The session's full difference list, one line each, for <system-out>. */
 static void junit_diffs(hmtp_buf *b, const job_result *j)
 {
+    if (j->verdict.diffs->len == 0)
+        return;
+    hmtp_buf_printf(b, "\n    <system-out>");
     for (guint k = 0; k < j->verdict.diffs->len; k++) {
         const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
         char line[1024];
@@ -432,9 +505,10 @@ static void junit_diffs(hmtp_buf *b, const job_result *j)
         else if (d->kind == DIFF_MISSING)
             snprintf(line, sizeof line, "frame %" PRIu64 " %s: missing\n", d->frame, d->packet);
         else
-            snprintf(line, sizeof line, "unexpected: %s\n", d->packet);
+            snprintf(line, sizeof line, "unexpected reply #%" PRIu64 ": %s\n", d->received, d->packet);
         xml_text(b, line);
     }
+    hmtp_buf_printf(b, "</system-out>\n  ");
 }
 
 /* A testcase that did not pass has one element: <skipped> for a session
@@ -466,9 +540,12 @@ static void junit_verdict(hmtp_buf *b, const job_result *j)
     }
     const char *tag = kind == JUNIT_FAILURE ? "failure" : "error";
     hmtp_buf_printf(b, "\n    <%s message=\"", tag);
+    divergence dv;
+    job_result_divergence(j, &dv);
+    char *first = divergence_text(&dv);
+    /* what a CI shows first: the first thing that went wrong */
     if (job_result_differs(j))
-        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->verdict.different, j->verdict.missing,
-                        j->verdict.unexpected);
+        xml_text(b, first);
     else
         xml_text(b, job_reason(j));
     if (job_result_partial(j) && (job_result_differs(j) || j->reason[0])) {
@@ -476,8 +553,34 @@ static void junit_verdict(hmtp_buf *b, const job_result *j)
         xml_text(b, j->partial);
     }
     hmtp_buf_printf(b, "\">");
+    if (job_result_differs(j))
+        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->verdict.different, j->verdict.missing,
+                        j->verdict.unexpected);
+    else if (first) {
+        xml_text(b, "first divergence: ");
+        xml_text(b, first);
+    }
+    g_free(first);
+    hmtp_buf_printf(b, "</%s>", tag);
     junit_diffs(b, j);
-    hmtp_buf_printf(b, "</%s>\n  ", tag);
+    if (!j->verdict.diffs->len)
+        hmtp_buf_printf(b, "\n  ");
+}
+
+/* The checks run before anything was sent (preflight.h): passed when every
+ * session could be replayed in full, skipped (with what was needed) when
+ * not, an error when nothing could. */
+static void junit_preflight(hmtp_buf *b, const report_preflight *pf)
+{
+    hmtp_buf_printf(b, "  <testcase classname=\"hmtp-replay\" name=\"preflight\">");
+    if (pf->exit_status == 4 || pf->exit_status == 2) {
+        hmtp_buf_printf(b, "\n    <%s message=\"", pf->exit_status == 4 ? "skipped" : "error");
+        xml_text(b, pf->verdict);
+        hmtp_buf_printf(b, "\"/>");
+    }
+    hmtp_buf_printf(b, "\n    <system-out>");
+    xml_text(b, pf->text);
+    hmtp_buf_printf(b, "</system-out>\n  </testcase>\n");
 }
 
 bool report_junit(const replay_results *r, const report_context *ctx, const char *path)
@@ -486,9 +589,14 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
     sum_up(r, &t);
     gchar **problems = capture_problems(r);
     unsigned file_cases = problems[0] ? 1 : 0;
+    unsigned pf_cases = ctx->preflight ? 1 : 0;
     unsigned count[4] = {0};
     for (guint i = 0; i < r->jobs->len; i++)
         count[junit_kind_of(g_ptr_array_index(r->jobs, i))]++;
+    if (ctx->preflight && ctx->preflight->exit_status == 4)
+        count[JUNIT_SKIPPED]++;
+    else if (ctx->preflight && ctx->preflight->exit_status == 2)
+        count[JUNIT_ERROR]++;
     hmtp_buf b;
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
@@ -496,8 +604,8 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
     if (ctx->shard)
         hmtp_buf_printf(&b, " shard %u/%u", ctx->shard->k, ctx->shard->n);
     hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
-                    t.jobs + file_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases, count[JUNIT_SKIPPED],
-                    t.elapsed_s);
+                    t.jobs + file_cases + pf_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases,
+                    count[JUNIT_SKIPPED], t.elapsed_s);
     if (ctx->shard) {
         gchar *ids = session_ranges(ctx->shard->sessions, ctx->shard->n_sessions);
         hmtp_buf_printf(&b, "  <properties>\n    <property name=\"shard\" value=\"%u/%u\"/>\n"
@@ -508,6 +616,8 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         hmtp_buf_printf(&b, "  <properties>\n    <property name=\"merged shards\" value=\"%u\"/>\n  </properties>\n",
                         ctx->merged);
     }
+    if (ctx->preflight)
+        junit_preflight(&b, ctx->preflight);
     if (file_cases) {
         /* the file itself: damage no session row can show */
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
@@ -522,8 +632,13 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
         job_label(j, label, sizeof label);
+        /* who it was: the recorded client and the JID it logged in as */
         hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
         xml_text(&b, j->client);
+        if (j->jid) {
+            hmtp_buf_printf(&b, " ");
+            xml_text(&b, j->jid);
+        }
         hmtp_buf_printf(&b, ")\">");
         junit_verdict(&b, j);
         hmtp_buf_printf(&b, "</testcase>\n");

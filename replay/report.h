@@ -34,6 +34,14 @@ typedef struct report_shard {
     const char *const *notes;  /* NULL-terminated: why sessions were kept together */
 } report_shard;
 
+/* The preflight (preflight.h) a replay ran first: for the JSON and a
+ * JUnit testcase of its own. */
+typedef struct report_preflight {
+    int exit_status;       /* what hmtp-replay check would exit with: 0, 4, 2 */
+    const char *verdict;   /* its one line */
+    const char *text;      /* every line */
+} report_preflight;
+
 typedef struct report_context {
     const char *capture;
     const char *target;
@@ -41,6 +49,7 @@ typedef struct report_context {
     const report_capture_id *id;  /* may be NULL */
     const report_shard *shard;    /* NULL: not a shard */
     unsigned merged;              /* a merge: how many shard reports were joined */
+    const report_preflight *preflight; /* may be NULL */
 } report_context;
 
 void report_text(const replay_results *r, const report_context *ctx, FILE *out);

@@ -141,7 +141,7 @@ static void read_diff(reader *rd, JsonObject *o, verify_result *v)
 static void read_job(reader *rd, read_report *out, JsonObject *o)
 {
     job_result *j = g_new0(job_result, 1);
-    verify_result_init(&j->verdict);
+    job_result_init(j);
     g_ptr_array_add(out->jobs, j);
     j->session = (unsigned)get_uint(rd, o, "session");
     j->copy = (unsigned)get_uint(rd, o, "copy");
@@ -149,6 +149,17 @@ static void read_job(reader *rd, read_report *out, JsonObject *o)
     char *client = g_strdup(get_str(rd, o, "client"));
     g_ptr_array_add(out->strings, client);
     j->client = client ? client : "";
+    /* younger members: a report without them still merges */
+    if (json_object_has_member(o, "jid")) {
+        char *jid = g_strdup(get_str(rd, o, "jid"));
+        g_ptr_array_add(out->strings, jid);
+        j->jid = jid;
+    }
+    JsonArray *frames = json_object_has_member(o, "reply_frames") ? get_array(rd, o, "reply_frames") : NULL;
+    for (guint i = 0; frames && i < json_array_get_length(frames); i++) {
+        uint64_t f = node_uint(rd, json_array_get_element(frames, i), "reply_frames");
+        g_array_append_val(j->reply_frames, f);
+    }
     j->done = true;
     j->outcome = outcome_from(rd, get_str(rd, o, "result"));
     const char *reason = get_str(rd, o, "reason"), *partial = get_str(rd, o, "incomplete");
@@ -240,6 +251,16 @@ static void read_root(reader *rd, read_report *out, JsonObject *root)
         g_ptr_array_add(lines, NULL);
         out->notes = (gchar **)g_ptr_array_free(lines, FALSE);
     }
+    JsonObject *pf = json_object_has_member(root, "preflight") ? get_object(rd, root, "preflight") : NULL;
+    if (pf) {
+        out->has_preflight = true;
+        out->preflight.exit_status = (int)get_uint(rd, pf, "exit_status");
+        char *verdict = g_strdup(get_str(rd, pf, "verdict")), *text = g_strdup(get_str(rd, pf, "text"));
+        g_ptr_array_add(out->strings, verdict);
+        g_ptr_array_add(out->strings, text);
+        out->preflight.verdict = verdict;
+        out->preflight.text = text;
+    }
     JsonObject *cr = get_object(rd, root, "capture_read");
     if (cr) {
         const char *t = get_str(rd, cr, "truncated");
@@ -297,7 +318,7 @@ void read_report_free(read_report *r)
     g_free(r->latency);
     for (guint i = 0; r->jobs && i < r->jobs->len; i++) {
         job_result *j = g_ptr_array_index(r->jobs, i);
-        verify_result_free(&j->verdict);
+        job_result_clear(j);
         g_free(j);
     }
     if (r->jobs)

@@ -23,6 +23,8 @@ typedef struct read_report {
     replay_capture_stats stats;
     double elapsed_s;
     latency_hist *latency;
+    bool has_preflight;       /* the checks the replay ran first */
+    report_preflight preflight; /* its strings are in strings */
     GPtrArray *jobs;          /* job_result*, owned; their client strings are in strings */
     GPtrArray *strings;
 } read_report;

@@ -28,6 +28,7 @@ typedef enum job_outcome {
 typedef struct job_result {
     unsigned session;     /* the recorded session's id */
     const char *client;   /* its recorded client "addr:port" (the store owns it) */
+    const char *jid;      /* its recorded login JID (or user), NULL when none; not owned */
     unsigned copy, loop;
     bool done;            /* ended, or never to start */
     job_outcome outcome;
@@ -36,6 +37,7 @@ typedef struct job_result {
     uint64_t packets_sent, bytes_sent;
     uint64_t received;    /* replies that arrived, compared or not */
     verify_result verdict;
+    GArray *reply_frames; /* uint64_t: capture frame of every recorded reply compared, in order */
 } job_result;
 
 typedef struct replay_results {
@@ -52,7 +54,26 @@ void replay_results_init(replay_results *r, const replay_capture_stats *capture)
 void replay_results_free(replay_results *r);
 job_result *replay_results_add(replay_results *r, unsigned session, const char *client, unsigned copy, unsigned loop);
 
+/* A job_result's own members (a merge reads them back into its own). */
+void job_result_init(job_result *j);
+void job_result_clear(job_result *j);
+
 void job_result_set_reason(job_result *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* The first thing that went wrong, in capture order: the difference or
+ * missing reply with the lowest recorded frame, or an unexpected reply
+ * that arrived where the recording had an earlier reply (its `at`: the
+ * recorded frame at its arrival place). What came after it is counted by
+ * kind, a reply that only moved ("order") as reordered. */
+typedef struct divergence {
+    const verify_diff *first; /* NULL: no difference */
+    uint64_t at;              /* capture frame it is placed at */
+    unsigned different, missing, unexpected, reordered; /* after it */
+} divergence;
+
+void job_result_divergence(const job_result *j, divergence *out);
+/* "frame 12 queryResult id=1 ...: value.server: expected "a", actual "b"". */
+char *divergence_text(const divergence *d);
 /* Ran to the end, and the replies differ from the recording. */
 bool job_result_differs(const job_result *j);
 /* Ran, but only up to where the capture broke: not a pass. */

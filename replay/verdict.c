@@ -45,6 +45,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
         const rec_packet *r = g_ptr_array_index(j->plan.expected, n);
         expected_reply *x = g_new0(expected_reply, 1);
         x->frame = r->frame;
+        g_array_append_val(j->res->reply_frames, r->frame); /* for the report: which packets were compared */
         x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);

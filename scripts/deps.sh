@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs the Debian 12 packages the build and the tests need, only those
+# Installs the Debian 12 packages the build and the tests need (among them
+# python3-junitparser: the JUnit reader tests/replay/test_check.py uses), only those
 # that are missing, then the pinned npm packages of tests/deploy when their
 # lock file changed. Runs apt-get and npm as root (through sudo when not
 # root); prints nothing when everything is there.
@@ -15,6 +16,7 @@ packages=(
   libwireshark-dev wireshark-dev tshark
   python3 util-linux procps openssl xxd
   help2man file mmdebstrap
+  python3-junitparser
 )
 
 missing=()

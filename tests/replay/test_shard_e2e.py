@@ -171,7 +171,9 @@ def case_merge():
     check(merged['merged_shards'] == 3 and 'shard' not in merged, 'merged report header: %s' % merged.keys())
     check('merged from 3 shard reports' in out and '9/9 ok' in out, 'merged text:\n%s' % out)
     xml = open(merged_junit).read()
-    check('tests="9" failures="0" errors="0" skipped="0"' in xml and xml.count('<testcase') == 9, xml)
+    # the sessions and the shards' joined preflight
+    check('tests="10" failures="0" errors="0" skipped="0"' in xml and xml.count('<testcase') == 10 and
+          'shard 0/3:\ncapture: ' in xml and xml.count('verdict: replayable') == 3, xml)
     # a merged report is not a shard: it cannot be merged again
     rc, out, err = merge(merged_json)
     check(rc == 2 and 'not a shard report' in err, 'merging a merged report: exit %d %s' % (rc, err))
@@ -205,7 +207,9 @@ def case_merge_differs():
     strip = lambda rep: [[{k: v for k, v in d.items() if k != 'received'} for d in s['differences']]
                          for s in rep['sessions']]
     check(strip(merged) == strip(whole), 'differences:\n%s\n%s' % (strip(merged), strip(whole)))
-    check(diff_lines(out) == diff_lines(whole_out) and len(diff_lines(out)) == 6,
+    # each differing session: its first divergence, then its difference
+    check(diff_lines(out) == diff_lines(whole_out) and len(diff_lines(out)) == 12 and
+          len([l for l in diff_lines(out) if ': first divergence: ' in l]) == 6,
           'difference lines:\n%s\n---\n%s' % (out, whole_out))
 
 def case_merge_refuses():

@@ -10,6 +10,7 @@
 #include "hmtp.h"
 #include "jidmap.h"
 #include "order.h"
+#include "results.h"
 #include "rewrite.h"
 #include "net_parse.h"
 #include "tcp_stream.h"
@@ -336,8 +337,59 @@ static void test_drop_unexpected_tail(void)
     verify_result_free(&r);
 }
 
+/* One difference of a recorded reply (frame) or an arrival (received). */
+static void push_diff(job_result *j, diff_kind kind, uint64_t frame, uint64_t received, const char *path)
+{
+    verify_diff *d = g_new0(verify_diff, 1);
+    d->kind = kind;
+    d->frame = frame;
+    d->received = received;
+    d->packet = g_strdup_printf("queryResult id=%u", (unsigned)frame);
+    d->path = path ? g_strdup(path) : NULL;
+    d->expected = path ? g_strdup("\"a\"") : NULL;
+    d->actual = path ? g_strdup("\"b\"") : NULL;
+    g_ptr_array_add(j->verdict.diffs, d);
+}
+
+/* The first divergence is the first in capture order, whatever the order
+ * of the list (verify.c lists unexpected replies last); what follows is
+ * counted in replies, the fields of one reply being one. */
+static void test_first_divergence(void)
+{
+    job_result j;
+    memset(&j, 0, sizeof j);
+    job_result_init(&j);
+    uint64_t frames[] = {20, 30, 50, 60};
+    g_array_append_vals(j.reply_frames, frames, 4);
+    divergence dv;
+    job_result_divergence(&j, &dv);
+    CHECK(dv.first == NULL && divergence_text(&dv) == NULL);
+    push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.server");
+    push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.version"); /* the same reply */
+    push_diff(&j, DIFF_DIFFERENT, 50, 3, "order");         /* moved too far */
+    push_diff(&j, DIFF_MISSING, 60, 0, NULL);
+    push_diff(&j, DIFF_UNEXPECTED, 0, 5, NULL);            /* after the last recorded one */
+    job_result_divergence(&j, &dv);
+    CHECK(dv.first && dv.first->frame == 30 && strcmp(dv.first->path, "value.server") == 0 && dv.at == 30);
+    CHECK(dv.different == 0 && dv.reordered == 1 && dv.missing == 1 && dv.unexpected == 1,
+          "after: %u %u %u %u", dv.different, dv.reordered, dv.missing, dv.unexpected);
+    char *text = divergence_text(&dv);
+    CHECK(text && strcmp(text, "frame 30 queryResult id=30: value.server: expected \"a\", actual \"b\"; after it: "
+                               "0 different, 1 missing, 1 unexpected, 1 reordered") == 0, "%s", text);
+    g_free(text);
+    /* a surprise that took the place of the first recorded reply comes first */
+    push_diff(&j, DIFF_UNEXPECTED, 0, 0, NULL);
+    job_result_divergence(&j, &dv);
+    CHECK(dv.first && dv.first->kind == DIFF_UNEXPECTED && dv.at == 20 && dv.different == 1);
+    text = divergence_text(&dv);
+    CHECK(text && g_str_has_prefix(text, "unexpected reply #0 (where the recording has frame 20): "), "%s", text);
+    g_free(text);
+    job_result_clear(&j);
+}
+
 int main(void)
 {
+    test_first_divergence();
     test_drop_unexpected_tail();
     test_order_group();
     test_jid_map();
