@@ -18,6 +18,27 @@ static replay_engine *engine_of(job_shared *s)
 /* Every "look again" (a reply, a write done, a timer, the order moving on)
  * queues the job; the queue is run from the main loop, so no job runs inside
  * another's step or inside the order's advance. */
+/* An ended job is verified at once (replies are decoded again, one job at a
+ * time) and lets go of what only verification needed. JIDs the target
+ * assigned are learned at login, before any fan-out that names them can
+ * reach another session, so verifying now sees what verifying after the run
+ * would. */
+static void retire(replay_job *j, const jid_map *learned)
+{
+    if (j->let_go)
+        return;
+    if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
+        verdict_job(j, learned);
+    job_let_go(j);
+}
+
+static void retire_ended(replay_engine *e)
+{
+    replay_job *j;
+    while ((j = g_queue_pop_head(&e->ended)))
+        retire(j, &e->shared.learned);
+}
+
 static void run_ready(void *data)
 {
     replay_engine *e = data;
@@ -27,6 +48,7 @@ static void run_ready(void *data)
         j->queued = false;
         job_step(j);
     }
+    retire_ended(e);
 }
 
 static void on_wake(job_shared *s, replay_job *j)
@@ -85,6 +107,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     e->jobs = g_ptr_array_new();
     e->groups = g_ptr_array_new();
     g_queue_init(&e->ready);
+    g_queue_init(&e->ended);
     /* made here, before the jobs, whose timers and sockets it holds */
     e->loop = hmtp_loop_new();
     if (!e->loop)
@@ -124,6 +147,7 @@ void replay_engine_free(replay_engine *e)
         job_free(g_ptr_array_index(e->jobs, i));
     g_ptr_array_free(e->jobs, TRUE);
     g_queue_clear(&e->ready);
+    g_queue_clear(&e->ended);
     if (e->ready_timer)
         hmtp_loop_cancel(e->loop, e->ready_timer);
     if (e->progress_timer)
@@ -144,7 +168,7 @@ static void start_jobs(replay_engine *e)
     while (e->next_start < e->round_end && e->running < max_open) {
         replay_job *j = g_ptr_array_index(e->jobs, e->next_start++);
         job_result *res = j->res;
-        if (res->outcome == JOB_NOT_REPLAYABLE || res->outcome == JOB_SKIPPED || e->shared.target_down[0]) {
+        if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
@@ -152,6 +176,7 @@ static void start_jobs(replay_engine *e)
             }
             j->started = res->done = true;
             e->finished_in_round++;
+            job_let_go(j);
             continue;
         }
         e->running++;
@@ -175,6 +200,9 @@ static void on_ended(job_shared *s, replay_job *j)
     replay_engine *e = engine_of(s);
     e->running--;
     e->finished_in_round++;
+    g_queue_push_tail(&e->ended, j);
+    if (!e->ready_timer && e->loop)
+        e->ready_timer = hmtp_loop_timer(e->loop, 0, run_ready, e);
     progress_update(&e->progress);
     if (j->res->outcome == JOB_UNREACHABLE && !s->target_down[0]) {
         /* Later sessions would only wait for the same deadline again: the
@@ -194,9 +222,9 @@ static void start_round_clock(replay_engine *e)
     bool any = false;
     for (guint i = e->round_first; i < e->round_end; i++) {
         const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->plan.sends->len)
+        if (!j->has_sends)
             continue;
-        double ts = job_plan_first_ts(&j->plan);
+        double ts = j->first_ts;
         if (!any || ts < e->round_ts0)
             e->round_ts0 = ts;
         any = true;
@@ -230,6 +258,13 @@ void replay_engine_run(replay_engine *e)
         e->results.t1_us = g_get_monotonic_time();
         return;
     }
+    /* Verification decodes every reply again into short-lived memory. With
+       glibc's default trim threshold (128 KiB) each job's frees hand the
+       heap's top back to the kernel and the next job faults it in again:
+       measured at 100 sessions x 1,000 pings, 2.8k brk calls and twice the
+       system time of the whole run (GIO's leftovers used to fill that gap
+       by chance). 64 MiB kept costs little beside what a run holds. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     e->shared.target = link_target_resolve(e->cfg->target); /* once per run */
     progress_start(&e->progress, &e->results, e->cfg->progress);
     if (e->cfg->progress)
@@ -255,6 +290,7 @@ void replay_engine_run(replay_engine *e)
             snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", why);
             break;
         }
+        retire_ended(e);
         /* A round whose targets were unreachable will not do better next time. */
         bool unreachable = false;
         for (guint i = e->round_first; i < e->round_end; i++)
@@ -275,17 +311,8 @@ void replay_engine_run(replay_engine *e)
                                   e->shared.target_down);
         }
     }
-    /* Verification decodes every reply again into short-lived memory. With
-       glibc's default trim threshold (128 KiB) each job's frees hand the
-       heap's top back to the kernel and the next job faults it in again:
-       measured at 100 sessions x 1,000 pings, 2.8k brk calls and twice the
-       system time of the whole run (GIO's leftovers used to fill that gap
-       by chance). Keeping it costs no peak: the run already reached it. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    /* The recorded replies are decoded again only now, one job at a time. */
-    for (guint i = 0; i < e->jobs->len; i++) {
-        replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
-            verdict_job(j, &e->shared.learned);
-    }
+    /* Jobs that ended after the loop last ran, or never ran. */
+    retire_ended(e);
+    for (guint i = 0; i < e->jobs->len; i++)
+        retire(g_ptr_array_index(e->jobs, i), &e->shared.learned);
 }

@@ -4,7 +4,9 @@
  * main loop cost 35% of the run at 10,000 sessions). It runs the rounds one
  * after the other, starts at most --max-connections jobs at once, lets each
  * job look again from one queue (so nothing is entered again while it runs),
- * and verifies every job once all have ended. What it found is in results. */
+ * and verifies each job from the same queue once it has ended, letting go of
+ * its session's packets and its replies then: memory follows the jobs
+ * running at once (store.h). What it found is in results. */
 #ifndef REPLAY_ENGINE_H
 #define REPLAY_ENGINE_H
 
@@ -31,6 +33,7 @@ typedef struct replay_engine {
     double round_ts0;     /* ... stands for this capture time (its first client packet) */
     guint next_start, running, finished_in_round;
     GQueue ready;         /* replay_job* to look again */
+    GQueue ended;         /* replay_job* to verify and let go of their packets */
     hmtp_timer *ready_timer; /* a 0 ms timer: the queue runs from the loop */
     hmtp_timer *progress_timer;
     replay_results results;

@@ -73,14 +73,42 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
     }
     note_partial(j);
     replay_error why;
+    if (!rec_session_acquire(rec, &why)) {
+        res->outcome = JOB_NOT_RUN;
+        job_result_set_reason(res, "%.300s", why.msg);
+        return j;
+    }
+    j->holds = true;
     if (!login_edit_plan(&j->login, cfg, rec, &j->rewrite, &why))
         set_not_replayable(j, why.msg);
     job_plan_build(&j->plan, cfg, rec, j->login.upgrade);
+    j->first_ts = job_plan_first_ts(&j->plan);
+    j->has_sends = j->plan.sends->len > 0;
+    if (rec_session_spilled(rec) && cfg->pace != PACE_CONVERSATION) {
+        /* made again when it starts */
+        j->streamed = true;
+        job_let_go(j);
+        j->let_go = false;
+    }
     return j;
+}
+
+void job_let_go(replay_job *j)
+{
+    if (j->let_go)
+        return;
+    j->let_go = true;
+    job_plan_clear(&j->plan);
+    g_ptr_array_set_size(j->replies.actual, 0);
+    if (j->holds)
+        rec_session_release(j->rec);
+    j->holds = false;
 }
 
 void job_free(replay_job *j)
 {
+    if (j->holds)
+        rec_session_release(j->rec);
     pace_stop(&j->pace);
     link_free(&j->link);
     replies_free(&j->replies);
@@ -236,6 +264,15 @@ static const link_events job_link_events = {on_frame, on_wrote, on_progressed, o
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0)
 {
     j->started = true;
+    if (j->streamed) {
+        replay_error why;
+        if (!rec_session_acquire(j->rec, &why)) {
+            job_finish(j, JOB_FAILED, "%s", why.msg);
+            return;
+        }
+        j->holds = true;
+        job_plan_build(&j->plan, j->shared->cfg, j->rec, j->login.upgrade);
+    }
     pace_start(&j->pace, round_t0_us, round_ts0, job_plan_first_ts(&j->plan));
     wake(j);
 }

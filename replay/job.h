@@ -55,6 +55,14 @@ typedef struct replay_job {
     uint64_t tail_from;    /* arrival number of the first reply after the last client packet */
     bool started;
     bool queued;           /* waiting in the engine's queue to look again */
+    /* Its session's packets (store.h): held while the plan points into them.
+       Streamed: the plan is made again when the job starts and let go when
+       it has been verified, so only running jobs hold packets. Otherwise
+       (the conversation pace, whose timeline is made of every job's plan
+       before the run) it is held from job_new to job_let_go. */
+    bool holds, streamed, let_go;
+    double first_ts;       /* job_plan_first_ts while the plan is not made */
+    bool has_sends;
     job_result *res;       /* the results' */
 } replay_job;
 
@@ -71,5 +79,8 @@ void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);
 /* Does what the pace allows now; only the engine's queue calls it. */
 void job_step(replay_job *j);
 void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* After its verdict (or when it will never run): its plan, the replies kept
+ * for verification and its hold on the session's packets go. */
+void job_let_go(replay_job *j);
 
 #endif
