@@ -22,21 +22,28 @@ static replay_engine *engine_of(job_shared *s)
  * time) and lets go of what only verification needed. JIDs the target
  * assigned are learned at login, before any fan-out that names them can
  * reach another session, so verifying now sees what verifying after the run
- * would. */
-static void retire(replay_job *j, const jid_map *learned)
+ * would. A lazy engine frees the job itself (its result stays). */
+static void retire(replay_engine *e, engine_slot *sl)
 {
-    if (j->let_go)
+    replay_job *j = sl->job;
+    if (!j || j->let_go)
         return;
     if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
-        verdict_job(j, learned);
+        verdict_job(j, &e->shared.learned);
     job_let_go(j);
+    if (e->lazy) {
+        if (j->queued)
+            g_queue_remove(&e->ready, j);
+        job_free(j);
+        sl->job = NULL;
+    }
 }
 
 static void retire_ended(replay_engine *e)
 {
     replay_job *j;
     while ((j = g_queue_pop_head(&e->ended)))
-        retire(j, &e->shared.learned);
+        retire(e, j->slot);
 }
 
 static void run_ready(void *data)
@@ -80,7 +87,7 @@ static void build_groups(replay_engine *e, unsigned loops, unsigned scale)
             order_group *g = NULL;
             guint seq = 0;
             for (guint i = 0; i < e->jobs->len; i++) {
-                replay_job *j = g_ptr_array_index(e->jobs, i);
+                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
                 if (j->loop != loop || j->copy != copy)
                     continue;
                 if (!g) {
@@ -123,14 +130,31 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     sh->wake = on_wake;
     sh->ended = on_ended;
     unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
+    /* The conversation pace's timeline is made of every job's plan before
+       the run (order.h), so its jobs are made at once. */
+    e->lazy = store->spill && cfg->pace != PACE_CONVERSATION;
     for (unsigned loop = 0; loop < loops; loop++) {
         for (guint i = 0; i < store->sessions->len; i++) {
             rec_session *rec = g_ptr_array_index(store->sessions, i);
             if (!selected[i])
                 continue;
             for (unsigned copy = 0; copy < scale; copy++) {
-                job_result *res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
-                g_ptr_array_add(e->jobs, job_new(sh, rec, copy, loop, res));
+                engine_slot *sl = g_new0(engine_slot, 1);
+                sl->rec = rec;
+                sl->copy = copy;
+                sl->loop = loop;
+                sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
+                /* made now for what it is (skipped, not replayable) and
+                   when its first packet is due; kept only when not lazy */
+                replay_job *j = job_new(sh, rec, copy, loop, sl->res);
+                j->slot = sl;
+                sl->first_ts = job_plan_first_ts(&j->plan);
+                sl->has_sends = j->plan.sends->len > 0;
+                if (e->lazy)
+                    job_free(j);
+                else
+                    sl->job = j;
+                g_ptr_array_add(e->jobs, sl);
             }
         }
     }
@@ -143,8 +167,12 @@ void replay_engine_free(replay_engine *e)
     for (guint i = 0; i < e->groups->len; i++)
         order_group_free(g_ptr_array_index(e->groups, i));
     g_ptr_array_free(e->groups, TRUE);
-    for (guint i = 0; i < e->jobs->len; i++)
-        job_free(g_ptr_array_index(e->jobs, i));
+    for (guint i = 0; i < e->jobs->len; i++) {
+        engine_slot *sl = g_ptr_array_index(e->jobs, i);
+        if (sl->job)
+            job_free(sl->job);
+        g_free(sl);
+    }
     g_ptr_array_free(e->jobs, TRUE);
     g_queue_clear(&e->ready);
     g_queue_clear(&e->ended);
@@ -166,21 +194,28 @@ static void start_jobs(replay_engine *e)
 {
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
     while (e->next_start < e->round_end && e->running < max_open) {
-        replay_job *j = g_ptr_array_index(e->jobs, e->next_start++);
-        job_result *res = j->res;
+        engine_slot *sl = g_ptr_array_index(e->jobs, e->next_start++);
+        job_result *res = sl->res;
+        sl->settled = true;
+        if (res->outcome == JOB_PENDING && !e->shared.target_down[0] && !sl->job) {
+            sl->job = job_new(&e->shared, sl->rec, sl->copy, sl->loop, res);
+            sl->job->slot = sl;
+        }
         if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
                 job_result_set_reason(res, "the target was unreachable (%.270s)", e->shared.target_down);
             }
-            j->started = res->done = true;
+            res->done = true;
+            if (sl->job)
+                sl->job->started = true;
             e->finished_in_round++;
-            job_let_go(j);
+            retire(e, sl);
             continue;
         }
         e->running++;
-        job_start(j, e->round_t0_us, e->round_ts0);
+        job_start(sl->job, e->round_t0_us, e->round_ts0);
     }
 }
 
@@ -189,8 +224,8 @@ static void start_jobs(replay_engine *e)
 static void cancel_unconnected(replay_engine *e)
 {
     for (guint i = e->round_first; i < e->round_end; i++) {
-        replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (j->started && !j->res->done && !j->link.requested)
+        replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+        if (j && j->started && !j->res->done && !j->link.requested)
             job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->shared.target_down);
     }
 }
@@ -221,10 +256,10 @@ static void start_round_clock(replay_engine *e)
     e->round_t0_us = g_get_monotonic_time();
     bool any = false;
     for (guint i = e->round_first; i < e->round_end; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->has_sends)
+        const engine_slot *sl = g_ptr_array_index(e->jobs, i);
+        if (!sl->has_sends)
             continue;
-        double ts = j->first_ts;
+        double ts = sl->first_ts;
         if (!any || ts < e->round_ts0)
             e->round_ts0 = ts;
         any = true;
@@ -249,7 +284,7 @@ void replay_engine_run(replay_engine *e)
         /* nothing can run: every session says why, and the run does not pass */
         snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", e->loop_error);
         for (guint i = 0; i < e->jobs->len; i++) {
-            job_result *res = ((replay_job *)g_ptr_array_index(e->jobs, i))->res;
+            job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
                 job_result_set_reason(res, "%s", e->loop_error);
@@ -283,8 +318,8 @@ void replay_engine_run(replay_engine *e)
             char why[200];
             snprintf(why, sizeof why, "the event loop failed: %s", g_strerror(errno));
             for (guint i = e->round_first; i < e->round_end; i++) {
-                replay_job *j = g_ptr_array_index(e->jobs, i);
-                if (j->started && !j->res->done)
+                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+                if (j && j->started && !j->res->done)
                     job_finish(j, JOB_FAILED, "%s", why);
             }
             snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", why);
@@ -294,7 +329,7 @@ void replay_engine_run(replay_engine *e)
         /* A round whose targets were unreachable will not do better next time. */
         bool unreachable = false;
         for (guint i = e->round_first; i < e->round_end; i++)
-            unreachable |= ((replay_job *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
+            unreachable |= ((engine_slot *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
         if (unreachable)
             break;
     }
@@ -304,7 +339,7 @@ void replay_engine_run(replay_engine *e)
     progress_stop(&e->progress);
     e->results.t1_us = g_get_monotonic_time();
     for (guint i = 0; i < e->jobs->len; i++) {
-        job_result *res = ((replay_job *)g_ptr_array_index(e->jobs, i))->res;
+        job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
         if (res->outcome == JOB_PENDING) { /* rounds after one whose target was unreachable */
             res->outcome = JOB_NOT_RUN;
             job_result_set_reason(res, "the target was unreachable in an earlier round (%.255s)",
@@ -314,5 +349,5 @@ void replay_engine_run(replay_engine *e)
     /* Jobs that ended after the loop last ran, or never ran. */
     retire_ended(e);
     for (guint i = 0; i < e->jobs->len; i++)
-        retire(g_ptr_array_index(e->jobs, i), &e->shared.learned);
+        retire(e, g_ptr_array_index(e->jobs, i));
 }

@@ -20,13 +20,28 @@
 #include "results.h"
 #include "store.h"
 
+/* A job's place in the run. When the store spills (store.h) and the pace has
+ * no timeline across sessions, its replay_job exists only from its start to
+ * its verdict: 5 KB a job (most of it the login's writer) for tens of
+ * thousands of sessions would be most of the run's memory. */
+typedef struct engine_slot {
+    rec_session *rec;
+    unsigned copy, loop;
+    job_result *res;
+    double first_ts;      /* its plan's first client packet (the round clock) */
+    bool has_sends;
+    bool settled;         /* started, or ended without running */
+    replay_job *job;      /* NULL while not made */
+} engine_slot;
+
 typedef struct replay_engine {
     const engine_config *cfg;
     replay_store *store;
     job_shared shared;
     hmtp_loop *loop;      /* NULL when the kernel refused one: loop_error says why */
     char loop_error[160];
-    GPtrArray *jobs;      /* replay_job*, all rounds */
+    GPtrArray *jobs;      /* engine_slot*, all rounds */
+    bool lazy;            /* jobs are made when they start, freed after their verdict */
     GPtrArray *groups;    /* order_group*: one per round and copy */
     guint round_first, round_end; /* jobs of the running round */
     gint64 round_t0_us;   /* PACE_ORIGINAL: the round's start ... */

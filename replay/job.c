@@ -82,14 +82,6 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
     if (!login_edit_plan(&j->login, cfg, rec, &j->rewrite, &why))
         set_not_replayable(j, why.msg);
     job_plan_build(&j->plan, cfg, rec, j->login.upgrade);
-    j->first_ts = job_plan_first_ts(&j->plan);
-    j->has_sends = j->plan.sends->len > 0;
-    if (rec_session_spilled(rec) && cfg->pace != PACE_CONVERSATION) {
-        /* made again when it starts */
-        j->streamed = true;
-        job_let_go(j);
-        j->let_go = false;
-    }
     return j;
 }
 
@@ -264,15 +256,6 @@ static const link_events job_link_events = {on_frame, on_wrote, on_progressed, o
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0)
 {
     j->started = true;
-    if (j->streamed) {
-        replay_error why;
-        if (!rec_session_acquire(j->rec, &why)) {
-            job_finish(j, JOB_FAILED, "%s", why.msg);
-            return;
-        }
-        j->holds = true;
-        job_plan_build(&j->plan, j->shared->cfg, j->rec, j->login.upgrade);
-    }
     pace_start(&j->pace, round_t0_us, round_ts0, job_plan_first_ts(&j->plan));
     wake(j);
 }

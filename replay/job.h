@@ -55,14 +55,10 @@ typedef struct replay_job {
     uint64_t tail_from;    /* arrival number of the first reply after the last client packet */
     bool started;
     bool queued;           /* waiting in the engine's queue to look again */
-    /* Its session's packets (store.h): held while the plan points into them.
-       Streamed: the plan is made again when the job starts and let go when
-       it has been verified, so only running jobs hold packets. Otherwise
-       (the conversation pace, whose timeline is made of every job's plan
-       before the run) it is held from job_new to job_let_go. */
-    bool holds, streamed, let_go;
-    double first_ts;       /* job_plan_first_ts while the plan is not made */
-    bool has_sends;
+    /* Its session's packets (store.h), held while the plan points into
+       them: from job_new to job_let_go (after its verdict). */
+    bool holds, let_go;
+    void *slot;            /* the engine's record of it */
     job_result *res;       /* the results' */
 } replay_job;
 
