@@ -20,7 +20,7 @@ static uint64_t job_reply_credit(const replay_job *j)
  * where the file itself breaks) passes for nothing more: the report says so. */
 static void note_partial(replay_job *j)
 {
-    const replay_session_info *info = &j->rec->info;
+    const rec_info *info = &j->rec->info;
     const replay_capture_stats *st = j->shared->capture;
     if (info->incomplete)
         snprintf(j->res->partial, sizeof j->res->partial, "replayed up to frame %" PRIu64 " only: %s",

@@ -150,6 +150,8 @@ static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, replay_err
     return true;
 }
 
+static void forget_streams(rec_session *s);
+
 bool rec_session_acquire(rec_session *s, replay_error *err)
 {
     if (!s->spill || s->holders++ > 0)
@@ -171,8 +173,28 @@ bool rec_session_acquire(rec_session *s, replay_error *err)
         g_ptr_array_free(s->packets, TRUE);
         s->packets = NULL;
         s->holders--;
+        return false;
     }
-    return ok;
+    /* The class definitions the marks count, made again by decoding the
+       packets in their order: a few KB a session, kept only while held. */
+    for (guint i = 0; i < s->packets->len; i++) {
+        const rec_packet *r = g_ptr_array_index(s->packets, i);
+        hmtp_packet pkt;
+        hmtp_error perr;
+        hmtp_packet_init(&pkt);
+        hmtp_packet_decode(&pkt, &s->stream[r->dir], r->mark, r->body, r->body_len, &perr);
+        hmtp_packet_free(&pkt);
+    }
+    return true;
+}
+
+/* Empty decoder states of a session whose packets are not held. */
+static void forget_streams(rec_session *s)
+{
+    for (int d = 0; d < 2; d++) {
+        hessian_stream_free(&s->stream[d]);
+        hessian_stream_init(&s->stream[d], NULL);
+    }
 }
 
 void rec_session_release(rec_session *s)
@@ -181,6 +203,7 @@ void rec_session_release(rec_session *s)
         return;
     g_ptr_array_free(s->packets, TRUE);
     s->packets = NULL;
+    forget_streams(s);
 }
 
 /* ---------------------------------------------------------------- the index pass */
@@ -198,14 +221,29 @@ static void rec_session_free(gpointer p)
     hessian_stream_free(&s->stream[1]);
     g_free(s->login_uid);
     g_free(s->login_jid);
+    g_free(s->info.broken_reason);
+    g_free(s->info.path);
     g_free(s);
+}
+
+static void rec_info_set(rec_info *ri, const replay_session_info *info)
+{
+    ri->id = info->id;
+    snprintf(ri->client, sizeof ri->client, "%s", info->client);
+    ri->end = info->end;
+    ri->incomplete = info->incomplete;
+    ri->broken_frame = info->broken_frame;
+    g_free(ri->broken_reason);
+    ri->broken_reason = g_strdup(info->incomplete ? info->broken_reason : "");
+    g_free(ri->path);
+    ri->path = g_strdup(info->path);
 }
 
 static void on_begin(void *ctx, const replay_session_info *info)
 {
     replay_store *st = ctx;
     rec_session *s = g_new0(rec_session, 1);
-    s->info = *info;
+    rec_info_set(&s->info, info);
     s->spill = st->spill;
     if (s->spill)
         s->blocks = g_array_new(FALSE, FALSE, sizeof(rec_spill_block));
@@ -289,7 +327,9 @@ static void on_end(void *ctx, const replay_session_info *info)
     replay_store *st = ctx;
     if (info->id < st->sessions->len) {
         rec_session *s = g_ptr_array_index(st->sessions, info->id);
-        s->info = *info;
+        rec_info_set(&s->info, info);
+        if (s->spill)
+            forget_streams(s); /* made again when its packets are (rec_session_acquire) */
     }
 }
 

@@ -54,8 +54,21 @@ typedef struct rec_packet {
 typedef struct rec_spill rec_spill;
 typedef struct rec_spill_block rec_spill_block;
 
+/* What a replay needs of replay_session_info (as at the end of the
+ * capture), without its fixed-size text: a run of tens of thousands of
+ * sessions keeps one per session. */
+typedef struct rec_info {
+    unsigned id;
+    char client[64];          /* "addr:port" (results point to it) */
+    replay_end end;
+    bool incomplete;
+    uint64_t broken_frame;
+    char *broken_reason;      /* "" when complete */
+    char *path;               /* of the recorded upgrade request, "" when none */
+} rec_info;
+
 typedef struct rec_session {
-    replay_session_info info; /* as at the end of the capture */
+    rec_info info;
     /* rec_packet*, in capture order, while held (rec_session_acquire); NULL
        otherwise. Always held when there is no spill file. */
     GPtrArray *packets;
