@@ -79,29 +79,19 @@ static void maybe_quit(replay_engine *e)
 
 /* Copy k of every session in one round is one replay of the capture: they
  * keep the recorded order among themselves. Other copies and rounds are
- * independent replays. */
-static void build_groups(replay_engine *e, unsigned loops, unsigned scale)
+ * independent replays. A job joins its group as soon as it is made, and is
+ * parked then (job_park): building the timeline holds one session's packets
+ * at a time. */
+static void join_group(replay_engine *e, order_group **groups, guint *seqs, unsigned scale, replay_job *j)
 {
-    for (unsigned loop = 0; loop < loops; loop++) {
-        for (unsigned copy = 0; copy < scale; copy++) {
-            order_group *g = NULL;
-            guint seq = 0;
-            for (guint i = 0; i < e->jobs->len; i++) {
-                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
-                if (j->loop != loop || j->copy != copy)
-                    continue;
-                if (!g) {
-                    g = order_group_new(&job_order_ops, e->cfg->timeout_ms);
-                    g->loop = e->loop;
-                }
-                job_join_group(j, g, seq++);
-            }
-            if (g) {
-                order_group_seal(g);
-                g_ptr_array_add(e->groups, g);
-            }
-        }
+    unsigned k = j->loop * scale + j->copy;
+    if (!groups[k]) {
+        groups[k] = order_group_new(&job_order_ops, e->cfg->timeout_ms);
+        groups[k]->loop = e->loop;
+        g_ptr_array_add(e->groups, groups[k]);
     }
+    job_join_group(j, groups[k], seqs[k]++);
+    job_park(j);
 }
 
 static void on_ended(job_shared *s, replay_job *j);
@@ -133,6 +123,9 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     /* The conversation pace's timeline is made of every job's plan before
        the run (order.h), so its jobs are made at once. */
     e->lazy = store->spill && cfg->pace != PACE_CONVERSATION;
+    bool ordered = cfg->pace == PACE_CONVERSATION;
+    order_group **groups = ordered ? g_new0(order_group *, loops * scale) : NULL;
+    guint *seqs = ordered ? g_new0(guint, loops * scale) : NULL;
     for (unsigned loop = 0; loop < loops; loop++) {
         for (guint i = 0; i < store->sessions->len; i++) {
             rec_session *rec = g_ptr_array_index(store->sessions, i);
@@ -154,12 +147,16 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
                     job_free(j);
                 else
                     sl->job = j;
+                if (ordered)
+                    join_group(e, groups, seqs, scale, j);
                 g_ptr_array_add(e->jobs, sl);
             }
         }
     }
-    if (cfg->pace == PACE_CONVERSATION)
-        build_groups(e, loops, scale);
+    for (guint i = 0; i < e->groups->len; i++)
+        order_group_seal(g_ptr_array_index(e->groups, i));
+    g_free(groups);
+    g_free(seqs);
 }
 
 void replay_engine_free(replay_engine *e)

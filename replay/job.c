@@ -106,6 +106,7 @@ void job_free(replay_job *j)
     replies_free(&j->replies);
     login_edit_free(&j->login);
     job_plan_free(&j->plan);
+    g_free(j->places);
     g_free(j->resource);
     g_free(j);
 }
@@ -135,14 +136,53 @@ const order_member_ops job_order_ops = {member_running, member_sent, member_cred
 void job_join_group(replay_job *j, order_group *g, guint member_seq)
 {
     j->group = g;
-    for (guint i = 0; i < j->plan.sends->len; i++) {
-        send_item *s = g_ptr_array_index(j->plan.sends, i);
-        order_group_add(g, j, member_seq, true, i, s->rec->frame, &s->order);
+    guint ns = j->plan.sends->len, nx = j->plan.expected->len;
+    j->n_send_places = ns;
+    j->places = g_new0(guint, ns + nx ? ns + nx : 1);
+    for (guint i = 0; i < ns; i++) {
+        const send_item *s = g_ptr_array_index(j->plan.sends, i);
+        order_group_add(g, j, member_seq, true, i, s->rec->frame, &j->places[i]);
     }
-    for (guint i = 0; i < j->plan.expected->len; i++) {
+    for (guint i = 0; i < nx; i++) {
         const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
-        order_group_add(g, j, member_seq, false, i, r->frame, &j->plan.expected_order[i]);
+        order_group_add(g, j, member_seq, false, i, r->frame, &j->places[ns + i]);
     }
+}
+
+void job_park(replay_job *j)
+{
+    if (!j->holds || !rec_session_spilled(j->rec))
+        return;
+    job_plan_clear(&j->plan);
+    rec_session_release(j->rec);
+    j->holds = false;
+}
+
+/* The plan again (a parked job), with its places in the timeline. */
+static bool plan_for_start(replay_job *j)
+{
+    if (!j->holds) {
+        replay_error why;
+        if (!rec_session_acquire(j->rec, &why)) {
+            job_finish(j, JOB_FAILED, "%s", why.msg);
+            return false;
+        }
+        j->holds = true;
+        job_plan_build(&j->plan, j->shared->cfg, j->rec, j->login.upgrade);
+    }
+    if (j->places) {
+        guint ns = j->n_send_places;
+        if (j->plan.sends->len != ns) {
+            job_finish(j, JOB_FAILED, "its plan changed between the timeline and its start (%u client packets, then %u)",
+                       ns, j->plan.sends->len);
+            return false;
+        }
+        for (guint i = 0; i < ns; i++)
+            ((send_item *)g_ptr_array_index(j->plan.sends, i))->order = j->places[i];
+        for (guint i = 0; i < j->plan.expected->len; i++)
+            j->plan.expected_order[i] = j->places[ns + i];
+    }
+    return true;
 }
 
 /* ---------------------------------------------------------------- ending */
@@ -256,6 +296,8 @@ static const link_events job_link_events = {on_frame, on_wrote, on_progressed, o
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0)
 {
     j->started = true;
+    if (!plan_for_start(j))
+        return;
     pace_start(&j->pace, round_t0_us, round_ts0, job_plan_first_ts(&j->plan));
     wake(j);
 }

@@ -58,6 +58,11 @@ typedef struct replay_job {
     /* Its session's packets (store.h), held while the plan points into
        them: from job_new to job_let_go (after its verdict). */
     bool holds, let_go;
+    /* Conversation pace: the timeline place of each client packet to send,
+       then of each compared reply (order.h), kept while the plan is not
+       made (job_park) and given to the plan when it starts. */
+    guint *places;
+    guint n_send_places;
     void *slot;            /* the engine's record of it */
     job_result *res;       /* the results' */
 } replay_job;
@@ -68,6 +73,9 @@ void job_free(replay_job *j);
 
 /* Its events in the group's timeline (member_seq: its place in the group). */
 void job_join_group(replay_job *j, order_group *g, guint member_seq);
+/* Lets go of its plan and its session's packets until it starts (when the
+ * store spills): what the timeline needs of them is in the group. */
+void job_park(replay_job *j);
 extern const order_member_ops job_order_ops;
 
 /* Started by the engine (a connection slot is free). */

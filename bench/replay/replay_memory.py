@@ -10,8 +10,10 @@ hmtp-broker on loopback; /usr/bin/time -v around each run gives the peak
 RSS; the replay's JSON report gives sessions, replies, p50/p99 latency.
 
 usage: replay_memory.py BUILD_DIR [--before BIN] [--only dump|replay]
-                        [--sessions-per-mb N] [SIZE_MB ...]
+                        [--pace MODE] [SIZE_MB ...]
 
+--pace MODE replays with --pace MODE instead of --top-speed (conversation,
+the default pace, is not flat yet: see replay/README.md).
 --before BIN runs the same commands with another hmtp-replay (main's build)
 beside BUILD_DIR's, on the same capture. Captures go to TMPDIR (check the
 free space: the largest capture, plus as much again for the replayer's spill
@@ -37,12 +39,15 @@ args = sys.argv[1:]
 build = args.pop(0)
 before = None
 only = None
+pace = 'top-speed'
 while args and args[0].startswith('--'):
     opt = args.pop(0)
     if opt == '--before':
         before = args.pop(0)
     elif opt == '--only':
         only = args.pop(0)
+    elif opt == '--pace':
+        pace = args.pop(0)
     else:
         sys.exit('unknown option ' + opt)
 sizes = [int(a) for a in args] or [10, 100, 1024]
@@ -129,7 +134,7 @@ def run_replay(binary, cap):
     if os.path.exists(report):
         os.unlink(report)
     try:
-        rc, secs, kb, err = timed([binary, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
+        rc, secs, kb, err = timed([binary, '--target', '127.0.0.1:%d' % port, '--pace', pace, '--settle', '0',
                                    '--timeout', '60000', '--report-json', report, cap])
     finally:
         broker.terminate()
