@@ -22,6 +22,7 @@ file) and are deleted after their runs."""
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -167,3 +168,4 @@ for size in sizes:
                 line += '\n' + err[-1500:]
             print(line, flush=True)
     os.unlink(cap)
+shutil.rmtree(work)
