@@ -18,6 +18,34 @@ static replay_engine *engine_of(job_shared *s)
 /* Every "look again" (a reply, a write done, a timer, the order moving on)
  * queues the job; the queue is run from the main loop, so no job runs inside
  * another's step or inside the order's advance. */
+/* An ended job is verified at once (replies are decoded again, one job at a
+ * time) and lets go of what only verification needed. JIDs the target
+ * assigned are learned at login, before any fan-out that names them can
+ * reach another session, so verifying now sees what verifying after the run
+ * would. A lazy engine frees the job itself (its result stays). */
+static void retire(replay_engine *e, engine_slot *sl)
+{
+    replay_job *j = sl->job;
+    if (!j || j->let_go)
+        return;
+    if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
+        verdict_job(j, &e->shared.learned);
+    job_let_go(j);
+    if (e->lazy) {
+        if (j->queued)
+            g_queue_remove(&e->ready, j);
+        job_free(j);
+        sl->job = NULL;
+    }
+}
+
+static void retire_ended(replay_engine *e)
+{
+    replay_job *j;
+    while ((j = g_queue_pop_head(&e->ended)))
+        retire(e, j->slot);
+}
+
 static void run_ready(void *data)
 {
     replay_engine *e = data;
@@ -27,6 +55,7 @@ static void run_ready(void *data)
         j->queued = false;
         job_step(j);
     }
+    retire_ended(e);
 }
 
 static void on_wake(job_shared *s, replay_job *j)
@@ -50,29 +79,19 @@ static void maybe_quit(replay_engine *e)
 
 /* Copy k of every session in one round is one replay of the capture: they
  * keep the recorded order among themselves. Other copies and rounds are
- * independent replays. */
-static void build_groups(replay_engine *e, unsigned loops, unsigned scale)
+ * independent replays. A job joins its group as soon as it is made, and is
+ * parked then (job_park): building the timeline holds one session's packets
+ * at a time. */
+static void join_group(replay_engine *e, order_group **groups, guint *seqs, unsigned scale, replay_job *j)
 {
-    for (unsigned loop = 0; loop < loops; loop++) {
-        for (unsigned copy = 0; copy < scale; copy++) {
-            order_group *g = NULL;
-            guint seq = 0;
-            for (guint i = 0; i < e->jobs->len; i++) {
-                replay_job *j = g_ptr_array_index(e->jobs, i);
-                if (j->loop != loop || j->copy != copy)
-                    continue;
-                if (!g) {
-                    g = order_group_new(&job_order_ops, e->cfg->timeout_ms);
-                    g->loop = e->loop;
-                }
-                job_join_group(j, g, seq++);
-            }
-            if (g) {
-                order_group_seal(g);
-                g_ptr_array_add(e->groups, g);
-            }
-        }
+    unsigned k = j->loop * scale + j->copy;
+    if (!groups[k]) {
+        groups[k] = order_group_new(&job_order_ops, e->cfg->timeout_ms);
+        groups[k]->loop = e->loop;
+        g_ptr_array_add(e->groups, groups[k]);
     }
+    job_join_group(j, groups[k], seqs[k]++);
+    job_park(j);
 }
 
 static void on_ended(job_shared *s, replay_job *j);
@@ -85,6 +104,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     e->jobs = g_ptr_array_new();
     e->groups = g_ptr_array_new();
     g_queue_init(&e->ready);
+    g_queue_init(&e->ended);
     /* made here, before the jobs, whose timers and sockets it holds */
     e->loop = hmtp_loop_new();
     if (!e->loop)
@@ -100,19 +120,43 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     sh->wake = on_wake;
     sh->ended = on_ended;
     unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
+    /* The conversation pace's timeline is made of every job's plan before
+       the run (order.h), so its jobs are made at once. */
+    e->lazy = store->spill && cfg->pace != PACE_CONVERSATION;
+    bool ordered = cfg->pace == PACE_CONVERSATION;
+    order_group **groups = ordered ? g_new0(order_group *, loops * scale) : NULL;
+    guint *seqs = ordered ? g_new0(guint, loops * scale) : NULL;
     for (unsigned loop = 0; loop < loops; loop++) {
         for (guint i = 0; i < store->sessions->len; i++) {
             rec_session *rec = g_ptr_array_index(store->sessions, i);
             if (!selected[i])
                 continue;
             for (unsigned copy = 0; copy < scale; copy++) {
-                job_result *res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
-                g_ptr_array_add(e->jobs, job_new(sh, rec, copy, loop, res));
+                engine_slot *sl = g_new0(engine_slot, 1);
+                sl->rec = rec;
+                sl->copy = copy;
+                sl->loop = loop;
+                sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
+                /* made now for what it is (skipped, not replayable) and
+                   when its first packet is due; kept only when not lazy */
+                replay_job *j = job_new(sh, rec, copy, loop, sl->res);
+                j->slot = sl;
+                sl->first_ts = job_plan_first_ts(&j->plan);
+                sl->has_sends = j->plan.sends->len > 0;
+                if (e->lazy)
+                    job_free(j);
+                else
+                    sl->job = j;
+                if (ordered)
+                    join_group(e, groups, seqs, scale, j);
+                g_ptr_array_add(e->jobs, sl);
             }
         }
     }
-    if (cfg->pace == PACE_CONVERSATION)
-        build_groups(e, loops, scale);
+    for (guint i = 0; i < e->groups->len; i++)
+        order_group_seal(g_ptr_array_index(e->groups, i));
+    g_free(groups);
+    g_free(seqs);
 }
 
 void replay_engine_free(replay_engine *e)
@@ -120,10 +164,15 @@ void replay_engine_free(replay_engine *e)
     for (guint i = 0; i < e->groups->len; i++)
         order_group_free(g_ptr_array_index(e->groups, i));
     g_ptr_array_free(e->groups, TRUE);
-    for (guint i = 0; i < e->jobs->len; i++)
-        job_free(g_ptr_array_index(e->jobs, i));
+    for (guint i = 0; i < e->jobs->len; i++) {
+        engine_slot *sl = g_ptr_array_index(e->jobs, i);
+        if (sl->job)
+            job_free(sl->job);
+        g_free(sl);
+    }
     g_ptr_array_free(e->jobs, TRUE);
     g_queue_clear(&e->ready);
+    g_queue_clear(&e->ended);
     if (e->ready_timer)
         hmtp_loop_cancel(e->loop, e->ready_timer);
     if (e->progress_timer)
@@ -142,20 +191,28 @@ static void start_jobs(replay_engine *e)
 {
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
     while (e->next_start < e->round_end && e->running < max_open) {
-        replay_job *j = g_ptr_array_index(e->jobs, e->next_start++);
-        job_result *res = j->res;
-        if (res->outcome == JOB_NOT_REPLAYABLE || res->outcome == JOB_SKIPPED || e->shared.target_down[0]) {
+        engine_slot *sl = g_ptr_array_index(e->jobs, e->next_start++);
+        job_result *res = sl->res;
+        sl->settled = true;
+        if (res->outcome == JOB_PENDING && !e->shared.target_down[0] && !sl->job) {
+            sl->job = job_new(&e->shared, sl->rec, sl->copy, sl->loop, res);
+            sl->job->slot = sl;
+        }
+        if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
                 job_result_set_reason(res, "the target was unreachable (%.270s)", e->shared.target_down);
             }
-            j->started = res->done = true;
+            res->done = true;
+            if (sl->job)
+                sl->job->started = true;
             e->finished_in_round++;
+            retire(e, sl);
             continue;
         }
         e->running++;
-        job_start(j, e->round_t0_us, e->round_ts0);
+        job_start(sl->job, e->round_t0_us, e->round_ts0);
     }
 }
 
@@ -164,8 +221,8 @@ static void start_jobs(replay_engine *e)
 static void cancel_unconnected(replay_engine *e)
 {
     for (guint i = e->round_first; i < e->round_end; i++) {
-        replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (j->started && !j->res->done && !j->link.requested)
+        replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+        if (j && j->started && !j->res->done && !j->link.requested)
             job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->shared.target_down);
     }
 }
@@ -175,6 +232,9 @@ static void on_ended(job_shared *s, replay_job *j)
     replay_engine *e = engine_of(s);
     e->running--;
     e->finished_in_round++;
+    g_queue_push_tail(&e->ended, j);
+    if (!e->ready_timer && e->loop)
+        e->ready_timer = hmtp_loop_timer(e->loop, 0, run_ready, e);
     progress_update(&e->progress);
     if (j->res->outcome == JOB_UNREACHABLE && !s->target_down[0]) {
         /* Later sessions would only wait for the same deadline again: the
@@ -193,10 +253,10 @@ static void start_round_clock(replay_engine *e)
     e->round_t0_us = g_get_monotonic_time();
     bool any = false;
     for (guint i = e->round_first; i < e->round_end; i++) {
-        const replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (!j->plan.sends->len)
+        const engine_slot *sl = g_ptr_array_index(e->jobs, i);
+        if (!sl->has_sends)
             continue;
-        double ts = job_plan_first_ts(&j->plan);
+        double ts = sl->first_ts;
         if (!any || ts < e->round_ts0)
             e->round_ts0 = ts;
         any = true;
@@ -221,7 +281,7 @@ void replay_engine_run(replay_engine *e)
         /* nothing can run: every session says why, and the run does not pass */
         snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", e->loop_error);
         for (guint i = 0; i < e->jobs->len; i++) {
-            job_result *res = ((replay_job *)g_ptr_array_index(e->jobs, i))->res;
+            job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
                 job_result_set_reason(res, "%s", e->loop_error);
@@ -230,6 +290,13 @@ void replay_engine_run(replay_engine *e)
         e->results.t1_us = g_get_monotonic_time();
         return;
     }
+    /* Verification decodes every reply again into short-lived memory. With
+       glibc's default trim threshold (128 KiB) each job's frees hand the
+       heap's top back to the kernel and the next job faults it in again:
+       measured at 100 sessions x 1,000 pings, 2.8k brk calls and twice the
+       system time of the whole run (GIO's leftovers used to fill that gap
+       by chance). 64 MiB kept costs little beside what a run holds. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     e->shared.target = link_target_resolve(e->cfg->target); /* once per run */
     progress_start(&e->progress, &e->results, e->cfg->progress);
     if (e->cfg->progress)
@@ -248,17 +315,18 @@ void replay_engine_run(replay_engine *e)
             char why[200];
             snprintf(why, sizeof why, "the event loop failed: %s", g_strerror(errno));
             for (guint i = e->round_first; i < e->round_end; i++) {
-                replay_job *j = g_ptr_array_index(e->jobs, i);
-                if (j->started && !j->res->done)
+                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+                if (j && j->started && !j->res->done)
                     job_finish(j, JOB_FAILED, "%s", why);
             }
             snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", why);
             break;
         }
+        retire_ended(e);
         /* A round whose targets were unreachable will not do better next time. */
         bool unreachable = false;
         for (guint i = e->round_first; i < e->round_end; i++)
-            unreachable |= ((replay_job *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
+            unreachable |= ((engine_slot *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
         if (unreachable)
             break;
     }
@@ -268,24 +336,15 @@ void replay_engine_run(replay_engine *e)
     progress_stop(&e->progress);
     e->results.t1_us = g_get_monotonic_time();
     for (guint i = 0; i < e->jobs->len; i++) {
-        job_result *res = ((replay_job *)g_ptr_array_index(e->jobs, i))->res;
+        job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
         if (res->outcome == JOB_PENDING) { /* rounds after one whose target was unreachable */
             res->outcome = JOB_NOT_RUN;
             job_result_set_reason(res, "the target was unreachable in an earlier round (%.255s)",
                                   e->shared.target_down);
         }
     }
-    /* Verification decodes every reply again into short-lived memory. With
-       glibc's default trim threshold (128 KiB) each job's frees hand the
-       heap's top back to the kernel and the next job faults it in again:
-       measured at 100 sessions x 1,000 pings, 2.8k brk calls and twice the
-       system time of the whole run (GIO's leftovers used to fill that gap
-       by chance). Keeping it costs no peak: the run already reached it. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    /* The recorded replies are decoded again only now, one job at a time. */
-    for (guint i = 0; i < e->jobs->len; i++) {
-        replay_job *j = g_ptr_array_index(e->jobs, i);
-        if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
-            verdict_job(j, &e->shared.learned);
-    }
+    /* Jobs that ended after the loop last ran, or never ran. */
+    retire_ended(e);
+    for (guint i = 0; i < e->jobs->len; i++)
+        retire(e, g_ptr_array_index(e->jobs, i));
 }

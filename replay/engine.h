@@ -4,7 +4,9 @@
  * main loop cost 35% of the run at 10,000 sessions). It runs the rounds one
  * after the other, starts at most --max-connections jobs at once, lets each
  * job look again from one queue (so nothing is entered again while it runs),
- * and verifies every job once all have ended. What it found is in results. */
+ * and verifies each job from the same queue once it has ended, letting go of
+ * its session's packets and its replies then: memory follows the jobs
+ * running at once (store.h). What it found is in results. */
 #ifndef REPLAY_ENGINE_H
 #define REPLAY_ENGINE_H
 
@@ -18,19 +20,35 @@
 #include "results.h"
 #include "store.h"
 
+/* A job's place in the run. When the store spills (store.h) and the pace has
+ * no timeline across sessions, its replay_job exists only from its start to
+ * its verdict: 5 KB a job (most of it the login's writer) for tens of
+ * thousands of sessions would be most of the run's memory. */
+typedef struct engine_slot {
+    rec_session *rec;
+    unsigned copy, loop;
+    job_result *res;
+    double first_ts;      /* its plan's first client packet (the round clock) */
+    bool has_sends;
+    bool settled;         /* started, or ended without running */
+    replay_job *job;      /* NULL while not made */
+} engine_slot;
+
 typedef struct replay_engine {
     const engine_config *cfg;
     replay_store *store;
     job_shared shared;
     hmtp_loop *loop;      /* NULL when the kernel refused one: loop_error says why */
     char loop_error[160];
-    GPtrArray *jobs;      /* replay_job*, all rounds */
+    GPtrArray *jobs;      /* engine_slot*, all rounds */
+    bool lazy;            /* jobs are made when they start, freed after their verdict */
     GPtrArray *groups;    /* order_group*: one per round and copy */
     guint round_first, round_end; /* jobs of the running round */
     gint64 round_t0_us;   /* PACE_ORIGINAL: the round's start ... */
     double round_ts0;     /* ... stands for this capture time (its first client packet) */
     guint next_start, running, finished_in_round;
     GQueue ready;         /* replay_job* to look again */
+    GQueue ended;         /* replay_job* to verify and let go of their packets */
     hmtp_timer *ready_timer; /* a 0 ms timer: the queue runs from the loop */
     hmtp_timer *progress_timer;
     replay_results results;

@@ -20,7 +20,7 @@ static uint64_t job_reply_credit(const replay_job *j)
  * where the file itself breaks) passes for nothing more: the report says so. */
 static void note_partial(replay_job *j)
 {
-    const replay_session_info *info = &j->rec->info;
+    const rec_info *info = &j->rec->info;
     const replay_capture_stats *st = j->shared->capture;
     if (info->incomplete)
         snprintf(j->res->partial, sizeof j->res->partial, "replayed up to frame %" PRIu64 " only: %s",
@@ -73,19 +73,40 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
     }
     note_partial(j);
     replay_error why;
+    if (!rec_session_acquire(rec, &why)) {
+        res->outcome = JOB_NOT_RUN;
+        job_result_set_reason(res, "%.300s", why.msg);
+        return j;
+    }
+    j->holds = true;
     if (!login_edit_plan(&j->login, cfg, rec, &j->rewrite, &why))
         set_not_replayable(j, why.msg);
     job_plan_build(&j->plan, cfg, rec, j->login.upgrade);
     return j;
 }
 
+void job_let_go(replay_job *j)
+{
+    if (j->let_go)
+        return;
+    j->let_go = true;
+    job_plan_clear(&j->plan);
+    g_ptr_array_set_size(j->replies.actual, 0);
+    if (j->holds)
+        rec_session_release(j->rec);
+    j->holds = false;
+}
+
 void job_free(replay_job *j)
 {
+    if (j->holds)
+        rec_session_release(j->rec);
     pace_stop(&j->pace);
     link_free(&j->link);
     replies_free(&j->replies);
     login_edit_free(&j->login);
     job_plan_free(&j->plan);
+    g_free(j->places);
     g_free(j->resource);
     g_free(j);
 }
@@ -115,14 +136,53 @@ const order_member_ops job_order_ops = {member_running, member_sent, member_cred
 void job_join_group(replay_job *j, order_group *g, guint member_seq)
 {
     j->group = g;
-    for (guint i = 0; i < j->plan.sends->len; i++) {
-        send_item *s = g_ptr_array_index(j->plan.sends, i);
-        order_group_add(g, j, member_seq, true, i, s->rec->frame, &s->order);
+    guint ns = j->plan.sends->len, nx = j->plan.expected->len;
+    j->n_send_places = ns;
+    j->places = g_new0(guint, ns + nx ? ns + nx : 1);
+    for (guint i = 0; i < ns; i++) {
+        const send_item *s = g_ptr_array_index(j->plan.sends, i);
+        order_group_add(g, j, member_seq, true, i, s->rec->frame, &j->places[i]);
     }
-    for (guint i = 0; i < j->plan.expected->len; i++) {
+    for (guint i = 0; i < nx; i++) {
         const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
-        order_group_add(g, j, member_seq, false, i, r->frame, &j->plan.expected_order[i]);
+        order_group_add(g, j, member_seq, false, i, r->frame, &j->places[ns + i]);
     }
+}
+
+void job_park(replay_job *j)
+{
+    if (!j->holds || !rec_session_spilled(j->rec))
+        return;
+    job_plan_clear(&j->plan);
+    rec_session_release(j->rec);
+    j->holds = false;
+}
+
+/* The plan again (a parked job), with its places in the timeline. */
+static bool plan_for_start(replay_job *j)
+{
+    if (!j->holds) {
+        replay_error why;
+        if (!rec_session_acquire(j->rec, &why)) {
+            job_finish(j, JOB_FAILED, "%s", why.msg);
+            return false;
+        }
+        j->holds = true;
+        job_plan_build(&j->plan, j->shared->cfg, j->rec, j->login.upgrade);
+    }
+    if (j->places) {
+        guint ns = j->n_send_places;
+        if (j->plan.sends->len != ns) {
+            job_finish(j, JOB_FAILED, "its plan changed between the timeline and its start (%u client packets, then %u)",
+                       ns, j->plan.sends->len);
+            return false;
+        }
+        for (guint i = 0; i < ns; i++)
+            ((send_item *)g_ptr_array_index(j->plan.sends, i))->order = j->places[i];
+        for (guint i = 0; i < j->plan.expected->len; i++)
+            j->plan.expected_order[i] = j->places[ns + i];
+    }
+    return true;
 }
 
 /* ---------------------------------------------------------------- ending */
@@ -236,6 +296,8 @@ static const link_events job_link_events = {on_frame, on_wrote, on_progressed, o
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0)
 {
     j->started = true;
+    if (!plan_for_start(j))
+        return;
     pace_start(&j->pace, round_t0_us, round_ts0, job_plan_first_ts(&j->plan));
     wake(j);
 }

@@ -55,6 +55,15 @@ typedef struct replay_job {
     uint64_t tail_from;    /* arrival number of the first reply after the last client packet */
     bool started;
     bool queued;           /* waiting in the engine's queue to look again */
+    /* Its session's packets (store.h), held while the plan points into
+       them: from job_new to job_let_go (after its verdict). */
+    bool holds, let_go;
+    /* Conversation pace: the timeline place of each client packet to send,
+       then of each compared reply (order.h), kept while the plan is not
+       made (job_park) and given to the plan when it starts. */
+    guint *places;
+    guint n_send_places;
+    void *slot;            /* the engine's record of it */
     job_result *res;       /* the results' */
 } replay_job;
 
@@ -64,6 +73,9 @@ void job_free(replay_job *j);
 
 /* Its events in the group's timeline (member_seq: its place in the group). */
 void job_join_group(replay_job *j, order_group *g, guint member_seq);
+/* Lets go of its plan and its session's packets until it starts (when the
+ * store spills): what the timeline needs of them is in the group. */
+void job_park(replay_job *j);
 extern const order_member_ops job_order_ops;
 
 /* Started by the engine (a connection slot is free). */
@@ -71,5 +83,8 @@ void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);
 /* Does what the pace allows now; only the engine's queue calls it. */
 void job_step(replay_job *j);
 void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* After its verdict (or when it will never run): its plan, the replies kept
+ * for verification and its hold on the session's packets go. */
+void job_let_go(replay_job *j);
 
 #endif

@@ -122,6 +122,13 @@ void link_close(replay_link *l)
         hmtp_reader_free(l->reader);
         l->reader = NULL;
     }
+    /* the job stays (its result is reported) while thousands of others run:
+       what it queued is not kept with it */
+    hmtp_buf_free(&l->outq);
+    hmtp_buf_init(&l->outq);
+    l->out_off = 0;
+    hmtp_buf_free(&l->head);
+    hmtp_buf_init(&l->head);
 }
 
 static void on_later(void *data)

@@ -24,6 +24,15 @@ void job_plan_free(job_plan *p)
     g_free(p->expected_order);
 }
 
+void job_plan_clear(job_plan *p)
+{
+    g_ptr_array_set_size(p->sends, 0);
+    g_ptr_array_set_size(p->expected, 0);
+    g_ptr_array_set_size(p->server_queries, 0);
+    g_free(p->expected_order);
+    p->expected_order = NULL;
+}
+
 static send_item *add_send(job_plan *p, const rec_packet *r, uint64_t wait_for)
 {
     send_item *s = g_new0(send_item, 1);
@@ -66,6 +75,7 @@ void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *re
         s->wire = r->wire;
         s->wire_len = r->wire_len;
     }
+    g_free(p->expected_order);
     p->expected_order = g_new0(guint, p->expected->len ? p->expected->len : 1);
 }
 
@@ -93,6 +103,13 @@ shard_plan *plan_shards(replay_store *st, unsigned n)
     for (guint s = 0; s < st->sessions->len; s++) {
         rec_session *rec = g_ptr_array_index(st->sessions, s);
         shard_plan_jid(sp, s, rec->login_jid);
+        /* one session's packets in memory at a time */
+        replay_error why;
+        if (!rec_session_acquire(rec, &why)) {
+            /* its job fails with the same reason when it starts */
+            g_printerr("hmtp-replay: session %u is split without its packets: %s\n", s, why.msg);
+            continue;
+        }
         for (guint i = 0; i < rec->packets->len; i++) {
             const rec_packet *r = g_ptr_array_index(rec->packets, i);
             hmtp_packet pkt;
@@ -103,6 +120,7 @@ shard_plan *plan_shards(replay_store *st, unsigned n)
             shard_plan_packet(sp, s, r->dir, r->type, ok ? pkt.to : NULL, ok ? pkt.from : NULL);
             hmtp_packet_free(&pkt);
         }
+        rec_session_release(rec);
     }
     shard_plan_split(sp, n);
     return sp;

@@ -1,34 +1,254 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "store.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
-static void rec_packet_free(gpointer p)
+/* ---------------------------------------------------------------- the spill file */
+
+/* Records waiting in memory, all sessions together, before they are
+ * written: large enough that a block is worth a write, small beside the
+ * 128 MB a replay of any capture length should stay under. */
+#define SPILL_BUDGET ((size_t)4 << 20)
+
+struct rec_spill {
+    int fd;
+    char *path;           /* for messages (the file is unlinked at once) */
+    uint64_t end;         /* bytes written */
+    size_t pending;       /* bytes waiting in the sessions' pending buffers */
+    GPtrArray *dirty;     /* rec_session* with pending bytes */
+    char error[256];      /* the first write that failed */
+};
+
+struct rec_spill_block {
+    uint64_t off;
+    uint64_t len;
+};
+
+/* A record is the packet's struct (its pointers meaningless on disk), then
+ * its wire bytes, then its body. */
+static rec_packet *rec_packet_alloc(const rec_packet *head)
 {
-    rec_packet *r = p;
-    g_free(r->wire);
-    g_free(r->body);
-    g_free(r);
+    rec_packet *r = g_malloc(sizeof *r + head->wire_len + head->body_len);
+    *r = *head;
+    r->wire = (uint8_t *)(r + 1);
+    r->body = r->wire + head->wire_len;
+    return r;
 }
+
+static void rec_packet_free(gpointer p) { g_free(p); } /* one allocation: struct, wire, body */
+
+static rec_spill *spill_open(void)
+{
+    GError *gerr = NULL;
+    char *path = NULL;
+    int fd = g_file_open_tmp("hmtp-replay-spill-XXXXXX", &path, &gerr);
+    if (fd < 0) {
+        g_clear_error(&gerr);
+        return NULL;
+    }
+    g_unlink(path); /* gone with the process, however it ends */
+    rec_spill *sp = g_new0(rec_spill, 1);
+    sp->fd = fd;
+    sp->path = path;
+    sp->dirty = g_ptr_array_new();
+    return sp;
+}
+
+static void spill_close(rec_spill *sp)
+{
+    if (!sp)
+        return;
+    close(sp->fd);
+    g_free(sp->path);
+    g_ptr_array_free(sp->dirty, TRUE);
+    g_free(sp);
+}
+
+static bool spill_pwrite(rec_spill *sp, const uint8_t *data, size_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(sp->fd, data, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (!sp->error[0])
+                snprintf(sp->error, sizeof sp->error, "cannot write the spill file %s: %s", sp->path,
+                         n < 0 ? g_strerror(errno) : "nothing written");
+            return false;
+        }
+        data += n, len -= (size_t)n, off += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Writes every session's waiting records, one block each. */
+static void spill_flush(rec_spill *sp)
+{
+    for (guint i = 0; i < sp->dirty->len; i++) {
+        rec_session *s = g_ptr_array_index(sp->dirty, i);
+        rec_spill_block b = {sp->end, s->pending->len};
+        if (spill_pwrite(sp, s->pending->data, s->pending->len, sp->end)) {
+            sp->end += b.len;
+            g_array_append_val(s->blocks, b);
+        }
+        g_byte_array_free(s->pending, TRUE);
+        s->pending = NULL;
+    }
+    g_ptr_array_set_size(sp->dirty, 0);
+    sp->pending = 0;
+}
+
+static void spill_add(rec_spill *sp, rec_session *s, const rec_packet *r)
+{
+    if (!s->pending) {
+        s->pending = g_byte_array_new();
+        g_ptr_array_add(sp->dirty, s);
+    }
+    g_byte_array_append(s->pending, (const guint8 *)r, sizeof *r);
+    g_byte_array_append(s->pending, r->wire, (guint)r->wire_len);
+    g_byte_array_append(s->pending, r->body, (guint)r->body_len);
+    sp->pending += sizeof *r + r->wire_len + r->body_len;
+    if (sp->pending >= SPILL_BUDGET)
+        spill_flush(sp);
+}
+
+static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, replay_error *err)
+{
+    while (len > 0) {
+        ssize_t n = pread(sp->fd, data, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return replay_fail(err, "cannot read back the spill file %s at offset %" PRIu64 ": %s", sp->path, off,
+                               n < 0 ? g_strerror(errno) : "it is shorter than written");
+        data += n, len -= (size_t)n, off += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Splits a block of records into packets. */
+static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, replay_error *err)
+{
+    while (len > 0) {
+        rec_packet head;
+        if (len < sizeof head)
+            return replay_fail(err, "the spill file is damaged (session %u)", s->info.id);
+        memcpy(&head, p, sizeof head);
+        size_t need = sizeof head + head.wire_len + head.body_len;
+        if (head.wire_len > len || head.body_len > len || len < need)
+            return replay_fail(err, "the spill file is damaged (session %u)", s->info.id);
+        rec_packet *r = rec_packet_alloc(&head);
+        memcpy(r->wire, p + sizeof head, head.wire_len);
+        memcpy(r->body, p + sizeof head + head.wire_len, head.body_len);
+        g_ptr_array_add(s->packets, r);
+        p += need, len -= need;
+    }
+    return true;
+}
+
+static void forget_streams(rec_session *s);
+
+bool rec_session_acquire(rec_session *s, replay_error *err)
+{
+    if (!s->spill || s->holders++ > 0)
+        return true;
+    s->packets = g_ptr_array_new_full((guint)s->npackets, rec_packet_free);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    bool ok = true;
+    for (guint i = 0; ok && i < s->blocks->len; i++) {
+        const rec_spill_block *b = &g_array_index(s->blocks, rec_spill_block, i);
+        if (b->len > cap) {
+            cap = (size_t)b->len;
+            buf = g_realloc(buf, cap);
+        }
+        ok = spill_pread(s->spill, buf, (size_t)b->len, b->off, err) && spill_parse(s, buf, (size_t)b->len, err);
+    }
+    g_free(buf);
+    if (!ok) {
+        g_ptr_array_free(s->packets, TRUE);
+        s->packets = NULL;
+        s->holders--;
+        return false;
+    }
+    /* The class definitions the marks count, made again by decoding the
+       packets in their order: a few KB a session, kept only while held. */
+    for (guint i = 0; i < s->packets->len; i++) {
+        const rec_packet *r = g_ptr_array_index(s->packets, i);
+        hmtp_packet pkt;
+        hmtp_error perr;
+        hmtp_packet_init(&pkt);
+        hmtp_packet_decode(&pkt, &s->stream[r->dir], r->mark, r->body, r->body_len, &perr);
+        hmtp_packet_free(&pkt);
+    }
+    return true;
+}
+
+/* Empty decoder states of a session whose packets are not held. */
+static void forget_streams(rec_session *s)
+{
+    for (int d = 0; d < 2; d++) {
+        hessian_stream_free(&s->stream[d]);
+        hessian_stream_init(&s->stream[d], NULL);
+    }
+}
+
+void rec_session_release(rec_session *s)
+{
+    if (!s->spill || s->holders == 0 || --s->holders > 0)
+        return;
+    g_ptr_array_free(s->packets, TRUE);
+    s->packets = NULL;
+    forget_streams(s);
+}
+
+/* ---------------------------------------------------------------- the index pass */
 
 static void rec_session_free(gpointer p)
 {
     rec_session *s = p;
-    g_ptr_array_free(s->packets, TRUE);
+    if (s->packets)
+        g_ptr_array_free(s->packets, TRUE);
+    if (s->pending)
+        g_byte_array_free(s->pending, TRUE);
+    if (s->blocks)
+        g_array_free(s->blocks, TRUE);
     hessian_stream_free(&s->stream[0]);
     hessian_stream_free(&s->stream[1]);
     g_free(s->login_uid);
     g_free(s->login_jid);
+    g_free(s->info.broken_reason);
+    g_free(s->info.path);
     g_free(s);
+}
+
+static void rec_info_set(rec_info *ri, const replay_session_info *info)
+{
+    ri->id = info->id;
+    snprintf(ri->client, sizeof ri->client, "%s", info->client);
+    ri->end = info->end;
+    ri->incomplete = info->incomplete;
+    ri->broken_frame = info->broken_frame;
+    g_free(ri->broken_reason);
+    ri->broken_reason = g_strdup(info->incomplete ? info->broken_reason : "");
+    g_free(ri->path);
+    ri->path = g_strdup(info->path);
 }
 
 static void on_begin(void *ctx, const replay_session_info *info)
 {
     replay_store *st = ctx;
     rec_session *s = g_new0(rec_session, 1);
-    s->info = *info;
-    s->packets = g_ptr_array_new_with_free_func(rec_packet_free);
+    rec_info_set(&s->info, info);
+    s->spill = st->spill;
+    if (s->spill)
+        s->blocks = g_array_new(FALSE, FALSE, sizeof(rec_spill_block));
+    else
+        s->packets = g_ptr_array_new_with_free_func(rec_packet_free);
     hessian_stream_init(&s->stream[0], NULL);
     hessian_stream_init(&s->stream[1], NULL);
     /* ids are handed out in order, so the array index is the id */
@@ -69,15 +289,11 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
     if (info->id >= st->sessions->len)
         return;
     rec_session *s = g_ptr_array_index(st->sessions, info->id);
-    rec_packet *r = g_new0(rec_packet, 1);
-    r->dir = w->dir;
-    r->frame = w->frame;
-    r->ts = w->ts;
-    r->index = w->index;
-    r->wire = g_memdup2(w->wire, w->wire_len);
-    r->wire_len = w->wire_len;
-    r->body = g_memdup2(w->body, w->body_len);
-    r->body_len = w->body_len;
+    rec_packet head = {.dir = w->dir, .frame = w->frame, .ts = w->ts, .index = w->index, .wire_len = w->wire_len,
+                       .body_len = w->body_len};
+    rec_packet *r = rec_packet_alloc(&head);
+    memcpy(r->wire, w->wire, w->wire_len);
+    memcpy(r->body, w->body, w->body_len);
     hessian_stream *hs = &s->stream[w->dir];
     r->mark = hessian_stream_mark(hs);
     hmtp_packet pkt;
@@ -97,7 +313,13 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
         r->server_before = s->server_seen;
     note_login(s, r, &pkt);
     hmtp_packet_free(&pkt);
-    g_ptr_array_add(s->packets, r);
+    s->npackets++;
+    if (s->spill) {
+        spill_add(s->spill, s, r);
+        rec_packet_free(r);
+    } else {
+        g_ptr_array_add(s->packets, r);
+    }
 }
 
 static void on_end(void *ctx, const replay_session_info *info)
@@ -105,7 +327,9 @@ static void on_end(void *ctx, const replay_session_info *info)
     replay_store *st = ctx;
     if (info->id < st->sessions->len) {
         rec_session *s = g_ptr_array_index(st->sessions, info->id);
-        s->info = *info;
+        rec_info_set(&s->info, info);
+        if (s->spill)
+            forget_streams(s); /* made again when its packets are (rec_session_acquire) */
     }
 }
 
@@ -127,8 +351,20 @@ int replay_store_load(replay_store *st, const char *path, const replay_capture_o
     memset(st, 0, sizeof *st);
     st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
     st->notes = g_string_new(NULL);
+    st->spill = spill_open();
     replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
-    return replay_capture_read(path, opt, &sink, &st->stats, err->msg, sizeof err->msg); /* capture.c writes text */
+    int r = replay_capture_read(path, opt, &sink, &st->stats, err->msg, sizeof err->msg); /* capture.c writes text */
+    if (st->spill) {
+        spill_flush(st->spill);
+        if (r == 0 && st->spill->error[0]) {
+            /* a full disk: replaying what could not be kept would hide work not done */
+            replay_fail(err, "%s (it holds the capture's packets while sessions wait for their turn; set TMPDIR "
+                             "to a folder with room for about twice the capture)",
+                        st->spill->error);
+            r = -1;
+        }
+    }
+    return r;
 }
 
 void replay_store_free(replay_store *st)
@@ -137,5 +373,6 @@ void replay_store_free(replay_store *st)
         g_ptr_array_free(st->sessions, TRUE);
     if (st->notes)
         g_string_free(st->notes, TRUE);
+    spill_close(st->spill);
     memset(st, 0, sizeof *st);
 }

@@ -1,10 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The recorded sessions, held in memory for replay: every packet with its
- * wire bytes, the stream state it was decoded with (so it can be decoded
- * again when needed: a decoded tree costs far more memory than the bytes), and
- * for each client packet how many server packets the recording had shown
- * before it (what conversation pacing waits for). Unlike dump, replay needs
- * the whole capture: sessions are re-run together and compared at the end. */
+/* The recorded sessions for replay: every packet with its wire bytes, the
+ * stream state it was decoded with (so it can be decoded again when needed: a
+ * decoded tree costs far more memory than the bytes), and for each client
+ * packet how many server packets the recording had shown before it (what
+ * conversation pacing waits for).
+ *
+ * Reading the capture is the index pass: what the selection, the shard split
+ * and the login need of a session (its info, recorded login, decoder
+ * state, packet count) stays in memory; its packets go to a spill file (one
+ * unlinked temporary file for the whole capture, each session's packets in
+ * blocks written when the bytes waiting in memory pass a budget or the
+ * session ends). A session's packets are in memory only while someone holds
+ * it (rec_session_acquire: a job that runs, the shard split looking at one
+ * session at a time), so memory follows the sessions replayed at once, not
+ * the length of the capture. Why not a second pass over the capture instead:
+ * sessions run --max-connections at a time in session order, not capture
+ * order, so a pass in capture order would have to hold (or re-read) the
+ * packets of every session that is not running yet; the spill file is that
+ * store, written once and read by offset. When no temporary file can be
+ * made, every session stays in memory (as before: correct, not flat). */
 #ifndef REPLAY_STORE_H
 #define REPLAY_STORE_H
 
@@ -37,21 +51,46 @@ typedef struct rec_packet {
     uint64_t server_before; /* c2s: server packets completed earlier in the recording */
 } rec_packet;
 
+typedef struct rec_spill rec_spill;
+typedef struct rec_spill_block rec_spill_block;
+
+/* What a replay needs of replay_session_info (as at the end of the
+ * capture), without its fixed-size text: a run of tens of thousands of
+ * sessions keeps one per session. */
+typedef struct rec_info {
+    unsigned id;
+    char client[64];          /* "addr:port" (results point to it) */
+    replay_end end;
+    bool incomplete;
+    uint64_t broken_frame;
+    char *broken_reason;      /* "" when complete */
+    char *path;               /* of the recorded upgrade request, "" when none */
+} rec_info;
+
 typedef struct rec_session {
-    replay_session_info info; /* as at the end of the capture */
-    GPtrArray *packets;       /* rec_packet*, in capture order */
+    rec_info info;
+    /* rec_packet*, in capture order, while held (rec_session_acquire); NULL
+       otherwise. Always held when there is no spill file. */
+    GPtrArray *packets;
     hessian_stream stream[2]; /* kept: rewriting re-reads client packets */
     char *login_uid;          /* from the recorded AuthQuery, or NULL */
     char *login_jid;          /* from the recorded AuthResult, or NULL */
     bool login_encrypted;     /* the recorded AuthQuery carried an EncryptedObject */
     uint64_t login_frame;     /* frame of the recorded AuthQuery */
     uint64_t server_seen;
+    uint64_t npackets;        /* recorded packets, both directions */
+    /* the spill (store.c) */
+    rec_spill *spill;         /* the store's, NULL: packets kept in memory */
+    unsigned holders;         /* rec_session_acquire count */
+    GArray *blocks;           /* rec_spill_block: where its packets are in the file */
+    GByteArray *pending;      /* records not written yet */
 } rec_session;
 
 typedef struct replay_store {
     GPtrArray *sessions;      /* rec_session*, by id */
     replay_capture_stats stats;
     GString *notes;           /* refusals, undecodable packets: one line each */
+    rec_spill *spill;         /* NULL when no temporary file could be made */
 } replay_store;
 
 /* The recorded login: a querySet to null carrying an AuthQuery that decodes. */
@@ -59,6 +98,14 @@ static inline bool rec_is_login(const rec_packet *r) { return r->status == HMTP_
 
 /* Decodes a stored packet again (into out, which the caller frees). */
 hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err);
+
+/* Brings the session's packets into memory (rec->packets) until the
+ * matching release; false (err filled) when the spill file cannot be read
+ * back. Nested holds share one copy. */
+bool rec_session_acquire(rec_session *s, replay_error *err);
+void rec_session_release(rec_session *s);
+/* True when the session's packets leave memory when nobody holds them. */
+static inline bool rec_session_spilled(const rec_session *s) { return s->spill != NULL; }
 
 /* Reads the capture into the store. -1 (err filled) when unreadable. */
 int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err);
