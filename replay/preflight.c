@@ -76,7 +76,13 @@ static bool judge_login(judge *jd, rec_session *s)
     rewrite_config rw;
     memset(&rw, 0, sizeof rw);
     replay_error why = {""};
-    bool ok = login_edit_plan(&le, cfg, s, &rw, &why);
+    /* the login edit reads the recorded login: the session's packets are
+       read back from the spill file for it */
+    bool ok = rec_session_acquire(s, &why);
+    if (ok) {
+        ok = login_edit_plan(&le, cfg, s, &rw, &why);
+        rec_session_release(s);
+    }
     login_edit_free(&le);
     if (!s->login_encrypted) {
         g_string_append_printf(t, "  login: plain, user %s (frame %" PRIu64 ")", user, s->login_frame);
@@ -103,7 +109,7 @@ static bool judge_login(judge *jd, rec_session *s)
  * whether a replay would start it; *full: in full. */
 static bool judge_session(judge *jd, rec_session *s, bool *full)
 {
-    const replay_session_info *in = &s->info;
+    const rec_info *in = &s->info;
     GString *t = jd->out->text;
     const char *name = session_name(s);
     g_string_append_printf(t, "session %u %s -> %s%s%s%s: ", in->id, in->client, in->server, name ? " (" : "",
@@ -247,6 +253,11 @@ static void dependency_lines(judge *jd, replay_store *st)
     GHashTable *got = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
     for (unsigned s = 0; s < n; s++) {
         rec_session *rec = g_ptr_array_index(st->sessions, s);
+        replay_error rerr;
+        if (!rec_session_acquire(rec, &rerr)) {
+            g_string_append_printf(t, "depends: session %u not read back: %s\n", s, rerr.msg);
+            continue;
+        }
         for (guint i = 0; i < rec->packets->len; i++) {
             const rec_packet *r = g_ptr_array_index(rec->packets, i);
             if (r->status != HMTP_OK || r->type != HMTP_MESSAGE)
@@ -261,6 +272,7 @@ static void dependency_lines(judge *jd, replay_store *st)
             }
             hmtp_packet_free(&p);
         }
+        rec_session_release(rec);
     }
     /* a publisher's messages come back to the subscribers from the JID it sent them to */
     GList *keys = g_list_sort(g_hash_table_get_keys(sent), (GCompareFunc)strcmp);

@@ -230,9 +230,16 @@ static void rec_info_set(rec_info *ri, const replay_session_info *info)
 {
     ri->id = info->id;
     snprintf(ri->client, sizeof ri->client, "%s", info->client);
+    snprintf(ri->server, sizeof ri->server, "%s", info->server);
+    ri->first_frame = info->first_frame;
+    ri->upgrade_seen = info->upgrade_seen;
+    memcpy(ri->skipped, info->skipped, sizeof ri->skipped);
+    memcpy(ri->packets, info->packets, sizeof ri->packets);
     ri->end = info->end;
     ri->incomplete = info->incomplete;
+    ri->broken_dir = info->broken_dir;
     ri->broken_frame = info->broken_frame;
+    ri->broken_offset = info->broken_offset;
     g_free(ri->broken_reason);
     ri->broken_reason = g_strdup(info->incomplete ? info->broken_reason : "");
     g_free(ri->path);

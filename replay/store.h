@@ -60,9 +60,16 @@ typedef struct rec_spill_block rec_spill_block;
 typedef struct rec_info {
     unsigned id;
     char client[64];          /* "addr:port" (results point to it) */
+    char server[64];
+    uint64_t first_frame;     /* first frame of the TCP connection */
+    bool upgrade_seen;        /* false: found by --port */
+    uint64_t skipped[2];      /* --port: bytes before the first packet boundary */
+    uint64_t packets[2];      /* per direction */
     replay_end end;
     bool incomplete;
+    replay_dir broken_dir;    /* the preflight names where a session breaks */
     uint64_t broken_frame;
+    uint64_t broken_offset;
     char *broken_reason;      /* "" when complete */
     char *path;               /* of the recorded upgrade request, "" when none */
 } rec_info;
