@@ -4,15 +4,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "verify.h"
-
-static void actual_free(gpointer p)
-{
-    actual_reply *a = p;
-    hmtp_packet_free(&a->pkt);
-    g_free(a->body);
-    g_free(a);
-}
+/* Kept bytes go into blocks that double from the first size up to the last,
+ * so a session with a few replies costs little and a long one few mallocs. */
+#define FIRST_BLOCK 1024
+#define LAST_BLOCK (64 * 1024)
 
 void replies_init(job_replies *r, const engine_config *cfg, const rec_session *rec, const GPtrArray *server_queries,
                   jid_map *shared_learned)
@@ -21,7 +16,10 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
     r->cfg = cfg;
     r->rec = rec;
     hessian_stream_init(&r->stream, NULL);
-    r->actual = g_ptr_array_new_with_free_func(actual_free);
+    hmtp_packet_init(&r->scratch);
+    r->kept = g_array_new(FALSE, FALSE, sizeof(kept_reply));
+    r->blocks = g_ptr_array_new_with_free_func(g_free);
+    r->next_block = FIRST_BLOCK;
     jid_map_init(&r->learned);
     r->shared_learned = shared_learned;
     r->server_queries = server_queries;
@@ -31,9 +29,45 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
 void replies_free(job_replies *r)
 {
     hessian_stream_free(&r->stream);
-    g_ptr_array_free(r->actual, TRUE);
+    hmtp_packet_free(&r->scratch);
+    g_array_free(r->kept, TRUE);
+    g_ptr_array_free(r->blocks, TRUE);
     jid_map_free(&r->learned);
     g_hash_table_destroy(r->server_ids);
+}
+
+/* Empties the scratch packet for the next reply, keeping its arena's block
+ * (hmtp_packet_free would hand it back to malloc, once per reply). */
+static void scratch_reset(hmtp_packet *p)
+{
+    hmtp_arena arena = p->arena;
+    hmtp_arena_reset(&arena);
+    hmtp_packet_init(p);
+    p->arena = arena;
+}
+
+/* A copy of a reply's bytes that lasts until replies_free. */
+static const uint8_t *keep_bytes(job_replies *r, const uint8_t *data, size_t len)
+{
+    if (!r->room || len > r->room_len) {
+        size_t size = r->next_block;
+        if (r->next_block < LAST_BLOCK)
+            r->next_block *= 2;
+        if (size < len) {
+            /* larger than a block: one of its own, the room left stays */
+            uint8_t *own = g_memdup2(data, len);
+            g_ptr_array_add(r->blocks, own);
+            return own;
+        }
+        r->room = g_malloc(size);
+        r->room_len = size;
+        g_ptr_array_add(r->blocks, r->room);
+    }
+    uint8_t *at = r->room;
+    memcpy(at, data, len);
+    r->room += len;
+    r->room_len -= len;
+    return at;
 }
 
 static void learn_jid(job_replies *r, const hmtp_packet *p)
@@ -74,35 +108,25 @@ static void learn_query_id(job_replies *r, const hmtp_packet *p)
 reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uint64_t index, double latency_ms,
                         GArray *latencies, replay_error *why)
 {
-    actual_reply *a = g_new0(actual_reply, 1);
-    hmtp_packet_init(&a->pkt);
-    hmtp_error_clear(&a->err);
-    a->mark = hessian_stream_mark(&r->stream);
-    a->status = hmtp_packet_decode(&a->pkt, &r->stream, a->mark, f->body, f->body_len, &a->err);
-    a->index = index;
-    a->latency_ms = latency_ms;
-    if (a->status != HMTP_OK) {
-        replay_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", a->index,
-                    a->err.msg, a->err.offset);
-        actual_free(a);
+    hmtp_packet *p = &r->scratch;
+    scratch_reset(p);
+    hessian_mark mark = hessian_stream_mark(&r->stream);
+    hmtp_error err;
+    if (hmtp_packet_decode(p, &r->stream, mark, f->body, f->body_len, &err) != HMTP_OK) {
+        replay_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", index, err.msg,
+                    err.offset);
         return REPLY_MALFORMED;
     }
-    if (login_edit_take_reply(le, &a->pkt)) {
-        actual_free(a);
+    if (login_edit_take_reply(le, p))
         return REPLY_OTHER;
-    }
-    learn_jid(r, &a->pkt);
-    learn_query_id(r, &a->pkt);
-    if (!config_type_compared(r->cfg, a->pkt.type)) {
-        actual_free(a);
+    learn_jid(r, p);
+    learn_query_id(r, p);
+    if (!config_type_compared(r->cfg, p->type))
         return REPLY_OTHER;
-    }
-    g_array_append_val(latencies, a->latency_ms);
-    a->body = g_memdup2(f->body, f->body_len);
-    a->body_len = f->body_len;
-    hmtp_packet_free(&a->pkt); /* decoded again for the comparison */
-    hmtp_packet_init(&a->pkt);
-    g_ptr_array_add(r->actual, a);
+    g_array_append_val(latencies, latency_ms);
+    /* decoded again for the comparison, from these bytes and this mark */
+    kept_reply k = {keep_bytes(r, f->body, f->body_len), f->body_len, mark, index};
+    g_array_append_val(r->kept, k);
     r->compared++;
     return REPLY_COMPARED;
 }

@@ -313,10 +313,9 @@ static bool same_slot(const hmtp_packet *e, const hmtp_packet *a)
     return e->type == a->type && (!e->has_id || e->id == a->id);
 }
 
-void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
-                    verify_result *out)
+void verify_session(const verify_config *cfg, const rewrite_config *map, const expected_reply *expected, guint n,
+                    const actual_reply *actual, guint m, verify_result *out)
 {
-    guint n = expected->len, m = actual->len;
     gint *pair = g_new(gint, n); /* expected index -> actual index, -1 */
     gboolean *used = g_new0(gboolean, m);
     cmp_ctx quiet = {cfg, map, NULL, false};
@@ -325,10 +324,10 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     long cursor = 0;
     for (guint i = 0; i < n; i++) {
         pair[i] = -1;
-        const expected_reply *e = g_ptr_array_index(expected, i);
+        const expected_reply *e = &expected[i];
         long lo = cursor - w < 0 ? 0 : cursor - w, hi = cursor + w;
         for (long j = lo; j <= hi && j < (long)m; j++) {
-            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            const actual_reply *a = &actual[j];
             if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK)
                 continue;
             if (compare_packets(&quiet, &e->pkt, &a->pkt)) {
@@ -346,10 +345,10 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     for (guint i = 0; i < n; i++) {
         if (pair[i] >= 0)
             continue;
-        const expected_reply *e = g_ptr_array_index(expected, i);
+        const expected_reply *e = &expected[i];
         long lo = (long)i - w - 1 < 0 ? 0 : (long)i - w - 1;
         for (long j = lo; j <= (long)i + w + 1 && j < (long)m; j++) {
-            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            const actual_reply *a = &actual[j];
             if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK || !same_slot(&e->pkt, &a->pkt))
                 continue;
             used[j] = TRUE;
@@ -385,7 +384,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     for (guint j = 0; j < m; j++) {
         if (used[j])
             continue;
-        const actual_reply *a = g_ptr_array_index(actual, j);
+        const actual_reply *a = &actual[j];
         out->unexpected++;
         verify_diff *d = g_new0(verify_diff, 1);
         d->kind = DIFF_UNEXPECTED;
