@@ -2,12 +2,28 @@
 #include "replies.h"
 
 #include <inttypes.h>
+#include <stdalign.h>
 #include <string.h>
 
-/* Kept bytes go into blocks that double from the first size up to the last,
- * so a session with a few replies costs little and a long one few mallocs. */
+/* Kept replies go into blocks that double from the first size up to the
+ * last, so a session with a few replies costs little and a long one few
+ * mallocs. */
 #define FIRST_BLOCK 1024
 #define LAST_BLOCK (64 * 1024)
+
+struct kept_block {
+    kept_block *next;
+    size_t size, used;
+    alignas(max_align_t) uint8_t data[];
+};
+
+/* A kept reply's room in a block: its record, its bytes, the padding that
+ * keeps the next record aligned. */
+static size_t entry_size(size_t body_len)
+{
+    const size_t align = alignof(kept_reply);
+    return (sizeof(kept_reply) + body_len + align - 1) & ~(align - 1);
+}
 
 void replies_init(job_replies *r, const engine_config *cfg, const rec_session *rec, const GPtrArray *server_queries,
                   jid_map *shared_learned)
@@ -17,8 +33,6 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
     r->rec = rec;
     hessian_stream_init(&r->stream, NULL);
     hmtp_packet_init(&r->scratch);
-    r->kept = g_array_new(FALSE, FALSE, sizeof(kept_reply));
-    r->blocks = g_ptr_array_new_with_free_func(g_free);
     r->next_block = FIRST_BLOCK;
     jid_map_init(&r->learned);
     r->shared_learned = shared_learned;
@@ -30,8 +44,10 @@ void replies_free(job_replies *r)
 {
     hessian_stream_free(&r->stream);
     hmtp_packet_free(&r->scratch);
-    g_array_free(r->kept, TRUE);
-    g_ptr_array_free(r->blocks, TRUE);
+    for (kept_block *b = r->first, *next; b; b = next) {
+        next = b->next;
+        g_free(b);
+    }
     jid_map_free(&r->learned);
     g_hash_table_destroy(r->server_ids);
 }
@@ -46,28 +62,51 @@ static void scratch_reset(hmtp_packet *p)
     p->arena = arena;
 }
 
-/* A copy of a reply's bytes that lasts until replies_free. */
-static const uint8_t *keep_bytes(job_replies *r, const uint8_t *data, size_t len)
+/* Keeps a compared reply's bytes (and what decodes them again) until
+ * replies_free. */
+static void keep(job_replies *r, const uint8_t *body, size_t body_len, hessian_mark mark, uint64_t index)
 {
-    if (!r->room || len > r->room_len) {
-        size_t size = r->next_block;
+    size_t need = entry_size(body_len);
+    kept_block *b = r->last;
+    if (!b || b->size - b->used < need) {
+        size_t size = r->next_block > need ? r->next_block : need; /* a large reply gets a block of its own */
         if (r->next_block < LAST_BLOCK)
             r->next_block *= 2;
-        if (size < len) {
-            /* larger than a block: one of its own, the room left stays */
-            uint8_t *own = g_memdup2(data, len);
-            g_ptr_array_add(r->blocks, own);
-            return own;
-        }
-        r->room = g_malloc(size);
-        r->room_len = size;
-        g_ptr_array_add(r->blocks, r->room);
+        b = g_malloc(sizeof *b + size);
+        b->next = NULL;
+        b->size = size;
+        b->used = 0;
+        if (r->last)
+            r->last->next = b;
+        else
+            r->first = b;
+        r->last = b;
     }
-    uint8_t *at = r->room;
-    memcpy(at, data, len);
-    r->room += len;
-    r->room_len -= len;
-    return at;
+    kept_reply *k = (kept_reply *)(b->data + b->used);
+    k->body_len = body_len;
+    k->mark = mark;
+    k->index = index;
+    memcpy(k + 1, body, body_len);
+    b->used += need;
+}
+
+void replies_kept_begin(const job_replies *r, kept_cursor *c)
+{
+    c->block = r->first;
+    c->at = 0;
+}
+
+const kept_reply *replies_kept_next(kept_cursor *c)
+{
+    while (c->block && c->at >= c->block->used) {
+        c->block = c->block->next;
+        c->at = 0;
+    }
+    if (!c->block)
+        return NULL;
+    const kept_reply *k = (const kept_reply *)(c->block->data + c->at);
+    c->at += entry_size(k->body_len);
+    return k;
 }
 
 static void learn_jid(job_replies *r, const hmtp_packet *p)
@@ -125,8 +164,7 @@ reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uin
         return REPLY_OTHER;
     g_array_append_val(latencies, latency_ms);
     /* decoded again for the comparison, from these bytes and this mark */
-    kept_reply k = {keep_bytes(r, f->body, f->body_len), f->body_len, mark, index};
-    g_array_append_val(r->kept, k);
+    keep(r, f->body, f->body_len, mark, index);
     r->compared++;
     return REPLY_COMPARED;
 }

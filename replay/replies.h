@@ -5,9 +5,9 @@
  * sends, its key), then only the bytes of the compared ones kept until
  * verification (a decoded tree costs far more memory). This runs for every
  * reply at --top-speed, so it allocates nothing per reply once warm: one
- * scratch packet whose arena is emptied, not freed, before each decode; the
- * kept bytes appended to a few growing blocks; a small record per kept reply
- * in one array. */
+ * scratch packet whose arena is emptied, not freed, before each decode; each
+ * kept reply (a small record and its bytes) appended to a few growing
+ * blocks. */
 #ifndef REPLAY_REPLIES_H
 #define REPLAY_REPLIES_H
 
@@ -23,25 +23,26 @@
 #include "replay_error.h"
 #include "store.h"
 
-/* A compared reply between its arrival and the verdict. */
+/* A compared reply between its arrival and the verdict; its bytes follow
+ * it in the same block. */
 typedef struct kept_reply {
-    const uint8_t *body; /* in the owner's body blocks */
     size_t body_len;
     hessian_mark mark;   /* the session's decoder state before it */
     uint64_t index;      /* arrival order in the session */
 } kept_reply;
+
+static inline const uint8_t *kept_body(const kept_reply *k) { return (const uint8_t *)(k + 1); }
+
+typedef struct kept_block kept_block; /* replies.c */
 
 typedef struct job_replies {
     const engine_config *cfg;
     const rec_session *rec;
     hessian_stream stream;       /* the target's direction */
     hmtp_packet scratch;         /* the reply being looked at; its arena is reused */
-    GArray *kept;                /* kept_reply: the compared replies, in arrival order */
-    GPtrArray *blocks;           /* uint8_t*: the kept bytes; a block never moves once made */
-    uint8_t *room;               /* free bytes at the end of the last block */
-    size_t room_len;
+    kept_block *first, *last;    /* the compared replies in arrival order, each with its bytes */
     size_t next_block;           /* the next block's size: small sessions stay small */
-    uint64_t compared;           /* kept->len, as a count that pacing reads */
+    uint64_t compared;           /* how many are kept, as a count that pacing reads */
     jid_map learned;             /* recorded JID -> JID the target assigned */
     jid_map *shared_learned;     /* the engine's, for fan-out: copy 0 only, else NULL */
     const GPtrArray *server_queries; /* rec_packet*: queries the recorded server sent (the plan's) */
@@ -63,5 +64,15 @@ typedef enum reply_kind {
  * last client packet. f's bytes are only read during the call. */
 reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uint64_t index, double latency_ms,
                         GArray *latencies, replay_error *why);
+
+/* The kept replies in arrival order: start with replies_kept_begin, then
+ * replies_kept_next until it returns NULL. */
+typedef struct kept_cursor {
+    const kept_block *block;
+    size_t at;
+} kept_cursor;
+
+void replies_kept_begin(const job_replies *r, kept_cursor *c);
+const kept_reply *replies_kept_next(kept_cursor *c);
 
 #endif

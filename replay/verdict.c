@@ -21,7 +21,7 @@ static void decode_actual(hmtp_arena *arena, hessian_stream *s, const kept_reply
         hmtp_arena_reserve(arena, want > ACTUAL_BLOCK ? want : ACTUAL_BLOCK);
     hmtp_packet_init(&a->pkt);
     a->pkt.arena = *arena;
-    a->status = hmtp_packet_decode(&a->pkt, s, k->mark, k->body, k->body_len, &a->err);
+    a->status = hmtp_packet_decode(&a->pkt, s, k->mark, kept_body(k), k->body_len, &a->err);
     *arena = a->pkt.arena;
     hmtp_arena_init(&a->pkt.arena);
     a->index = k->index;
@@ -65,13 +65,14 @@ void verdict_job(replay_job *j, const jid_map *learned)
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);
     }
-    const GArray *kept = j->replies.kept;
-    guint m = kept->len;
+    guint m = (guint)j->replies.compared;
     actual_reply *actual = g_new(actual_reply, m ? m : 1);
     hmtp_arena trees;
     hmtp_arena_init(&trees);
+    kept_cursor c;
+    replies_kept_begin(&j->replies, &c);
     for (guint i = 0; i < m; i++)
-        decode_actual(&trees, &j->replies.stream, &g_array_index(kept, kept_reply, i), &actual[i]);
+        decode_actual(&trees, &j->replies.stream, replies_kept_next(&c), &actual[i]);
     verify_session(&vc, &j->rewrite, expected, n, actual, m, &j->res->verdict);
     excuse_lost_tail(j);
     for (guint i = 0; i < n; i++)
