@@ -105,6 +105,7 @@ typedef struct cmp_ctx {
     const rewrite_config *map;
     GPtrArray *found; /* verify_diff* for this pair */
     bool record;      /* false: only tell whether anything differs */
+    GString *path;    /* the field being compared; one per verify_session, reused */
 } cmp_ctx;
 
 static bool note(cmp_ctx *c, const char *path, char *expected, char *actual)
@@ -293,13 +294,13 @@ static bool compare_packets(cmp_ctx *c, const hmtp_packet *e, const hmtp_packet 
     if ((e->has_id || a->has_id) && !verify_path_ignored(c->cfg->ignore, "id") &&
         (e->has_id != a->has_id || want != a->id))
         same = note(c, "id", g_strdup_printf("%" PRId64, want), g_strdup_printf("%" PRId64, a->id));
-    GString *path = g_string_new("value");
+    GString *path = c->path;
+    g_string_assign(path, "value");
     same &= compare_value(c, e->value, a->value, path);
     if (e->error_value || a->error_value) {
         g_string_assign(path, "error");
         same &= compare_value(c, e->error_value, a->error_value, path);
     }
-    g_string_free(path, TRUE);
     return same;
 }
 
@@ -325,7 +326,8 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
 {
     gint *pair = g_new(gint, n); /* expected index -> actual index, -1 */
     gboolean *used = g_new0(gboolean, m);
-    cmp_ctx quiet = {cfg, map, NULL, false};
+    GString *path = g_string_sized_new(64);
+    cmp_ctx quiet = {cfg, map, NULL, false, path};
     long w = (long)cfg->window;
     /* Pass 1: exact matches (after ignores and mapping), in order, within the window. */
     long cursor = 0;
@@ -362,7 +364,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
             pair[i] = (gint)j;
             out->different++;
             GPtrArray *found = g_ptr_array_new();
-            cmp_ctx loud = {cfg, map, found, true};
+            cmp_ctx loud = {cfg, map, found, true, path};
             if (compare_packets(&loud, &e->pkt, &a->pkt)) {
                 /* equal, but further from its recorded place than the window allows */
                 note(&loud, "order", g_strdup_printf("\"reply %u of the session\"", i + 1),
@@ -401,4 +403,5 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
     }
     g_free(pair);
     g_free(used);
+    g_string_free(path, TRUE);
 }

@@ -13,6 +13,7 @@ with sendall() to a local socket whose reader discards them."""
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -74,13 +75,16 @@ def run_replay(k):
     try:
         report = os.path.join(work, 'report.json')
         t0 = time.perf_counter()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         p = subprocess.run([replay_bin, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
                             '--report-json', report, cap], capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime  # the replayer alone: the broker is reaped later
         if p.returncode != 0:
             print(p.stdout[-2000:], p.stderr[-2000:])
             raise SystemExit('replay did not verify clean (exit %d)' % p.returncode)
-        return json.load(open(report))['summary'], wall
+        return json.load(open(report))['summary'], wall, cpu
     finally:
         broker.kill()
         broker.wait()
@@ -106,7 +110,8 @@ for k in range(ROUNDS):  # side by side, alternating, so both see the same machi
     blasts.append(run_blast(k))
 replays.sort(key=lambda r: r[0]['elapsed_s'])
 blasts.sort(key=lambda b: b['seconds'])
-s, wall = replays[ROUNDS // 2]
+s, wall, _ = replays[ROUNDS // 2]
+cpu = sorted(r[2] for r in replays)[ROUNDS // 2]
 blast = blasts[ROUNDS // 2]
 if blast['packets'] != s['packets_sent']:
     raise SystemExit('hmtp-blast sent %d packets, the replay %d' % (blast['packets'], s['packets_sent']))
@@ -149,8 +154,8 @@ c_pps = total_packets / ceiling
 c_mbs = total_bytes / ceiling / 1e6
 print('capture: %d sessions x %d pings: %d client packets, %d client bytes, %d replies verified'
       % (sessions, pings, total_packets, total_bytes, s['matched']))
-print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load): %.0f packets/s, %.2f MB/s'
-      % (s['elapsed_s'], wall, r_pps, r_mbs))
+print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load and verification, %.3f s CPU): '
+      '%.0f packets/s, %.2f MB/s' % (s['elapsed_s'], wall, cpu, r_pps, r_mbs))
 b_pps = blast['packets'] / blast['seconds']
 print('hmtp-blast (same bytes, same broker, replies read not checked): %.3f s: %.0f packets/s, %.2f MB/s, '
       '%d reply bytes read' % (blast['seconds'], b_pps, blast['bytes_written'] / blast['seconds'] / 1e6,
