@@ -77,6 +77,8 @@ blast_bin = os.path.join(build, 'bench', 'replay', 'hmtp-blast')
 def start_broker(tag):
     port_file = os.path.join(work, 'port-%s' % tag)
     log = open(os.path.join(work, 'broker-%s.log' % tag), 'w')
+    if os.path.exists(port_file):
+        os.unlink(port_file)  # a tag used again: never read the last broker's port
     broker = subprocess.Popen([broker_bin, '--listen', '127.0.0.1:0', '--port-file', port_file,
                                '--allow-any-user', '--domain', 'localhost'], stdout=log, stderr=log)
     while not (os.path.exists(port_file) and open(port_file).read().strip()):
