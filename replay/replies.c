@@ -52,12 +52,20 @@ void replies_free(job_replies *r)
     g_hash_table_destroy(r->server_ids);
 }
 
+/* What the scratch packet keeps between replies: enough for the usual small
+ * reply (a 1 KiB body asks for about 2.7 KiB), not a large one's block for
+ * the rest of the session, which 10,000 sessions would each hold. */
+#define SCRATCH_KEEP 4096
+
 /* Empties the scratch packet for the next reply, keeping its arena's block
- * (hmtp_packet_free would hand it back to malloc, once per reply). */
+ * when small (hmtp_packet_free would hand it back to malloc, once per
+ * reply). */
 static void scratch_reset(hmtp_packet *p)
 {
     hmtp_arena arena = p->arena;
     hmtp_arena_reset(&arena);
+    if (hmtp_arena_room(&arena) > SCRATCH_KEEP)
+        hmtp_arena_free(&arena);
     hmtp_packet_init(p);
     p->arena = arena;
 }
