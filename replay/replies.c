@@ -2,16 +2,27 @@
 #include "replies.h"
 
 #include <inttypes.h>
+#include <stdalign.h>
 #include <string.h>
 
-#include "verify.h"
+/* Kept replies go into blocks that double from the first size up to the
+ * last, so a session with a few replies costs little and a long one few
+ * mallocs. */
+#define FIRST_BLOCK 1024
+#define LAST_BLOCK (64 * 1024)
 
-static void actual_free(gpointer p)
+struct kept_block {
+    kept_block *next;
+    size_t size, used;
+    alignas(max_align_t) uint8_t data[];
+};
+
+/* A kept reply's room in a block: its record, its bytes, the padding that
+ * keeps the next record aligned. */
+static size_t entry_size(size_t body_len)
 {
-    actual_reply *a = p;
-    hmtp_packet_free(&a->pkt);
-    g_free(a->body);
-    g_free(a);
+    const size_t align = alignof(kept_reply);
+    return (sizeof(kept_reply) + body_len + align - 1) & ~(align - 1);
 }
 
 void replies_init(job_replies *r, const engine_config *cfg, const rec_session *rec, const GPtrArray *server_queries,
@@ -21,7 +32,8 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
     r->cfg = cfg;
     r->rec = rec;
     hessian_stream_init(&r->stream, NULL);
-    r->actual = g_ptr_array_new_with_free_func(actual_free);
+    hmtp_packet_init(&r->scratch);
+    r->next_block = FIRST_BLOCK;
     jid_map_init(&r->learned);
     r->shared_learned = shared_learned;
     r->server_queries = server_queries;
@@ -31,9 +43,78 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
 void replies_free(job_replies *r)
 {
     hessian_stream_free(&r->stream);
-    g_ptr_array_free(r->actual, TRUE);
+    hmtp_packet_free(&r->scratch);
+    for (kept_block *b = r->first, *next; b; b = next) {
+        next = b->next;
+        g_free(b);
+    }
     jid_map_free(&r->learned);
     g_hash_table_destroy(r->server_ids);
+}
+
+/* What the scratch packet keeps between replies: enough for the usual small
+ * reply (a 1 KiB body asks for about 2.7 KiB), not a large one's block for
+ * the rest of the session, which 10,000 sessions would each hold. */
+#define SCRATCH_KEEP 4096
+
+/* Empties the scratch packet for the next reply, keeping its arena's block
+ * when small (hmtp_packet_free would hand it back to malloc, once per
+ * reply). */
+static void scratch_reset(hmtp_packet *p)
+{
+    hmtp_arena arena = p->arena;
+    hmtp_arena_reset(&arena);
+    if (hmtp_arena_room(&arena) > SCRATCH_KEEP)
+        hmtp_arena_free(&arena);
+    hmtp_packet_init(p);
+    p->arena = arena;
+}
+
+/* Keeps a compared reply's bytes (and what decodes them again) until
+ * replies_free. */
+static void keep(job_replies *r, const uint8_t *body, size_t body_len, hessian_mark mark, uint64_t index)
+{
+    size_t need = entry_size(body_len);
+    kept_block *b = r->last;
+    if (!b || b->size - b->used < need) {
+        size_t size = r->next_block > need ? r->next_block : need; /* a large reply gets a block of its own */
+        if (r->next_block < LAST_BLOCK)
+            r->next_block *= 2;
+        b = g_malloc(sizeof *b + size);
+        b->next = NULL;
+        b->size = size;
+        b->used = 0;
+        if (r->last)
+            r->last->next = b;
+        else
+            r->first = b;
+        r->last = b;
+    }
+    kept_reply *k = (kept_reply *)(b->data + b->used);
+    k->body_len = body_len;
+    k->mark = mark;
+    k->index = index;
+    memcpy(k + 1, body, body_len);
+    b->used += need;
+}
+
+void replies_kept_begin(const job_replies *r, kept_cursor *c)
+{
+    c->block = r->first;
+    c->at = 0;
+}
+
+const kept_reply *replies_kept_next(kept_cursor *c)
+{
+    while (c->block && c->at >= c->block->used) {
+        c->block = c->block->next;
+        c->at = 0;
+    }
+    if (!c->block)
+        return NULL;
+    const kept_reply *k = (const kept_reply *)(c->block->data + c->at);
+    c->at += entry_size(k->body_len);
+    return k;
 }
 
 static void learn_jid(job_replies *r, const hmtp_packet *p)
@@ -74,35 +155,24 @@ static void learn_query_id(job_replies *r, const hmtp_packet *p)
 reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uint64_t index, double latency_ms,
                         GArray *latencies, replay_error *why)
 {
-    actual_reply *a = g_new0(actual_reply, 1);
-    hmtp_packet_init(&a->pkt);
-    hmtp_error_clear(&a->err);
-    a->mark = hessian_stream_mark(&r->stream);
-    a->status = hmtp_packet_decode(&a->pkt, &r->stream, a->mark, f->body, f->body_len, &a->err);
-    a->index = index;
-    a->latency_ms = latency_ms;
-    if (a->status != HMTP_OK) {
-        replay_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", a->index,
-                    a->err.msg, a->err.offset);
-        actual_free(a);
+    hmtp_packet *p = &r->scratch;
+    scratch_reset(p);
+    hessian_mark mark = hessian_stream_mark(&r->stream);
+    hmtp_error err;
+    if (hmtp_packet_decode(p, &r->stream, mark, f->body, f->body_len, &err) != HMTP_OK) {
+        replay_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", index, err.msg,
+                    err.offset);
         return REPLY_MALFORMED;
     }
-    if (login_edit_take_reply(le, &a->pkt)) {
-        actual_free(a);
+    if (login_edit_take_reply(le, p))
         return REPLY_OTHER;
-    }
-    learn_jid(r, &a->pkt);
-    learn_query_id(r, &a->pkt);
-    if (!config_type_compared(r->cfg, a->pkt.type)) {
-        actual_free(a);
+    learn_jid(r, p);
+    learn_query_id(r, p);
+    if (!config_type_compared(r->cfg, p->type))
         return REPLY_OTHER;
-    }
-    g_array_append_val(latencies, a->latency_ms);
-    a->body = g_memdup2(f->body, f->body_len);
-    a->body_len = f->body_len;
-    hmtp_packet_free(&a->pkt); /* decoded again for the comparison */
-    hmtp_packet_init(&a->pkt);
-    g_ptr_array_add(r->actual, a);
+    g_array_append_val(latencies, latency_ms);
+    /* decoded again for the comparison, from these bytes and this mark */
+    keep(r, f->body, f->body_len, mark, index);
     r->compared++;
     return REPLY_COMPARED;
 }

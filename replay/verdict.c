@@ -3,13 +3,28 @@
 
 #include <string.h>
 
+#include "replies.h"
 #include "verify.h"
 
-static void expected_free(gpointer p)
+/* The received replies of a job are decoded into one arena, in blocks of at
+ * least this size: per reply, the decoder asks for about twice the body's
+ * length and would otherwise get a block of just that (a malloc per reply). */
+#define ACTUAL_BLOCK (64 * 1024)
+
+/* Decodes a kept reply into a, its tree in arena: the packet borrows the
+ * arena for the decode and gives every block back, so a->pkt owns nothing
+ * and the job frees all its trees at once. */
+static void decode_actual(hmtp_arena *arena, hessian_stream *s, const kept_reply *k, actual_reply *a)
 {
-    expected_reply *x = p;
-    hmtp_packet_free(&x->pkt);
-    g_free(x);
+    size_t want = 2 * k->body_len + 4096;
+    if (hmtp_arena_room(arena) < want)
+        hmtp_arena_reserve(arena, want > ACTUAL_BLOCK ? want : ACTUAL_BLOCK);
+    hmtp_packet_init(&a->pkt);
+    a->pkt.arena = *arena;
+    a->status = hmtp_packet_decode(&a->pkt, s, k->mark, kept_body(k), k->body_len, &a->err);
+    *arena = a->pkt.arena;
+    hmtp_arena_init(&a->pkt.arena);
+    a->index = k->index;
 }
 
 /* A session replayed in part: the answers to its last packets, and fan-out
@@ -40,28 +55,30 @@ void verdict_job(replay_job *j, const jid_map *learned)
     verify_config vc = {cfg->ignore, cfg->window, {0}};
     for (int t = 0; t < HMTP_TYPE_COUNT; t++)
         vc.types[t] = config_type_compared(cfg, t);
-    GPtrArray *expected = g_ptr_array_new_with_free_func(expected_free);
-    for (guint n = 0; n < j->plan.expected->len; n++) {
-        const rec_packet *r = g_ptr_array_index(j->plan.expected, n);
-        expected_reply *x = g_new0(expected_reply, 1);
+    guint n = j->plan.expected->len;
+    expected_reply *expected = g_new(expected_reply, n ? n : 1);
+    for (guint i = 0; i < n; i++) {
+        const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
+        expected_reply *x = &expected[i];
         x->frame = r->frame;
         g_array_append_val(j->res->reply_frames, r->frame); /* for the report: which packets were compared */
         x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);
-        g_ptr_array_add(expected, x);
     }
-    GPtrArray *actual = j->replies.actual;
-    for (guint n = 0; n < actual->len; n++) {
-        actual_reply *a = g_ptr_array_index(actual, n);
-        a->status = hmtp_packet_decode(&a->pkt, &j->replies.stream, a->mark, a->body, a->body_len, &a->err);
-    }
-    verify_session(&vc, &j->rewrite, expected, actual, &j->res->verdict);
+    guint m = (guint)j->replies.compared;
+    actual_reply *actual = g_new(actual_reply, m ? m : 1);
+    hmtp_arena trees;
+    hmtp_arena_init(&trees);
+    kept_cursor c;
+    replies_kept_begin(&j->replies, &c);
+    for (guint i = 0; i < m; i++)
+        decode_actual(&trees, &j->replies.stream, replies_kept_next(&c), &actual[i]);
+    verify_session(&vc, &j->rewrite, expected, n, actual, m, &j->res->verdict);
     excuse_lost_tail(j);
-    g_ptr_array_free(expected, TRUE);
-    for (guint n = 0; n < actual->len; n++) {
-        actual_reply *a = g_ptr_array_index(actual, n);
-        hmtp_packet_free(&a->pkt);
-        hmtp_packet_init(&a->pkt);
-    }
+    for (guint i = 0; i < n; i++)
+        hmtp_packet_free(&expected[i].pkt);
+    g_free(expected);
+    hmtp_arena_free(&trees);
+    g_free(actual);
 }

@@ -105,6 +105,7 @@ typedef struct cmp_ctx {
     const rewrite_config *map;
     GPtrArray *found; /* verify_diff* for this pair */
     bool record;      /* false: only tell whether anything differs */
+    GString *path;    /* the field being compared; one per verify_session, reused */
 } cmp_ctx;
 
 static bool note(cmp_ctx *c, const char *path, char *expected, char *actual)
@@ -138,14 +139,21 @@ static bool same_string(cmp_ctx *c, const char *expected, const char *actual, bo
 
 static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path);
 
+/* Runs for every node of every pair: a field's path is built without
+ * printf, and not at all when nothing reads it (a quiet comparison with no
+ * --ignore). */
 static bool compare_child(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path,
                           const char *fmt, const char *name, size_t index)
 {
+    if (!c->record && !(c->cfg->ignore && c->cfg->ignore[0]))
+        return compare_value(c, e, a, path);
     gsize keep = path->len;
-    if (name)
-        g_string_append_printf(path, fmt, name);
-    else
+    if (name) {
+        g_string_append_c(path, '.');
+        g_string_append(path, name);
+    } else {
         g_string_append_printf(path, fmt, index);
+    }
     bool same = compare_value(c, e, a, path);
     g_string_truncate(path, keep);
     return same;
@@ -212,11 +220,11 @@ static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_val
             if (ev && av && ev->kind == av->kind)
                 continue;
         }
-        same &= compare_child(c, e->v.object.fields[i], av, path, ".%s", field_label(e->v.object.names[i]), 0);
+        same &= compare_child(c, e->v.object.fields[i], av, path, NULL, field_label(e->v.object.names[i]), 0);
     }
     for (size_t i = 0; i < a->v.object.n; i++)
         if (!hessian_object_field(e, a->v.object.names[i]))
-            same &= compare_child(c, NULL, a->v.object.fields[i], path, ".%s", field_label(a->v.object.names[i]), 0);
+            same &= compare_child(c, NULL, a->v.object.fields[i], path, NULL, field_label(a->v.object.names[i]), 0);
     return same;
 }
 
@@ -286,13 +294,13 @@ static bool compare_packets(cmp_ctx *c, const hmtp_packet *e, const hmtp_packet 
     if ((e->has_id || a->has_id) && !verify_path_ignored(c->cfg->ignore, "id") &&
         (e->has_id != a->has_id || want != a->id))
         same = note(c, "id", g_strdup_printf("%" PRId64, want), g_strdup_printf("%" PRId64, a->id));
-    GString *path = g_string_new("value");
+    GString *path = c->path;
+    g_string_assign(path, "value");
     same &= compare_value(c, e->value, a->value, path);
     if (e->error_value || a->error_value) {
         g_string_assign(path, "error");
         same &= compare_value(c, e->error_value, a->error_value, path);
     }
-    g_string_free(path, TRUE);
     return same;
 }
 
@@ -313,22 +321,22 @@ static bool same_slot(const hmtp_packet *e, const hmtp_packet *a)
     return e->type == a->type && (!e->has_id || e->id == a->id);
 }
 
-void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
-                    verify_result *out)
+void verify_session(const verify_config *cfg, const rewrite_config *map, const expected_reply *expected, guint n,
+                    const actual_reply *actual, guint m, verify_result *out)
 {
-    guint n = expected->len, m = actual->len;
     gint *pair = g_new(gint, n); /* expected index -> actual index, -1 */
     gboolean *used = g_new0(gboolean, m);
-    cmp_ctx quiet = {cfg, map, NULL, false};
+    GString *path = g_string_sized_new(64);
+    cmp_ctx quiet = {cfg, map, NULL, false, path};
     long w = (long)cfg->window;
     /* Pass 1: exact matches (after ignores and mapping), in order, within the window. */
     long cursor = 0;
     for (guint i = 0; i < n; i++) {
         pair[i] = -1;
-        const expected_reply *e = g_ptr_array_index(expected, i);
+        const expected_reply *e = &expected[i];
         long lo = cursor - w < 0 ? 0 : cursor - w, hi = cursor + w;
         for (long j = lo; j <= hi && j < (long)m; j++) {
-            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            const actual_reply *a = &actual[j];
             if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK)
                 continue;
             if (compare_packets(&quiet, &e->pkt, &a->pkt)) {
@@ -346,17 +354,17 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     for (guint i = 0; i < n; i++) {
         if (pair[i] >= 0)
             continue;
-        const expected_reply *e = g_ptr_array_index(expected, i);
+        const expected_reply *e = &expected[i];
         long lo = (long)i - w - 1 < 0 ? 0 : (long)i - w - 1;
         for (long j = lo; j <= (long)i + w + 1 && j < (long)m; j++) {
-            const actual_reply *a = g_ptr_array_index(actual, (guint)j);
+            const actual_reply *a = &actual[j];
             if (used[j] || a->status != HMTP_OK || e->status != HMTP_OK || !same_slot(&e->pkt, &a->pkt))
                 continue;
             used[j] = TRUE;
             pair[i] = (gint)j;
             out->different++;
             GPtrArray *found = g_ptr_array_new();
-            cmp_ctx loud = {cfg, map, found, true};
+            cmp_ctx loud = {cfg, map, found, true, path};
             if (compare_packets(&loud, &e->pkt, &a->pkt)) {
                 /* equal, but further from its recorded place than the window allows */
                 note(&loud, "order", g_strdup_printf("\"reply %u of the session\"", i + 1),
@@ -385,7 +393,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     for (guint j = 0; j < m; j++) {
         if (used[j])
             continue;
-        const actual_reply *a = g_ptr_array_index(actual, j);
+        const actual_reply *a = &actual[j];
         out->unexpected++;
         verify_diff *d = g_new0(verify_diff, 1);
         d->kind = DIFF_UNEXPECTED;
@@ -395,4 +403,5 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArr
     }
     g_free(pair);
     g_free(used);
+    g_string_free(path, TRUE);
 }

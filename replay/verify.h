@@ -16,18 +16,13 @@
 #include "rewrite.h"
 #include "store.h"
 
-/* A received reply. Between its arrival and the comparison only its bytes
- * are kept (a decoded tree costs far more memory); pkt is filled for the
- * comparison and freed after it. */
+/* A received reply, decoded for the comparison (replies.h keeps only its
+ * bytes until then). */
 typedef struct actual_reply {
-    uint8_t *body;
-    size_t body_len;
-    hessian_mark mark;  /* the session's decoder state before it */
     hmtp_packet pkt;
     hmtp_status status; /* HMTP_OK, or why the received packet does not decode */
     hmtp_error err;
     uint64_t index;     /* arrival order in the session */
-    double latency_ms;  /* since the last client packet was written */
 } actual_reply;
 
 /* A recorded reply, decoded for the comparison. */
@@ -68,10 +63,10 @@ void verify_result_free(verify_result *r);
  * recording broke off cannot be compared); returns how many. */
 unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received);
 
-/* expected: expected_reply* (server packets of the recording, already filtered);
- * actual: actual_reply* (filtered the same way). map turns recorded JIDs into
- * the ones the target should use. */
-void verify_session(const verify_config *cfg, const rewrite_config *map, GPtrArray *expected, GPtrArray *actual,
-                    verify_result *out);
+/* expected: the n server packets of the recording, already filtered;
+ * actual: the m received ones, filtered the same way. map turns recorded
+ * JIDs into the ones the target should use. */
+void verify_session(const verify_config *cfg, const rewrite_config *map, const expected_reply *expected, guint n,
+                    const actual_reply *actual, guint m, verify_result *out);
 
 #endif

@@ -4,15 +4,21 @@
 hmtp-blast (the same client bytes to the same broker with no verification)
 and the ceiling of simply writing the same client bytes to a socket.
 
-usage: throughput.py BUILD_DIR [SESSIONS] [PINGS_PER_SESSION]
+usage: throughput.py [--rounds N] [--base BASE_BUILD_DIR] BUILD_DIR [SESSIONS] [PINGS_PER_SESSION]
 
 The capture holds SESSIONS sessions, each a login and PINGS ping queries the
 broker answers, so the replay is verified (every reply decoded and compared)
 while it is measured. The ceiling writes each session's recorded client bytes
-with sendall() to a local socket whose reader discards them."""
+with sendall() to a local socket whose reader discards them.
+
+--rounds N: side-by-side runs of each (default 3; more on a loaded machine).
+--base DIR: also run DIR's hmtp-replay (an older build) in the same
+alternation, against BUILD_DIR's broker, and print its figures: a
+before/after pair measured on the same machine at the same time."""
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -23,9 +29,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'replay'))
 import hmtp_fixture as fx  # noqa: E402
 
-build = sys.argv[1]
-sessions = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-pings = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+args = sys.argv[1:]
+ROUNDS, base_build = 3, None
+while args and args[0] in ('--rounds', '--base') and len(args) > 1:
+    if args[0] == '--rounds':
+        ROUNDS = int(args[1])
+    else:
+        base_build = args[1]
+    args = args[2:]
+if not args:
+    raise SystemExit(__doc__)
+build = args[0]
+sessions = int(args[1]) if len(args) > 1 else 20
+pings = int(args[2]) if len(args) > 2 else 2000
 replay_bin = os.path.join(build, 'replay', 'hmtp-replay')
 broker_bin = os.path.join(build, 'broker', 'hmtp-broker')
 work = tempfile.mkdtemp(prefix='hmtp-replay-bench-')
@@ -56,12 +72,13 @@ total_packets = sessions * (pings + 1)
 total_bytes = sum(len(b) for b in client_bytes)
 
 blast_bin = os.path.join(build, 'bench', 'replay', 'hmtp-blast')
-ROUNDS = 3
 
 
 def start_broker(tag):
     port_file = os.path.join(work, 'port-%s' % tag)
     log = open(os.path.join(work, 'broker-%s.log' % tag), 'w')
+    if os.path.exists(port_file):
+        os.unlink(port_file)  # a tag used again: never read the last broker's port
     broker = subprocess.Popen([broker_bin, '--listen', '127.0.0.1:0', '--port-file', port_file,
                                '--allow-any-user', '--domain', 'localhost'], stdout=log, stderr=log)
     while not (os.path.exists(port_file) and open(port_file).read().strip()):
@@ -69,18 +86,21 @@ def start_broker(tag):
     return broker, int(open(port_file).read())
 
 
-def run_replay(k):
+def run_replay(k, binary=replay_bin):
     broker, port = start_broker('replay%d' % k)
     try:
         report = os.path.join(work, 'report.json')
         t0 = time.perf_counter()
-        p = subprocess.run([replay_bin, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p = subprocess.run([binary, '--target', '127.0.0.1:%d' % port, '--top-speed', '--settle', '0',
                             '--report-json', report, cap], capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime  # the replayer alone: the broker is reaped later
         if p.returncode != 0:
             print(p.stdout[-2000:], p.stderr[-2000:])
             raise SystemExit('replay did not verify clean (exit %d)' % p.returncode)
-        return json.load(open(report))['summary'], wall
+        return json.load(open(report))['summary'], wall, cpu
     finally:
         broker.kill()
         broker.wait()
@@ -100,13 +120,23 @@ def run_blast(k):
         broker.wait()
 
 
-replays, blasts = [], []
-for k in range(ROUNDS):  # side by side, alternating, so both see the same machine
+load_before = os.getloadavg()[0]
+replays, blasts, bases = [], [], []
+for k in range(ROUNDS):  # side by side, alternating, so all see the same machine
+    if base_build:
+        bases.append(run_replay(k, os.path.join(base_build, 'replay', 'hmtp-replay')))
     replays.append(run_replay(k))
     blasts.append(run_blast(k))
-replays.sort(key=lambda r: r[0]['elapsed_s'])
+
+
+def median_run(runs):
+    """The run of median engine time, and the median CPU time."""
+    runs = sorted(runs, key=lambda r: r[0]['elapsed_s'])
+    return runs[ROUNDS // 2][0], runs[ROUNDS // 2][1], sorted(r[2] for r in runs)[ROUNDS // 2]
+
+
+s, wall, cpu = median_run(replays)
 blasts.sort(key=lambda b: b['seconds'])
-s, wall = replays[ROUNDS // 2]
 blast = blasts[ROUNDS // 2]
 if blast['packets'] != s['packets_sent']:
     raise SystemExit('hmtp-blast sent %d packets, the replay %d' % (blast['packets'], s['packets_sent']))
@@ -149,12 +179,18 @@ c_pps = total_packets / ceiling
 c_mbs = total_bytes / ceiling / 1e6
 print('capture: %d sessions x %d pings: %d client packets, %d client bytes, %d replies verified'
       % (sessions, pings, total_packets, total_bytes, s['matched']))
-print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load): %.0f packets/s, %.2f MB/s'
-      % (s['elapsed_s'], wall, r_pps, r_mbs))
+print('hmtp-replay --top-speed: %.3f s engine (%.3f s wall incl. capture load and verification, %.3f s CPU): '
+      '%.0f packets/s, %.2f MB/s' % (s['elapsed_s'], wall, cpu, r_pps, r_mbs))
 b_pps = blast['packets'] / blast['seconds']
 print('hmtp-blast (same bytes, same broker, replies read not checked): %.3f s: %.0f packets/s, %.2f MB/s, '
       '%d reply bytes read' % (blast['seconds'], b_pps, blast['bytes_written'] / blast['seconds'] / 1e6,
                                blast['bytes_read']))
-print('ratio replay/blast: %.3f (medians of %d side-by-side runs each)' % (r_pps / b_pps, ROUNDS))
+print('ratio replay/blast: %.3f (medians of %d side-by-side runs each; load average %.1f before, %.1f after)'
+      % (r_pps / b_pps, ROUNDS, load_before, os.getloadavg()[0]))
+if base_build:
+    bs, bwall, bcpu = median_run(bases)
+    b_rpps = bs['packets_sent'] / bs['elapsed_s']
+    print('base %s: %.3f s engine (%.3f s wall, %.3f s CPU): ratio replay/blast %.3f'
+          % (base_build, bs['elapsed_s'], bwall, bcpu, b_rpps / b_pps))
 print('raw socket write ceiling: %.3f s: %.0f packets/s, %.2f MB/s' % (ceiling, c_pps, c_mbs))
 print('ratio replay/ceiling: %.3f' % (r_pps / c_pps))
