@@ -61,6 +61,7 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
         j->resource = g_strdup_printf("replay-copy-%u", copy);
     j->rewrite = (rewrite_config){.map = cfg->map,
                                   .learned = &j->replies.learned,
+                                  .shared_learned = j->replies.shared_learned,
                                   .login_user = cfg->login_user,
                                   .login_resource = j->resource,
                                   .server_query_ids = j->replies.server_ids};
@@ -133,6 +134,9 @@ void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
         return;
     j->res->done = true;
     j->res->outcome = outcome;
+    /* the peers' JIDs of this round, before a later round overwrites them */
+    if (j->replies.shared_learned)
+        jid_map_add_missing(&j->replies.learned, j->replies.shared_learned);
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
