@@ -270,7 +270,7 @@ static void job_connect_when_due(replay_job *j, gint64 now)
 static bool prepare_send(replay_job *j, send_item *s)
 {
     replay_error why;
-    if (j->login.upgrade) {
+    if (j->login.upgrade || j->login.rewrite_all) {
         if (!login_edit_prepare(&j->login, j->rec, &j->rewrite, s->rec, s->inserted_key_query, &s->rewritten, &why)) {
             job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 "%s: %s", s->rec->frame,
                        s->inserted_key_query ? " (the inserted key query)" : "", why.msg);

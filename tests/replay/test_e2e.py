@@ -506,7 +506,7 @@ def case_login_upgrade():
           'plain login against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
     rc, out, err, rep, _ = replay(port, cap, '--login-mode', 'encrypted')
     expect(rc, rep, 0, out=out + err)
-    check(rep and rep['summary']['matched'] >= 9, 'matched: %s' % (rep and rep['summary']))
+    check(rep and rep['summary']['matched'] >= 8, 'matched: %s' % (rep and rep['summary']))
     # the inserted key query is sent (one more packet) and its answer is not compared
     check(rep and rep['summary']['packets_sent'] == 9, 'packets sent: %s' % (rep and rep['summary']))
     # a password given on the command line wins over the recorded one
