@@ -70,12 +70,16 @@ record() {
     # Resin's server writes no port file: wait until the port answers.
     ip netns exec "$ns" "$RESIN_SERVER" --pubsub news@localhost "$port" >"$work/broker.log" 2>&1 &
     local broker_pid=$!
+    local up=0
     for _ in $(seq 300); do
-      in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+      in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && { up=1; break; }
       sleep 0.1
     done
-    in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null ||
-      { cat "$work/broker.log" >&2; echo "record.sh: Resin's server did not start" >&2; exit 1; }
+    [ $up = 1 ] || { cat "$work/broker.log" >&2; echo "record.sh: Resin's server did not start" >&2; exit 1; }
+    # Resin closes the probe's connection only after it gave up reading a
+    # request: let that FIN pass before tcpdump starts, so the capture holds
+    # only the sessions.
+    sleep 2
   else
     # shellcheck disable=SC2086
     # `ip netns exec` execs the command, so $! is the broker's own pid.
