@@ -53,11 +53,32 @@ static void wipe(char *s)
         *v++ = '\0';
 }
 
+/* Resin's HempBroker.generateJid: 64 random bits written as 11 Base64
+ * characters, six bits each from bit 60 down (the first from an arithmetic
+ * shift, so it carries the sign), in the standard alphabet whose '+' and
+ * '/' stay as they are: a resource may hold, and start with, '/'. */
+static char *random_resource(void)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int64_t v = (int64_t)(((uint64_t)g_random_int() << 32) | g_random_int());
+    char *out = g_malloc(12);
+    for (int i = 0; i < 11; i++) {
+        int shift = 60 - 6 * i;
+        out[i] = alphabet[(v >> shift) & 63];
+    }
+    out[11] = '\0';
+    return out;
+}
+
 static char *full_jid(conn *c, const char *uid, const char *resource)
 {
     /* A resource the client leaves null is made from the connection number,
-     * which depends only on the order of connections: replays stay equal. */
-    char *made = resource ? NULL : g_strdup_printf("hmtp-%llu", (unsigned long long)c->id);
+     * which depends only on the order of connections: replays stay equal.
+     * --random-resources makes it as Resin does, for testing replayers
+     * against a target that names links its own way. */
+    char *made = resource                     ? NULL
+                 : c->b->cfg->random_resources ? random_resource()
+                                               : g_strdup_printf("hmtp-%llu", (unsigned long long)c->id);
     const char *res = resource ? resource : made;
     char *jid = strchr(uid, '@') ? g_strdup_printf("%s/%s", uid, res)
                                  : g_strdup_printf("%s@%s/%s", uid, c->b->cfg->domain, res);

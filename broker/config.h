@@ -43,6 +43,7 @@ typedef struct broker_config {
     int verbose;
     bool alter_ping; /* --alter-reply ping: a test aid for the replayer */
     bool presence_payloads; /* presence the broker originates carries hmtp.BrokerPresence */
+    bool random_resources;  /* a login without a resource gets a random one, as Resin's server does */
     char *key_file;         /* --key: PEM private key; NULL: generate one */
     char *write_key_file;   /* --write-key: where to save the private key */
     bool require_encrypted; /* refuse plain passwords, as Resin can be told to */

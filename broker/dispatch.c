@@ -109,6 +109,25 @@ static void forward(conn *c, conn *target, hmtp_packet *p)
         presence_track(c, target, p);
 }
 
+/* A packet to a JID that is no link and no service. As Resin's HempBroker
+ * does (and as XMPP does for presence, RFC 6121 section 8.5.2): a query is
+ * answered cancel/service-unavailable with Resin's text, so that a session
+ * recorded against Resin replays here unchanged; everything else (messages,
+ * presence, errors) is dropped silently, which also keeps two parties from
+ * trading errors about each other. */
+static void to_nobody(conn *c, hmtp_packet *p)
+{
+    if (is_query_request(p->type)) {
+        char *text = g_strdup_printf("'%s' is an unknown service for %s", p->to, hmtp_type_name(p->type));
+        reply_error(c, p, "cancel", "service-unavailable", text);
+        g_free(text);
+        return;
+    }
+    if (broker_log_packets())
+        broker_log("conn %llu dropped %s to=%s: no such JID", (unsigned long long)c->id, hmtp_type_name(p->type),
+                   p->to);
+}
+
 void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
 {
     broker *b = c->b;
@@ -155,7 +174,5 @@ void dispatch_packet(conn *c, hmtp_packet *p, bool *taken)
         forward(c, target, p);
         return;
     }
-    char *text = g_strdup_printf("no such JID: %s", p->to);
-    reply_error(c, p, "cancel", "item-not-found", text);
-    g_free(text);
+    to_nobody(c, p);
 }

@@ -15,6 +15,7 @@ typedef struct raw_options {
     char *listen, *port_file, *domain, *users_file, *query_service, *server_header;
     char **users, **pubsub;
     gboolean allow_any, upgrade_header, real_date, verbose, presence_payloads, require_encrypted;
+    gboolean random_resources;
     char *key_file, *write_key_file;
     char *max_connections, *max_packet, *max_subscriptions, *output_limit, *alter_reply, *login_timeout;
     char *http_timeout, *idle_timeout, *max_per_ip, *max_login_failures, *memory_budget, *login_delay;
@@ -104,6 +105,7 @@ static bool apply(const raw_options *o, broker_config *cfg, GError **error)
         cfg, o->query_service ? o->query_service : BROKER_DEFAULT_QUERY_SERVICE);
     cfg->upgrade_header = o->upgrade_header;
     cfg->presence_payloads = o->presence_payloads;
+    cfg->random_resources = o->random_resources;
     cfg->real_date = o->real_date;
     if (o->server_header) {
         g_free(cfg->server_header);
@@ -222,6 +224,10 @@ int main(int argc, char **argv)
         {"presence-payloads", 0, 0, G_OPTION_ARG_NONE, &o.presence_payloads,
          "Presence the broker originates carries hmtp.BrokerPresence instead of null "
          "(for Caucho's stock client, which throws on null payloads)",
+         NULL},
+        {"random-resources", 0, 0, G_OPTION_ARG_NONE, &o.random_resources,
+         "A login without a resource gets a random one, as Resin's server does "
+         "(11 Base64 characters, which may start with '/'), instead of hmtp-N",
          NULL},
         {"real-date", 0, 0, G_OPTION_ARG_NONE, &o.real_date,
          "Send the current time in HTTP Date headers (default: a fixed 1970 date)", NULL},

@@ -15,6 +15,13 @@
 # Resin's late client does, except where a scenario says login=plain.
 # Running it twice gives captures that decode to the same HMTP packets
 # (timestamps, ports and TCP details differ).
+#
+# ONLY="errors.pcapng midstream.pcap ..." records just those captures (the
+# others stay as they are). With RESIN_SERVER=/tmp/resin-server/resin-hmtp-server
+# (Resin's own 2009 server side, built by ../shared/tools/resin-server.sh) it
+# also records the resin-server-*.pcapng captures against that server instead
+# of hmtp-broker: Resin's early client (needs RESIN_CLIENT) and hmtp-client
+# with plain logins (Resin has no encrypted login at that revision).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -47,21 +54,45 @@ in_ns ip link set lo up
 # record OUT PORT "BROKER ARGS" CLIENT-COMMAND...
 # Starts the broker on 127.0.0.1:PORT and tcpdump, runs the command (which
 # may refer to $port), stops both, writes OUT (.pcap or .pcapng).
+# With BROKER ARGS "resin" the server is Resin's own (RESIN_SERVER), with
+# its MemoryPubSub at news@localhost.
+wanted() {
+  [ -z "${ONLY:-}" ] && return 0
+  case " $ONLY " in *" ${1/-full/} "*) return 0 ;; esac
+  return 1
+}
 record() {
   local out=$1 port=$2 broker_args=$3
   shift 3
+  wanted "$out" || return 0
   rm -f "$work/port" "$work/raw.pcap" "$work/tcpdump.log" "$work/broker.log"
-  # shellcheck disable=SC2086
-  # `ip netns exec` execs the command, so $! is the broker's own pid.
-  # One fixed key pair (broker-key.pem, a throwaway test key): the key
-  # answers are the same in every recording, and Wireshark can decrypt the
-  # logins with it.
-  ip netns exec "$ns" "$broker" --listen "127.0.0.1:$port" --port-file "$work/port" \
-    --key "$here/broker-key.pem" $broker_args \
-    2>"$work/broker.log" &
-  local broker_pid=$!
-  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-  [ -s "$work/port" ] || { cat "$work/broker.log" >&2; echo "record.sh: broker did not start" >&2; exit 1; }
+  if [ "$broker_args" = resin ]; then
+    # Resin's server writes no port file: wait until the port answers.
+    ip netns exec "$ns" "$RESIN_SERVER" --pubsub news@localhost "$port" >"$work/broker.log" 2>&1 &
+    local broker_pid=$!
+    local up=0
+    for _ in $(seq 300); do
+      in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && { up=1; break; }
+      sleep 0.1
+    done
+    [ $up = 1 ] || { cat "$work/broker.log" >&2; echo "record.sh: Resin's server did not start" >&2; exit 1; }
+    # Resin closes the probe's connection only after it gave up reading a
+    # request: let that FIN pass before tcpdump starts, so the capture holds
+    # only the sessions.
+    sleep 2
+  else
+    # shellcheck disable=SC2086
+    # `ip netns exec` execs the command, so $! is the broker's own pid.
+    # One fixed key pair (broker-key.pem, a throwaway test key): the key
+    # answers are the same in every recording, and Wireshark can decrypt the
+    # logins with it.
+    ip netns exec "$ns" "$broker" --listen "127.0.0.1:$port" --port-file "$work/port" \
+      --key "$here/broker-key.pem" $broker_args \
+      2>"$work/broker.log" &
+    local broker_pid=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    [ -s "$work/port" ] || { cat "$work/broker.log" >&2; echo "record.sh: broker did not start" >&2; exit 1; }
+  fi
   ip netns exec "$ns" tcpdump -i lo --immediate-mode -B 65536 -U -s 0 -w "$work/raw.pcap" "tcp port $port" 2>"$work/tcpdump.log" &
   local dump_pid=$!
   for _ in $(seq 100); do grep -qs 'listening on' "$work/tcpdump.log" && break; sleep 0.05; done
@@ -114,16 +145,20 @@ record upgrade-get.pcapng 6801 "--allow-any-user --upgrade-header" \
 
 # A capture that starts after the upgrade, the logins and the first class
 # definitions: the scenario pauses where the cut goes.
-record midstream-full.pcap 8080 "--allow-any-user" \
-  run_client 8080 "$scenarios/midstream.hmtp"
-python3 "$here/cut_at_pause.py" "$here/midstream-full.pcap" "$here/midstream.pcap"
-rm -f "$here/midstream-full.pcap"
+if wanted midstream.pcap; then
+  record midstream-full.pcap 8080 "--allow-any-user" \
+    run_client 8080 "$scenarios/midstream.hmtp"
+  python3 "$here/cut_at_pause.py" "$here/midstream-full.pcap" "$here/midstream.pcap"
+  rm -f "$here/midstream-full.pcap"
+fi
 
 # TCP trouble: MTU 576 (MSS 536), and random drops: before tcpdump sees a
 # segment (egress: the capture then shows later data before the resent
 # segment, out of order) and after it (ingress: the capture shows the
 # segment twice, a retransmission).
-if command -v nft >/dev/null; then
+if ! wanted tcp-trouble.pcapng; then
+  :
+elif command -v nft >/dev/null; then
   in_ns ip link set lo mtu 576
   in_ns nft -f - <<'NFT'
 table inet trouble {
@@ -148,4 +183,18 @@ fi
 if [ -n "${RESIN_CLIENT_ENCRYPTED:-}" ]; then
   resin_enc() { in_ns "$RESIN_CLIENT_ENCRYPTED" -t 30 "http://127.0.0.1:8080/hmtp" resin secret "$scenarios/resin-client.drive"; }
   record resin-client-encrypted.pcapng 8080 "--user resin:secret" resin_enc
+fi
+
+# Against Resin's own server (the reference the broker is compared with):
+# its early client, and hmtp-client with plain logins in scenarios that
+# expect Resin's answers.
+if [ -n "${RESIN_SERVER:-}" ]; then
+  if [ -n "${RESIN_CLIENT:-}" ]; then
+    resin_at_resin() { in_ns "$RESIN_CLIENT" -t 30 "http://127.0.0.1:8080/hmtp" resin secret "$scenarios/resin-server.drive"; }
+    record resin-server-resin-client.pcapng 8080 resin resin_at_resin
+  fi
+  record resin-server-pubsub.pcapng 8080 resin \
+    run_client 8080 "$scenarios/resin-server-pubsub.hmtp"
+  record resin-server-queries.pcapng 8080 resin \
+    run_client 8080 "$scenarios/resin-server-queries.hmtp"
 fi

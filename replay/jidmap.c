@@ -25,6 +25,16 @@ void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid)
     g_hash_table_replace(m->full, g_strdup(old_jid), g_strdup(new_jid));
 }
 
+void jid_map_add_missing(jid_map *dst, const jid_map *src)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, src->full);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (!g_hash_table_contains(dst->full, k))
+            jid_map_add_full(dst, k, v);
+}
+
 bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why)
 {
     const char *eq = strchr(rule, '=');

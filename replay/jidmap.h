@@ -26,6 +26,11 @@ void jid_map_free(jid_map *m);
 bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why);
 void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid);
 
+/* Copies into dst the full-JID entries of src that dst lacks (a session
+ * keeps its peers' learned JIDs of its own round: with --loop the shared
+ * map is overwritten by the next round before verification). */
+void jid_map_add_missing(jid_map *dst, const jid_map *src);
+
 /* A newly allocated mapped JID, or NULL when no rule applies. */
 char *jid_map_apply(const jid_map *m, const char *jid);
 

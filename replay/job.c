@@ -61,6 +61,7 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
         j->resource = g_strdup_printf("replay-copy-%u", copy);
     j->rewrite = (rewrite_config){.map = cfg->map,
                                   .learned = &j->replies.learned,
+                                  .shared_learned = j->replies.shared_learned,
                                   .login_user = cfg->login_user,
                                   .login_resource = j->resource,
                                   .server_query_ids = j->replies.server_ids};
@@ -91,7 +92,7 @@ void job_let_go(replay_job *j)
         return;
     j->let_go = true;
     job_plan_clear(&j->plan);
-    g_ptr_array_set_size(j->replies.actual, 0);
+    replies_drop_kept(&j->replies);
     if (j->holds)
         rec_session_release(j->rec);
     j->holds = false;
@@ -193,6 +194,9 @@ void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
         return;
     j->res->done = true;
     j->res->outcome = outcome;
+    /* the peers' JIDs of this round, before a later round overwrites them */
+    if (j->replies.shared_learned)
+        jid_map_add_missing(&j->replies.learned, j->replies.shared_learned);
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -328,7 +332,7 @@ static void job_connect_when_due(replay_job *j, gint64 now)
 static bool prepare_send(replay_job *j, send_item *s)
 {
     replay_error why;
-    if (j->login.upgrade) {
+    if (j->login.upgrade || j->login.rewrite_all) {
         if (!login_edit_prepare(&j->login, j->rec, &j->rewrite, s->rec, s->inserted_key_query, &s->rewritten, &why)) {
             job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 "%s: %s", s->rec->frame,
                        s->inserted_key_query ? " (the inserted key query)" : "", why.msg);

@@ -152,9 +152,10 @@ bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec,
                            "UID:PASSWORD, --login-file FILE, --login-password PASSWORD or --recorded-key PEM",
                            rec->login_frame, rec->login_uid ? rec->login_uid : "?", key_why.msg[0] ? " and " : "",
                            key_why.msg);
-    if (cfg->login_plain)
+    if (cfg->login_plain) {
         rw->login_password = le->password;
-    else
+        le->rewrite_all = true;
+    } else
         le->encrypt = true;
     return true;
 }
@@ -191,7 +192,8 @@ bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *
         if (!failed && hmtp_packet_decode(&p, &rec->stream[REPLAY_C2S], r->mark, rw_status > 0 ? body.data : r->body,
                                           rw_status > 0 ? body.len : r->body_len, &err) != HMTP_OK)
             failed = !replay_fail(why, "the rewritten packet does not decode: %s (body offset %zu)", err.msg, err.offset);
-        else if (!failed && rec_is_login(r) && hessian_value_string(hessian_object_field(p.value, "_credentials")) &&
+        else if (!failed && le->upgrade && rec_is_login(r) &&
+                 hessian_value_string(hessian_object_field(p.value, "_credentials")) &&
                  !hessian_object_set(p.value, "_credentials", (hessian_value *)rw->login_credentials))
             failed = !replay_fail(why, "cannot put the encrypted credentials into the login");
     }

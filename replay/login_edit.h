@@ -34,6 +34,11 @@ typedef struct login_edit {
        decoded and written again by this one writer, so the class indexes of
        later packets are renumbered by first use, as a real client would. */
     bool upgrade;
+    /* --login-mode plain on a recorded encrypted login: the recorded key
+       query is left out, so its class definition is missing from the
+       direction and every later packet is written again by the writer, as
+       for an upgrade (no key query inserted, the password a string) */
+    bool rewrite_all;
     int64_t key_query_id; /* id of the inserted key query: unused by the recording */
     hessian_writer writer;
     hmtp_buf written;     /* the writer's output, moved into each send item */
@@ -47,7 +52,7 @@ void login_edit_free(login_edit *le);
  * one to upgrade, without its password. */
 bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, replay_error *why);
 
-/* An upgraded session's client packet r (or, inserted, the key query before
+/* A client packet r of an upgraded or rewrite_all session (or, inserted, the key query before
  * it) as it is sent: out receives the wire bytes. false with why filled. */
 bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *rw, const rec_packet *r, bool inserted,
                         hmtp_buf *out, replay_error *why);

@@ -43,16 +43,37 @@ static send_item *add_send(job_plan *p, const rec_packet *r, uint64_t wait_for)
     return s;
 }
 
+static bool answers_dropped(const GArray *ids, int64_t id)
+{
+    for (guint i = 0; i < ids->len; i++)
+        if (g_array_index(ids, int64_t, i) == id)
+            return true;
+    return false;
+}
+
 void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *rec, bool insert_key_query)
 {
     /* Packets recorded after the point where an incomplete session broke
        would only be half a conversation. */
     uint64_t last_frame = rec->info.incomplete ? rec->info.broken_frame : UINT64_MAX;
     uint64_t compared = 0;
+    /* --login-mode plain sends an encrypted login's password as a string: the
+       recorded key query is not sent (a target without encryption, such as
+       Resin's early server, would refuse it), nor its answer expected. */
+    bool drop_key_query = cfg->login_plain && rec->login_encrypted;
+    GArray *dropped_ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
     for (guint i = 0; i < rec->packets->len; i++) {
         const rec_packet *r = g_ptr_array_index(rec->packets, i);
         if (r->frame >= last_frame)
             break; /* the frame that revealed the hole may already hold answers to lost packets */
+        if (drop_key_query && r->dir == REPLAY_C2S && r->key_query && r->status == HMTP_OK && r->has_id) {
+            g_array_append_val(dropped_ids, r->id);
+            continue;
+        }
+        if (r->dir == REPLAY_S2C && r->status == HMTP_OK && r->has_id && dropped_ids->len &&
+            (r->type == HMTP_QUERY_RESULT || r->type == HMTP_QUERY_ERROR) && r->frame < rec->login_frame &&
+            answers_dropped(dropped_ids, r->id))
+            continue;
         if (r->dir == REPLAY_S2C) {
             if (r->status == HMTP_OK && (r->type == HMTP_QUERY_GET || r->type == HMTP_QUERY_SET))
                 g_ptr_array_add(p->server_queries, (gpointer)r);
@@ -75,6 +96,7 @@ void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *re
         s->wire = r->wire;
         s->wire_len = r->wire_len;
     }
+    g_array_free(dropped_ids, TRUE);
     g_free(p->expected_order);
     p->expected_order = g_new0(guint, p->expected->len ? p->expected->len : 1);
 }

@@ -33,11 +33,17 @@ static bool encode_value(const char *s, int64_t l, const hessian_value *v, hmtp_
 char *rewrite_map_jid(const rewrite_config *cfg, const char *jid)
 {
     char *mapped = cfg->map ? jid_map_apply(cfg->map, jid) : NULL;
-    if (cfg->learned) {
-        char *again = jid_map_apply(cfg->learned, mapped ? mapped : jid);
+    /* A target that picks its own resources (Resin: random ones) names every
+       link differently from the recording: a session's own name, and the
+       names of the peers it writes to, come from their login answers. */
+    const jid_map *learned[] = {cfg->learned, cfg->shared_learned};
+    for (size_t i = 0; i < G_N_ELEMENTS(learned); i++) {
+        if (!learned[i])
+            continue;
+        char *again = jid_map_apply(learned[i], mapped ? mapped : jid);
         if (again) {
             g_free(mapped);
-            mapped = again;
+            return again;
         }
     }
     return mapped;

@@ -19,7 +19,10 @@
 
 typedef struct rewrite_config {
     const jid_map *map;         /* --map-jid rules (may be empty) */
-    const jid_map *learned;     /* JIDs the target assigned, may be NULL */
+    const jid_map *learned;     /* JIDs the target assigned to this session, may be NULL */
+    /* JIDs the target assigned to every session replayed together (a peer's
+       random resource, learned from its login answer), may be NULL */
+    const jid_map *shared_learned;
     const char *login_user;     /* replaces AuthQuery._uid when set */
     const char *login_password; /* replaces AuthQuery._credentials by this string when set */
     /* an EncryptedObject made for the target: its fields replace those of a
@@ -42,8 +45,8 @@ int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rew
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
                         replay_error *why);
 
-/* A newly allocated JID mapped by the rules, then by the learned JIDs;
- * NULL when neither applies. */
+/* A newly allocated JID mapped by the rules, then by the learned JIDs (the
+ * session's own first, then its peers'); NULL when none applies. */
 char *rewrite_map_jid(const rewrite_config *cfg, const char *jid);
 
 #endif

@@ -374,32 +374,30 @@ static bool case_unknown_jid(broker_process *b)
     hmtp_arena_init(&a);
     hessian_value *payload = obj1(&a, "example.NewsItem", "_title", str(&a, "lost"));
     hmtp_packet p;
-    const int32_t kinds[][2] = {{HMTP_MESSAGE, HMTP_MESSAGE_ERROR},
-                                {HMTP_QUERY_SET, HMTP_QUERY_ERROR},
-                                {HMTP_PRESENCE_SUBSCRIBE, HMTP_PRESENCE_ERROR},
-                                {HMTP_PRESENCE, HMTP_PRESENCE_ERROR}};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        REQUIRE(wire_send(&A, kinds[i][0], "nobody@localhost/x", NULL, 9, payload, NULL), "%s",
-                A.error);
-        REQUIRE(expect_error(&A, &p, kinds[i][1], "nobody@localhost/x", "cancel", "item-not-found"),
-                "after %s", hmtp_type_name(kinds[i][0]));
+    /* as Resin's HempBroker: a query to nobody is answered
+       cancel/service-unavailable with Resin's text, the payload and id
+       carried back */
+    const int32_t queries[] = {HMTP_QUERY_GET, HMTP_QUERY_SET};
+    for (size_t i = 0; i < 2; i++) {
+        REQUIRE(wire_send(&A, queries[i], "nobody@localhost/x", NULL, 9, payload, NULL), "%s", A.error);
+        REQUIRE(expect_error(&A, &p, HMTP_QUERY_ERROR, "nobody@localhost/x", "cancel", "service-unavailable"),
+                "after %s", hmtp_type_name(queries[i]));
+        char want[80];
+        snprintf(want, sizeof want, "'nobody@localhost/x' is an unknown service for %s", hmtp_type_name(queries[i]));
         const char *title = hessian_value_string(hessian_object_field(p.value, "_title"));
-        bool ok = same(title, "lost") && strcmp(cls_of(p.value), "example.NewsItem") == 0 &&
-                  (!p.has_id || p.id == 9);
+        bool ok = same(title, "lost") && strcmp(cls_of(p.value), "example.NewsItem") == 0 && p.id == 9 &&
+                  same(p.error.text, want);
         hmtp_packet_free(&p);
-        REQUIRE(ok, "payload or id not carried back");
+        REQUIRE(ok, "payload, id or text not as Resin's");
     }
-    /* a bare JID of a user that is not connected, and a wrong resource of one that is */
-    REQUIRE(wire_send(&A, HMTP_MESSAGE, "ghost@localhost", NULL, 0, payload, NULL), "%s", A.error);
-    REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "ghost@localhost", "cancel", "item-not-found"),
-            "bare");
-    hmtp_packet_free(&p);
-    REQUIRE(wire_send(&A, HMTP_MESSAGE, "alice@localhost/other", NULL, 0, payload, NULL), "%s",
-            A.error);
-    REQUIRE(expect_error(&A, &p, HMTP_MESSAGE_ERROR, "alice@localhost/other", "cancel",
-                         "item-not-found"),
-            "wrong resource");
-    hmtp_packet_free(&p);
+    /* messages and presence to nobody (a full JID not connected, a bare JID
+       of a user that is not, a wrong resource of one that is) are dropped */
+    const int32_t dropped[] = {HMTP_MESSAGE, HMTP_PRESENCE_SUBSCRIBE, HMTP_PRESENCE, HMTP_MESSAGE_ERROR};
+    const char *const nobody[] = {"nobody@localhost/x", "ghost@localhost", "alice@localhost/other"};
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        for (size_t k = 0; k < 3; k++)
+            REQUIRE(wire_send(&A, dropped[i], nobody[k], NULL, 0, payload, NULL), "%s", A.error);
+    REQUIRE(nothing_arrives(&A, 300), "a message or presence to nobody was answered");
     /* errors and results to nobody are dropped, not answered */
     REQUIRE(wire_send(&A, HMTP_QUERY_RESULT, "nobody@localhost", NULL, 1, payload, NULL), "%s",
             A.error);
@@ -656,9 +654,11 @@ static bool case_disconnect(broker_process *b)
     const char *const only_b[] = {"bob@localhost/b", NULL};
     if (!subscribers_are(&W, only_b, NULL))
         return false;
-    /* messages to A now bounce */
+    /* messages to A are now dropped, queries answered service-unavailable */
     REQUIRE(wire_send(&B, HMTP_MESSAGE, a_jid, NULL, 0, NULL, NULL), "%s", B.error);
-    REQUIRE(expect_error(&B, &p, HMTP_MESSAGE_ERROR, a_jid, "cancel", "item-not-found"), "bounce");
+    REQUIRE(nothing_arrives(&B, 200), "a message to a closed link was answered");
+    REQUIRE(wire_send(&B, HMTP_QUERY_GET, a_jid, NULL, 32, NULL, NULL), "%s", B.error);
+    REQUIRE(expect_error(&B, &p, HMTP_QUERY_ERROR, a_jid, "cancel", "service-unavailable"), "query to a closed link");
     hmtp_packet_free(&p);
     wire_close(&B);
     wire_close(&W);
@@ -742,8 +742,8 @@ static bool scripted_session(uint16_t port, hmtp_buf *a_bytes, hmtp_buf *b_bytes
         REQUIRE(expect(&B, &p, HMTP_MESSAGE, "news@localhost", B.jid), "fan-out");
         hmtp_packet_free(&p);
     }
-    REQUIRE(wire_send(&A, HMTP_MESSAGE, "nobody@localhost", NULL, 0, str(&a, "x"), NULL), "send");
-    REQUIRE(expect(&A, &p, HMTP_MESSAGE_ERROR, "nobody@localhost", A.jid), "error");
+    REQUIRE(wire_send(&A, HMTP_QUERY_GET, "nobody@localhost", NULL, 5, str(&a, "x"), NULL), "send");
+    REQUIRE(expect(&A, &p, HMTP_QUERY_ERROR, "nobody@localhost", A.jid), "error");
     hmtp_packet_free(&p);
     const char *const both[] = {"alice@localhost/hmtp-1", "bob@localhost/hmtp-2", NULL};
     if (!subscribers_are(&A, both, "a"))

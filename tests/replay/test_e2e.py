@@ -510,7 +510,7 @@ def case_login_upgrade():
           'plain login against --require-encrypted: exit %d\n%s%s' % (rc, out, err))
     rc, out, err, rep, _ = replay(port, cap, '--login-mode', 'encrypted')
     expect(rc, rep, 0, out=out + err)
-    check(rep and rep['summary']['matched'] >= 9, 'matched: %s' % (rep and rep['summary']))
+    check(rep and rep['summary']['matched'] >= 8, 'matched: %s' % (rep and rep['summary']))
     # the inserted key query is sent (one more packet) and its answer is not compared
     check(rep and rep['summary']['packets_sent'] == 9, 'packets sent: %s' % (rep and rep['summary']))
     # a password given on the command line wins over the recorded one
@@ -800,6 +800,11 @@ CAPTURE_SETTINGS = {
     'midstream.pcap': (['--allow-any-user'], ['--port', '8080', '--timeout', '500'], 'runs'),
     'resin-client.pcapng': (['--user', 'resin:secret'], [], 'clean'),
     'resin-client-encrypted.pcapng': (['--user', 'resin:secret'], ['--login', 'resin:secret'], 'clean'),
+    # Recorded against Resin's own 2009 server, whose MemoryPubSub answers no
+    # presence and fans nothing out: presence is left out (sent and compared),
+    # as broker/README.md's table "Against Resin's own server" says.
+    'resin-server-pubsub.pcapng': (['--allow-any-user'], ['--types', 'messages,query'], 'clean'),
+    'resin-server-resin-client.pcapng': (['--allow-any-user'], ['--types', 'messages,query'], 'clean'),
 }
 # The encrypted logins of the scripted client (password `pw`, and the
 # passwords above) are redone for the test broker's own key: their recorded

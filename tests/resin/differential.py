@@ -43,6 +43,10 @@ SETTINGS = {
     'midstream.pcap': (['--allow-any-user'], ['--port', '8080']),
     'resin-client.pcapng': (['--user', 'resin:secret'], []),
     'resin-client-encrypted.pcapng': (['--user', 'resin:secret'], []),
+    # recorded against Resin's own server: its MemoryPubSub answers no
+    # presence, so presence is neither sent nor compared (as in tests/replay)
+    'resin-server-pubsub.pcapng': (['--allow-any-user'], ['--types', 'messages,query']),
+    'resin-server-resin-client.pcapng': (['--allow-any-user'], ['--types', 'messages,query']),
 }
 DEFAULT = (['--allow-any-user'], [])
 
@@ -58,38 +62,23 @@ def _closed(s):
 
 
 KNOWN = [
+    # Differences fixed in hmtp-broker or in hmtp-replay (the AuthResult's
+    # `to`, random resources, the key query under --login-mode plain,
+    # service-unavailable for unknown JIDs, what is dropped) have no class
+    # any more: if one shows again it is UNEXPLAINED.
     ('passwords not checked',
      lambda d, s: (d['kind'] == 'missing' and re.match(r'queryError id=\d+ to=null from=null', _p(d)))
      or (d['kind'] == 'unexpected' and re.match(r'queryResult id=\d+ to=null from=null', _p(d)))),
-    ('no GetPublicKeyQuery (no encrypted login)',
-     lambda d, s: (d['kind'] == 'missing' and re.match(r'queryResult id=\d+ to=null from=null', _p(d)))
-     or (d['kind'] == 'unexpected' and re.match(r'queryError id=\d+ to=null from=null', _p(d)))),
-    ('login answer to null',
-     lambda d, s: d['kind'] == 'different' and d.get('path') == 'to' and d.get('actual') is None
-     and _p(d).startswith('queryResult') and 'from=null' in _p(d)),
     ('no query service at service@',
-     lambda d, s: re.match(r'(queryResult|queryError) id=\d+ to=\S+ from=service@', _p(d))
-     and d['kind'] in ('missing', 'unexpected')),
+     lambda d, s: re.match(r'\w+ (id=\d+ )?to=\S+ from=service@', _p(d))),
     ('no answer to a query before login',
      lambda d, s: d['kind'] == 'missing' and re.match(r'queryError id=\d+ to=null from=', _p(d))),
     ('unknown classes come back as maps',
      lambda d, s: d['kind'] == 'different' and (d.get('path') or '').startswith('value')
      and isinstance(d.get('actual'), dict) and '$map' in d['actual']
      and isinstance(d.get('expected'), dict) and '$class' in d['expected']),
-    ('unknown service or JID: service-unavailable',
-     lambda d, s: d['kind'] == 'different' and d.get('path') in ('error.group', 'error.text', 'error.type')
-     and (d.get('actual') in ('service-unavailable', 'cancel') or 'is an unknown service' in str(d.get('actual')))),
-    ('random resources: peer JID sent as recorded',
-     lambda d, s: (d['kind'] == 'different' and d.get('path') in ('from', 'to')
-                   and isinstance(d.get('expected'), str) and isinstance(d.get('actual'), str)
-                   and d['expected'].split('/')[0] == d['actual'].split('/')[0])
-     or (d['kind'] == 'unexpected' and re.match(r'queryError id=\d+ to=\S+ from=\S+/', _p(d)))),
     ('link closed by Resin (it threw)',
      lambda d, s: d['kind'] == 'failed' or (d['kind'] == 'missing' and _closed(s))),
-    ('messages and presence to unknown JIDs dropped',
-     lambda d, s: d['kind'] == 'missing' and re.match(r'(messageError|presenceError) ', _p(d))),
-    ('delivery to a peer lost (peer JID sent as recorded)',
-     lambda d, s: d['kind'] == 'missing' and re.match(r'(message|query\w+|presence\w*) (id=\d+ )?to=\S+ from=\S+/', _p(d))),
 ]
 
 
