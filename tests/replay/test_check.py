@@ -113,6 +113,10 @@ print(json.dumps({"cases": cases, "counts": counts}))
 # says without them. (exit without options, words; exit with them)
 SAMPLES = {
     'resin-client.pcapng': ([], 0, 'replayable', 0),
+    # recorded against Resin's own server with plain logins: nothing needed
+    'resin-server-resin-client.pcapng': ([], 0, 'replayable', 0),
+    'resin-server-pubsub.pcapng': ([], 0, 'replayable', 0),
+    'resin-server-queries.pcapng': ([], 0, 'replayable', 0),
     'resin-client-encrypted.pcapng': (['--login', 'resin:secret'], 4, 'the password of resin (session 0)', 0),
     'logins-queries.pcap': (['--recorded-key', RECORDED_KEY], 4, 'the password of alice (session 0), alice (session 2), '
                             'carol (session 5)', 0),
