@@ -51,13 +51,13 @@ static bool fetch_public_key(const client_link *l, int64_t timeout_ms, hmtp_buf 
     switch (hmtp_public_key_answer_read(p, &der, &der_len)) {
     case HMTP_PUBLIC_KEY_REFUSED:
         hmtp_tool_fail(err, "the server refused the public key query (id=%lld) with %s/%s%s%s: it may not offer the "
-                 "encrypted login (try --plain or login=plain)",
-                 (long long)id, p->error.type ? p->error.type : "?", p->error.group ? p->error.group : "?",
-                 p->error.text ? ": " : "", p->error.text ? p->error.text : "");
+                       "encrypted login (try --plain or login=plain)",
+                       (long long)id, p->error.type ? p->error.type : "?", p->error.group ? p->error.group : "?",
+                       p->error.text ? ": " : "", p->error.text ? p->error.text : "");
         break;
     case HMTP_PUBLIC_KEY_MISSING:
         hmtp_tool_fail(err, "the public key query's answer (id=%lld) holds no %s with a byte[] _encoded",
-                 (long long)id, HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
+                       (long long)id, HMTP_GET_PUBLIC_KEY_QUERY_CLASS);
         break;
     case HMTP_PUBLIC_KEY_FOUND:
         ok = hmtp_buf_append(spki, der, der_len);
@@ -135,7 +135,7 @@ login_outcome login_run(const client_link *l, const login_request *req, int64_t 
     const char *jid = hessian_value_string(hessian_object_field(p->value, "_jid"));
     if (!hmtp_value_is_object(p->value, HMTP_AUTH_RESULT_CLASS) || !jid) {
         hmtp_tool_fail(err, "the login's queryResult (id=%lld) holds no %s with a string _jid", (long long)id,
-                 HMTP_AUTH_RESULT_CLASS);
+                       HMTP_AUTH_RESULT_CLASS);
         packet_dispose(p);
         return LOGIN_BAD_ANSWER;
     }

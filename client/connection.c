@@ -171,11 +171,11 @@ bool conn_queue(client_conn *c, const void *data, size_t len)
 /* Keeps the first failure: later ones are usually its consequences. */
 __attribute__((format(printf, 2, 3))) static void set_error(client_conn *c, const char *fmt, ...)
 {
-    if (c->error[0])
+    if (c->error.msg[0])
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->error, sizeof c->error, fmt, ap);
+    vsnprintf(c->error.msg, sizeof c->error.msg, fmt, ap);
     va_end(ap);
 }
 
@@ -217,7 +217,7 @@ static void deliver(client_session *s, client_conn *c, const hmtp_frame *f)
 
 void conn_feed(client_session *s, client_conn *c, const uint8_t *data, size_t len)
 {
-    while (len && !c->error[0]) {
+    while (len && !c->error.msg[0]) {
         size_t used = 0;
         hmtp_frame f;
         hmtp_error err;
@@ -263,7 +263,7 @@ static void write_some(client_conn *c)
  * error its remaining bytes mean nothing, so they are left unread. */
 static bool readable(const client_conn *c)
 {
-    return c->fd >= 0 && c->upgraded && !c->eof && !c->error[0];
+    return c->fd >= 0 && c->upgraded && !c->eof && !c->error.msg[0];
 }
 
 bool session_pump(client_session *s, int64_t deadline_ms, bool (*done)(client_session *, void *), void *ctx)
@@ -287,7 +287,7 @@ bool session_pump(client_session *s, int64_t deadline_ms, bool (*done)(client_se
         for (size_t i = 0; i < s->nconns; i++) {
             client_conn *c = s->conns[i];
             short events = (short)((readable(c) ? POLLIN : 0) |
-                                   (c->fd >= 0 && c->pending.len && !c->error[0] ? POLLOUT : 0));
+                                   (c->fd >= 0 && c->pending.len && !c->error.msg[0] ? POLLOUT : 0));
             if (!events)
                 continue;
             fds[n].fd = c->fd;
@@ -321,21 +321,21 @@ static bool flushed(client_session *s, void *ctx)
 {
     (void)s;
     client_conn *c = ctx;
-    return c->pending.len == 0 || c->error[0] || c->fd < 0;
+    return c->pending.len == 0 || c->error.msg[0] || c->fd < 0;
 }
 
 bool session_flush(client_session *s, client_conn *c, int64_t deadline_ms)
 {
     if (!session_pump(s, deadline_ms, flushed, c))
         return false;
-    return c->pending.len == 0 && !c->error[0];
+    return c->pending.len == 0 && !c->error.msg[0];
 }
 
 static bool closed_by_peer(client_session *s, void *ctx)
 {
     (void)s;
     client_conn *c = ctx;
-    return c->eof || c->error[0] || c->fd < 0;
+    return c->eof || c->error.msg[0] || c->fd < 0;
 }
 
 void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
@@ -412,7 +412,7 @@ static bool answered(client_session *s, void *ctx)
             return true;
         }
     }
-    return w->c->eof || w->c->error[0] || w->c->fd < 0;
+    return w->c->eof || w->c->error.msg[0] || w->c->fd < 0;
 }
 
 static hmtp_packet *link_await_answer(const client_link *l, int64_t id, const char *what, int64_t timeout_ms,
@@ -423,9 +423,9 @@ static hmtp_packet *link_await_answer(const client_link *l, int64_t id, const ch
     int64_t deadline = now_ms() + timeout_ms;
     if (!session_pump(l->session, deadline, answered, &w) || w.index == SIZE_MAX) {
         hmtp_tool_fail(err, "no answer to the %s (id=%lld) %s", what, (long long)id,
-                 c->error[0] ? c->error
-                 : c->eof   ? "before the server closed the connection"
-                            : "in time");
+                       c->error.msg[0] ? c->error.msg
+                       : c->eof   ? "before the server closed the connection"
+                                  : "in time");
         return NULL;
     }
     hmtp_packet *p = c->inbox[w.index];

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "client_link.h"
+#include "error.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -26,7 +27,7 @@ typedef struct client_conn {
     int fd;            /* -1 when not connected */
     bool upgraded;     /* HMTP packets flow (after the 101) */
     bool eof;          /* the server closed its side */
-    char error[300];   /* first read/write/decode failure, "" when none */
+    hmtp_tool_error error; /* first read/write/decode failure, "" when none */
     hmtp_buf pending;  /* bytes not yet written to the socket */
     hmtp_buf wire;     /* the writer's output, moved to pending per packet */
     hessian_writer writer;

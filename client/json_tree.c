@@ -424,9 +424,9 @@ static bool parse_value(json_parser *p, json_node **out, unsigned depth)
                p->text[end] != '\t' && p->text[end] != ',' && p->text[end] != '}' && p->text[end] != ']')
             end++;
         return hmtp_tool_fail_at(p->err, start,
-                        "expected a JSON value (null, true, false, a number, \"string\", [...] or {...}), "
-                        "found '%.*s'",
-                        (int)(end - start), p->text + start);
+                                 "expected a JSON value (null, true, false, a number, \"string\", [...] or {...}), "
+                                 "found '%.*s'",
+                                 (int)(end - start), p->text + start);
     }
     if (!n)
         return false;

@@ -36,7 +36,8 @@ static bool parse_integer(builder *b, const json_node *n, const char *form, int6
     }
     if (n->kind != JSON_NUMBER || !n->num.integer)
         return hmtp_tool_fail_at(b->err, n->offset, "%s needs an integer, not a %s", form,
-                        n->kind == JSON_NUMBER ? "number with a fraction or exponent" : json_kind_name(n->kind));
+                                 n->kind == JSON_NUMBER ? "number with a fraction or exponent"
+                                                        : json_kind_name(n->kind));
     errno = 0;
     char *end;
     long long v = strtoll(n->num.text, &end, 10);
@@ -57,7 +58,7 @@ static bool only_members(builder *b, const json_node *obj, const char *form, con
                 ok = true;
         if (!ok)
             return hmtp_tool_fail_at(b->err, obj->items[i]->offset, "unexpected member \"%s\" in a %s form",
-                            obj->keys[i], form);
+                                     obj->keys[i], form);
     }
     return true;
 }
@@ -112,7 +113,7 @@ static bool decode_base64(builder *b, const json_node *n, uint8_t **out, size_t 
             bool padding = s[i + k] == '=' && i + 4 == len && k >= 4 - pad;
             if (d < 0 && !padding)
                 return hmtp_tool_fail_at(b->err, n->offset, "$binary: '%c' at position %zu is not base64", s[i + k],
-                                i + k);
+                                         i + k);
             acc = acc << 6 | (uint32_t)(d < 0 ? 0 : d);
         }
         uint8_t bytes[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8), (uint8_t)acc};
@@ -240,7 +241,7 @@ static bool generated_size(builder *b, const json_node *n, const char *form, siz
         return false;
     if (v < 0 || (uint64_t)v > JSON_VALUE_MAX_GENERATED)
         return hmtp_tool_fail_at(b->err, n->offset, "%s: %lld is outside 0..%zu", form, (long long)v,
-                        JSON_VALUE_MAX_GENERATED);
+                                 JSON_VALUE_MAX_GENERATED);
     *out = (size_t)v;
     return true;
 }
@@ -377,8 +378,8 @@ static bool build_object(builder *b, const json_node *obj, hessian_value **out)
     for (size_t i = 0; i < obj->n; i++) {
         if (obj->keys[i][0] == '$' && strcmp(obj->keys[i], "$class") != 0)
             return hmtp_tool_fail_at(b->err, obj->items[i]->offset,
-                            "unexpected member \"%s\" in a $class form (field names cannot start with '$')",
-                            obj->keys[i]);
+                                     "unexpected member \"%s\" in a $class form (field names cannot start with '$')",
+                                     obj->keys[i]);
         if (obj->keys[i][0] != '$')
             nfields++;
     }
@@ -455,14 +456,14 @@ static bool build_form(builder *b, const json_node *obj, hessian_value **out)
     }
     if (obj->n == 0 || !json_has_dollar_key(obj))
         return hmtp_tool_fail_at(b->err, obj->offset,
-                        "a plain JSON object has no Hessian meaning: write {\"$class\":\"name\",...} for an "
-                        "object or {\"$map\":[[key,value],...]} for a map");
+                                 "a plain JSON object has no Hessian meaning: write {\"$class\":\"name\",...} for an "
+                                 "object or {\"$map\":[[key,value],...]} for a map");
     for (size_t i = 0; i < obj->n; i++)
         if (obj->keys[i][0] == '$')
             return hmtp_tool_fail_at(b->err, obj->items[i]->offset,
-                            "unknown form \"%s\" (known: $class $map $list $type $binary $date $int $long "
-                            "$double $repeat $random_binary $ref%s)",
-                            obj->keys[i], b->pattern ? " $any" : "");
+                                     "unknown form \"%s\" (known: $class $map $list $type $binary $date $int $long "
+                                     "$double $repeat $random_binary $ref%s)",
+                                     obj->keys[i], b->pattern ? " $any" : "");
     return false;
 }
 

@@ -152,7 +152,7 @@ static int run_expect_close(runner *r, const scn_stmt *st)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "the connection was closed by the scenario itself");
     if (!session_pump(&r->session, now_ms() + runner_timeout(r, st), peer_closed, c))
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the server did not close the connection within %lld ms%s%s",
-                           (long long)runner_timeout(r, st), c->error[0] ? ": " : "", c->error);
+                           (long long)runner_timeout(r, st), c->error.msg[0] ? ": " : "", c->error.msg);
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s closed by the server\n", st->conn);
     client_conn_close(&r->session, c, false, 0);
@@ -184,7 +184,8 @@ static int run_raw(runner *r, const scn_stmt *st)
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s > %zu raw bytes\n", st->conn, st->raw_len);
     if (!session_flush(&r->session, c, now_ms() + r->timeout_ms))
-        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s", c->error[0] ? c->error : "timed out");
+        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s",
+                           c->error.msg[0] ? c->error.msg : "timed out");
     return RUN_PASSED;
 }
 

@@ -29,8 +29,8 @@ client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *cod
         *code = runner_fail(r, st, RUN_SCENARIO_ERROR, "no connection named '%s'", st->conn);
         return NULL;
     }
-    if (need_open && c->error[0]) {
-        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the connection failed earlier: %s", c->error);
+    if (need_open && c->error.msg[0]) {
+        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the connection failed earlier: %s", c->error.msg);
         return NULL;
     }
     if (need_open && c->fd < 0) {

@@ -63,7 +63,7 @@ static int flush_or_fail(runner *r, const scn_stmt *st, client_conn *c)
 {
     if (!session_flush(&r->session, c, now_ms() + r->timeout_ms))
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s",
-                           c->error[0] ? c->error : "the server did not read it in time");
+                           c->error.msg[0] ? c->error.msg : "the server did not read it in time");
     return RUN_PASSED;
 }
 
@@ -202,7 +202,7 @@ static bool match_error(const scn_packet *want, const hmtp_packet *p, hmtp_tool_
         return hmtp_tool_fail(why, "error is %s/%s, expected %s/%s", type, group, want->error_type, want->error_group);
     if (want->error_text && (!p->error.text || strcmp(p->error.text, want->error_text) != 0))
         return hmtp_tool_fail(why, "error text is %s%s%s, expected \"%s\"", p->error.text ? "\"" : "",
-                 p->error.text ? p->error.text : "null", p->error.text ? "\"" : "", want->error_text);
+                              p->error.text ? p->error.text : "null", p->error.text ? "\"" : "", want->error_text);
     return true;
 }
 
@@ -248,7 +248,7 @@ static bool expect_found(client_session *s, void *ctx)
             return true;
         }
     /* nothing more can arrive */
-    return w->c->eof || w->c->error[0] || w->c->fd < 0;
+    return w->c->eof || w->c->error.msg[0] || w->c->fd < 0;
 }
 
 /* The statement as the user wrote it, for failure messages. */
@@ -276,8 +276,8 @@ static void report_inbox(runner *r, client_conn *c, const scn_packet *want)
     FILE *f = r->opt->err;
     if (c->ninbox == 0) {
         fprintf(f, "  nothing arrived on %s%s\n", c->name, c->eof ? "; the server closed the connection" : "");
-        if (c->error[0])
-            fprintf(f, "  the connection failed: %s\n", c->error);
+        if (c->error.msg[0])
+            fprintf(f, "  the connection failed: %s\n", c->error.msg);
         return;
     }
     fprintf(f, "  received on %s instead (%zu packet%s not yet expected):\n", c->name, c->ninbox,
@@ -294,8 +294,8 @@ static void report_inbox(runner *r, client_conn *c, const scn_packet *want)
         fprintf(f, "    ... and %zu more\n", c->ninbox - 20);
     if (c->eof)
         fprintf(f, "  then the server closed the connection\n");
-    if (c->error[0])
-        fprintf(f, "  then the connection failed: %s\n", c->error);
+    if (c->error.msg[0])
+        fprintf(f, "  then the connection failed: %s\n", c->error.msg);
 }
 
 int run_expect(runner *r, const scn_stmt *st)
@@ -366,7 +366,7 @@ static void answer_automatically(runner *r, client_conn *c, const hmtp_packet *p
             o.id = p->has_id ? p->id : c->next_id++;
         hmtp_tool_error err;
         if (!send_outgoing(r, c, &o, &err))
-            snprintf(c->error, sizeof c->error, "auto-answer of line %u: %.250s", st->line, err.msg);
+            hmtp_tool_fail(&c->error, "auto-answer of line %u: %s", st->line, err.msg);
     }
 }
 

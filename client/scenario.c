@@ -69,9 +69,9 @@ static bool no_leftovers(stmt_ctx *c, const char *allowed)
             continue;
         if (c->tok[i].key)
             return hmtp_tool_fail_at(c->err, c->tok[i].offset, "%s does not take %s= (it takes: %s)", c->tok[0].word,
-                            c->tok[i].key, allowed);
+                                     c->tok[i].key, allowed);
         return hmtp_tool_fail_at(c->err, c->tok[i].offset, "unexpected word after %s (it takes: %s)", c->tok[0].word,
-                        allowed);
+                                 allowed);
     }
     return true;
 }
@@ -136,7 +136,7 @@ static bool check_jid_template(stmt_ctx *c, const scn_token *t, const char *text
         snprintf(name, sizeof name, "%.*s", (int)(dot - p - 2), p + 2);
         if (!known_conn(c, name))
             return hmtp_tool_fail_at(c->err, t->value_offset, "${%s.jid}: no connection named '%s' before this line", name,
-                            name);
+                                     name);
     }
     return true;
 }
@@ -165,7 +165,7 @@ static bool parse_conn(stmt_ctx *c, scn_stmt *st, bool must_exist)
         return false;
     if (must_exist && !known_conn(c, st->conn))
         return hmtp_tool_fail_at(c->err, t->offset, "no connection named '%s' (open it first with: connect %s)", st->conn,
-                        st->conn);
+                                 st->conn);
     return true;
 }
 
@@ -181,10 +181,10 @@ static bool parse_type(stmt_ctx *c, const scn_token *t, bool allow_any, int32_t 
     *type = hmtp_type_from_name(w);
     if (*type < 0)
         return hmtp_tool_fail_at(c->err, t->offset,
-                        "unknown packet type '%s' (message messageError queryGet querySet queryResult queryError "
-                        "presence presenceUnavailable presenceProbe presenceSubscribe presenceSubscribed "
-                        "presenceUnsubscribe presenceUnsubscribed presenceError%s)",
-                        w, allow_any ? " or any" : "");
+                                 "unknown packet type '%s' (message messageError queryGet querySet queryResult queryError "
+                                 "presence presenceUnavailable presenceProbe presenceSubscribe presenceSubscribed "
+                                 "presenceUnsubscribe presenceUnsubscribed presenceError%s)",
+                                 w, allow_any ? " or any" : "");
     return true;
 }
 
@@ -249,7 +249,7 @@ static bool parse_error_arg(stmt_ctx *c, scn_packet *p, bool pattern)
             const char *slash = strchr(t->word, '/');
             if (!slash || slash == t->word || !slash[1])
                 return hmtp_tool_fail_at(c->err, t->value_offset,
-                                "error must be TYPE/GROUP (e.g. cancel/item-not-found) or a JSON value");
+                                         "error must be TYPE/GROUP (e.g. cancel/item-not-found) or a JSON value");
             p->error_type = hmtp_arena_strndup(&c->s->arena, t->word, (size_t)(slash - t->word));
             p->error_group = hmtp_arena_strndup(&c->s->arena, slash + 1, strlen(slash + 1));
         }
@@ -374,7 +374,7 @@ static bool build_packet_stmt(stmt_ctx *c, scn_stmt *st)
     const scn_token *t = positional(c);
     if (!t)
         return hmtp_tool_fail_at(c->err, c->tok[0].offset, "%s needs a packet type after the connection name",
-                        c->tok[0].word);
+                                 c->tok[0].word);
     if (!parse_type(c, t, expect, &p->type))
         return false;
     if (st->op == SCN_REPLY && p->type != HMTP_QUERY_RESULT && p->type != HMTP_QUERY_ERROR &&
@@ -390,10 +390,10 @@ static bool build_packet_stmt(stmt_ctx *c, scn_stmt *st)
     bool has_error = p->error || p->error_type;
     if (p->type >= 0 && has_error && !hmtp_type_has_error(p->type))
         return hmtp_tool_fail_at(c->err, t->offset, "%s packets carry no error (only messageError, queryError, presenceError)",
-                        hmtp_type_name(p->type));
+                                 hmtp_type_name(p->type));
     if (!expect && p->type >= 0 && hmtp_type_has_error(p->type) && !has_error)
         return hmtp_tool_fail_at(c->err, t->offset, "%s needs error=TYPE/GROUP (e.g. error=cancel/item-not-found)",
-                        hmtp_type_name(p->type));
+                                 hmtp_type_name(p->type));
     if (expect)
         return parse_timeout(c, "timeout", &st->ms) && no_leftovers(c, "NAME TYPE|any to= from= id= value= error= text= timeout=");
     if (st->op == SCN_SEND && (t = keyed(c, "truncate"))) {
@@ -532,7 +532,7 @@ static bool build_auto_answer(stmt_ctx *c, scn_stmt *st)
         return false;
     if (st->packet.type < 0)
         return hmtp_tool_fail_at(c->err, t->offset, "no default answer to %s: say which with reply=TYPE",
-                        hmtp_type_name(st->trigger));
+                                 hmtp_type_name(st->trigger));
     if (!parse_error_arg(c, &st->packet, false))
         return false;
     if (hmtp_type_has_error(st->packet.type) && !st->packet.error && !st->packet.error_type)
@@ -614,9 +614,9 @@ static bool build_stmt(stmt_ctx *c, scn_stmt *st, size_t end)
         }
     }
     return hmtp_tool_fail_at(c->err, first->offset,
-                    "unknown command '%s' (connect login send reply expect expect-nothing expect-close discard "
-                    "sleep close raw auto-answer set print)",
-                    first->word);
+                             "unknown command '%s' (connect login send reply expect expect-nothing expect-close discard "
+                             "sleep close raw auto-answer set print)",
+                             first->word);
 }
 
 /* Replaces ${NAME} by its -D value. ${conn.jid} stays for run time. An
@@ -653,7 +653,7 @@ static bool substitute(scenario *s, const char *text, size_t len, const scn_defi
         if (!d) {
             hmtp_buf_free(&out);
             return hmtp_tool_fail_at(err, i, "${%.*s} is not defined (define it with -D %.*s=VALUE)", (int)name_len, name,
-                            (int)name_len, name);
+                                     (int)name_len, name);
         }
         hmtp_buf_append(&out, d->value, strlen(d->value));
         i += name_len + 3;
@@ -695,7 +695,7 @@ bool scenario_parse(scenario *s, const char *file, const char *text, size_t len,
         s->text = hmtp_arena_strndup(&s->arena, text, len);
         s->len = s->text ? len : 0;
         return hmtp_tool_fail_at(err, (size_t)((const char *)memchr(text, '\0', len) - text),
-                        "the scenario contains a NUL byte (is it a text file?)");
+                                 "the scenario contains a NUL byte (is it a text file?)");
     }
     if (!substitute(s, text, len, defs, ndefs, err)) {
         s->text = hmtp_arena_strndup(&s->arena, text, len);
