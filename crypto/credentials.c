@@ -53,7 +53,7 @@ static const hessian_value *binary_field(const hessian_value *obj, const char *n
     const hessian_value *v = hessian_object_field(obj, name);
     if (!v || v->kind != HESSIAN_BINARY) {
         hmtp_tool_fail(err, "EncryptedObject.%s is %s, not a byte array", name,
-                 v ? hessian_kind_name(v->kind) : "missing");
+                       v ? hessian_kind_name(v->kind) : "missing");
         return NULL;
     }
     return v;

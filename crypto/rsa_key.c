@@ -163,7 +163,7 @@ bool hmtp_rsa_unwrap(const hmtp_rsa *priv, const uint8_t *wrapped, size_t len, h
 {
     if (len * 8 != hmtp_rsa_bits(priv))
         return hmtp_tool_fail(err, "wrapped key is %zu bytes, the %u-bit RSA key needs %u", len,
-                 hmtp_rsa_bits(priv), hmtp_rsa_bits(priv) / 8);
+                              hmtp_rsa_bits(priv), hmtp_rsa_bits(priv) / 8);
     return rsa_crypt(priv, false, wrapped, len, out, err);
 }
 
