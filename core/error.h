@@ -55,10 +55,14 @@ const char *hmtp_status_name(hmtp_status code);
  * hmtp_reader, i.e. per connection, one in each reply hmtp-replay holds until
  * the comparison: 100,000 of them in the 100-session benchmark), while the
  * programs' messages quote a path, a peer or a codec error and need room for
- * all of it. Same shape otherwise: offset (where in the input, when that
- * means something, e.g. the scenario reader's byte offset) and the message;
- * a codec error enters with hmtp_tool_fail(err, "...: %s", codec_err.msg). */
-#define HMTP_TOOL_ERROR_MAX 512
+ * all of it: 1024, the largest buffer any of them used before (the client's
+ * connect and upgrade messages, which quote the body of a refusal), so no
+ * message got shorter. They live on the stack or once per client
+ * connection, never once per packet or session. Same shape otherwise: offset
+ * (where in the input, when that means something, e.g. the scenario
+ * reader's byte offset) and the message; a codec error enters with
+ * hmtp_tool_fail(err, "...: %s", codec_err.msg). */
+#define HMTP_TOOL_ERROR_MAX 1024
 
 typedef struct hmtp_tool_error {
     char msg[HMTP_TOOL_ERROR_MAX];
