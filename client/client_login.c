@@ -21,6 +21,18 @@ static void packet_dispose(hmtp_packet *p)
     }
 }
 
+/* Sends q (its type, id and value set) and waits for the answer to its id;
+ * q is freed either way. NULL with err set when it could not be sent or no
+ * answer came in time. */
+static hmtp_packet *ask(const client_link *l, hmtp_packet *q, const char *what, int64_t timeout_ms,
+                        hmtp_tool_error *err)
+{
+    int64_t id = q->id;
+    bool sent = l->send_query(l, q, err);
+    hmtp_packet_free(q);
+    return sent ? l->await_answer(l, id, what, timeout_ms, err) : NULL;
+}
+
 /* Step 1 of the encrypted login: asks for the server's public key and copies
  * its SubjectPublicKeyInfo DER into spki. On failure *why says whether no
  * answer came or a useless one. */
@@ -34,14 +46,12 @@ static bool fetch_public_key(const client_link *l, int64_t timeout_ms, hmtp_buf 
     q.has_id = true;
     q.id = l->next_id(l);
     q.value = hmtp_new_public_key_query(&q.arena, NULL, NULL, NULL, 0);
-    bool sent = q.value && l->send_query(l, &q, err);
+    if (!q.value) {
+        hmtp_packet_free(&q);
+        return hmtp_tool_fail(err, "%s: out of memory building the public key query", l->name);
+    }
     int64_t id = q.id;
-    if (!q.value)
-        hmtp_tool_fail(err, "%s: out of memory building the public key query", l->name);
-    hmtp_packet_free(&q);
-    if (!sent)
-        return false;
-    hmtp_packet *p = l->await_answer(l, id, "public key query (queryGet GetPublicKeyQuery)", timeout_ms, err);
+    hmtp_packet *p = ask(l, &q, "public key query (queryGet GetPublicKeyQuery)", timeout_ms, err);
     if (!p)
         return false;
     *why = LOGIN_BAD_ANSWER;
@@ -82,29 +92,28 @@ static hessian_value *login_credentials(const login_request *req, const hmtp_buf
     return v;
 }
 
-static bool send_auth_query(const client_link *l, const login_request *req, const hmtp_buf *spki, int64_t id,
-                            hmtp_tool_error *err)
+/* The querySet AuthQuery with id, in *q (freed again when false). */
+static bool build_auth_query(const client_link *l, const login_request *req, const hmtp_buf *spki, int64_t id,
+                             hmtp_packet *q, hmtp_tool_error *err)
 {
-    hmtp_packet q;
-    hmtp_packet_init(&q);
-    hmtp_arena *a = &q.arena;
-    bool ok = false;
+    hmtp_packet_init(q);
+    hmtp_arena *a = &q->arena;
     /* Field order as Resin's JavaSerializer writes AuthQuery: the java.lang
        fields (_uid, _resource) first, then _credentials. */
     hessian_value *cred = login_credentials(req, spki, a, err);
     hessian_value *auth = cred ? hmtp_new_auth_query(a, req->user, req->resource, cred) : NULL;
-    if (auth && cred) {
-        /* to = null, from = null: the link has no JID before login */
-        q.type = HMTP_QUERY_SET;
-        q.has_id = true;
-        q.id = id;
-        q.value = auth;
-        ok = l->send_query(l, &q, err);
-    } else if (!err->msg[0]) {
-        hmtp_tool_fail(err, "%s: out of memory building the login query", l->name);
+    if (!auth) {
+        hmtp_packet_free(q);
+        if (!err->msg[0]) /* not the credentials: building the query ran out of memory */
+            hmtp_tool_fail(err, "%s: out of memory building the login query", l->name);
+        return false;
     }
-    hmtp_packet_free(&q);
-    return ok;
+    /* to = null, from = null: the link has no JID before login */
+    q->type = HMTP_QUERY_SET;
+    q->has_id = true;
+    q->id = id;
+    q->value = auth;
+    return true;
 }
 
 login_outcome login_run(const client_link *l, const login_request *req, int64_t timeout_ms, hmtp_packet **answer,
@@ -121,11 +130,10 @@ login_outcome login_run(const client_link *l, const login_request *req, int64_t 
         return why;
     }
     int64_t id = l->next_id(l);
-    bool sent = send_auth_query(l, req, &spki, id, err);
+    hmtp_packet q;
+    bool built = build_auth_query(l, req, &spki, id, &q, err);
     hmtp_buf_free(&spki);
-    if (!sent)
-        return LOGIN_NO_ANSWER;
-    hmtp_packet *p = l->await_answer(l, id, "login (querySet AuthQuery)", timeout_ms, err);
+    hmtp_packet *p = built ? ask(l, &q, "login (querySet AuthQuery)", timeout_ms, err) : NULL;
     if (!p)
         return LOGIN_NO_ANSWER;
     if (p->type == HMTP_QUERY_ERROR) {
