@@ -27,6 +27,30 @@ void hmtp_error_clear(hmtp_error *err)
     }
 }
 
+const char *hmtp_status_name(hmtp_status code)
+{
+    switch (code) {
+    case HMTP_OK: return "ok";
+    case HMTP_ERR_TRUNCATED: return "truncated";
+    case HMTP_ERR_BAD_CODE: return "bad-code";
+    case HMTP_ERR_UNEXPECTED_END: return "unexpected-end";
+    case HMTP_ERR_DEPTH: return "too-deep";
+    case HMTP_ERR_TOO_LARGE: return "too-large";
+    case HMTP_ERR_BAD_FRAMING: return "bad-framing";
+    case HMTP_ERR_LIMIT: return "limit";
+    case HMTP_ERR_BAD_UTF8: return "bad-utf8";
+    case HMTP_ERR_BAD_REF: return "bad-ref";
+    case HMTP_ERR_BAD_TYPE_REF: return "bad-type-ref";
+    case HMTP_ERR_BAD_VALUE: return "bad-value";
+    case HMTP_ERR_BAD_PACKET: return "bad-packet";
+    case HMTP_ERR_UNKNOWN_TYPE: return "unknown-type";
+    case HMTP_ERR_BAD_STRING: return "bad-string";
+    case HMTP_ERR_NOMEM: return "out-of-memory";
+    case HMTP_ERR_BAD_HTTP: return "bad-http";
+    }
+    return "unknown";
+}
+
 static void tool_vfail(hmtp_tool_error *err, size_t offset, const char *fmt, va_list ap)
 {
     if (err) {
@@ -51,28 +75,4 @@ bool hmtp_tool_fail_at(hmtp_tool_error *err, size_t offset, const char *fmt, ...
     tool_vfail(err, offset, fmt, ap);
     va_end(ap);
     return false;
-}
-
-const char *hmtp_status_name(hmtp_status code)
-{
-    switch (code) {
-    case HMTP_OK: return "ok";
-    case HMTP_ERR_TRUNCATED: return "truncated";
-    case HMTP_ERR_BAD_CODE: return "bad-code";
-    case HMTP_ERR_UNEXPECTED_END: return "unexpected-end";
-    case HMTP_ERR_DEPTH: return "too-deep";
-    case HMTP_ERR_TOO_LARGE: return "too-large";
-    case HMTP_ERR_BAD_FRAMING: return "bad-framing";
-    case HMTP_ERR_LIMIT: return "limit";
-    case HMTP_ERR_BAD_UTF8: return "bad-utf8";
-    case HMTP_ERR_BAD_REF: return "bad-ref";
-    case HMTP_ERR_BAD_TYPE_REF: return "bad-type-ref";
-    case HMTP_ERR_BAD_VALUE: return "bad-value";
-    case HMTP_ERR_BAD_PACKET: return "bad-packet";
-    case HMTP_ERR_UNKNOWN_TYPE: return "unknown-type";
-    case HMTP_ERR_BAD_STRING: return "bad-string";
-    case HMTP_ERR_NOMEM: return "out-of-memory";
-    case HMTP_ERR_BAD_HTTP: return "bad-http";
-    }
-    return "unknown";
 }
