@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "broker_login.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "jid.h"

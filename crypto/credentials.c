@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* EncryptedObject credentials: building them (client) and opening them
  * (server, dissector). */
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
