@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "broker_login.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "jid.h"
@@ -24,7 +23,7 @@ typedef enum credentials_status {
  * the packet's arena; why is set for CREDENTIALS_UNREADABLE (the crypto
  * module's reason, which never contains the secrets). */
 static credentials_status credentials_password(conn *c, hmtp_packet *p, const hessian_value *cred,
-                                               char **password, char why[HMTP_CRYPTO_ERR])
+                                               char **password, hmtp_tool_error *why)
 {
     const broker_config *cfg = c->b->cfg;
     *password = NULL;
@@ -155,8 +154,8 @@ void login_handle_auth(conn *c, hmtp_packet *p)
     if (resource && !resource[0])
         resource = NULL; /* an empty resource is as good as none */
     char *password = NULL;
-    char why[HMTP_CRYPTO_ERR] = "";
-    switch (credentials_password(c, p, hessian_object_field(p->value, "_credentials"), &password, why)) {
+    hmtp_tool_error why = {0};
+    switch (credentials_password(c, p, hessian_object_field(p->value, "_credentials"), &password, &why)) {
     case CREDENTIALS_OK:
         break;
     case CREDENTIALS_BAD:
@@ -170,9 +169,9 @@ void login_handle_auth(conn *c, hmtp_packet *p)
         /* The reason goes to the log only: telling the client which step
          * failed (RSA padding, AES padding...) would make the broker an
          * oracle for attacks on the key. */
-        char reason[HMTP_CRYPTO_ERR + 40];
-        snprintf(reason, sizeof reason, "bad encrypted credentials: %s", why);
-        refuse_logged(c, p, uid, "auth", "forbidden", "unknown user or wrong password", reason);
+        hmtp_tool_error reason;
+        hmtp_tool_fail(&reason, "bad encrypted credentials: %s", why.msg);
+        refuse_logged(c, p, uid, "auth", "forbidden", "unknown user or wrong password", reason.msg);
         return;
     }
     }

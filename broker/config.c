@@ -162,5 +162,10 @@ const char *broker_config_password(const broker_config *c, const char *uid)
 
 bool broker_config_load_key(broker_config *c, GError **error)
 {
-    return server_key_setup(&c->key, c->key_file, c->write_key_file, error);
+    /* GError only because main() reads this with the option parser's errors */
+    hmtp_tool_error err;
+    if (server_key_setup(&c->key, c->key_file, c->write_key_file, &err))
+        return true;
+    g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, err.msg);
+    return false;
 }

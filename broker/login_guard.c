@@ -4,7 +4,8 @@
 #include "broker.h"
 #include "log.h"
 
-unsigned login_guard_delay_ms(unsigned first, unsigned n)
+/* The delay after the n-th failure (n >= 1), first being the first. */
+static unsigned login_guard_delay_ms(unsigned first, unsigned n)
 {
     unsigned ms = first;
     for (unsigned i = 1; i < n && ms < LOGIN_GUARD_MAX_DELAY_MS; i++)
@@ -29,9 +30,9 @@ void login_guard_failed(conn *c, const char *uid)
     }
     unsigned max = b->cfg->max_login_failures;
     if (max && c->login_failures >= max) {
-        char *why = g_strdup_printf("%u refused logins (--max-login-failures %u)", c->login_failures, max);
-        conn_close_after_flush(c, why);
-        g_free(why);
+        hmtp_tool_error why;
+        hmtp_tool_fail(&why, "%u refused logins (--max-login-failures %u)", c->login_failures, max);
+        conn_close_after_flush(c, why.msg);
         return;
     }
     if (b->cfg->login_delay_ms)

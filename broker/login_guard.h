@@ -18,7 +18,5 @@
 /* uid may be NULL (a login too malformed to name one). */
 void login_guard_failed(conn *c, const char *uid);
 void login_guard_succeeded(conn *c, const char *uid);
-/* The delay after the n-th failure (n >= 1), first being the first. */
-unsigned login_guard_delay_ms(unsigned first, unsigned n);
 
 #endif

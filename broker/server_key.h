@@ -9,9 +9,8 @@
 
 #include <stdbool.h>
 
-#include <glib.h>
-
 #include "buf.h"
+#include "error.h"
 #include "hmtp_crypto.h"
 
 typedef struct server_key {
@@ -23,7 +22,7 @@ typedef struct server_key {
 /* Loads pem_path, or generates a key when pem_path is NULL; then writes the
  * private key to write_path when it is not NULL. The error names the file and
  * the reason. */
-bool server_key_setup(server_key *k, const char *pem_path, const char *write_path, GError **error);
+bool server_key_setup(server_key *k, const char *pem_path, const char *write_path, hmtp_tool_error *err);
 void server_key_free(server_key *k);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "hmtp.h"
 
 typedef struct client_link client_link;
@@ -21,13 +22,13 @@ struct client_link {
     /* Takes the connection's next query id. */
     int64_t (*next_id)(const client_link *l);
     /* Writes q (its type, id and value set; to and from null: a link has no
-     * JID before login) and queues its bytes. False with msg set. */
-    bool (*send_query)(const client_link *l, const hmtp_packet *q, char *msg, size_t msg_size);
+     * JID before login) and queues its bytes. False with err set. */
+    bool (*send_query)(const client_link *l, const hmtp_packet *q, hmtp_tool_error *err);
     /* Reads every connection until the queryResult or queryError to id
      * arrives, and hands it over (free with hmtp_packet_free, then free).
-     * NULL with msg set, naming `what`, when none came in time. */
+     * NULL with err set, naming `what`, when none came in time. */
     hmtp_packet *(*await_answer)(const client_link *l, int64_t id, const char *what, int64_t timeout_ms,
-                                 char *msg, size_t msg_size);
+                                 hmtp_tool_error *err);
 };
 
 #endif

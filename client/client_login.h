@@ -34,13 +34,13 @@ typedef struct login_request {
 typedef enum login_outcome {
     LOGIN_ACCEPTED, /* *jid_out holds the full JID (caller frees it) */
     LOGIN_REJECTED, /* *answer holds the queryError (caller frees it) */
-    LOGIN_NO_ANSWER, /* timed out or the connection failed: msg says which */
+    LOGIN_NO_ANSWER, /* timed out or the connection failed: err says which */
     LOGIN_BAD_ANSWER, /* a queryResult without a usable AuthResult, or no usable
-                         public key: msg says what came */
+                         public key: err says what came */
 } login_outcome;
 
 /* Logs in over l: the whole exchange, in one call. */
 login_outcome login_run(const client_link *l, const login_request *req, int64_t timeout_ms, hmtp_packet **answer,
-                        char **jid_out, char *msg, size_t msg_size);
+                        char **jid_out, hmtp_tool_error *err);
 
 #endif

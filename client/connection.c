@@ -105,60 +105,52 @@ client_conn *session_add(client_session *s, const char *name)
     return c;
 }
 
-static bool wait_connected(int fd, int64_t deadline_ms, char *err, size_t err_size, const char *what)
+static bool wait_connected(int fd, int64_t deadline_ms, hmtp_tool_error *err, const char *what)
 {
     for (;;) {
         int64_t left = deadline_ms - now_ms();
-        if (left <= 0) {
-            snprintf(err, err_size, "%s: connect timed out", what);
-            return false;
-        }
+        if (left <= 0)
+            return hmtp_tool_fail(err, "%s: connect timed out", what);
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            snprintf(err, err_size, "%s: poll: %s", what, strerror(errno));
-            return false;
-        }
+        if (r < 0)
+            return hmtp_tool_fail(err, "%s: poll: %s", what, strerror(errno));
         if (r == 0)
             continue;
         int soerr = 0;
         socklen_t len = sizeof soerr;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-        if (soerr) {
-            snprintf(err, err_size, "%s: %s", what, strerror(soerr));
-            return false;
-        }
+        if (soerr)
+            return hmtp_tool_fail(err, "%s: %s", what, strerror(soerr));
         return true;
     }
 }
 
-bool conn_open(client_conn *c, const char *host, const char *port, int64_t timeout_ms, char *err, size_t err_size)
+bool conn_open(client_conn *c, const char *host, const char *port, int64_t timeout_ms, hmtp_tool_error *err)
 {
     char what[300];
     snprintf(what, sizeof what, "connect %s to %s:%s", c->name, host, port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
     int r = getaddrinfo(host, port, &hints, &res);
-    if (r != 0) {
-        snprintf(err, err_size, "%s: %s", what, gai_strerror(r));
-        return false;
-    }
+    if (r != 0)
+        return hmtp_tool_fail(err, "%s: %s", what, gai_strerror(r));
     int64_t deadline = now_ms() + timeout_ms;
     bool ok = false;
     for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
-            snprintf(err, err_size, "%s: socket: %s", what, strerror(errno));
+            hmtp_tool_fail(err, "%s: socket: %s", what, strerror(errno));
             continue;
         }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-            (errno == EINPROGRESS && wait_connected(fd, deadline, err, err_size, what))) {
+            (errno == EINPROGRESS && wait_connected(fd, deadline, err, what))) {
             ok = true;
             c->fd = fd;
         } else {
             if (errno != EINPROGRESS)
-                snprintf(err, err_size, "%s: %s", what, strerror(errno));
+                hmtp_tool_fail(err, "%s: %s", what, strerror(errno));
             close(fd);
         }
     }
@@ -179,11 +171,11 @@ bool conn_queue(client_conn *c, const void *data, size_t len)
 /* Keeps the first failure: later ones are usually its consequences. */
 __attribute__((format(printf, 2, 3))) static void set_error(client_conn *c, const char *fmt, ...)
 {
-    if (c->error[0])
+    if (c->error.msg[0])
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->error, sizeof c->error, fmt, ap);
+    vsnprintf(c->error.msg, sizeof c->error.msg, fmt, ap);
     va_end(ap);
 }
 
@@ -225,7 +217,7 @@ static void deliver(client_session *s, client_conn *c, const hmtp_frame *f)
 
 void conn_feed(client_session *s, client_conn *c, const uint8_t *data, size_t len)
 {
-    while (len && !c->error[0]) {
+    while (len && !c->error.msg[0]) {
         size_t used = 0;
         hmtp_frame f;
         hmtp_error err;
@@ -271,7 +263,7 @@ static void write_some(client_conn *c)
  * error its remaining bytes mean nothing, so they are left unread. */
 static bool readable(const client_conn *c)
 {
-    return c->fd >= 0 && c->upgraded && !c->eof && !c->error[0];
+    return c->fd >= 0 && c->upgraded && !c->eof && !c->error.msg[0];
 }
 
 bool session_pump(client_session *s, int64_t deadline_ms, bool (*done)(client_session *, void *), void *ctx)
@@ -295,7 +287,7 @@ bool session_pump(client_session *s, int64_t deadline_ms, bool (*done)(client_se
         for (size_t i = 0; i < s->nconns; i++) {
             client_conn *c = s->conns[i];
             short events = (short)((readable(c) ? POLLIN : 0) |
-                                   (c->fd >= 0 && c->pending.len && !c->error[0] ? POLLOUT : 0));
+                                   (c->fd >= 0 && c->pending.len && !c->error.msg[0] ? POLLOUT : 0));
             if (!events)
                 continue;
             fds[n].fd = c->fd;
@@ -329,21 +321,21 @@ static bool flushed(client_session *s, void *ctx)
 {
     (void)s;
     client_conn *c = ctx;
-    return c->pending.len == 0 || c->error[0] || c->fd < 0;
+    return c->pending.len == 0 || c->error.msg[0] || c->fd < 0;
 }
 
 bool session_flush(client_session *s, client_conn *c, int64_t deadline_ms)
 {
     if (!session_pump(s, deadline_ms, flushed, c))
         return false;
-    return c->pending.len == 0 && !c->error[0];
+    return c->pending.len == 0 && !c->error.msg[0];
 }
 
 static bool closed_by_peer(client_session *s, void *ctx)
 {
     (void)s;
     client_conn *c = ctx;
-    return c->eof || c->error[0] || c->fd < 0;
+    return c->eof || c->error.msg[0] || c->fd < 0;
 }
 
 void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t linger_ms)
@@ -366,14 +358,11 @@ void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t li
     c->eof = true;
 }
 
-bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, char *msg,
-                      size_t msg_size)
+bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, hmtp_tool_error *err)
 {
     hmtp_buf_reset(&c->wire);
-    if (!hmtp_packet_write(&c->writer, p) || c->wire.failed || c->writer.failed) {
-        snprintf(msg, msg_size, "writing the packet failed (out of memory, or an object of unknown class)");
-        return false;
-    }
+    if (!hmtp_packet_write(&c->writer, p) || c->wire.failed || c->writer.failed)
+        return hmtp_tool_fail(err, "writing the packet failed (out of memory, or an object of unknown class)");
     size_t len = c->wire.len < truncate ? c->wire.len : truncate;
     if (s->on_send)
         s->on_send(s, c, p, c->wire.len, len);
@@ -396,10 +385,10 @@ static int64_t link_next_id(const client_link *l)
     return c->next_id++;
 }
 
-static bool link_send_query(const client_link *l, const hmtp_packet *q, char *msg, size_t msg_size)
+static bool link_send_query(const client_link *l, const hmtp_packet *q, hmtp_tool_error *err)
 {
     client_conn *c = l->conn;
-    if (!conn_send_packet(l->session, c, q, SIZE_MAX, msg, msg_size))
+    if (!conn_send_packet(l->session, c, q, SIZE_MAX, err))
         return false;
     c->has_last_sent = true;
     c->last_sent_id = q->id;
@@ -423,20 +412,20 @@ static bool answered(client_session *s, void *ctx)
             return true;
         }
     }
-    return w->c->eof || w->c->error[0] || w->c->fd < 0;
+    return w->c->eof || w->c->error.msg[0] || w->c->fd < 0;
 }
 
 static hmtp_packet *link_await_answer(const client_link *l, int64_t id, const char *what, int64_t timeout_ms,
-                                      char *msg, size_t msg_size)
+                                      hmtp_tool_error *err)
 {
     client_conn *c = l->conn;
     answer_wait w = {.c = c, .id = id, .index = SIZE_MAX};
     int64_t deadline = now_ms() + timeout_ms;
     if (!session_pump(l->session, deadline, answered, &w) || w.index == SIZE_MAX) {
-        snprintf(msg, msg_size, "no answer to the %s (id=%lld) %s", what, (long long)id,
-                 c->error[0] ? c->error
-                 : c->eof   ? "before the server closed the connection"
-                            : "in time");
+        hmtp_tool_fail(err, "no answer to the %s (id=%lld) %s", what, (long long)id,
+                       c->error.msg[0] ? c->error.msg
+                       : c->eof   ? "before the server closed the connection"
+                                  : "in time");
         return NULL;
     }
     hmtp_packet *p = c->inbox[w.index];

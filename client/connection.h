@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "client_link.h"
+#include "error.h"
 #include "framing.h"
 #include "hessian.h"
 #include "hmtp.h"
@@ -26,7 +27,7 @@ typedef struct client_conn {
     int fd;            /* -1 when not connected */
     bool upgraded;     /* HMTP packets flow (after the 101) */
     bool eof;          /* the server closed its side */
-    char error[300];   /* first read/write/decode failure, "" when none */
+    hmtp_tool_error error; /* first read/write/decode failure, "" when none */
     hmtp_buf pending;  /* bytes not yet written to the socket */
     hmtp_buf wire;     /* the writer's output, moved to pending per packet */
     hessian_writer writer;
@@ -73,8 +74,8 @@ client_conn *session_add(client_session *s, const char *name);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 
-/* TCP connect to host:port within timeout_ms. err gets "what: why". */
-bool conn_open(client_conn *c, const char *host, const char *port, int64_t timeout_ms, char *err, size_t err_size);
+/* TCP connect to host:port within timeout_ms. err says "what: why". */
+bool conn_open(client_conn *c, const char *host, const char *port, int64_t timeout_ms, hmtp_tool_error *err);
 
 /* Queues bytes; they are written by session_pump/session_flush. */
 bool conn_queue(client_conn *c, const void *data, size_t len);
@@ -96,10 +97,9 @@ void client_conn_close(client_session *s, client_conn *c, bool abort, int64_t li
 
 /* Writes p through c's writer and queues the bytes (only the first
  * truncate bytes when truncate < the packet's size, for misbehaving-client
- * tests). False with msg when an object's fields differ from its class's
+ * tests). False with err when an object's fields differ from its class's
  * first use on c, or when out of memory; nothing is queued then. */
-bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, char *msg,
-                      size_t msg_size);
+bool conn_send_packet(client_session *s, client_conn *c, const hmtp_packet *p, size_t truncate, hmtp_tool_error *err);
 
 void conn_inbox_remove(client_conn *c, size_t index);
 

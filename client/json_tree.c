@@ -16,7 +16,7 @@ typedef struct json_parser {
     const char *text;
     size_t len, pos;
     hmtp_arena *arena;
-    scn_error *err;
+    hmtp_tool_error *err;
 } json_parser;
 
 static bool parse_value(json_parser *p, json_node **out, unsigned depth);
@@ -35,7 +35,7 @@ static json_node *new_node(json_parser *p, json_kind kind, size_t offset)
 {
     json_node *n = hmtp_arena_alloc(p->arena, sizeof *n);
     if (!n) {
-        scn_fail(p->err, offset, "out of memory");
+        hmtp_tool_fail_at(p->err, offset, "out of memory");
         return NULL;
     }
     n->kind = kind;
@@ -73,12 +73,12 @@ static int hex_digit(char c)
 static bool read_hex4(json_parser *p, uint32_t *out)
 {
     if (p->len - p->pos < 4)
-        return scn_fail(p->err, p->pos, "\\u needs four hex digits");
+        return hmtp_tool_fail_at(p->err, p->pos, "\\u needs four hex digits");
     uint32_t v = 0;
     for (int i = 0; i < 4; i++) {
         int d = hex_digit(p->text[p->pos + (size_t)i]);
         if (d < 0)
-            return scn_fail(p->err, p->pos + (size_t)i, "\\u needs four hex digits");
+            return hmtp_tool_fail_at(p->err, p->pos + (size_t)i, "\\u needs four hex digits");
         v = v << 4 | (uint32_t)d;
     }
     p->pos += 4;
@@ -101,16 +101,16 @@ static bool read_unicode_escape(json_parser *p, hmtp_buf *b)
     if (!read_hex4(p, &cp))
         return false;
     if (cp >= 0xdc00 && cp <= 0xdfff)
-        return scn_fail(p->err, at, "lone low surrogate \\u%04X", (unsigned)cp);
+        return hmtp_tool_fail_at(p->err, at, "lone low surrogate \\u%04X", (unsigned)cp);
     if (cp >= 0xd800 && cp <= 0xdbff) {
         uint32_t lo;
         if (p->len - p->pos < 2 || p->text[p->pos] != '\\' || p->text[p->pos + 1] != 'u')
-            return scn_fail(p->err, at, "high surrogate \\u%04X without its low half", (unsigned)cp);
+            return hmtp_tool_fail_at(p->err, at, "high surrogate \\u%04X without its low half", (unsigned)cp);
         p->pos += 2;
         if (!read_hex4(p, &lo))
             return false;
         if (lo < 0xdc00 || lo > 0xdfff)
-            return scn_fail(p->err, at, "high surrogate \\u%04X without its low half", (unsigned)cp);
+            return hmtp_tool_fail_at(p->err, at, "high surrogate \\u%04X without its low half", (unsigned)cp);
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
     }
     append_utf8(b, cp);
@@ -126,14 +126,14 @@ static bool parse_string_raw(json_parser *p, char **data, size_t *len)
     for (;;) {
         if (p->pos >= p->len) {
             hmtp_buf_free(&b);
-            return scn_fail(p->err, start, "string is not closed");
+            return hmtp_tool_fail_at(p->err, start, "string is not closed");
         }
         unsigned char c = (unsigned char)p->text[p->pos++];
         if (c == '"')
             break;
         if (c == '\n' || c == '\r') {
             hmtp_buf_free(&b);
-            return scn_fail(p->err, start, "string is not closed on its line");
+            return hmtp_tool_fail_at(p->err, start, "string is not closed on its line");
         }
         if (c != '\\') {
             hmtp_buf_append_byte(&b, c);
@@ -141,7 +141,7 @@ static bool parse_string_raw(json_parser *p, char **data, size_t *len)
         }
         if (p->pos >= p->len) {
             hmtp_buf_free(&b);
-            return scn_fail(p->err, start, "string is not closed");
+            return hmtp_tool_fail_at(p->err, start, "string is not closed");
         }
         char e = p->text[p->pos++];
         switch (e) {
@@ -161,18 +161,18 @@ static bool parse_string_raw(json_parser *p, char **data, size_t *len)
             break;
         default:
             hmtp_buf_free(&b);
-            return scn_fail(p->err, p->pos - 2, "unknown escape \\%c in a string", e);
+            return hmtp_tool_fail_at(p->err, p->pos - 2, "unknown escape \\%c in a string", e);
         }
     }
     if (b.failed) {
         hmtp_buf_free(&b);
-        return scn_fail(p->err, start, "out of memory");
+        return hmtp_tool_fail_at(p->err, start, "out of memory");
     }
     *len = b.len;
     *data = hmtp_arena_strndup(p->arena, b.len ? (const char *)b.data : "", b.len);
     hmtp_buf_free(&b);
     if (!*data)
-        return scn_fail(p->err, start, "out of memory");
+        return hmtp_tool_fail_at(p->err, start, "out of memory");
     return true;
 }
 
@@ -191,7 +191,7 @@ static bool parse_number(json_parser *p, json_node **out)
     if (p->pos < p->len && t[p->pos] == '-')
         p->pos++;
     if (p->pos >= p->len || !is_digit(t[p->pos]))
-        return scn_fail(p->err, start, "malformed number");
+        return hmtp_tool_fail_at(p->err, start, "malformed number");
     if (t[p->pos] == '0')
         p->pos++;
     else
@@ -201,7 +201,7 @@ static bool parse_number(json_parser *p, json_node **out)
         integer = false;
         p->pos++;
         if (p->pos >= p->len || !is_digit(t[p->pos]))
-            return scn_fail(p->err, start, "malformed number: digits must follow '.'");
+            return hmtp_tool_fail_at(p->err, start, "malformed number: digits must follow '.'");
         while (p->pos < p->len && is_digit(t[p->pos]))
             p->pos++;
     }
@@ -211,20 +211,20 @@ static bool parse_number(json_parser *p, json_node **out)
         if (p->pos < p->len && (t[p->pos] == '+' || t[p->pos] == '-'))
             p->pos++;
         if (p->pos >= p->len || !is_digit(t[p->pos]))
-            return scn_fail(p->err, start, "malformed number: digits must follow the exponent");
+            return hmtp_tool_fail_at(p->err, start, "malformed number: digits must follow the exponent");
         while (p->pos < p->len && is_digit(t[p->pos]))
             p->pos++;
     }
     if (p->pos < p->len && (is_digit(t[p->pos]) || t[p->pos] == '.' || t[p->pos] == '_' ||
                             (t[p->pos] >= 'a' && t[p->pos] <= 'z') || (t[p->pos] >= 'A' && t[p->pos] <= 'Z')))
-        return scn_fail(p->err, start, "malformed number");
+        return hmtp_tool_fail_at(p->err, start, "malformed number");
     json_node *n = new_node(p, JSON_NUMBER, start);
     if (!n)
         return false;
     n->num.integer = integer;
     n->num.text = hmtp_arena_strndup(p->arena, t + start, p->pos - start);
     if (!n->num.text)
-        return scn_fail(p->err, start, "out of memory");
+        return hmtp_tool_fail_at(p->err, start, "out of memory");
     *out = n;
     return true;
 }
@@ -276,7 +276,7 @@ static bool finish_collection(json_parser *p, collector *c, json_node *n, bool w
     free(c->items);
     free(c->keys);
     if (!ok)
-        return scn_fail(p->err, n->offset, "out of memory");
+        return hmtp_tool_fail_at(p->err, n->offset, "out of memory");
     return true;
 }
 
@@ -298,7 +298,7 @@ static bool parse_array(json_parser *p, json_node **out, unsigned depth)
         if (!parse_value(p, &item, depth + 1) || !collect(&c, NULL, item)) {
             free(c.items);
             free(c.keys);
-            return p->err->msg[0] ? false : scn_fail(p->err, n->offset, "out of memory");
+            return p->err->msg[0] ? false : hmtp_tool_fail_at(p->err, n->offset, "out of memory");
         }
         skip_space(p);
         if (p->pos < p->len && p->text[p->pos] == ',') {
@@ -311,7 +311,7 @@ static bool parse_array(json_parser *p, json_node **out, unsigned depth)
         }
         free(c.items);
         free(c.keys);
-        return scn_fail(p->err, p->pos, "expected ',' or ']' after a list item");
+        return hmtp_tool_fail_at(p->err, p->pos, "expected ',' or ']' after a list item");
     }
     *out = n;
     return finish_collection(p, &c, n, false);
@@ -340,17 +340,17 @@ static bool parse_object(json_parser *p, json_node **out, unsigned depth)
         if (!parse_string_raw(p, &key, &key_len))
             goto fail;
         if (strlen(key) != key_len) {
-            scn_fail(p->err, key_at, "a member name cannot contain \\u0000");
+            hmtp_tool_fail_at(p->err, key_at, "a member name cannot contain \\u0000");
             goto fail;
         }
         for (size_t i = 0; i < c.n; i++)
             if (strcmp(c.keys[i], key) == 0) {
-                scn_fail(p->err, key_at, "duplicate member \"%s\"", key);
+                hmtp_tool_fail_at(p->err, key_at, "duplicate member \"%s\"", key);
                 goto fail;
             }
         skip_space(p);
         if (p->pos >= p->len || p->text[p->pos] != ':') {
-            scn_fail(p->err, p->pos, "expected ':' after member name \"%s\"", key);
+            hmtp_tool_fail_at(p->err, p->pos, "expected ':' after member name \"%s\"", key);
             goto fail;
         }
         p->pos++;
@@ -358,7 +358,7 @@ static bool parse_object(json_parser *p, json_node **out, unsigned depth)
         if (!parse_value(p, &item, depth + 1))
             goto fail;
         if (!collect(&c, key, item)) {
-            scn_fail(p->err, key_at, "out of memory");
+            hmtp_tool_fail_at(p->err, key_at, "out of memory");
             goto fail;
         }
         skip_space(p);
@@ -370,13 +370,13 @@ static bool parse_object(json_parser *p, json_node **out, unsigned depth)
             p->pos++;
             break;
         }
-        scn_fail(p->err, p->pos, "expected ',' or '}' in the object");
+        hmtp_tool_fail_at(p->err, p->pos, "expected ',' or '}' in the object");
         goto fail;
     }
     *out = n;
     return finish_collection(p, &c, n, true);
 fail_msg_key:
-    scn_fail(p->err, p->pos, "expected a member name in double quotes");
+    hmtp_tool_fail_at(p->err, p->pos, "expected a member name in double quotes");
 fail:
     free(c.items);
     free(c.keys);
@@ -386,10 +386,10 @@ fail:
 static bool parse_value(json_parser *p, json_node **out, unsigned depth)
 {
     if (depth > JSON_MAX_DEPTH)
-        return scn_fail(p->err, p->pos, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+        return hmtp_tool_fail_at(p->err, p->pos, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
     skip_space(p);
     if (p->pos >= p->len)
-        return scn_fail(p->err, p->pos, "expected a JSON value, found the end of the file");
+        return hmtp_tool_fail_at(p->err, p->pos, "expected a JSON value, found the end of the file");
     size_t start = p->pos;
     char c = p->text[p->pos];
     switch (c) {
@@ -423,10 +423,10 @@ static bool parse_value(json_parser *p, json_node **out, unsigned depth)
         while (end < p->len && end - start < 20 && p->text[end] != ' ' && p->text[end] != '\n' &&
                p->text[end] != '\t' && p->text[end] != ',' && p->text[end] != '}' && p->text[end] != ']')
             end++;
-        return scn_fail(p->err, start,
-                        "expected a JSON value (null, true, false, a number, \"string\", [...] or {...}), "
-                        "found '%.*s'",
-                        (int)(end - start), p->text + start);
+        return hmtp_tool_fail_at(p->err, start,
+                                 "expected a JSON value (null, true, false, a number, \"string\", [...] or {...}), "
+                                 "found '%.*s'",
+                                 (int)(end - start), p->text + start);
     }
     if (!n)
         return false;
@@ -435,7 +435,7 @@ static bool parse_value(json_parser *p, json_node **out, unsigned depth)
 }
 
 bool json_parse(const char *text, size_t len, size_t *pos, hmtp_arena *arena, json_node **out,
-                scn_error *err)
+                hmtp_tool_error *err)
 {
     json_parser p = {.text = text, .len = len, .pos = *pos, .arena = arena, .err = err};
     err->msg[0] = '\0';

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "arena.h"
-#include "scn_error.h"
+#include "error.h"
 
 typedef enum json_kind {
     JSON_NULL,
@@ -45,7 +45,7 @@ struct json_node {
 /* Parses one JSON value at text[*pos] (leading white space, newlines
  * included, is skipped). On success *pos is just past the value. */
 bool json_parse(const char *text, size_t len, size_t *pos, hmtp_arena *arena, json_node **out,
-                scn_error *err);
+                hmtp_tool_error *err);
 
 /* The member of an object named key, NULL when absent. */
 const json_node *json_member(const json_node *obj, const char *key);

@@ -12,14 +12,14 @@
 typedef struct builder {
     hmtp_arena *arena; /* NULL: check only */
     bool pattern;      /* $any allowed */
-    scn_error *err;
+    hmtp_tool_error *err;
 } builder;
 
 static bool build(builder *b, const json_node *n, hessian_value **out);
 
 static bool oom(builder *b, const json_node *n)
 {
-    return scn_fail(b->err, n->offset, "out of memory building the value");
+    return hmtp_tool_fail_at(b->err, n->offset, "out of memory building the value");
 }
 
 static bool parse_integer(builder *b, const json_node *n, const char *form, int64_t *out)
@@ -30,18 +30,19 @@ static bool parse_integer(builder *b, const json_node *n, const char *form, int6
         char *end;
         long long v = strtoll(n->str.data, &end, 10);
         if (errno == ERANGE || end == n->str.data || *end)
-            return scn_fail(b->err, n->offset, "%s: \"%s\" is not a 64-bit integer", form, n->str.data);
+            return hmtp_tool_fail_at(b->err, n->offset, "%s: \"%s\" is not a 64-bit integer", form, n->str.data);
         *out = v;
         return true;
     }
     if (n->kind != JSON_NUMBER || !n->num.integer)
-        return scn_fail(b->err, n->offset, "%s needs an integer, not a %s", form,
-                        n->kind == JSON_NUMBER ? "number with a fraction or exponent" : json_kind_name(n->kind));
+        return hmtp_tool_fail_at(b->err, n->offset, "%s needs an integer, not a %s", form,
+                                 n->kind == JSON_NUMBER ? "number with a fraction or exponent"
+                                                        : json_kind_name(n->kind));
     errno = 0;
     char *end;
     long long v = strtoll(n->num.text, &end, 10);
     if (errno == ERANGE || *end)
-        return scn_fail(b->err, n->offset, "%s: %s does not fit in 64 bits", form, n->num.text);
+        return hmtp_tool_fail_at(b->err, n->offset, "%s: %s does not fit in 64 bits", form, n->num.text);
     *out = v;
     return true;
 }
@@ -56,8 +57,8 @@ static bool only_members(builder *b, const json_node *obj, const char *form, con
             if (strcmp(obj->keys[i], *a) == 0)
                 ok = true;
         if (!ok)
-            return scn_fail(b->err, obj->items[i]->offset, "unexpected member \"%s\" in a %s form",
-                            obj->keys[i], form);
+            return hmtp_tool_fail_at(b->err, obj->items[i]->offset, "unexpected member \"%s\" in a %s form",
+                                     obj->keys[i], form);
     }
     return true;
 }
@@ -65,7 +66,7 @@ static bool only_members(builder *b, const json_node *obj, const char *form, con
 static bool want_string(builder *b, const json_node *n, const char *what)
 {
     if (n->kind != JSON_STRING)
-        return scn_fail(b->err, n->offset, "%s must be a string, not a %s", what, json_kind_name(n->kind));
+        return hmtp_tool_fail_at(b->err, n->offset, "%s must be a string, not a %s", what, json_kind_name(n->kind));
     return true;
 }
 
@@ -91,7 +92,7 @@ static bool decode_base64(builder *b, const json_node *n, uint8_t **out, size_t 
     const unsigned char *s = (const unsigned char *)n->str.data;
     size_t len = n->str.len;
     if (len % 4 != 0)
-        return scn_fail(b->err, n->offset, "$binary: base64 length %zu is not a multiple of 4", len);
+        return hmtp_tool_fail_at(b->err, n->offset, "$binary: base64 length %zu is not a multiple of 4", len);
     size_t pad = 0;
     if (len >= 1 && s[len - 1] == '=')
         pad++;
@@ -111,8 +112,8 @@ static bool decode_base64(builder *b, const json_node *n, uint8_t **out, size_t 
             int d = b64_digit(s[i + k]);
             bool padding = s[i + k] == '=' && i + 4 == len && k >= 4 - pad;
             if (d < 0 && !padding)
-                return scn_fail(b->err, n->offset, "$binary: '%c' at position %zu is not base64", s[i + k],
-                                i + k);
+                return hmtp_tool_fail_at(b->err, n->offset, "$binary: '%c' at position %zu is not base64", s[i + k],
+                                         i + k);
             acc = acc << 6 | (uint32_t)(d < 0 ? 0 : d);
         }
         uint8_t bytes[3] = {(uint8_t)(acc >> 16), (uint8_t)(acc >> 8), (uint8_t)acc};
@@ -162,7 +163,7 @@ static bool build_number(builder *b, const json_node *n, hessian_value **out)
     }
     double d = strtod(n->num.text, NULL);
     if (isinf(d))
-        return scn_fail(b->err, n->offset, "%s is beyond a double's range", n->num.text);
+        return hmtp_tool_fail_at(b->err, n->offset, "%s is beyond a double's range", n->num.text);
     if (b->arena)
         *out = checked(b, hessian_new_double(b->arena, d), n, &ok);
     return ok;
@@ -186,13 +187,13 @@ static bool build_explicit_number(builder *b, const json_node *obj, const char *
             else if (strcmp(n->str.data, "-Infinity") == 0)
                 d = -INFINITY;
             else
-                return scn_fail(b->err, n->offset, "$double: the only strings are \"NaN\", \"Infinity\", \"-Infinity\"");
+                return hmtp_tool_fail_at(b->err, n->offset, "$double: the only strings are \"NaN\", \"Infinity\", \"-Infinity\"");
         } else if (n->kind == JSON_NUMBER) {
             d = strtod(n->num.text, NULL);
             if (isinf(d))
-                return scn_fail(b->err, n->offset, "%s is beyond a double's range", n->num.text);
+                return hmtp_tool_fail_at(b->err, n->offset, "%s is beyond a double's range", n->num.text);
         } else {
-            return scn_fail(b->err, n->offset, "$double needs a number, not a %s", json_kind_name(n->kind));
+            return hmtp_tool_fail_at(b->err, n->offset, "$double needs a number, not a %s", json_kind_name(n->kind));
         }
         if (b->arena)
             *out = checked(b, hessian_new_double(b->arena, d), n, &ok);
@@ -205,7 +206,7 @@ static bool build_explicit_number(builder *b, const json_node *obj, const char *
         return false;
     if (strcmp(key, "$int") == 0) {
         if (v < INT32_MIN || v > INT32_MAX)
-            return scn_fail(b->err, n->offset, "$int: %lld does not fit in 32 bits (use $long)", (long long)v);
+            return hmtp_tool_fail_at(b->err, n->offset, "$int: %lld does not fit in 32 bits (use $long)", (long long)v);
         if (b->arena)
             *out = checked(b, hessian_new_int(b->arena, (int32_t)v), n, &ok);
     } else if (strcmp(key, "$long") == 0) {
@@ -239,8 +240,8 @@ static bool generated_size(builder *b, const json_node *n, const char *form, siz
     if (!parse_integer(b, n, form, &v))
         return false;
     if (v < 0 || (uint64_t)v > JSON_VALUE_MAX_GENERATED)
-        return scn_fail(b->err, n->offset, "%s: %lld is outside 0..%zu", form, (long long)v,
-                        JSON_VALUE_MAX_GENERATED);
+        return hmtp_tool_fail_at(b->err, n->offset, "%s: %lld is outside 0..%zu", form, (long long)v,
+                                 JSON_VALUE_MAX_GENERATED);
     *out = (size_t)v;
     return true;
 }
@@ -252,12 +253,12 @@ static bool build_repeat(builder *b, const json_node *obj, hessian_value **out)
     if (!only_members(b, obj, "$repeat", allowed) || !want_string(b, unit, "$repeat"))
         return false;
     if (!count)
-        return scn_fail(b->err, obj->offset, "$repeat needs \"$count\": how many times to repeat the string");
+        return hmtp_tool_fail_at(b->err, obj->offset, "$repeat needs \"$count\": how many times to repeat the string");
     size_t times;
     if (!generated_size(b, count, "$count", &times))
         return false;
     if (unit->str.len && times > JSON_VALUE_MAX_GENERATED / unit->str.len)
-        return scn_fail(b->err, obj->offset, "$repeat makes more than %zu bytes", JSON_VALUE_MAX_GENERATED);
+        return hmtp_tool_fail_at(b->err, obj->offset, "$repeat makes more than %zu bytes", JSON_VALUE_MAX_GENERATED);
     if (!b->arena)
         return true;
     size_t total = unit->str.len * times;
@@ -331,9 +332,9 @@ static bool build_typed_list(builder *b, const json_node *obj, hessian_value **o
     if (!only_members(b, obj, "$list", allowed) || !optional_type(b, obj, &type))
         return false;
     if (items->kind != JSON_ARRAY)
-        return scn_fail(b->err, items->offset, "$list must be a list [...]");
+        return hmtp_tool_fail_at(b->err, items->offset, "$list must be a list [...]");
     if (var && var->kind != JSON_BOOL)
-        return scn_fail(b->err, var->offset, "$variable must be true or false");
+        return hmtp_tool_fail_at(b->err, var->offset, "$variable must be true or false");
     return build_list_items(b, items, type, var && var->b, out);
 }
 
@@ -345,7 +346,7 @@ static bool build_map(builder *b, const json_node *obj, hessian_value **out)
     if (!only_members(b, obj, "$map", allowed) || !optional_type(b, obj, &type))
         return false;
     if (pairs->kind != JSON_ARRAY)
-        return scn_fail(b->err, pairs->offset, "$map must be a list of [key, value] pairs");
+        return hmtp_tool_fail_at(b->err, pairs->offset, "$map must be a list of [key, value] pairs");
     hessian_value *map = NULL;
     if (b->arena) {
         map = hessian_new_map(b->arena, type, pairs->n);
@@ -355,7 +356,7 @@ static bool build_map(builder *b, const json_node *obj, hessian_value **out)
     for (size_t i = 0; i < pairs->n; i++) {
         const json_node *pair = pairs->items[i];
         if (pair->kind != JSON_ARRAY || pair->n != 2)
-            return scn_fail(b->err, pair->offset, "$map entry %zu must be a [key, value] pair", i);
+            return hmtp_tool_fail_at(b->err, pair->offset, "$map entry %zu must be a [key, value] pair", i);
         hessian_value *k = NULL, *v = NULL;
         if (!build(b, pair->items[0], &k) || !build(b, pair->items[1], &v))
             return false;
@@ -376,9 +377,9 @@ static bool build_object(builder *b, const json_node *obj, hessian_value **out)
     size_t nfields = 0;
     for (size_t i = 0; i < obj->n; i++) {
         if (obj->keys[i][0] == '$' && strcmp(obj->keys[i], "$class") != 0)
-            return scn_fail(b->err, obj->items[i]->offset,
-                            "unexpected member \"%s\" in a $class form (field names cannot start with '$')",
-                            obj->keys[i]);
+            return hmtp_tool_fail_at(b->err, obj->items[i]->offset,
+                                     "unexpected member \"%s\" in a $class form (field names cannot start with '$')",
+                                     obj->keys[i]);
         if (obj->keys[i][0] != '$')
             nfields++;
     }
@@ -402,7 +403,7 @@ static bool build_object(builder *b, const json_node *obj, hessian_value **out)
         if (!build(b, obj->items[i], &field))
             return false;
         if (o && !hessian_object_set(o, obj->keys[i], field))
-            return scn_fail(b->err, obj->items[i]->offset, "cannot set field \"%s\"", obj->keys[i]);
+            return hmtp_tool_fail_at(b->err, obj->items[i]->offset, "cannot set field \"%s\"", obj->keys[i]);
     }
     *out = o;
     return true;
@@ -416,7 +417,7 @@ static bool build_ref(builder *b, const json_node *obj, hessian_value **out)
     if (!only_members(b, obj, "$ref", allowed) || !parse_integer(b, n, "$ref", &v))
         return false;
     if (v < 0 || v > UINT32_MAX)
-        return scn_fail(b->err, n->offset, "$ref %lld is out of range", (long long)v);
+        return hmtp_tool_fail_at(b->err, n->offset, "$ref %lld is out of range", (long long)v);
     if (!b->arena)
         return true;
     hessian_value *r = hmtp_arena_alloc(b->arena, sizeof *r);
@@ -450,19 +451,19 @@ static bool build_form(builder *b, const json_node *obj, hessian_value **out)
             return build_explicit_number(b, obj, *k, out);
     if (json_member(obj, "$any")) {
         if (!b->pattern)
-            return scn_fail(b->err, obj->offset, "{\"$any\":...} matches anything: it is only for expect");
+            return hmtp_tool_fail_at(b->err, obj->offset, "{\"$any\":...} matches anything: it is only for expect");
         return true;
     }
     if (obj->n == 0 || !json_has_dollar_key(obj))
-        return scn_fail(b->err, obj->offset,
-                        "a plain JSON object has no Hessian meaning: write {\"$class\":\"name\",...} for an "
-                        "object or {\"$map\":[[key,value],...]} for a map");
+        return hmtp_tool_fail_at(b->err, obj->offset,
+                                 "a plain JSON object has no Hessian meaning: write {\"$class\":\"name\",...} for an "
+                                 "object or {\"$map\":[[key,value],...]} for a map");
     for (size_t i = 0; i < obj->n; i++)
         if (obj->keys[i][0] == '$')
-            return scn_fail(b->err, obj->items[i]->offset,
-                            "unknown form \"%s\" (known: $class $map $list $type $binary $date $int $long "
-                            "$double $repeat $random_binary $ref%s)",
-                            obj->keys[i], b->pattern ? " $any" : "");
+            return hmtp_tool_fail_at(b->err, obj->items[i]->offset,
+                                     "unknown form \"%s\" (known: $class $map $list $type $binary $date $int $long "
+                                     "$double $repeat $random_binary $ref%s)",
+                                     obj->keys[i], b->pattern ? " $any" : "");
     return false;
 }
 
@@ -490,16 +491,16 @@ static bool build(builder *b, const json_node *n, hessian_value **out)
     case JSON_OBJECT:
         return build_form(b, n, out);
     }
-    return scn_fail(b->err, n->offset, "unknown JSON node");
+    return hmtp_tool_fail_at(b->err, n->offset, "unknown JSON node");
 }
 
-bool json_to_value(const json_node *node, hmtp_arena *arena, hessian_value **out, scn_error *err)
+bool json_to_value(const json_node *node, hmtp_arena *arena, hessian_value **out, hmtp_tool_error *err)
 {
     builder b = {.arena = arena, .pattern = false, .err = err};
     return build(&b, node, out);
 }
 
-bool json_value_check(const json_node *node, bool pattern, scn_error *err)
+bool json_value_check(const json_node *node, bool pattern, hmtp_tool_error *err)
 {
     builder b = {.arena = NULL, .pattern = pattern, .err = err};
     hessian_value *ignored;

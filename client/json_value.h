@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "error.h"
 #include "json_tree.h"
-#include "scn_error.h"
 #include "value.h"
 
 /* Generated values larger than this are refused: they could not be sent in
@@ -22,11 +22,11 @@
 
 /* Builds the Hessian value that node describes, in arena. Errors name the
  * offset of the offending node. */
-bool json_to_value(const json_node *node, hmtp_arena *arena, hessian_value **out, scn_error *err);
+bool json_to_value(const json_node *node, hmtp_arena *arena, hessian_value **out, hmtp_tool_error *err);
 
 /* Checks the form of node without building it (scenario syntax check):
  * the same rules as json_to_value; $any is accepted when pattern is true. */
-bool json_value_check(const json_node *node, bool pattern, scn_error *err);
+bool json_value_check(const json_node *node, bool pattern, hmtp_tool_error *err);
 
 /* The pseudo-random bytes of {"$random_binary":n,"$seed":s}: splitmix64
  * seeded with s, each 64-bit output giving 8 bytes, least significant

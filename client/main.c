@@ -80,12 +80,11 @@ static int run(const char *file, scn_define *defs, size_t ndefs)
         return RUN_SCENARIO_ERROR;
     }
     scenario sc;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     int code;
     if (!scenario_parse(&sc, from_stdin ? "(stdin)" : file, text, len, defs, ndefs, &err)) {
-        char msg[600];
-        scenario_format_error(&sc, &err, msg, sizeof msg);
-        fprintf(stderr, "%s\n", msg);
+        scenario_locate_error(&sc, &err);
+        fprintf(stderr, "%s\n", err.msg);
         code = RUN_SCENARIO_ERROR;
     } else if (opt_check) {
         code = RUN_PASSED;

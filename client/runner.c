@@ -31,11 +31,11 @@ bool runner_split_server(const char *server, char *host, size_t host_size, char 
 
 static int check_login_error(runner *r, const scn_stmt *st, client_conn *c, const hmtp_packet *p)
 {
-    char why[400];
-    if (!runner_packet_matches(r, c, &st->packet, p, why, sizeof why)) {
+    hmtp_tool_error why;
+    if (!runner_packet_matches(r, c, &st->packet, p, &why)) {
         char got[400];
         client_packet_summary(p, got, sizeof got);
-        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login failed, but not as expected: %s; got %s", why,
+        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the login failed, but not as expected: %s; got %s", why.msg,
                            got);
     }
     return RUN_PASSED;
@@ -61,9 +61,9 @@ static int do_login(runner *r, const scn_stmt *st, client_conn *c)
     login_request req = {.mode = mode_of(r, st), .user = st->user, .password = st->password, .resource = st->resource};
     hmtp_packet *answer = NULL;
     char *jid = NULL;
-    char msg[400];
+    hmtp_tool_error err;
     client_link link = client_conn_link(&r->session, c);
-    login_outcome o = login_run(&link, &req, runner_timeout(r, st), &answer, &jid, msg, sizeof msg);
+    login_outcome o = login_run(&link, &req, runner_timeout(r, st), &answer, &jid, &err);
     int code = RUN_PASSED;
     switch (o) {
     case LOGIN_ACCEPTED:
@@ -87,7 +87,7 @@ static int do_login(runner *r, const scn_stmt *st, client_conn *c)
         break;
     case LOGIN_NO_ANSWER:
     case LOGIN_BAD_ANSWER:
-        code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "%s", msg);
+        code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "%s", err.msg);
         break;
     }
     return code;
@@ -112,18 +112,17 @@ static int run_connect(runner *r, const scn_stmt *st)
     if (!c)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "out of memory");
     c->next_id = login_first_id(mode_of(r, st));
-    char msg[1024];
-    if (!conn_open(c, host, port, runner_timeout(r, st), msg, sizeof msg))
-        return runner_fail(r, st, RUN_UNREACHABLE, "%s", msg);
+    hmtp_tool_error err;
+    if (!conn_open(c, host, port, runner_timeout(r, st), &err))
+        return runner_fail(r, st, RUN_UNREACHABLE, "%s", err.msg);
     char host_header[300];
     if (st->host_header)
         snprintf(host_header, sizeof host_header, "%s", st->host_header);
     else
         snprintf(host_header, sizeof host_header, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-    upgrade_result u = upgrade_perform(&r->session, c, st->method, st->path, host_header, runner_timeout(r, st), msg,
-                                       sizeof msg);
+    upgrade_result u = upgrade_perform(&r->session, c, st->method, st->path, host_header, runner_timeout(r, st), &err);
     if (u != UPGRADE_OK)
-        return runner_fail(r, st, RUN_UNREACHABLE, "%s", msg);
+        return runner_fail(r, st, RUN_UNREACHABLE, "%s", err.msg);
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s connected to %s:%s (%s %s)\n", st->conn, host, port, st->method, st->path);
     return st->login ? do_login(r, st, c) : RUN_PASSED;
@@ -153,7 +152,7 @@ static int run_expect_close(runner *r, const scn_stmt *st)
         return runner_fail(r, st, RUN_SCENARIO_ERROR, "the connection was closed by the scenario itself");
     if (!session_pump(&r->session, now_ms() + runner_timeout(r, st), peer_closed, c))
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "the server did not close the connection within %lld ms%s%s",
-                           (long long)runner_timeout(r, st), c->error[0] ? ": " : "", c->error);
+                           (long long)runner_timeout(r, st), c->error.msg[0] ? ": " : "", c->error.msg);
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s closed by the server\n", st->conn);
     client_conn_close(&r->session, c, false, 0);
@@ -185,7 +184,8 @@ static int run_raw(runner *r, const scn_stmt *st)
     if (r->opt->verbose)
         fprintf(r->opt->log, "%s > %zu raw bytes\n", st->conn, st->raw_len);
     if (!session_flush(&r->session, c, now_ms() + r->timeout_ms))
-        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s", c->error[0] ? c->error : "timed out");
+        return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s",
+                           c->error.msg[0] ? c->error.msg : "timed out");
     return RUN_PASSED;
 }
 

@@ -29,8 +29,8 @@ client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *cod
         *code = runner_fail(r, st, RUN_SCENARIO_ERROR, "no connection named '%s'", st->conn);
         return NULL;
     }
-    if (need_open && c->error[0]) {
-        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the connection failed earlier: %s", c->error);
+    if (need_open && c->error.msg[0]) {
+        *code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "the connection failed earlier: %s", c->error.msg);
         return NULL;
     }
     if (need_open && c->fd < 0) {
@@ -44,7 +44,7 @@ client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *cod
     return c;
 }
 
-bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, char *msg, size_t msg_size)
+bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, hmtp_tool_error *err)
 {
     size_t at = 0;
     out[0] = '\0';
@@ -59,16 +59,12 @@ bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, cha
         char name[128];
         snprintf(name, sizeof name, "%.*s", (int)(dot - open - 2), open + 2);
         client_conn *c = session_find(&r->session, name);
-        if (!c || !c->jid) {
-            snprintf(msg, msg_size, "${%s.jid}: connection %s has not logged in", name, name);
-            return false;
-        }
+        if (!c || !c->jid)
+            return hmtp_tool_fail(err, "${%s.jid}: connection %s has not logged in", name, name);
         at += (size_t)snprintf(out + at, at < size ? size - at : 0, "%s", c->jid);
         p = close + 1;
     }
-    if (at >= size) {
-        snprintf(msg, msg_size, "JID too long");
-        return false;
-    }
+    if (at >= size)
+        return hmtp_tool_fail(err, "JID too long");
     return true;
 }

@@ -24,9 +24,9 @@ int runner_fail(runner *r, const scn_stmt *st, int code, const char *fmt, ...) _
  * reporting why (*code set). */
 client_conn *runner_conn(runner *r, const scn_stmt *st, bool need_open, int *code);
 
-/* ${name.jid} replaced by that connection's JID; false (msg set) when the
+/* ${name.jid} replaced by that connection's JID; false (err set) when the
  * connection has none. Result in out. */
-bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, char *msg, size_t msg_size);
+bool runner_resolve_jid(runner *r, const char *text, char *out, size_t size, hmtp_tool_error *err);
 
 int64_t runner_timeout(const runner *r, const scn_stmt *st);
 

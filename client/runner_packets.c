@@ -20,16 +20,16 @@ typedef struct outgoing {
     size_t truncate;
 } outgoing;
 
-static bool build_error(const scn_packet *spec, hmtp_arena *a, hessian_value **out, scn_error *err)
+static bool build_error(const scn_packet *spec, hmtp_arena *a, hessian_value **out, hmtp_tool_error *err)
 {
     if (spec->error)
         return json_to_value(spec->error, a, out, err);
     *out = hmtp_new_bam_error(a, spec->error_type, spec->error_group, spec->error_text);
-    return *out != NULL || scn_fail(err, 0, "out of memory");
+    return *out != NULL || hmtp_tool_fail(err, "out of memory");
 }
 
-/* Writes o on c; false with msg on failure. */
-static bool send_outgoing(runner *r, client_conn *c, const outgoing *o, char *msg, size_t msg_size)
+/* Writes o on c; false with err on failure. */
+static bool send_outgoing(runner *r, client_conn *c, const outgoing *o, hmtp_tool_error *err)
 {
     hmtp_packet p;
     hmtp_packet_init(&p);
@@ -38,22 +38,21 @@ static bool send_outgoing(runner *r, client_conn *c, const outgoing *o, char *ms
     p.from = o->from;
     p.has_id = o->has_id;
     p.id = o->id;
-    scn_error err = {0};
+    hmtp_tool_error built = {0};
     bool ok = true;
     if (o->value)
-        ok = json_to_value(o->value, &p.arena, &p.value, &err);
+        ok = json_to_value(o->value, &p.arena, &p.value, &built);
     else
-        ok = (p.value = hessian_new_null(&p.arena)) != NULL || scn_fail(&err, 0, "out of memory");
+        ok = (p.value = hessian_new_null(&p.arena)) != NULL || hmtp_tool_fail(&built, "out of memory");
     if (ok && hmtp_type_has_error(o->type)) {
-        ok = build_error(o->error, &p.arena, &p.error_value, &err);
+        ok = build_error(o->error, &p.arena, &p.error_value, &built);
         if (ok)
             hmtp_packet_read_bam_error(&p); /* for the -v line */
     }
     if (!ok) {
-        char where[400];
-        scenario_format_error(r->sc, &err, where, sizeof where);
-        snprintf(msg, msg_size, "building the packet: %s", where);
-    } else if (!conn_send_packet(&r->session, c, &p, o->truncate, msg, msg_size)) {
+        scenario_locate_error(r->sc, &built);
+        hmtp_tool_fail(err, "building the packet: %s", built.msg);
+    } else if (!conn_send_packet(&r->session, c, &p, o->truncate, err)) {
         ok = false;
     }
     hmtp_packet_free(&p);
@@ -64,7 +63,7 @@ static int flush_or_fail(runner *r, const scn_stmt *st, client_conn *c)
 {
     if (!session_flush(&r->session, c, now_ms() + r->timeout_ms))
         return runner_fail(r, st, RUN_EXPECTATION_FAILED, "could not send: %s",
-                           c->error[0] ? c->error : "the server did not read it in time");
+                           c->error.msg[0] ? c->error.msg : "the server did not read it in time");
     return RUN_PASSED;
 }
 
@@ -78,14 +77,14 @@ static const char *default_from(const client_conn *c, int32_t type)
 static int resolve_jid_arg(runner *r, const scn_stmt *st, const scn_jid *j, const char *fallback, char *buf,
                            size_t size, const char **out)
 {
-    char msg[300];
+    hmtp_tool_error err;
     if (!j->set) {
         *out = fallback;
     } else if (j->is_null) {
         *out = NULL;
     } else {
-        if (!runner_resolve_jid(r, j->text, buf, size, msg, sizeof msg))
-            return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", msg);
+        if (!runner_resolve_jid(r, j->text, buf, size, &err))
+            return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", err.msg);
         *out = buf;
     }
     return RUN_PASSED;
@@ -131,9 +130,9 @@ int run_send(runner *r, const scn_stmt *st)
         o.id = c->last_query_id;
         break;
     }
-    char msg[600];
-    if (!send_outgoing(r, c, &o, msg, sizeof msg))
-        return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", msg);
+    hmtp_tool_error err;
+    if (!send_outgoing(r, c, &o, &err))
+        return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", err.msg);
     if (is_request) {
         c->has_last_sent = true;
         c->last_sent_id = o.id;
@@ -163,69 +162,55 @@ int run_reply(runner *r, const scn_stmt *st)
     char from[512];
     if ((code = resolve_jid_arg(r, st, &sp->from, default_from(c, sp->type), from, sizeof from, &o.from)))
         return code;
-    char msg[600];
-    if (!send_outgoing(r, c, &o, msg, sizeof msg))
-        return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", msg);
+    hmtp_tool_error err;
+    if (!send_outgoing(r, c, &o, &err))
+        return runner_fail(r, st, RUN_SCENARIO_ERROR, "%s", err.msg);
     return flush_or_fail(r, st, c);
 }
 
-static bool match_jid(runner *r, const scn_jid *want, const char *got, const char *field, char *why, size_t size)
+static bool match_jid(runner *r, const scn_jid *want, const char *got, const char *field, hmtp_tool_error *why)
 {
     if (!want->set)
         return true;
     if (want->is_null) {
         if (!got)
             return true;
-        snprintf(why, size, "%s is %s, expected null", field, got);
-        return false;
+        return hmtp_tool_fail(why, "%s is %s, expected null", field, got);
     }
-    char resolved[512], msg[300];
-    if (!runner_resolve_jid(r, want->text, resolved, sizeof resolved, msg, sizeof msg)) {
-        snprintf(why, size, "%s", msg);
+    char resolved[512];
+    if (!runner_resolve_jid(r, want->text, resolved, sizeof resolved, why))
         return false;
-    }
     if (got && strcmp(got, resolved) == 0)
         return true;
-    snprintf(why, size, "%s is %s, expected %s", field, got ? got : "null", resolved);
-    return false;
+    return hmtp_tool_fail(why, "%s is %s, expected %s", field, got ? got : "null", resolved);
 }
 
-static bool match_error(const scn_packet *want, const hmtp_packet *p, char *why, size_t size)
+static bool match_error(const scn_packet *want, const hmtp_packet *p, hmtp_tool_error *why)
 {
     if (!want->error && !want->error_type && !want->error_text)
         return true;
-    if (!p->error_value) {
-        snprintf(why, size, "no error in the packet");
-        return false;
-    }
+    if (!p->error_value)
+        return hmtp_tool_fail(why, "no error in the packet");
     if (want->error) {
-        char inner[300];
-        if (value_match(want->error, p->error_value, inner, sizeof inner))
+        hmtp_tool_error inner;
+        if (value_match(want->error, p->error_value, why ? &inner : NULL))
             return true;
-        snprintf(why, size, "error %s", inner);
-        return false;
+        return hmtp_tool_fail(why, "error %s", inner.msg);
     }
     const char *type = p->error.type ? p->error.type : "null", *group = p->error.group ? p->error.group : "null";
-    if (want->error_type && (strcmp(type, want->error_type) != 0 || strcmp(group, want->error_group) != 0)) {
-        snprintf(why, size, "error is %s/%s, expected %s/%s", type, group, want->error_type, want->error_group);
-        return false;
-    }
-    if (want->error_text && (!p->error.text || strcmp(p->error.text, want->error_text) != 0)) {
-        snprintf(why, size, "error text is %s%s%s, expected \"%s\"", p->error.text ? "\"" : "",
-                 p->error.text ? p->error.text : "null", p->error.text ? "\"" : "", want->error_text);
-        return false;
-    }
+    if (want->error_type && (strcmp(type, want->error_type) != 0 || strcmp(group, want->error_group) != 0))
+        return hmtp_tool_fail(why, "error is %s/%s, expected %s/%s", type, group, want->error_type, want->error_group);
+    if (want->error_text && (!p->error.text || strcmp(p->error.text, want->error_text) != 0))
+        return hmtp_tool_fail(why, "error text is %s%s%s, expected \"%s\"", p->error.text ? "\"" : "",
+                              p->error.text ? p->error.text : "null", p->error.text ? "\"" : "", want->error_text);
     return true;
 }
 
-bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, const hmtp_packet *p, char *why,
-                           size_t why_size)
+bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, const hmtp_packet *p, hmtp_tool_error *why)
 {
-    if (want->type != SCN_TYPE_ANY && p->type != want->type) {
-        snprintf(why, why_size, "type is %s", hmtp_type_name(p->type));
-        return false;
-    }
-    if (!match_jid(r, &want->to, p->to, "to", why, why_size) || !match_jid(r, &want->from, p->from, "from", why, why_size))
+    if (want->type != SCN_TYPE_ANY && p->type != want->type)
+        return hmtp_tool_fail(why, "type is %s", hmtp_type_name(p->type));
+    if (!match_jid(r, &want->to, p->to, "to", why) || !match_jid(r, &want->from, p->from, "from", why))
         return false;
     bool check_id = true;
     int64_t id = 0;
@@ -237,14 +222,13 @@ bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, co
     }
     if (check_id && (!p->has_id || p->id != id)) {
         if (p->has_id)
-            snprintf(why, why_size, "id is %lld, expected %lld", (long long)p->id, (long long)id);
+            hmtp_tool_fail(why, "id is %lld, expected %lld", (long long)p->id, (long long)id);
         else
-            snprintf(why, why_size, "no id, expected %lld", (long long)id);
-        return false;
+            return hmtp_tool_fail(why, "no id, expected %lld", (long long)id);
     }
-    if (want->value && !value_match(want->value, p->value, why, why_size))
+    if (want->value && !value_match(want->value, p->value, why))
         return false;
-    return match_error(want, p, why, why_size);
+    return match_error(want, p, why);
 }
 
 typedef struct expect_wait {
@@ -258,14 +242,13 @@ static bool expect_found(client_session *s, void *ctx)
 {
     (void)s;
     expect_wait *w = ctx;
-    char why[8];
     for (size_t i = 0; i < w->c->ninbox; i++)
-        if (runner_packet_matches(w->r, w->c, w->want, w->c->inbox[i], why, sizeof why)) {
+        if (runner_packet_matches(w->r, w->c, w->want, w->c->inbox[i], NULL)) {
             w->found = i;
             return true;
         }
     /* nothing more can arrive */
-    return w->c->eof || w->c->error[0] || w->c->fd < 0;
+    return w->c->eof || w->c->error.msg[0] || w->c->fd < 0;
 }
 
 /* The statement as the user wrote it, for failure messages. */
@@ -293,25 +276,26 @@ static void report_inbox(runner *r, client_conn *c, const scn_packet *want)
     FILE *f = r->opt->err;
     if (c->ninbox == 0) {
         fprintf(f, "  nothing arrived on %s%s\n", c->name, c->eof ? "; the server closed the connection" : "");
-        if (c->error[0])
-            fprintf(f, "  the connection failed: %s\n", c->error);
+        if (c->error.msg[0])
+            fprintf(f, "  the connection failed: %s\n", c->error.msg);
         return;
     }
     fprintf(f, "  received on %s instead (%zu packet%s not yet expected):\n", c->name, c->ninbox,
             c->ninbox == 1 ? "" : "s");
     for (size_t i = 0; i < c->ninbox && i < 20; i++) {
-        char line[600], why[400];
+        char line[600];
+        hmtp_tool_error why;
         client_packet_summary(c->inbox[i], line, sizeof line);
         if (want)
-            runner_packet_matches(r, c, want, c->inbox[i], why, sizeof why);
-        fprintf(f, "    %s%s%s\n", line, want ? "  <- " : "", want ? why : "");
+            runner_packet_matches(r, c, want, c->inbox[i], &why);
+        fprintf(f, "    %s%s%s\n", line, want ? "  <- " : "", want ? why.msg : "");
     }
     if (c->ninbox > 20)
         fprintf(f, "    ... and %zu more\n", c->ninbox - 20);
     if (c->eof)
         fprintf(f, "  then the server closed the connection\n");
-    if (c->error[0])
-        fprintf(f, "  then the connection failed: %s\n", c->error);
+    if (c->error.msg[0])
+        fprintf(f, "  then the connection failed: %s\n", c->error.msg);
 }
 
 int run_expect(runner *r, const scn_stmt *st)
@@ -342,9 +326,8 @@ int run_expect_nothing(runner *r, const scn_stmt *st)
     if (!c)
         return code;
     session_pump(&r->session, now_ms() + st->ms, NULL, NULL);
-    char why[8];
     for (size_t i = 0; i < c->ninbox; i++)
-        if (runner_packet_matches(r, c, &st->packet, c->inbox[i], why, sizeof why)) {
+        if (runner_packet_matches(r, c, &st->packet, c->inbox[i], NULL)) {
             code = runner_fail(r, st, RUN_EXPECTATION_FAILED, "expected no %s within %lld ms",
                                st->packet.type == SCN_TYPE_ANY ? "packet" : hmtp_type_name(st->packet.type),
                                (long long)st->ms);
@@ -381,9 +364,9 @@ static void answer_automatically(runner *r, client_conn *c, const hmtp_packet *p
                       .truncate = SIZE_MAX};
         if (o.has_id)
             o.id = p->has_id ? p->id : c->next_id++;
-        char msg[600];
-        if (!send_outgoing(r, c, &o, msg, sizeof msg))
-            snprintf(c->error, sizeof c->error, "auto-answer of line %u: %.250s", st->line, msg);
+        hmtp_tool_error err;
+        if (!send_outgoing(r, c, &o, &err))
+            hmtp_tool_fail(&c->error, "auto-answer of line %u: %s", st->line, err.msg);
     }
 }
 

@@ -13,7 +13,6 @@ int run_auto_answer(runner *r, const scn_stmt *st);
 void runner_on_packet(client_session *s, client_conn *c, hmtp_packet *p);
 void runner_on_send(client_session *s, client_conn *c, const hmtp_packet *p, size_t wire_len, size_t sent_len);
 /* Checks a received packet against an expect/login pattern. */
-bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, const hmtp_packet *p, char *why,
-                           size_t why_size);
+bool runner_packet_matches(runner *r, client_conn *c, const scn_packet *want, const hmtp_packet *p, hmtp_tool_error *why);
 
 #endif

@@ -10,6 +10,7 @@
 #include "hmtp.h"
 #include "json_value.h"
 #include "scn_lexer.h"
+#include "scn_position.h"
 
 /* What one statement is being built from. */
 typedef struct stmt_ctx {
@@ -20,7 +21,7 @@ typedef struct stmt_ctx {
     bool *used;  /* keyed words consumed by the statement's builder */
     char **conns; /* names connected so far, to catch a typo in a name */
     size_t nconns;
-    scn_error *err;
+    hmtp_tool_error *err;
 } stmt_ctx;
 
 const char *scn_op_name(scn_op op)
@@ -54,7 +55,7 @@ static const scn_token *positional(stmt_ctx *c)
 static bool bare_word(stmt_ctx *c, const scn_token *t, const char *what, char **out)
 {
     if (!t->word)
-        return scn_fail(c->err, t->value_offset, "%s must be a word or a \"string\", not JSON", what);
+        return hmtp_tool_fail_at(c->err, t->value_offset, "%s must be a word or a \"string\", not JSON", what);
     *out = t->word;
     return true;
 }
@@ -67,10 +68,10 @@ static bool no_leftovers(stmt_ctx *c, const char *allowed)
         if (c->used[i])
             continue;
         if (c->tok[i].key)
-            return scn_fail(c->err, c->tok[i].offset, "%s does not take %s= (it takes: %s)", c->tok[0].word,
-                            c->tok[i].key, allowed);
-        return scn_fail(c->err, c->tok[i].offset, "unexpected word after %s (it takes: %s)", c->tok[0].word,
-                        allowed);
+            return hmtp_tool_fail_at(c->err, c->tok[i].offset, "%s does not take %s= (it takes: %s)", c->tok[0].word,
+                                     c->tok[i].key, allowed);
+        return hmtp_tool_fail_at(c->err, c->tok[i].offset, "unexpected word after %s (it takes: %s)", c->tok[0].word,
+                                 allowed);
     }
     return true;
 }
@@ -97,7 +98,7 @@ static bool parse_duration(stmt_ctx *c, const scn_token *t, int64_t *ms)
     else
         scale = -1;
     if (scale < 0 || v < 0 || v * scale > 24.0 * 3600 * 1000)
-        return scn_fail(c->err, t->value_offset, "'%s' is not a duration: write e.g. 500ms, 2s, 1.5s, 1min", w);
+        return hmtp_tool_fail_at(c->err, t->value_offset, "'%s' is not a duration: write e.g. 500ms, 2s, 1.5s, 1min", w);
     *ms = (int64_t)(v * scale + 0.5);
     return true;
 }
@@ -110,7 +111,7 @@ static bool parse_size(stmt_ctx *c, const scn_token *t, size_t *out)
     errno = 0;
     unsigned long long v = strtoull(w, &end, 10);
     if (end == w || *end || errno || w[0] == '-')
-        return scn_fail(c->err, t->value_offset, "'%s' is not a byte count", w);
+        return hmtp_tool_fail_at(c->err, t->value_offset, "'%s' is not a byte count", w);
     *out = (size_t)v;
     return true;
 }
@@ -130,12 +131,12 @@ static bool check_jid_template(stmt_ctx *c, const scn_token *t, const char *text
         const char *close = strchr(p, '}');
         const char *dot = close ? memchr(p, '.', (size_t)(close - p)) : NULL;
         if (!close || !dot || strncmp(dot, ".jid}", 5) != 0)
-            return scn_fail(c->err, t->value_offset, "in a JID only ${NAME.jid} is known (NAME a connection)");
+            return hmtp_tool_fail_at(c->err, t->value_offset, "in a JID only ${NAME.jid} is known (NAME a connection)");
         char name[128];
         snprintf(name, sizeof name, "%.*s", (int)(dot - p - 2), p + 2);
         if (!known_conn(c, name))
-            return scn_fail(c->err, t->value_offset, "${%s.jid}: no connection named '%s' before this line", name,
-                            name);
+            return hmtp_tool_fail_at(c->err, t->value_offset, "${%s.jid}: no connection named '%s' before this line", name,
+                                     name);
     }
     return true;
 }
@@ -159,12 +160,12 @@ static bool parse_conn(stmt_ctx *c, scn_stmt *st, bool must_exist)
 {
     const scn_token *t = positional(c);
     if (!t)
-        return scn_fail(c->err, c->tok[0].offset, "%s needs a connection name", c->tok[0].word);
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "%s needs a connection name", c->tok[0].word);
     if (!bare_word(c, t, "a connection name", &st->conn))
         return false;
     if (must_exist && !known_conn(c, st->conn))
-        return scn_fail(c->err, t->offset, "no connection named '%s' (open it first with: connect %s)", st->conn,
-                        st->conn);
+        return hmtp_tool_fail_at(c->err, t->offset, "no connection named '%s' (open it first with: connect %s)", st->conn,
+                                 st->conn);
     return true;
 }
 
@@ -179,11 +180,11 @@ static bool parse_type(stmt_ctx *c, const scn_token *t, bool allow_any, int32_t 
     }
     *type = hmtp_type_from_name(w);
     if (*type < 0)
-        return scn_fail(c->err, t->offset,
-                        "unknown packet type '%s' (message messageError queryGet querySet queryResult queryError "
-                        "presence presenceUnavailable presenceProbe presenceSubscribe presenceSubscribed "
-                        "presenceUnsubscribe presenceUnsubscribed presenceError%s)",
-                        w, allow_any ? " or any" : "");
+        return hmtp_tool_fail_at(c->err, t->offset,
+                                 "unknown packet type '%s' (message messageError queryGet querySet queryResult queryError "
+                                 "presence presenceUnavailable presenceProbe presenceSubscribe presenceSubscribed "
+                                 "presenceUnsubscribe presenceUnsubscribed presenceError%s)",
+                                 w, allow_any ? " or any" : "");
     return true;
 }
 
@@ -211,7 +212,7 @@ static bool parse_id(stmt_ctx *c, scn_packet *p)
     errno = 0;
     long long v = strtoll(w, &end, 10);
     if (end == w || *end || errno)
-        return scn_fail(c->err, t->value_offset, "id must be a number, next, last or received, not '%s'", w);
+        return hmtp_tool_fail_at(c->err, t->value_offset, "id must be a number, next, last or received, not '%s'", w);
     p->id_kind = SCN_ID_VALUE;
     p->id = v;
     return true;
@@ -228,7 +229,7 @@ static bool parse_json_arg(stmt_ctx *c, const scn_token *t, bool pattern, const 
         if (!json_parse(c->s->text, t->value_end, &pos, &c->s->arena, &parsed, c->err))
             return false;
         if (pos != t->value_end)
-            return scn_fail(c->err, pos, "unexpected text after the JSON value");
+            return hmtp_tool_fail_at(c->err, pos, "unexpected text after the JSON value");
         node = parsed;
     }
     if (!json_value_check(node, pattern, c->err))
@@ -247,8 +248,8 @@ static bool parse_error_arg(stmt_ctx *c, scn_packet *p, bool pattern)
         } else {
             const char *slash = strchr(t->word, '/');
             if (!slash || slash == t->word || !slash[1])
-                return scn_fail(c->err, t->value_offset,
-                                "error must be TYPE/GROUP (e.g. cancel/item-not-found) or a JSON value");
+                return hmtp_tool_fail_at(c->err, t->value_offset,
+                                         "error must be TYPE/GROUP (e.g. cancel/item-not-found) or a JSON value");
             p->error_type = hmtp_arena_strndup(&c->s->arena, t->word, (size_t)(slash - t->word));
             p->error_group = hmtp_arena_strndup(&c->s->arena, slash + 1, strlen(slash + 1));
         }
@@ -256,7 +257,7 @@ static bool parse_error_arg(stmt_ctx *c, scn_packet *p, bool pattern)
     const scn_token *text = keyed(c, "text");
     if (text) {
         if (p->error)
-            return scn_fail(c->err, text->offset, "text= goes with error=TYPE/GROUP, not with a JSON error");
+            return hmtp_tool_fail_at(c->err, text->offset, "text= goes with error=TYPE/GROUP, not with a JSON error");
         if (!bare_word(c, text, "text", &p->error_text))
             return false;
     }
@@ -281,7 +282,7 @@ static bool add_conn(stmt_ctx *c, char *name)
         return true;
     char **conns = realloc(c->conns, (c->nconns + 1) * sizeof *conns);
     if (!conns)
-        return scn_fail(c->err, c->tok[0].offset, "out of memory");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "out of memory");
     c->conns = conns;
     c->conns[c->nconns++] = name;
     return true;
@@ -292,11 +293,11 @@ static bool parse_login_args(stmt_ctx *c, scn_stmt *st, bool required)
     const scn_token *user = keyed(c, "user"), *password = keyed(c, "password"), *resource = keyed(c, "resource");
     if (!user) {
         if (required || password || resource || keyed(c, "login"))
-            return scn_fail(c->err, c->tok[0].offset, "logging in needs user= and password=");
+            return hmtp_tool_fail_at(c->err, c->tok[0].offset, "logging in needs user= and password=");
         return true;
     }
     if (!password)
-        return scn_fail(c->err, user->offset, "user= needs password= too");
+        return hmtp_tool_fail_at(c->err, user->offset, "user= needs password= too");
     const scn_token *mode = keyed(c, "login");
     if (mode) {
         if (mode->word && strcmp(mode->word, "plain") == 0)
@@ -304,7 +305,7 @@ static bool parse_login_args(stmt_ctx *c, scn_stmt *st, bool required)
         else if (mode->word && strcmp(mode->word, "encrypted") == 0)
             st->login_mode = SCN_LOGIN_ENCRYPTED;
         else
-            return scn_fail(c->err, mode->value_offset, "login must be plain or encrypted");
+            return hmtp_tool_fail_at(c->err, mode->value_offset, "login must be plain or encrypted");
     }
     st->login = true;
     if (!bare_word(c, user, "user", &st->user) || !bare_word(c, password, "password", &st->password))
@@ -332,7 +333,7 @@ static bool build_connect(stmt_ctx *c, scn_stmt *st)
         if (!bare_word(c, t, "method", &st->method))
             return false;
         if (strcmp(st->method, "CONNECT") != 0 && strcmp(st->method, "GET") != 0)
-            return scn_fail(c->err, t->value_offset, "method must be CONNECT or GET");
+            return hmtp_tool_fail_at(c->err, t->value_offset, "method must be CONNECT or GET");
     }
     if ((t = keyed(c, "path")) && !bare_word(c, t, "path", &st->path))
         return false;
@@ -355,12 +356,12 @@ static bool build_login(stmt_ctx *c, scn_stmt *st)
         if (t->word && strcmp(t->word, "error") == 0)
             st->login_must_fail = true;
         else if (!t->word || strcmp(t->word, "ok") != 0)
-            return scn_fail(c->err, t->value_offset, "expect must be ok or error");
+            return hmtp_tool_fail_at(c->err, t->value_offset, "expect must be ok or error");
     }
     if (!parse_error_arg(c, &st->packet, true) || !parse_timeout(c, "timeout", &st->ms))
         return false;
     if ((st->packet.error || st->packet.error_type) && !st->login_must_fail)
-        return scn_fail(c->err, c->tok[0].offset, "error= describes a failed login: add expect=error");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "error= describes a failed login: add expect=error");
     return no_leftovers(c, "NAME user= password= resource= login=plain|encrypted expect=ok|error error= text= timeout=");
 }
 
@@ -372,27 +373,27 @@ static bool build_packet_stmt(stmt_ctx *c, scn_stmt *st)
         return false;
     const scn_token *t = positional(c);
     if (!t)
-        return scn_fail(c->err, c->tok[0].offset, "%s needs a packet type after the connection name",
-                        c->tok[0].word);
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "%s needs a packet type after the connection name",
+                                 c->tok[0].word);
     if (!parse_type(c, t, expect, &p->type))
         return false;
     if (st->op == SCN_REPLY && p->type != HMTP_QUERY_RESULT && p->type != HMTP_QUERY_ERROR &&
         !hmtp_type_is_presence(p->type) && p->type != HMTP_MESSAGE && p->type != HMTP_MESSAGE_ERROR)
-        return scn_fail(c->err, t->offset, "reply answers with queryResult, queryError or a non-query packet");
+        return hmtp_tool_fail_at(c->err, t->offset, "reply answers with queryResult, queryError or a non-query packet");
     if (st->op != SCN_REPLY && !parse_jid(c, "to", &p->to))
         return false;
     if (!parse_jid(c, "from", &p->from) || (st->op != SCN_REPLY && !parse_id(c, p)) ||
         !parse_value_arg(c, p, expect, "value") || !parse_error_arg(c, p, expect))
         return false;
     if (p->type >= 0 && !hmtp_type_has_id(p->type) && p->id_kind != SCN_ID_AUTO)
-        return scn_fail(c->err, t->offset, "%s packets have no id", hmtp_type_name(p->type));
+        return hmtp_tool_fail_at(c->err, t->offset, "%s packets have no id", hmtp_type_name(p->type));
     bool has_error = p->error || p->error_type;
     if (p->type >= 0 && has_error && !hmtp_type_has_error(p->type))
-        return scn_fail(c->err, t->offset, "%s packets carry no error (only messageError, queryError, presenceError)",
-                        hmtp_type_name(p->type));
+        return hmtp_tool_fail_at(c->err, t->offset, "%s packets carry no error (only messageError, queryError, presenceError)",
+                                 hmtp_type_name(p->type));
     if (!expect && p->type >= 0 && hmtp_type_has_error(p->type) && !has_error)
-        return scn_fail(c->err, t->offset, "%s needs error=TYPE/GROUP (e.g. error=cancel/item-not-found)",
-                        hmtp_type_name(p->type));
+        return hmtp_tool_fail_at(c->err, t->offset, "%s needs error=TYPE/GROUP (e.g. error=cancel/item-not-found)",
+                                 hmtp_type_name(p->type));
     if (expect)
         return parse_timeout(c, "timeout", &st->ms) && no_leftovers(c, "NAME TYPE|any to= from= id= value= error= text= timeout=");
     if (st->op == SCN_SEND && (t = keyed(c, "truncate"))) {
@@ -426,7 +427,7 @@ static bool build_simple_conn(stmt_ctx *c, scn_stmt *st)
         const scn_token *t = positional(c);
         if (t) {
             if (!t->word || strcmp(t->word, "abort") != 0)
-                return scn_fail(c->err, t->offset, "close takes only the word abort (to reset the connection)");
+                return hmtp_tool_fail_at(c->err, t->offset, "close takes only the word abort (to reset the connection)");
             st->abort = true;
         }
         return no_leftovers(c, "NAME [abort]");
@@ -442,10 +443,10 @@ static bool parse_hex(stmt_ctx *c, const scn_token *t, scn_stmt *st)
         if (*p != ' ' && *p != ':')
             digits++;
     if (digits % 2)
-        return scn_fail(c->err, t->value_offset, "hex= needs an even number of hex digits");
+        return hmtp_tool_fail_at(c->err, t->value_offset, "hex= needs an even number of hex digits");
     st->raw = hmtp_arena_alloc(&c->s->arena, digits / 2 + 1);
     if (!st->raw)
-        return scn_fail(c->err, t->offset, "out of memory");
+        return hmtp_tool_fail_at(c->err, t->offset, "out of memory");
     int hi = -1;
     for (const char *p = w; *p; p++) {
         if (*p == ' ' || *p == ':')
@@ -455,7 +456,7 @@ static bool parse_hex(stmt_ctx *c, const scn_token *t, scn_stmt *st)
                 : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
                                            : -1;
         if (d < 0)
-            return scn_fail(c->err, t->value_offset, "'%c' is not a hex digit", *p);
+            return hmtp_tool_fail_at(c->err, t->value_offset, "'%c' is not a hex digit", *p);
         if (hi < 0) {
             hi = d;
         } else {
@@ -472,15 +473,15 @@ static bool build_raw(stmt_ctx *c, scn_stmt *st)
         return false;
     const scn_token *hex = keyed(c, "hex"), *text = positional(c);
     if (!!hex == !!text)
-        return scn_fail(c->err, c->tok[0].offset, "raw needs either hex=\"00 ff ...\" or one \"JSON string\"");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "raw needs either hex=\"00 ff ...\" or one \"JSON string\"");
     if (hex) {
         if (!hex->word)
-            return scn_fail(c->err, hex->value_offset, "hex= needs a word or a \"string\" of hex digits");
+            return hmtp_tool_fail_at(c->err, hex->value_offset, "hex= needs a word or a \"string\" of hex digits");
         if (!parse_hex(c, hex, st))
             return false;
     } else {
         if (!text->json || text->json->kind != JSON_STRING)
-            return scn_fail(c->err, text->offset, "raw text must be a \"JSON string\" (escapes like \\r\\n work)");
+            return hmtp_tool_fail_at(c->err, text->offset, "raw text must be a \"JSON string\" (escapes like \\r\\n work)");
         st->raw = (uint8_t *)text->json->str.data;
         st->raw_len = text->json->str.len;
     }
@@ -506,7 +507,7 @@ static bool build_auto_answer(stmt_ctx *c, scn_stmt *st)
         return false;
     const scn_token *t = positional(c);
     if (!t)
-        return scn_fail(c->err, c->tok[0].offset, "auto-answer needs the packet type to answer");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "auto-answer needs the packet type to answer");
     if (!parse_type(c, t, false, &st->trigger))
         return false;
     const scn_token *w = positional(c);
@@ -517,11 +518,11 @@ static bool build_auto_answer(stmt_ctx *c, scn_stmt *st)
     if (w && w->word && !w->json && strcmp(w->word, "with") == 0) {
         const scn_token *v = positional(c);
         if (!v)
-            return scn_fail(c->err, w->offset, "with needs a value after it");
+            return hmtp_tool_fail_at(c->err, w->offset, "with needs a value after it");
         if (!parse_json_arg(c, v, false, &st->packet.value))
             return false;
     } else if (w) {
-        return scn_fail(c->err, w->offset, "expected 'with VALUE', value=, reply= or off");
+        return hmtp_tool_fail_at(c->err, w->offset, "expected 'with VALUE', value=, reply= or off");
     }
     if (!st->packet.value && !parse_value_arg(c, &st->packet, false, "value"))
         return false;
@@ -530,12 +531,12 @@ static bool build_auto_answer(stmt_ctx *c, scn_stmt *st)
     if (r && !parse_type(c, r, false, &st->packet.type))
         return false;
     if (st->packet.type < 0)
-        return scn_fail(c->err, t->offset, "no default answer to %s: say which with reply=TYPE",
-                        hmtp_type_name(st->trigger));
+        return hmtp_tool_fail_at(c->err, t->offset, "no default answer to %s: say which with reply=TYPE",
+                                 hmtp_type_name(st->trigger));
     if (!parse_error_arg(c, &st->packet, false))
         return false;
     if (hmtp_type_has_error(st->packet.type) && !st->packet.error && !st->packet.error_type)
-        return scn_fail(c->err, t->offset, "answering with %s needs error=TYPE/GROUP", hmtp_type_name(st->packet.type));
+        return hmtp_tool_fail_at(c->err, t->offset, "answering with %s needs error=TYPE/GROUP", hmtp_type_name(st->packet.type));
     return no_leftovers(c, "NAME TYPE [with VALUE | value=VALUE] reply=TYPE error= text=, or NAME TYPE off");
 }
 
@@ -543,7 +544,7 @@ static bool build_sleep(stmt_ctx *c, scn_stmt *st)
 {
     const scn_token *t = positional(c);
     if (!t)
-        return scn_fail(c->err, c->tok[0].offset, "sleep needs a duration (e.g. sleep 200ms)");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "sleep needs a duration (e.g. sleep 200ms)");
     return parse_duration(c, t, &st->ms) && no_leftovers(c, "DURATION");
 }
 
@@ -551,7 +552,7 @@ static bool build_set(stmt_ctx *c, scn_stmt *st)
 {
     const scn_token *what = positional(c), *t = positional(c);
     if (!what || !what->word || strcmp(what->word, "timeout") != 0 || !t)
-        return scn_fail(c->err, c->tok[0].offset, "set knows only: set timeout DURATION");
+        return hmtp_tool_fail_at(c->err, c->tok[0].offset, "set knows only: set timeout DURATION");
     st->op = SCN_SET_TIMEOUT;
     return parse_duration(c, t, &st->ms) && no_leftovers(c, "timeout DURATION");
 }
@@ -566,7 +567,7 @@ static bool build_print(stmt_ctx *c, scn_stmt *st, size_t end)
     }
     size_t start = c->n > 1 ? c->tok[1].offset : end;
     st->text = hmtp_arena_strndup(&c->s->arena, c->s->text + start, end > start ? end - start : 0);
-    return st->text != NULL || scn_fail(c->err, c->tok[0].offset, "out of memory");
+    return st->text != NULL || hmtp_tool_fail_at(c->err, c->tok[0].offset, "out of memory");
 }
 
 static bool build_stmt(stmt_ctx *c, scn_stmt *st, size_t end)
@@ -590,7 +591,7 @@ static bool build_stmt(stmt_ctx *c, scn_stmt *st, size_t end)
                {"print", SCN_PRINT}};
     const scn_token *first = &c->tok[0];
     if (first->key || !first->word || first->json)
-        return scn_fail(c->err, first->offset, "a statement starts with a command word (connect, send, expect...)");
+        return hmtp_tool_fail_at(c->err, first->offset, "a statement starts with a command word (connect, send, expect...)");
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(first->word, ops[i].word) != 0)
             continue;
@@ -612,17 +613,17 @@ static bool build_stmt(stmt_ctx *c, scn_stmt *st, size_t end)
         case SCN_PRINT: return build_print(c, st, end);
         }
     }
-    return scn_fail(c->err, first->offset,
-                    "unknown command '%s' (connect login send reply expect expect-nothing expect-close discard "
-                    "sleep close raw auto-answer set print)",
-                    first->word);
+    return hmtp_tool_fail_at(c->err, first->offset,
+                             "unknown command '%s' (connect login send reply expect expect-nothing expect-close discard "
+                             "sleep close raw auto-answer set print)",
+                             first->word);
 }
 
 /* Replaces ${NAME} by its -D value. ${conn.jid} stays for run time. An
  * unknown name is an error at its place in the original text, so the text
  * kept for error positions is the original in that case. */
 static bool substitute(scenario *s, const char *text, size_t len, const scn_define *defs, size_t ndefs,
-                       scn_error *err)
+                       hmtp_tool_error *err)
 {
     hmtp_buf out;
     hmtp_buf_init(&out);
@@ -636,7 +637,7 @@ static bool substitute(scenario *s, const char *text, size_t len, const scn_defi
         const char *nl = memchr(text + i, '\n', len - i);
         if (!close || (nl && nl < close)) {
             hmtp_buf_free(&out);
-            return scn_fail(err, i, "${ without a closing } on the same line");
+            return hmtp_tool_fail_at(err, i, "${ without a closing } on the same line");
         }
         size_t name_len = (size_t)(close - text) - i - 2;
         const char *name = text + i + 2;
@@ -651,20 +652,20 @@ static bool substitute(scenario *s, const char *text, size_t len, const scn_defi
                 d = &defs[k];
         if (!d) {
             hmtp_buf_free(&out);
-            return scn_fail(err, i, "${%.*s} is not defined (define it with -D %.*s=VALUE)", (int)name_len, name,
-                            (int)name_len, name);
+            return hmtp_tool_fail_at(err, i, "${%.*s} is not defined (define it with -D %.*s=VALUE)", (int)name_len, name,
+                                     (int)name_len, name);
         }
         hmtp_buf_append(&out, d->value, strlen(d->value));
         i += name_len + 3;
     }
     if (out.failed) {
         hmtp_buf_free(&out);
-        return scn_fail(err, 0, "out of memory");
+        return hmtp_tool_fail(err, "out of memory");
     }
     s->text = hmtp_arena_strndup(&s->arena, out.len ? (const char *)out.data : "", out.len);
     s->len = out.len;
     hmtp_buf_free(&out);
-    return s->text != NULL || scn_fail(err, 0, "out of memory");
+    return s->text != NULL || hmtp_tool_fail(err, "out of memory");
 }
 
 static bool grow_stmts(scenario *s, size_t *cap)
@@ -681,20 +682,20 @@ static bool grow_stmts(scenario *s, size_t *cap)
 }
 
 bool scenario_parse(scenario *s, const char *file, const char *text, size_t len, const scn_define *defs,
-                    size_t ndefs, scn_error *err)
+                    size_t ndefs, hmtp_tool_error *err)
 {
     memset(s, 0, sizeof *s);
     hmtp_arena_init(&s->arena);
     s->file = hmtp_arena_strndup(&s->arena, file, strlen(file));
     for (size_t k = 0; k < ndefs; k++)
         if (strchr(defs[k].value, '\n'))
-            return scn_fail(err, 0, "-D %s: a value cannot contain a newline", defs[k].name);
+            return hmtp_tool_fail(err, "-D %s: a value cannot contain a newline", defs[k].name);
     if (memchr(text, '\0', len)) {
         /* kept so the error can name its line */
         s->text = hmtp_arena_strndup(&s->arena, text, len);
         s->len = s->text ? len : 0;
-        return scn_fail(err, (size_t)((const char *)memchr(text, '\0', len) - text),
-                        "the scenario contains a NUL byte (is it a text file?)");
+        return hmtp_tool_fail_at(err, (size_t)((const char *)memchr(text, '\0', len) - text),
+                                 "the scenario contains a NUL byte (is it a text file?)");
     }
     if (!substitute(s, text, len, defs, ndefs, err)) {
         s->text = hmtp_arena_strndup(&s->arena, text, len);
@@ -711,7 +712,7 @@ bool scenario_parse(scenario *s, const char *file, const char *text, size_t len,
     int r;
     while (ok && (r = scn_lexer_next(&lx, tok, &n, err)) == 1) {
         if (!grow_stmts(s, &cap)) {
-            ok = scn_fail(err, tok[0].offset, "out of memory");
+            ok = hmtp_tool_fail_at(err, tok[0].offset, "out of memory");
             break;
         }
         scn_stmt *st = &s->stmts[s->n++];
@@ -737,10 +738,11 @@ void scenario_free(scenario *s)
     memset(s, 0, sizeof *s);
 }
 
-void scenario_format_error(const scenario *s, const scn_error *err, char *out, size_t size)
+void scenario_locate_error(const scenario *s, hmtp_tool_error *err)
 {
     unsigned line = 0, column = 0;
     if (s->text)
         scn_position(s->text, s->len, err->offset, &line, &column);
-    snprintf(out, size, "%s:%u:%u: %s", s->file ? s->file : "(scenario)", line, column, err->msg);
+    hmtp_tool_error bare = *err;
+    hmtp_tool_fail_at(err, bare.offset, "%s:%u:%u: %s", s->file ? s->file : "(scenario)", line, column, bare.msg);
 }

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "error.h"
 #include "json_tree.h"
-#include "scn_error.h"
 
 typedef enum scn_op {
     SCN_CONNECT,
@@ -115,13 +115,14 @@ typedef struct scenario {
 } scenario;
 
 /* Parses text (the contents of file) with the -D definitions. On error,
- * err->offset is in s->text (which is kept for scn_position). */
+ * err->offset is in s->text (which is kept for scenario_locate_error). */
 bool scenario_parse(scenario *s, const char *file, const char *text, size_t len, const scn_define *defs,
-                    size_t ndefs, scn_error *err);
+                    size_t ndefs, hmtp_tool_error *err);
 void scenario_free(scenario *s);
 
-/* "file:line:column: message" for an error of scenario_parse or a value
- * built at run time from the scenario's JSON. */
-void scenario_format_error(const scenario *s, const scn_error *err, char *out, size_t size);
+/* Prefixes err's message with "file:line:column: " (from err->offset), for
+ * an error of scenario_parse or of a value built at run time from the
+ * scenario's JSON. */
+void scenario_locate_error(const scenario *s, hmtp_tool_error *err);
 
 #endif

@@ -40,7 +40,7 @@ static void skip_blanks(scn_lexer *lx)
     }
 }
 
-static bool read_value(scn_lexer *lx, scn_token *t, scn_error *err)
+static bool read_value(scn_lexer *lx, scn_token *t, hmtp_tool_error *err)
 {
     t->value_offset = lx->pos;
     char c = lx->pos < lx->len ? lx->text[lx->pos] : '\0';
@@ -52,14 +52,14 @@ static bool read_value(scn_lexer *lx, scn_token *t, scn_error *err)
         if (node->kind == JSON_STRING)
             t->word = node->str.data;
         if (!at_word_end(lx, lx->pos))
-            return scn_fail(err, lx->pos, "expected a space or the end of the line after the value");
+            return hmtp_tool_fail_at(err, lx->pos, "expected a space or the end of the line after the value");
     } else {
         size_t start = lx->pos;
         while (!at_word_end(lx, lx->pos))
             lx->pos++;
         t->word = hmtp_arena_strndup(lx->arena, lx->text + start, lx->pos - start);
         if (!t->word)
-            return scn_fail(err, start, "out of memory");
+            return hmtp_tool_fail_at(err, start, "out of memory");
     }
     t->value_end = lx->pos;
     return true;
@@ -81,7 +81,7 @@ static size_t key_length(const scn_lexer *lx)
     return 0;
 }
 
-int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, scn_error *err)
+int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, hmtp_tool_error *err)
 {
     *n = 0;
     for (;;) {
@@ -95,7 +95,7 @@ int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, scn_error *err)
             continue;
         }
         if (*n == SCN_MAX_WORDS) {
-            scn_fail(err, lx->pos, "more than %d words in one statement", SCN_MAX_WORDS);
+            hmtp_tool_fail_at(err, lx->pos, "more than %d words in one statement", SCN_MAX_WORDS);
             return -1;
         }
         scn_token *t = &tokens[(*n)++];
@@ -105,7 +105,7 @@ int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, scn_error *err)
         if (klen) {
             t->key = hmtp_arena_strndup(lx->arena, lx->text + lx->pos, klen);
             if (!t->key) {
-                scn_fail(err, lx->pos, "out of memory");
+                hmtp_tool_fail_at(err, lx->pos, "out of memory");
                 return -1;
             }
             lx->pos += klen + 1;

@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "error.h"
 #include "json_tree.h"
-#include "scn_error.h"
 
 #define SCN_MAX_WORDS 64
 
@@ -35,6 +35,6 @@ void scn_lexer_init(scn_lexer *lx, const char *text, size_t len, hmtp_arena *are
 
 /* 1: the next statement's words are in tokens[0..*n) (n >= 1); 0: end of
  * text; -1: error. */
-int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, scn_error *err);
+int scn_lexer_next(scn_lexer *lx, scn_token *tokens, size_t *n, hmtp_tool_error *err);
 
 #endif

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,18 +64,18 @@ static int recv_some(int fd, hmtp_buf *b, int64_t deadline)
 }
 
 /* The body, made printable: control bytes other than newline become '.'. */
-static void append_printable(char *msg, size_t msg_size, const uint8_t *data, size_t len)
+static void append_printable(hmtp_tool_error *err, const uint8_t *data, size_t len)
 {
-    size_t at = strlen(msg);
-    for (size_t i = 0; i < len && at + 1 < msg_size; i++)
-        msg[at++] = (data[i] == '\n' || (data[i] >= 0x20 && data[i] != 0x7f)) ? (char)data[i] : '.';
-    msg[at] = '\0';
+    size_t at = strlen(err->msg);
+    for (size_t i = 0; i < len && at + 1 < sizeof err->msg; i++)
+        err->msg[at++] = (data[i] == '\n' || (data[i] >= 0x20 && data[i] != 0x7f)) ? (char)data[i] : '.';
+    err->msg[at] = '\0';
 }
 
 /* The server answered head_len bytes of head (h as far as it was read) but
  * no 101: its status line and as much body as it announced say why. */
 static upgrade_result refused(client_conn *c, const hmtp_upgrade_head *h, size_t head_len, int64_t deadline,
-                              char *msg, size_t msg_size)
+                              hmtp_tool_error *err)
 {
     hmtp_buf *b = &c->http;
     size_t status_len = 0;
@@ -87,17 +86,17 @@ static upgrade_result refused(client_conn *c, const hmtp_upgrade_head *h, size_t
         want = (size_t)h->content_length;
     while (b->len - head_len < want && recv_some(c->fd, b, deadline) == 1)
         ;
-    snprintf(msg, msg_size, "the server refused the upgrade: %.*s", (int)status_len, (const char *)b->data);
+    hmtp_tool_fail(err, "the server refused the upgrade: %.*s", (int)status_len, (const char *)b->data);
     size_t body = b->len - head_len;
     if (body) {
-        append_printable(msg, msg_size, (const uint8_t *)"\n", 1);
-        append_printable(msg, msg_size, b->data + head_len, body > want ? want : body);
+        append_printable(err, (const uint8_t *)"\n", 1);
+        append_printable(err, b->data + head_len, body > want ? want : body);
     }
     return UPGRADE_REFUSED;
 }
 
 upgrade_result upgrade_perform(client_session *s, client_conn *c, const char *method, const char *path,
-                               const char *host, int64_t timeout_ms, char *msg, size_t msg_size)
+                               const char *host, int64_t timeout_ms, hmtp_tool_error *err)
 {
     int64_t deadline = now_ms() + timeout_ms;
     hmtp_buf req;
@@ -105,36 +104,36 @@ upgrade_result upgrade_perform(client_session *s, client_conn *c, const char *me
     hmtp_upgrade_write_request(&req, method, path, host);
     if (req.failed || req.len > HMTP_UPGRADE_HEAD_MAX) {
         hmtp_buf_free(&req);
-        snprintf(msg, msg_size, "upgrade request for %s: path or host too long", c->name);
+        hmtp_tool_fail(err, "upgrade request for %s: path or host too long", c->name);
         return UPGRADE_FAILED;
     }
     bool sent = send_all(c->fd, (const char *)req.data, req.len, deadline);
     hmtp_buf_free(&req);
     if (!sent) {
-        snprintf(msg, msg_size, "%s: sending the upgrade request failed: %s", c->name, strerror(errno));
+        hmtp_tool_fail(err, "%s: sending the upgrade request failed: %s", c->name, strerror(errno));
         return UPGRADE_FAILED;
     }
     hmtp_buf_reset(&c->http);
     hmtp_upgrade_head h;
-    hmtp_error err;
+    hmtp_error head_err;
     int r;
-    while ((r = hmtp_upgrade_head_parse(c->http.data, c->http.len, &h, &err)) == 0) {
+    while ((r = hmtp_upgrade_head_parse(c->http.data, c->http.len, &h, &head_err)) == 0) {
         int got = recv_some(c->fd, &c->http, deadline);
         if (got <= 0) {
             if (h.kind == HMTP_UPGRADE_RESPONSE) /* a refusal that closes without an empty line still says why */
-                return refused(c, &h, c->http.len, deadline, msg, msg_size);
-            snprintf(msg, msg_size, "%s: %s before the upgrade answer was complete (%zu bytes received)", c->name,
-                     got == 0 ? "the server closed the connection" : "timed out or failed", c->http.len);
+                return refused(c, &h, c->http.len, deadline, err);
+            hmtp_tool_fail(err, "%s: %s before the upgrade answer was complete (%zu bytes received)", c->name,
+                           got == 0 ? "the server closed the connection" : "timed out or failed", c->http.len);
             return UPGRADE_FAILED;
         }
     }
     if (r < 0 || h.kind != HMTP_UPGRADE_RESPONSE) {
-        snprintf(msg, msg_size, "%s: the answer to the upgrade is not an HTTP status: %s", c->name,
-                 r < 0 ? err.msg : "it is a request");
+        hmtp_tool_fail(err, "%s: the answer to the upgrade is not an HTTP status: %s", c->name,
+                       r < 0 ? head_err.msg : "it is a request");
         return UPGRADE_FAILED;
     }
     if (h.status != 101)
-        return refused(c, &h, h.head_len, deadline, msg, msg_size);
+        return refused(c, &h, h.head_len, deadline, err);
     c->upgraded = true;
     if (c->http.len > h.head_len)
         conn_feed(s, c, c->http.data + h.head_len, c->http.len - h.head_len);

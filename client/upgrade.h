@@ -13,13 +13,13 @@
 
 typedef enum upgrade_result {
     UPGRADE_OK,
-    UPGRADE_REFUSED, /* the server answered, but not 101: msg has its status and body */
+    UPGRADE_REFUSED, /* the server answered, but not 101: err has its status and body */
     UPGRADE_FAILED,  /* no answer: closed, timed out, garbage */
 } upgrade_result;
 
 /* Sends the request on c (connected) and reads the answer. Bytes after the
  * answer's blank line are the first HMTP bytes and go to c's reader. */
 upgrade_result upgrade_perform(client_session *s, client_conn *c, const char *method, const char *path,
-                               const char *host, int64_t timeout_ms, char *msg, size_t msg_size);
+                               const char *host, int64_t timeout_ms, hmtp_tool_error *err);
 
 #endif

@@ -10,8 +10,7 @@
 #include "json_value.h"
 
 typedef struct matcher {
-    char *why;
-    size_t why_size;
+    hmtp_tool_error *why; /* NULL: only the answer is wanted, so nothing is rendered */
     char path[256];
 } matcher;
 
@@ -36,12 +35,13 @@ static void render(const hessian_value *v, char *out, size_t size)
 
 static bool differ(matcher *m, const hessian_value *v, const char *fmt, const char *what)
 {
+    if (!m->why)
+        return false;
     char got[200];
     render(v, got, sizeof got);
     char expected[300];
     snprintf(expected, sizeof expected, fmt, what);
-    snprintf(m->why, m->why_size, "%s: expected %s, got %s", m->path[0] ? m->path : "value", expected, got);
-    return false;
+    return hmtp_tool_fail(m->why, "%s: expected %s, got %s", m->path[0] ? m->path : "value", expected, got);
 }
 
 static bool differ_text(matcher *m, const hessian_value *v, const json_node *p)
@@ -121,8 +121,7 @@ static bool match_map(matcher *m, const json_node *p, const hessian_value *v)
     for (size_t i = 0; i < pairs->n; i++) {
         const json_node *pair = pairs->items[i];
         size_t found = v->v.map.n;
-        char scratch[8];
-        matcher quiet = {.why = scratch, .why_size = sizeof scratch};
+        matcher quiet = {.why = NULL};
         for (size_t k = 0; k < v->v.map.n && found == v->v.map.n; k++)
             if (match(&quiet, pair->items[0], v->v.map.keys[k]))
                 found = k;
@@ -145,10 +144,10 @@ static bool match_exact_form(matcher *m, const json_node *p, const hessian_value
     hmtp_arena arena;
     hmtp_arena_init(&arena);
     hessian_value *want = NULL;
-    scn_error err;
+    hmtp_tool_error err;
     bool ok = json_to_value(p, &arena, &want, &err);
     if (!ok) {
-        snprintf(m->why, m->why_size, "%s: bad pattern: %s", m->path[0] ? m->path : "value", err.msg);
+        hmtp_tool_fail(m->why, "%s: bad pattern: %s", m->path[0] ? m->path : "value", err.msg);
     } else if (!hessian_value_equal(want, v)) {
         char expected[200];
         render(want, expected, sizeof expected);
@@ -194,10 +193,10 @@ static bool match(matcher *m, const json_node *p, const hessian_value *v)
     return match_exact_form(m, p, v);
 }
 
-bool value_match(const json_node *pattern, const hessian_value *v, char *why, size_t why_size)
+bool value_match(const json_node *pattern, const hessian_value *v, hmtp_tool_error *why)
 {
-    matcher m = {.why = why, .why_size = why_size};
-    if (why_size)
-        why[0] = '\0';
+    matcher m = {.why = why};
+    if (why)
+        why->msg[0] = '\0';
     return match(&m, pattern, v);
 }

@@ -10,11 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error.h"
 #include "json_tree.h"
 #include "value.h"
 
-/* True when v matches pattern. Otherwise why[] says where and how they
- * differ ("value._title: expected "a", got "b""). */
-bool value_match(const json_node *pattern, const hessian_value *v, char *why, size_t why_size);
+/* True when v matches pattern. Otherwise why (when not NULL) says where and
+ * how they differ ("value._title: expected "a", got "b""). */
+bool value_match(const json_node *pattern, const hessian_value *v, hmtp_tool_error *why);
 
 #endif

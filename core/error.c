@@ -50,3 +50,29 @@ const char *hmtp_status_name(hmtp_status code)
     }
     return "unknown";
 }
+
+static void tool_vfail(hmtp_tool_error *err, size_t offset, const char *fmt, va_list ap)
+{
+    if (err) {
+        err->offset = offset;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    }
+}
+
+bool hmtp_tool_fail(hmtp_tool_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tool_vfail(err, 0, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool hmtp_tool_fail_at(hmtp_tool_error *err, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tool_vfail(err, offset, fmt, ap);
+    va_end(ap);
+    return false;
+}

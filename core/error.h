@@ -5,6 +5,7 @@
 #ifndef HMTP_ERROR_H
 #define HMTP_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum hmtp_status {
@@ -41,5 +42,38 @@ void hmtp_error_clear(hmtp_error *err);
 
 /* Short stable name of a status, e.g. "truncated", for logs and JSON. */
 const char *hmtp_status_name(hmtp_status code);
+
+/* ---- the error value of the programs above the codec ----
+ *
+ * The broker, the client, the replayer and crypto/ report one way: a
+ * function returns false (or NULL) and fills a caller's hmtp_tool_error with
+ * the whole message a user reads, naming what and where; GError is turned
+ * into one of these at the GLib call that made it.
+ *
+ * Why a second type and not a larger hmtp_error: the codec's value is
+ * embedded where size counts (one in every hessian_decoder, one per
+ * hmtp_reader, i.e. per connection, one in each reply hmtp-replay holds until
+ * the comparison: 100,000 of them in the 100-session benchmark), while the
+ * programs' messages quote a path, a peer or a codec error and need room for
+ * all of it: 1024, the largest buffer any of them used before (the client's
+ * connect and upgrade messages, which quote the body of a refusal), so no
+ * message got shorter. They live on the stack or once per client
+ * connection, never once per packet or session. Same shape otherwise: offset
+ * (where in the input, when that means something, e.g. the scenario
+ * reader's byte offset) and the message; a codec error enters with
+ * hmtp_tool_fail(err, "...: %s", codec_err.msg). */
+#define HMTP_TOOL_ERROR_MAX 1024
+
+typedef struct hmtp_tool_error {
+    char msg[HMTP_TOOL_ERROR_MAX];
+    size_t offset;
+} hmtp_tool_error;
+
+/* Fills err (if non-NULL, offset 0) and returns false, so a function can
+ * `return hmtp_tool_fail(err, ...)`. */
+bool hmtp_tool_fail(hmtp_tool_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with the offset in the input the message is about. */
+bool hmtp_tool_fail_at(hmtp_tool_error *err, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* EncryptedObject credentials: building them (client) and opening them
  * (server, dissector). */
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -11,7 +10,7 @@
 #include "writer.h"
 
 hessian_value *hmtp_credentials_encrypt(hmtp_arena *a, const uint8_t *server_spki, size_t spki_len,
-                                        const char *password, char err[HMTP_CRYPTO_ERR])
+                                        const char *password, hmtp_tool_error *err)
 {
     hmtp_rsa *pub = hmtp_rsa_from_spki(server_spki, spki_len, err);
     if (!pub)
@@ -28,14 +27,14 @@ hessian_value *hmtp_credentials_encrypt(hmtp_arena *a, const uint8_t *server_spk
     hessian_write_string(&w, password, strlen(password));
     hessian_writer_flush(&w);
     if (!hmtp_random_bytes(key, sizeof key)) {
-        snprintf(err, HMTP_CRYPTO_ERR, "no random bytes for the AES key");
+        hmtp_tool_fail(err, "no random bytes for the AES key");
     } else if (w.failed || plain.failed) {
-        snprintf(err, HMTP_CRYPTO_ERR, "out of memory");
+        hmtp_tool_fail(err, "out of memory");
     } else if (hmtp_rsa_wrap(pub, key, sizeof key, &wrapped, err) &&
                hmtp_aes_encrypt(key, plain.data, plain.len, &cipher, err)) {
         result = hmtp_new_encrypted_object(a, "AES", wrapped.data, wrapped.len, cipher.data, cipher.len);
         if (!result)
-            snprintf(err, HMTP_CRYPTO_ERR, "out of memory");
+            hmtp_tool_fail(err, "out of memory");
     }
     OPENSSL_cleanse(key, sizeof key);
     if (plain.data)
@@ -48,29 +47,25 @@ hessian_value *hmtp_credentials_encrypt(hmtp_arena *a, const uint8_t *server_spk
     return result;
 }
 
-static const hessian_value *binary_field(const hessian_value *obj, const char *name, char err[HMTP_CRYPTO_ERR])
+static const hessian_value *binary_field(const hessian_value *obj, const char *name, hmtp_tool_error *err)
 {
     const hessian_value *v = hessian_object_field(obj, name);
     if (!v || v->kind != HESSIAN_BINARY) {
-        snprintf(err, HMTP_CRYPTO_ERR, "EncryptedObject.%s is %s, not a byte array", name,
-                 v ? hessian_kind_name(v->kind) : "missing");
+        hmtp_tool_fail(err, "EncryptedObject.%s is %s, not a byte array", name,
+                       v ? hessian_kind_name(v->kind) : "missing");
         return NULL;
     }
     return v;
 }
 
 bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *eo, hmtp_buf *plain,
-                                    char err[HMTP_CRYPTO_ERR])
+                                    hmtp_tool_error *err)
 {
-    if (!hmtp_value_is_object(eo, HMTP_ENCRYPTED_OBJECT_CLASS)) {
-        snprintf(err, HMTP_CRYPTO_ERR, "credentials are not a %s", HMTP_ENCRYPTED_OBJECT_CLASS);
-        return false;
-    }
+    if (!hmtp_value_is_object(eo, HMTP_ENCRYPTED_OBJECT_CLASS))
+        return hmtp_tool_fail(err, "credentials are not a %s", HMTP_ENCRYPTED_OBJECT_CLASS);
     const char *alg = hessian_value_string(hessian_object_field(eo, "_keyAlgorithm"));
-    if (!alg || strcmp(alg, "AES") != 0) {
-        snprintf(err, HMTP_CRYPTO_ERR, "unsupported key algorithm '%s' (only AES)", alg ? alg : "null");
-        return false;
-    }
+    if (!alg || strcmp(alg, "AES") != 0)
+        return hmtp_tool_fail(err, "unsupported key algorithm '%s' (only AES)", alg ? alg : "null");
     const hessian_value *enc_key = binary_field(eo, "_encKey", err);
     const hessian_value *enc_data = enc_key ? binary_field(eo, "_encData", err) : NULL;
     if (!enc_data)
@@ -79,7 +74,7 @@ bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *e
     hmtp_buf_init(&key);
     bool ok = hmtp_rsa_unwrap(priv, enc_key->v.bin.data, enc_key->v.bin.len, &key, err);
     if (ok && key.len != 16) {
-        snprintf(err, HMTP_CRYPTO_ERR, "unwrapped key is %zu bytes, AES-128 needs 16", key.len);
+        hmtp_tool_fail(err, "unwrapped key is %zu bytes, AES-128 needs 16", key.len);
         ok = false;
     }
     if (ok)
@@ -91,7 +86,7 @@ bool hmtp_credentials_decrypt_bytes(const hmtp_rsa *priv, const hessian_value *e
 }
 
 char *hmtp_credentials_decrypt_password(const hmtp_rsa *priv, const hessian_value *eo, hmtp_arena *a,
-                                        char err[HMTP_CRYPTO_ERR])
+                                        hmtp_tool_error *err)
 {
     hmtp_buf plain;
     hmtp_buf_init(&plain);
@@ -106,13 +101,13 @@ char *hmtp_credentials_decrypt_password(const hmtp_rsa *priv, const hessian_valu
         if (rc == 1 && ev.kind == HESSIAN_STRING && ev.offset + ev.length == plain.len &&
             memchr(ev.v.str.data, '\0', ev.v.str.len)) {
             /* A C string would end early: "secret\0junk" must not pass as "secret". */
-            snprintf(err, HMTP_CRYPTO_ERR, "the decrypted password holds U+0000");
+            hmtp_tool_fail(err, "the decrypted password holds U+0000");
         } else if (rc == 1 && ev.kind == HESSIAN_STRING && ev.offset + ev.length == plain.len) {
             password = hmtp_arena_strndup(a, ev.v.str.data, ev.v.str.len);
             if (!password)
-                snprintf(err, HMTP_CRYPTO_ERR, "out of memory");
+                hmtp_tool_fail(err, "out of memory");
         } else {
-            snprintf(err, HMTP_CRYPTO_ERR, "decrypted credentials are not a single Hessian string");
+            hmtp_tool_fail(err, "decrypted credentials are not a single Hessian string");
         }
         hessian_decoder_free(&d);
         hessian_stream_free(&s);

@@ -19,36 +19,36 @@ struct hmtp_rsa {
     EVP_PKEY *pkey;
 };
 
-static void set_err(char err[HMTP_CRYPTO_ERR], const char *what)
+static void set_err(hmtp_tool_error *err, const char *what)
 {
     unsigned long e = ERR_get_error();
     char detail[120] = "";
     if (e)
         ERR_error_string_n(e, detail, sizeof detail);
     ERR_clear_error();
-    snprintf(err, HMTP_CRYPTO_ERR, "%s%s%s", what, e ? ": " : "", detail);
+    hmtp_tool_fail(err, "%s%s%s", what, e ? ": " : "", detail);
 }
 
-static hmtp_rsa *wrap_pkey(EVP_PKEY *pkey, char err[HMTP_CRYPTO_ERR])
+static hmtp_rsa *wrap_pkey(EVP_PKEY *pkey, hmtp_tool_error *err)
 {
     if (!pkey)
         return NULL;
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
         EVP_PKEY_free(pkey);
-        snprintf(err, HMTP_CRYPTO_ERR, "the key is not an RSA key");
+        hmtp_tool_fail(err, "the key is not an RSA key");
         return NULL;
     }
     hmtp_rsa *k = OPENSSL_zalloc(sizeof *k);
     if (!k) {
         EVP_PKEY_free(pkey);
-        snprintf(err, HMTP_CRYPTO_ERR, "out of memory");
+        hmtp_tool_fail(err, "out of memory");
         return NULL;
     }
     k->pkey = pkey;
     return k;
 }
 
-hmtp_rsa *hmtp_rsa_generate(unsigned bits, char err[HMTP_CRYPTO_ERR])
+hmtp_rsa *hmtp_rsa_generate(unsigned bits, hmtp_tool_error *err)
 {
     EVP_PKEY *pkey = EVP_RSA_gen(bits);
     if (!pkey) {
@@ -58,17 +58,17 @@ hmtp_rsa *hmtp_rsa_generate(unsigned bits, char err[HMTP_CRYPTO_ERR])
     return wrap_pkey(pkey, err);
 }
 
-hmtp_rsa *hmtp_rsa_load_private_pem(const char *path, char err[HMTP_CRYPTO_ERR])
+hmtp_rsa *hmtp_rsa_load_private_pem(const char *path, hmtp_tool_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, HMTP_CRYPTO_ERR, "cannot open key file '%s': %s", path, strerror(errno));
+        hmtp_tool_fail(err, "cannot open key file '%s': %s", path, strerror(errno));
         return NULL;
     }
     EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
     if (!pkey) {
-        char what[HMTP_CRYPTO_ERR];
+        char what[HMTP_TOOL_ERROR_MAX];
         snprintf(what, sizeof what, "'%s' holds no PEM private key", path);
         set_err(err, what);
         return NULL;
@@ -76,12 +76,12 @@ hmtp_rsa *hmtp_rsa_load_private_pem(const char *path, char err[HMTP_CRYPTO_ERR])
     return wrap_pkey(pkey, err);
 }
 
-bool hmtp_rsa_save_private_pem(const hmtp_rsa *key, const char *path, char err[HMTP_CRYPTO_ERR])
+bool hmtp_rsa_save_private_pem(const hmtp_rsa *key, const char *path, hmtp_tool_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        snprintf(err, HMTP_CRYPTO_ERR, "cannot write key file '%s': %s", path, strerror(errno));
+        hmtp_tool_fail(err, "cannot write key file '%s': %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return false;
@@ -89,11 +89,11 @@ bool hmtp_rsa_save_private_pem(const hmtp_rsa *key, const char *path, char err[H
     bool ok = PEM_write_PrivateKey(f, key->pkey, NULL, NULL, 0, NULL, NULL) == 1;
     ok &= fclose(f) == 0;
     if (!ok)
-        snprintf(err, HMTP_CRYPTO_ERR, "writing key file '%s' failed", path);
+        hmtp_tool_fail(err, "writing key file '%s' failed", path);
     return ok;
 }
 
-hmtp_rsa *hmtp_rsa_from_spki(const uint8_t *der, size_t len, char err[HMTP_CRYPTO_ERR])
+hmtp_rsa *hmtp_rsa_from_spki(const uint8_t *der, size_t len, hmtp_tool_error *err)
 {
     const unsigned char *p = der;
     EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
@@ -130,7 +130,7 @@ void hmtp_rsa_free(hmtp_rsa *key)
 }
 
 static bool rsa_crypt(const hmtp_rsa *key, bool encrypt, const uint8_t *in, size_t len, hmtp_buf *out,
-                      char err[HMTP_CRYPTO_ERR])
+                      hmtp_tool_error *err)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key->pkey, NULL);
     bool ok = ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) == 1 &&
@@ -153,33 +153,27 @@ static bool rsa_crypt(const hmtp_rsa *key, bool encrypt, const uint8_t *in, size
 }
 
 bool hmtp_rsa_wrap(const hmtp_rsa *pub, const uint8_t *secret, size_t len, hmtp_buf *out,
-                   char err[HMTP_CRYPTO_ERR])
+                   hmtp_tool_error *err)
 {
     return rsa_crypt(pub, true, secret, len, out, err);
 }
 
 bool hmtp_rsa_unwrap(const hmtp_rsa *priv, const uint8_t *wrapped, size_t len, hmtp_buf *out,
-                     char err[HMTP_CRYPTO_ERR])
+                     hmtp_tool_error *err)
 {
-    if (len * 8 != hmtp_rsa_bits(priv)) {
-        snprintf(err, HMTP_CRYPTO_ERR, "wrapped key is %zu bytes, the %u-bit RSA key needs %u", len,
-                 hmtp_rsa_bits(priv), hmtp_rsa_bits(priv) / 8);
-        return false;
-    }
+    if (len * 8 != hmtp_rsa_bits(priv))
+        return hmtp_tool_fail(err, "wrapped key is %zu bytes, the %u-bit RSA key needs %u", len,
+                              hmtp_rsa_bits(priv), hmtp_rsa_bits(priv) / 8);
     return rsa_crypt(priv, false, wrapped, len, out, err);
 }
 
 static bool aes_crypt(bool encrypt, const uint8_t key[16], const uint8_t *in, size_t len, hmtp_buf *out,
-                      char err[HMTP_CRYPTO_ERR])
+                      hmtp_tool_error *err)
 {
-    if (!encrypt && (len == 0 || len % 16 != 0)) {
-        snprintf(err, HMTP_CRYPTO_ERR, "AES data is %zu bytes, not a positive multiple of 16", len);
-        return false;
-    }
-    if (len > (size_t)INT32_MAX - 32) {
-        snprintf(err, HMTP_CRYPTO_ERR, "AES data too large");
-        return false;
-    }
+    if (!encrypt && (len == 0 || len % 16 != 0))
+        return hmtp_tool_fail(err, "AES data is %zu bytes, not a positive multiple of 16", len);
+    if (len > (size_t)INT32_MAX - 32)
+        return hmtp_tool_fail(err, "AES data too large");
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n1 = 0, n2 = 0;
     bool ok = ctx && EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL, encrypt ? 1 : 0) == 1 &&
@@ -198,13 +192,13 @@ static bool aes_crypt(bool encrypt, const uint8_t key[16], const uint8_t *in, si
 }
 
 bool hmtp_aes_encrypt(const uint8_t key[16], const uint8_t *plain, size_t len, hmtp_buf *out,
-                      char err[HMTP_CRYPTO_ERR])
+                      hmtp_tool_error *err)
 {
     return aes_crypt(true, key, plain, len, out, err);
 }
 
 bool hmtp_aes_decrypt(const uint8_t key[16], const uint8_t *cipher, size_t len, hmtp_buf *out,
-                      char err[HMTP_CRYPTO_ERR])
+                      hmtp_tool_error *err)
 {
     return aes_crypt(false, key, cipher, len, out, err);
 }

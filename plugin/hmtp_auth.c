@@ -109,10 +109,10 @@ static proto_item *add_string_field(proto_tree *tree, int hf, tvbuff_t *tvb, con
 static void add_public_key(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const login *l)
 {
     unsigned bits = 0;
-    char err[HMTP_CRYPTO_ERR] = "";
+    hmtp_tool_error err = {0};
     bool have_key = l->encoded && l->encoded->kind == HESSIAN_BINARY;
     if (have_key) {
-        hmtp_rsa *key = hmtp_rsa_from_spki(l->encoded->v.bin.data, l->encoded->v.bin.len, err);
+        hmtp_rsa *key = hmtp_rsa_from_spki(l->encoded->v.bin.data, l->encoded->v.bin.len, &err);
         if (key) {
             bits = hmtp_rsa_bits(key);
             hmtp_rsa_free(key);
@@ -139,7 +139,7 @@ static void add_public_key(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
                                                          (int)e->length, bits));
         } else {
             expert_add_info_format(pinfo, ti, &ei_hmtp_pubkey_invalid,
-                                   "GetPublicKeyQuery._encoded is not an RSA SubjectPublicKeyInfo: %s", err);
+                                   "GetPublicKeyQuery._encoded is not an RSA SubjectPublicKeyInfo: %s", err.msg);
         }
     }
 }
@@ -161,7 +161,7 @@ typedef struct opened {
 static bool try_key(wmem_allocator_t *pool, const hmtp_rsa *key, const hessian_value *eo, size_t wrapped,
                     opened *o, const char **why)
 {
-    char err[HMTP_CRYPTO_ERR] = "";
+    hmtp_tool_error err = {0};
     unsigned bits = hmtp_rsa_bits(key);
     if (wrapped != (bits + 7) / 8) {
         /* PKCS#1 output is exactly as long as the modulus: say which key
@@ -172,9 +172,9 @@ static bool try_key(wmem_allocator_t *pool, const hmtp_rsa *key, const hessian_v
     }
     hmtp_buf plain;
     hmtp_buf_init(&plain);
-    bool ok = hmtp_credentials_decrypt_bytes(key, eo, &plain, err);
+    bool ok = hmtp_credentials_decrypt_bytes(key, eo, &plain, &err);
     if (!ok) {
-        *why = wmem_strdup(pool, err);
+        *why = wmem_strdup(pool, err.msg);
     } else {
         o->len = plain.len;
         o->plain = wmem_memdup(pool, plain.data, plain.len);

@@ -61,6 +61,13 @@ hmtp_conv *hmtp_conv_find(packet_info *pinfo)
     return conv ? conversation_get_proto_data(conv, proto_hmtp) : NULL;
 }
 
+void hmtp_conv_tcp_hint(packet_info *pinfo, proto_item *pi, guint32 upto, const char *what)
+{
+    hmtp_conv *c = hmtp_conv_find(pinfo);
+    if (c)
+        hmtp_tcp_hint(pinfo, &c->tcp_trouble, pi, upto, what);
+}
+
 guint8 hmtp_conv_direction(const hmtp_conv *c, const packet_info *pinfo)
 {
     if (c->server_known && pinfo->srcport == c->server_port && addresses_equal(&pinfo->src, &c->server_addr))

@@ -14,6 +14,7 @@
 #include <epan/conversation.h>
 
 #include "hessian.h"
+#include "hmtp_tcp.h"
 
 #define HMTP_TO_SERVER 0
 #define HMTP_TO_CLIENT 1
@@ -27,9 +28,7 @@ typedef struct hmtp_conv {
     guint32 hmtp_start_frame; /* first frame that is HMTP (0: not from an upgrade) */
     bool tcp_stream_known;
     guint32 tcp_stream;       /* tcp.stream of the connection (Follow, conversation filter) */
-    guint32 tcp_scanned;       /* hmtp_tcp.c: frames up to here checked for TCP trouble */
-    guint32 tcp_trouble_frame; /* the first frame TCP flagged (0: none yet) */
-    guint16 tcp_trouble_flags;
+    hmtp_tcp_trouble tcp_trouble; /* what hmtp_tcp_hint has scanned of this connection */
     wmem_map_t *pending_queries;  /* "dir:id" -> hmtp_pdu of the request */
     wmem_map_t *pending_presence; /* "dir:kind:to|from:jid" -> hmtp_pdu */
 } hmtp_conv;
@@ -57,6 +56,10 @@ guint8 hmtp_conv_direction(const hmtp_conv *c, const packet_info *pinfo);
 /* Records the server side (the sender of the 101) and that both directions
  * start on a packet boundary from the next frame on. */
 void hmtp_conv_mark_upgrade(packet_info *pinfo, conversation_t *conv, guint32 next_frame);
+
+/* hmtp_tcp_hint for the connection of pinfo (nothing when HMTP has no state
+ * on it): the dissector's experts call this, the connection keeps the scan. */
+void hmtp_conv_tcp_hint(packet_info *pinfo, proto_item *pi, guint32 upto, const char *what);
 
 /* Per-frame records: the n-th HMTP packet dissected in this frame. */
 hmtp_pdu *hmtp_pdu_get(packet_info *pinfo, guint32 n);

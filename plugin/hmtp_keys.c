@@ -80,10 +80,10 @@ static void reload(void)
     if (!errors)
         errors = g_string_new(NULL);
     for (guint i = 0; i < nrecs; i++) {
-        char err[HMTP_CRYPTO_ERR] = "";
-        hmtp_rsa *key = hmtp_rsa_load_private_pem(recs[i].path, err);
+        hmtp_tool_error err = {0};
+        hmtp_rsa *key = hmtp_rsa_load_private_pem(recs[i].path, &err);
         if (!key) {
-            g_string_append_printf(errors, "%s%s: %s", errors->len ? "; " : "", recs[i].path, err);
+            g_string_append_printf(errors, "%s%s: %s", errors->len ? "; " : "", recs[i].path, err.msg);
             continue;
         }
         loaded_key lk = {key, g_strdup(recs[i].path)};

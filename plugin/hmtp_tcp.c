@@ -6,7 +6,6 @@
 #include <epan/prefs-int.h>
 #include <epan/dissectors/packet-tcp.h>
 
-#include "hmtp_conv.h"
 #include "hmtp_plugin.h"
 #include "hmtp_ws_compat.h"
 #include "hmtp_tcp.h"
@@ -65,36 +64,28 @@ static guint16 frame_flags(struct tcp_analysis *tcpd, guint32 frame)
     return flags;
 }
 
-typedef struct trouble_search {
-    guint32 found;
-    guint16 flags;
-} trouble_search;
-
-/* Frames are scanned once per connection, in order, and the first flagged
- * one kept (hmtp_conv), so repeated breaks cost nothing more. */
-static trouble_search search(packet_info *pinfo, guint32 upto)
+/* The first flagged frame at or before upto (0: none), its flags in *flags;
+ * seen->frame and seen->flags hold it for later calls. */
+static guint32 search(packet_info *pinfo, hmtp_tcp_trouble *seen, guint32 upto, guint16 *flags)
 {
-    trouble_search s = {0, 0};
     struct tcp_analysis *tcpd = tcp_state(pinfo);
-    hmtp_conv *c = hmtp_conv_find(pinfo);
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
-    if (!tcpd || !tcpd->acked_table || !c || !conv)
-        return s;
+    if (!tcpd || !tcpd->acked_table || !seen || !conv)
+        return 0;
     guint32 last = PINFO_FD_VISITED(pinfo) ? conv->last_frame : pinfo->num;
     guint32 limit = upto < last ? upto : last;
-    for (guint32 f = c->tcp_scanned + 1; !c->tcp_trouble_frame && f <= limit; f++) {
-        guint16 flags = frame_flags(tcpd, f) & TCP_FLAGS_TROUBLE;
-        if (flags) {
-            c->tcp_trouble_frame = f;
-            c->tcp_trouble_flags = flags;
+    for (guint32 f = seen->scanned + 1; !seen->frame && f <= limit; f++) {
+        guint16 found = frame_flags(tcpd, f) & TCP_FLAGS_TROUBLE;
+        if (found) {
+            seen->frame = f;
+            seen->flags = found;
         }
-        c->tcp_scanned = f;
+        seen->scanned = f;
     }
-    if (c->tcp_trouble_frame && c->tcp_trouble_frame <= upto) {
-        s.found = c->tcp_trouble_frame;
-        s.flags = c->tcp_trouble_flags;
-    }
-    return s;
+    if (!seen->frame || seen->frame > upto)
+        return 0;
+    *flags = seen->flags;
+    return seen->frame;
 }
 
 static bool tcp_reassembles_out_of_order(void)
@@ -112,25 +103,21 @@ bool hmtp_tcp_frame_suspect(packet_info *pinfo)
     return !tcp_reassembles_out_of_order();
 }
 
-guint32 hmtp_tcp_trouble_frame(packet_info *pinfo, guint32 upto)
-{
-    return search(pinfo, upto).found;
-}
-
-void hmtp_tcp_hint(packet_info *pinfo, proto_item *pi, guint32 upto, const char *what)
+void hmtp_tcp_hint(packet_info *pinfo, hmtp_tcp_trouble *seen, proto_item *pi, guint32 upto, const char *what)
 {
     /* with the preference on, what is missing is missing from the capture */
     if (tcp_reassembles_out_of_order())
         return;
-    trouble_search s = search(pinfo, upto);
-    if (!s.found)
+    guint16 flags = 0;
+    guint32 found = search(pinfo, seen, upto, &flags);
+    if (!found)
         return;
-    const char *kind = (s.flags & TCP_FLAG_OUT_OF_ORDER)   ? "an out-of-order segment"
-                       : (s.flags & TCP_FLAG_LOST_SEGMENT) ? "a segment after one not captured"
-                                                           : "a retransmitted segment";
+    const char *kind = (flags & TCP_FLAG_OUT_OF_ORDER)   ? "an out-of-order segment"
+                       : (flags & TCP_FLAG_LOST_SEGMENT) ? "a segment after one not captured"
+                                                         : "a retransmitted segment";
     /* Short enough for Wireshark's 240-byte labels, the preference first. */
     expert_add_info_format(pinfo, pi, &ei_hmtp_tcp_trouble,
                            "%s; TCP flagged %s here (frame %u): enable tcp.reassemble_out_of_order (TCP "
                            "\"Reassemble out-of-order segments\"); without it TCP may hand HMTP wrong or no bytes",
-                           what, kind, s.found);
+                           what, kind, found);
 }

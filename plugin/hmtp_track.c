@@ -5,8 +5,8 @@
 #include <epan/expert.h>
 
 #include "hmtp.h"
+#include "hmtp_conv.h"
 #include "hmtp_plugin.h"
-#include "hmtp_tcp.h"
 #include "hmtp_track.h"
 
 static const char *query_key(guint8 dir, int64_t id)
@@ -129,7 +129,7 @@ void hmtp_track_show(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_
         } else if (PINFO_FD_VISITED(pinfo)) {
             expert_add_info(pinfo, pkt_item, &ei_hmtp_no_response);
             /* the answer may sit in a segment TCP kept from us, anywhere later */
-            hmtp_tcp_hint(pinfo, pkt_item, G_MAXUINT32, "Request never answered");
+            hmtp_conv_tcp_hint(pinfo, pkt_item, G_MAXUINT32, "Request never answered");
         }
     }
     if (pdu->answer) {
@@ -140,7 +140,7 @@ void hmtp_track_show(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_
             proto_item_set_generated(pi);
         } else {
             expert_add_info(pinfo, pkt_item, &ei_hmtp_no_request);
-            hmtp_tcp_hint(pinfo, pkt_item, pinfo->num, "Answer without its request");
+            hmtp_conv_tcp_hint(pinfo, pkt_item, pinfo->num, "Answer without its request");
         }
     }
 }

@@ -203,7 +203,7 @@ static void dissect_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     hmtp_track_show(tvb, pinfo, pt, pi, pdu);
     add_packet_experts(pinfo, pi, &dec);
     if (dec.failed)
-        hmtp_tcp_hint(pinfo, pi, pinfo->num, "Malformed HMTP packet");
+        hmtp_conv_tcp_hint(pinfo, pi, pinfo->num, "Malformed HMTP packet");
     queue_tap(pinfo, &dec);
     hmtp_tree_add_body(body_tvb, pinfo, pt, &dec);
     hmtp_auth_add(body_tvb, pinfo, pt, &dec);
@@ -244,7 +244,7 @@ static void add_skipped(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gui
                            "Not at a packet boundary: skipped %u bytes to the next recognisable HMTP packet%s",
                            skip, skip == tvb_captured_length(tvb) ? " (none in this segment)" : "");
     col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "[%u bytes skipped to a packet boundary]", skip);
-    hmtp_tcp_hint(pinfo, pi, pinfo->num, "Resynchronised");
+    hmtp_conv_tcp_hint(pinfo, pi, pinfo->num, "Resynchronised");
 }
 
 static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
@@ -277,7 +277,7 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
             expert_add_info_format(pinfo, pi, &ei_hmtp_malformed,
                                    "Truncated HMTP packet: at least %zu more bytes needed", info.need);
             col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", "[truncated packet]");
-            hmtp_tcp_hint(pinfo, pi, pinfo->num, "Truncated HMTP packet");
+            hmtp_conv_tcp_hint(pinfo, pi, pinfo->num, "Truncated HMTP packet");
             break;
         }
         if (st == HMTP_FRAME_INVALID) {
@@ -294,7 +294,7 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
                                        "the next recognisable packet",
                                        err.msg);
             col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", oversized ? "[oversized packet]" : "[bad framing]");
-            hmtp_tcp_hint(pinfo, pi, pinfo->num, oversized ? "Oversized HMTP packet" : "Bad HMTP framing");
+            hmtp_conv_tcp_hint(pinfo, pi, pinfo->num, oversized ? "Oversized HMTP packet" : "Bad HMTP framing");
             if (!PINFO_FD_VISITED(pinfo))
                 conv->synced[dir] = false;
             break;

@@ -52,13 +52,13 @@ static char *recorded_password(const engine_config *cfg, rec_session *rec, repla
     if (rec_packet_decode(rec, r, &p, &err) == HMTP_OK) {
         hmtp_arena a;
         hmtp_arena_init(&a);
-        char cerr[HMTP_CRYPTO_ERR] = "";
+        hmtp_tool_error cerr = {0};
         char *pw = hmtp_credentials_decrypt_password(cfg->recorded_key, hessian_object_field(p.value, "_credentials"),
-                                                     &a, cerr);
+                                                     &a, &cerr);
         if (pw)
             out = g_strdup(pw);
         else
-            replay_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr);
+            replay_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr.msg);
         hmtp_arena_free(&a);
     } else {
         replay_fail(why, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
@@ -135,7 +135,7 @@ bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec,
         given = g_hash_table_lookup(cfg->passwords, rec->login_uid);
     if (!given)
         given = cfg->login_password;
-    replay_error key_why = {""};
+    replay_error key_why = {0};
     if (given)
         le->password = g_strdup(given);
     else if (rec->login_encrypted && cfg->recorded_key)
@@ -229,11 +229,11 @@ int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, r
     }
     if (!le->key_seen)
         return 0;
-    char err[HMTP_CRYPTO_ERR] = "";
+    hmtp_tool_error err = {0};
     hessian_value *creds = hmtp_credentials_encrypt(&le->cred_arena, le->target_spki.data, le->target_spki.len,
-                                                    le->password, err);
+                                                    le->password, &err);
     if (!creds) {
-        replay_fail(why, "cannot encrypt the login of frame %" PRIu64 " for the target's key: %s", frame, err);
+        replay_fail(why, "cannot encrypt the login of frame %" PRIu64 " for the target's key: %s", frame, err.msg);
         return -1;
     }
     rw->login_credentials = creds;

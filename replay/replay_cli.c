@@ -282,10 +282,10 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_er
             return -1;
     }
     if (o->recorded_key) {
-        char err[HMTP_CRYPTO_ERR] = "";
-        hmtp_rsa *key = hmtp_rsa_load_private_pem(o->recorded_key, err);
+        hmtp_tool_error err = {0};
+        hmtp_rsa *key = hmtp_rsa_load_private_pem(o->recorded_key, &err);
         if (!key) {
-            replay_fail(why, "--recorded-key %s: %s", o->recorded_key, err);
+            replay_fail(why, "--recorded-key %s: %s", o->recorded_key, err.msg);
             return -1;
         }
         cfg->recorded_key = key;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The one error value of hmtp-replay above the core: the message a user
- * reads, whole. The core's hmtp_error holds 200 characters, too few for
- * messages that quote a path and a reason; GError stays at the GLib calls. */
+/* Old names of the programs' one error value (core/error.h), kept only so
+ * replay/ compiles while it is renamed; to be deleted with that rename. */
 #ifndef REPLAY_ERROR_H
 #define REPLAY_ERROR_H
 
@@ -10,20 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-typedef struct replay_error {
-    char msg[512];
-} replay_error;
+#include "error.h"
 
-/* Fills err (if non-NULL); returns false so callers can `return replay_fail(...)`. */
-static inline G_GNUC_PRINTF(2, 3) bool replay_fail(replay_error *err, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
+typedef hmtp_tool_error replay_error;
+#define replay_fail hmtp_tool_fail
 
 #endif

@@ -81,10 +81,10 @@ static int login_encrypted(wire_client *c, const char *uid, const char *password
     if (fetch_key(c, id, &spki)) {
         hmtp_arena a;
         hmtp_arena_init(&a);
-        char err[HMTP_CRYPTO_ERR];
-        hessian_value *cred = hmtp_credentials_encrypt(&a, spki.data, spki.len, password, err);
+        hmtp_tool_error err = {0};
+        hessian_value *cred = hmtp_credentials_encrypt(&a, spki.data, spki.len, password, &err);
         if (!cred)
-            fprintf(stderr, "cannot encrypt: %s\n", err);
+            fprintf(stderr, "cannot encrypt: %s\n", err.msg);
         else
             type = wire_login_value(c, uid, NULL, cred, id + 1, group, cap);
         hmtp_arena_free(&a);
@@ -108,15 +108,15 @@ static bool case_encrypted_login(broker_process *b)
     hmtp_buf_init(&k2);
     bool keys = fetch_key(&c, 1, &k1) && fetch_key(&c, 2, &k2) && k1.len == k2.len &&
                 memcmp(k1.data, k2.data, k1.len) == 0;
-    char err[HMTP_CRYPTO_ERR] = "";
-    hmtp_rsa *pub = keys ? hmtp_rsa_from_spki(k1.data, k1.len, err) : NULL;
+    hmtp_tool_error err = {0};
+    hmtp_rsa *pub = keys ? hmtp_rsa_from_spki(k1.data, k1.len, &err) : NULL;
     unsigned bits = pub ? hmtp_rsa_bits(pub) : 0;
     hmtp_rsa_free(pub);
     hmtp_buf_free(&k1);
     hmtp_buf_free(&k2);
     REQUIRE(keys, "two key queries on one link gave different keys");
     REQUIRE(bits == HMTP_RSA_DEFAULT_BITS, "the key is not a %u-bit RSA key: %u bits %s",
-            HMTP_RSA_DEFAULT_BITS, bits, err);
+            HMTP_RSA_DEFAULT_BITS, bits, err.msg);
     wire_close(&c);
     /* Resin's numbering: key query id 1, login id 2 */
     REQUIRE(wire_connect(&c, b->port) && wire_upgrade(&c), "%s", c.error);
@@ -211,15 +211,15 @@ static const char *const breakage_reason[BREAKAGES] = {
  * asked, from the crypto module's primitives. */
 static hessian_value *broken_credentials(hmtp_arena *a, const hmtp_buf *spki, breakage how)
 {
-    char err[HMTP_CRYPTO_ERR];
+    hmtp_tool_error err = {0};
     /* a fixed AES key for the garbage, so that what it decrypts to is the
      * same on every run (a random key would give valid padding 1 time in
      * ~256) */
     uint8_t aes[16] = {0};
     if (how != GARBAGE_ENC_DATA)
         hmtp_random_bytes(aes, sizeof aes);
-    hmtp_rsa *pub = hmtp_rsa_from_spki(spki->data, spki->len, err);
-    hmtp_rsa *other = how == WRONG_RSA_KEY ? hmtp_rsa_generate(HMTP_RSA_DEFAULT_BITS, err) : NULL;
+    hmtp_rsa *pub = hmtp_rsa_from_spki(spki->data, spki->len, &err);
+    hmtp_rsa *other = how == WRONG_RSA_KEY ? hmtp_rsa_generate(HMTP_RSA_DEFAULT_BITS, &err) : NULL;
     hmtp_buf key, data;
     hmtp_buf_init(&key);
     hmtp_buf_init(&data);
@@ -230,12 +230,12 @@ static hessian_value *broken_credentials(hmtp_arena *a, const hmtp_buf *spki, br
     memcpy(plain + 1, PASSWORD, plen);
     plen++;
     hessian_value *v = NULL;
-    bool ok = pub && hmtp_rsa_wrap(other ? other : pub, aes, sizeof aes, &key, err);
+    bool ok = pub && hmtp_rsa_wrap(other ? other : pub, aes, sizeof aes, &key, &err);
     if (ok) {
         switch (how) {
         case INT_PAYLOAD: {
             const uint8_t five[] = {0x95}; /* int 5 */
-            ok = hmtp_aes_encrypt(aes, five, sizeof five, &data, err);
+            ok = hmtp_aes_encrypt(aes, five, sizeof five, &data, &err);
             break;
         }
         case GARBAGE_ENC_DATA:
@@ -249,12 +249,12 @@ static hessian_value *broken_credentials(hmtp_arena *a, const hmtp_buf *spki, br
              * to a block ending in 0x41, which is no padding */
             uint8_t as[16];
             memset(as, 'A', sizeof as);
-            ok = hmtp_aes_encrypt(aes, as, sizeof as, &data, err);
+            ok = hmtp_aes_encrypt(aes, as, sizeof as, &data, &err);
             data.len = 16;
             break;
         }
         default:
-            ok = hmtp_aes_encrypt(aes, plain, plen, &data, err);
+            ok = hmtp_aes_encrypt(aes, plain, plen, &data, &err);
         }
     }
     if (ok && how == TRUNCATED_ENC_KEY)
@@ -272,7 +272,7 @@ static hessian_value *broken_credentials(hmtp_arena *a, const hmtp_buf *spki, br
                                       data.data, data.len);
     }
     if (!v)
-        fprintf(stderr, "cannot build the %s credentials: %s\n", breakage_name[how], err);
+        fprintf(stderr, "cannot build the %s credentials: %s\n", breakage_name[how], err.msg);
     hmtp_buf_free(&key);
     hmtp_buf_free(&data);
     hmtp_rsa_free(pub);
@@ -357,9 +357,9 @@ static bool case_key_files(broker_process *unused)
     snprintf(given, sizeof given, "%s/given.pem", dir);
     snprintf(written, sizeof written, "%s/written.pem", dir);
     snprintf(bad, sizeof bad, "%s/bad.pem", dir);
-    char err[HMTP_CRYPTO_ERR] = "";
-    hmtp_rsa *k = hmtp_rsa_generate(HMTP_RSA_DEFAULT_BITS, err);
-    bool ok = k && hmtp_rsa_save_private_pem(k, given, err);
+    hmtp_tool_error err = {0};
+    hmtp_rsa *k = hmtp_rsa_generate(HMTP_RSA_DEFAULT_BITS, &err);
+    bool ok = k && hmtp_rsa_save_private_pem(k, given, &err);
     hmtp_buf want;
     hmtp_buf_init(&want);
     ok = ok && hmtp_rsa_spki(k, &want);
@@ -395,7 +395,7 @@ static bool case_key_files(broker_process *unused)
     bool wrote = ok && broker_start(&b, broker_exe, write_key) && key_session(&b, &wraw, &wspki);
     if (ok)
         wrote = broker_stop(&b) == 0 && wrote;
-    hmtp_rsa *w = wrote ? hmtp_rsa_load_private_pem(written, err) : NULL;
+    hmtp_rsa *w = wrote ? hmtp_rsa_load_private_pem(written, &err) : NULL;
     bool matches = w && hmtp_rsa_spki(w, &fspki) && fspki.len == wspki.len &&
                    memcmp(fspki.data, wspki.data, wspki.len) == 0;
     hmtp_rsa_free(w);
@@ -422,11 +422,11 @@ static bool case_key_files(broker_process *unused)
     unlink(written);
     unlink(bad);
     rmdir(dir);
-    REQUIRE(ok, "runs with --key failed: %s", err);
+    REQUIRE(ok, "runs with --key failed: %s", err.msg);
     REQUIRE(same_key, "the key answer does not hold the --key file's public key");
     REQUIRE(same_bytes, "two runs with the same --key sent different bytes");
     REQUIRE(wrote, "the run with --write-key failed");
-    REQUIRE(matches, "the --write-key file does not hold the key the broker handed out: %s", err);
+    REQUIRE(matches, "the --write-key file does not hold the key the broker handed out: %s", err.msg);
     REQUIRE(refused, "no message naming the bad --key file");
     return true;
 }

@@ -40,13 +40,12 @@ static const char good[] =
 static void test_good(void)
 {
     scenario s;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     scn_define defs[] = {{"DOMAIN", "localhost"}};
     bool ok = scenario_parse(&s, "good.hmtp", good, strlen(good), defs, 1, &err);
-    char msg[400];
     if (!ok) {
-        scenario_format_error(&s, &err, msg, sizeof msg);
-        CHECK(ok, "%s", msg);
+        scenario_locate_error(&s, &err);
+        CHECK(ok, "%s", err.msg);
         scenario_free(&s);
         return;
     }
@@ -106,13 +105,13 @@ static void test_good(void)
 static void bad(int line, const char *text, const char *where, const char *fragment)
 {
     scenario s;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     scn_define defs[] = {{"X", "1"}};
     bool ok = scenario_parse(&s, "t.hmtp", text, strlen(text), defs, 1, &err);
     CHECK(!ok, "line %d: accepted: %s", line, text);
     if (!ok) {
-        char msg[600];
-        scenario_format_error(&s, &err, msg, sizeof msg);
+        scenario_locate_error(&s, &err);
+        const char *msg = err.msg;
         CHECK(strncmp(msg, where, strlen(where)) == 0 && msg[strlen(where)] == ':',
               "line %d: message '%s' does not start with %s:", line, msg, where);
         CHECK(strstr(msg, fragment) != NULL, "line %d: message '%s' lacks '%s'", line, msg, fragment);
@@ -160,7 +159,7 @@ static void test_login_modes(void)
                                "login b user=u password=p login=encrypted expect=error\n"
                                "connect c user=u password=p\n";
     scenario s;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     bool ok = scenario_parse(&s, "m.hmtp", text, sizeof text - 1, NULL, 0, &err);
     CHECK(ok, "login modes not parsed");
     if (ok) {
@@ -178,11 +177,11 @@ static void test_login_modes(void)
 static void test_nul(void)
 {
     scenario s;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     static const char text[] = "sleep 1s\nx\0y";
     CHECK(!scenario_parse(&s, "t.hmtp", text, sizeof text - 1, NULL, 0, &err), "NUL accepted");
-    char msg[400];
-    scenario_format_error(&s, &err, msg, sizeof msg);
+    scenario_locate_error(&s, &err);
+    const char *msg = err.msg;
     CHECK(strncmp(msg, "t.hmtp:2:2: ", 12) == 0 && strstr(msg, "NUL byte"), "message '%s'", msg);
     scenario_free(&s);
 }

@@ -22,7 +22,7 @@
 /* Builds text's value, writes it as the single value of a packet body and
  * decodes it back; returns the JSON rendering of the decoded value (malloc'd)
  * and the body bytes in *body. NULL when building failed (err set). */
-static char *round_trip(const char *text, hmtp_buf *body, scn_error *err)
+static char *round_trip(const char *text, hmtp_buf *body, hmtp_tool_error *err)
 {
     hmtp_arena a;
     hmtp_arena_init(&a);
@@ -77,7 +77,7 @@ static void expect_json(int line, const char *text, const char *want)
 {
     hmtp_buf body;
     hmtp_buf_init(&body);
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     char *got = round_trip(text, &body, &err);
     if (!got)
         CHECK(0, "line %d: %s: build failed: %s", line, text, err.msg);
@@ -91,7 +91,7 @@ static void expect_bytes(int line, const char *text, const char *hex)
 {
     hmtp_buf body;
     hmtp_buf_init(&body);
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     char *got = round_trip(text, &body, &err);
     char have[256] = "";
     for (size_t i = 0; i < body.len && i < 100; i++)
@@ -107,7 +107,7 @@ static void expect_error(int line, const char *text, size_t offset, const char *
     hmtp_arena_init(&a);
     json_node *n;
     size_t pos = 0;
-    scn_error err = {0};
+    hmtp_tool_error err = {0};
     hessian_value *v;
     bool ok = json_parse(text, strlen(text), &pos, &a, &n, &err) && json_to_value(n, &a, &v, &err);
     CHECK(!ok, "line %d: %s was accepted", line, text);
@@ -175,7 +175,7 @@ static void test_generators(void)
     const char *text = "{\"$random_binary\":1048576,\"$seed\":1}";
     json_node *n;
     size_t pos = 0;
-    scn_error err;
+    hmtp_tool_error err;
     hessian_value *v = NULL;
     CHECK(json_parse(text, strlen(text), &pos, &a, &n, &err) && json_to_value(n, &a, &v, &err), "%s", err.msg);
     if (v) {
@@ -225,48 +225,49 @@ static void test_errors(void)
     expect_error(__LINE__, "{\"$double\":\"nan\"}", 11, "NaN");
 }
 
-static bool matches(const char *pattern, const char *value_text, char *why, size_t size)
+static bool matches(const char *pattern, const char *value_text, hmtp_tool_error *why)
 {
     hmtp_arena a;
     hmtp_arena_init(&a);
     json_node *p, *vn;
     size_t pos = 0, pos2 = 0;
-    scn_error err;
+    hmtp_tool_error err;
     hessian_value *v = NULL;
     bool ok = json_parse(pattern, strlen(pattern), &pos, &a, &p, &err) &&
               json_value_check(p, true, &err) &&
               json_parse(value_text, strlen(value_text), &pos2, &a, &vn, &err) && json_to_value(vn, &a, &v, &err);
     CHECK(ok, "bad test input: %s", err.msg);
-    bool m = ok && value_match(p, v, why, size);
+    why->msg[0] = '\0';
+    bool m = ok && value_match(p, v, why);
     hmtp_arena_free(&a);
     return m;
 }
 
 static void test_matching(void)
 {
-    char why[300];
+    hmtp_tool_error why;
     const char *item = "{\"$class\":\"example.NewsItem\",\"title\":\"t\",\"score\":42,\"tags\":[\"a\",\"b\"]}";
-    CHECK(matches("{\"$class\":\"example.NewsItem\"}", item, why, sizeof why), "%s", why);
-    CHECK(matches("{\"$class\":\"example.NewsItem\",\"score\":42}", item, why, sizeof why), "%s", why);
-    CHECK(matches("{\"$class\":\"example.NewsItem\",\"tags\":[\"a\",{\"$any\":0}]}", item, why, sizeof why), "%s", why);
-    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"score\":43}", item, why, sizeof why), "43 matched");
-    CHECK(strstr(why, "value.score: expected 43, got 42") != NULL, "why: %s", why);
-    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"tags\":[\"a\"]}", item, why, sizeof why), "short list");
-    CHECK(strstr(why, "value.tags: expected a list of 1 items") != NULL, "why: %s", why);
-    CHECK(!matches("{\"$class\":\"Other\"}", item, why, sizeof why), "other class matched");
-    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"missing\":null}", item, why, sizeof why), "missing field");
-    CHECK(strstr(why, "field \"missing\"") != NULL, "why: %s", why);
+    CHECK(matches("{\"$class\":\"example.NewsItem\"}", item, &why), "%s", why.msg);
+    CHECK(matches("{\"$class\":\"example.NewsItem\",\"score\":42}", item, &why), "%s", why.msg);
+    CHECK(matches("{\"$class\":\"example.NewsItem\",\"tags\":[\"a\",{\"$any\":0}]}", item, &why), "%s", why.msg);
+    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"score\":43}", item, &why), "43 matched");
+    CHECK(strstr(why.msg, "value.score: expected 43, got 42") != NULL, "why: %s", why.msg);
+    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"tags\":[\"a\"]}", item, &why), "short list");
+    CHECK(strstr(why.msg, "value.tags: expected a list of 1 items") != NULL, "why: %s", why.msg);
+    CHECK(!matches("{\"$class\":\"Other\"}", item, &why), "other class matched");
+    CHECK(!matches("{\"$class\":\"example.NewsItem\",\"missing\":null}", item, &why), "missing field");
+    CHECK(strstr(why.msg, "field \"missing\"") != NULL, "why: %s", why.msg);
     /* a plain integer matches int and long, $long only long */
-    CHECK(matches("5", "{\"$long\":5}", why, sizeof why), "%s", why);
-    CHECK(!matches("{\"$long\":5}", "5", why, sizeof why), "$long matched an int");
-    CHECK(!matches("5", "5.0", why, sizeof why), "5 matched 5.0");
-    CHECK(matches("{\"$map\":[[\"b\",2]]}", "{\"$map\":[[\"a\",1],[\"b\",2]]}", why, sizeof why), "%s", why);
-    CHECK(!matches("{\"$map\":[[\"c\",2]]}", "{\"$map\":[[\"a\",1],[\"b\",2]]}", why, sizeof why), "absent key");
-    CHECK(matches("{\"$random_binary\":64,\"$seed\":9}", "{\"$random_binary\":64,\"$seed\":9}", why, sizeof why), "%s",
-          why);
-    CHECK(!matches("{\"$random_binary\":64,\"$seed\":9}", "{\"$random_binary\":64,\"$seed\":8}", why, sizeof why),
+    CHECK(matches("5", "{\"$long\":5}", &why), "%s", why.msg);
+    CHECK(!matches("{\"$long\":5}", "5", &why), "$long matched an int");
+    CHECK(!matches("5", "5.0", &why), "5 matched 5.0");
+    CHECK(matches("{\"$map\":[[\"b\",2]]}", "{\"$map\":[[\"a\",1],[\"b\",2]]}", &why), "%s", why.msg);
+    CHECK(!matches("{\"$map\":[[\"c\",2]]}", "{\"$map\":[[\"a\",1],[\"b\",2]]}", &why), "absent key");
+    CHECK(matches("{\"$random_binary\":64,\"$seed\":9}", "{\"$random_binary\":64,\"$seed\":9}", &why), "%s",
+          why.msg);
+    CHECK(!matches("{\"$random_binary\":64,\"$seed\":9}", "{\"$random_binary\":64,\"$seed\":8}", &why),
           "different seeds matched");
-    CHECK(matches("{\"$any\":null}", "[1,2]", why, sizeof why), "%s", why);
+    CHECK(matches("{\"$any\":null}", "[1,2]", &why), "%s", why.msg);
 }
 
 int main(void)

@@ -35,10 +35,10 @@ static bool write_file(const char *path, const uint8_t *p, size_t n)
 
 static int decrypt(const char *pem, const char *key_path, const char *data_path)
 {
-    char err[HMTP_CRYPTO_ERR];
-    hmtp_rsa *priv = hmtp_rsa_load_private_pem(pem, err);
+    hmtp_tool_error err = {0};
+    hmtp_rsa *priv = hmtp_rsa_load_private_pem(pem, &err);
     if (!priv) {
-        fprintf(stderr, "crypto_tool: %s\n", err);
+        fprintf(stderr, "crypto_tool: %s\n", err.msg);
         return 2;
     }
     hmtp_buf key, data;
@@ -51,12 +51,12 @@ static int decrypt(const char *pem, const char *key_path, const char *data_path)
     hmtp_arena a;
     hmtp_arena_init(&a);
     hessian_value *eo = hmtp_new_encrypted_object(&a, "AES", key.data, key.len, data.data, data.len);
-    char *password = hmtp_credentials_decrypt_password(priv, eo, &a, err);
+    char *password = hmtp_credentials_decrypt_password(priv, eo, &a, &err);
     int rc = 0;
     if (password) {
         printf("%s\n", password);
     } else {
-        fprintf(stderr, "crypto_tool: %s\n", err);
+        fprintf(stderr, "crypto_tool: %s\n", err.msg);
         rc = 1;
     }
     hmtp_arena_free(&a);
@@ -74,13 +74,13 @@ static int encrypt(const char *spki_path, const char *password, const char *pref
         fprintf(stderr, "crypto_tool: cannot read %s\n", spki_path);
         return 2;
     }
-    char err[HMTP_CRYPTO_ERR];
+    hmtp_tool_error err = {0};
     hmtp_arena a;
     hmtp_arena_init(&a);
-    hessian_value *eo = hmtp_credentials_encrypt(&a, spki.data, spki.len, password, err);
+    hessian_value *eo = hmtp_credentials_encrypt(&a, spki.data, spki.len, password, &err);
     int rc = 0;
     if (!eo) {
-        fprintf(stderr, "crypto_tool: %s\n", err);
+        fprintf(stderr, "crypto_tool: %s\n", err.msg);
         rc = 1;
     } else {
         const hessian_value *k = hessian_object_field(eo, "_encKey");

@@ -215,10 +215,10 @@ static int run_login(session *s, char **files, int nfiles)
             credentials = hmtp_new_encrypted_object(&a, "AES", enc_key.data, enc_key.len, enc_data.data,
                                                     enc_data.len);
     } else if (rc == 0) {
-        char err[HMTP_CRYPTO_ERR];
-        credentials = hmtp_credentials_encrypt(&a, spki.data, spki.len, "secret", err);
+        hmtp_tool_error err = {0};
+        credentials = hmtp_credentials_encrypt(&a, spki.data, spki.len, "secret", &err);
         if (!credentials)
-            fprintf(stderr, "fixtures: cannot encrypt the credentials: %s\n", err);
+            fprintf(stderr, "fixtures: cannot encrypt the credentials: %s\n", err.msg);
     }
     if (rc == 0 && credentials) {
         rc |= emit(s, 'C', HMTP_QUERY_GET, NULL, NULL, 1, hmtp_new_public_key_query(&a, NULL, NULL, NULL, 0),
