@@ -35,18 +35,18 @@ void jid_map_add_missing(jid_map *dst, const jid_map *src)
             jid_map_add_full(dst, k, v);
 }
 
-bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why)
+bool jid_map_add_rule(jid_map *m, const char *rule, hmtp_tool_error *why)
 {
     const char *eq = strchr(rule, '=');
     if (!eq || eq == rule || !eq[1]) {
-        replay_fail(why, "--map-jid '%s': expected OLD=NEW", rule);
+        hmtp_tool_fail(why, "--map-jid '%s': expected OLD=NEW", rule);
         return false;
     }
     char *old = g_strndup(rule, (size_t)(eq - rule));
     const char *new_jid = eq + 1;
     hmtp_jid a, b;
     if (!hmtp_jid_parse(old, strlen(old), &a) || !hmtp_jid_parse(new_jid, strlen(new_jid), &b)) {
-        replay_fail(why, "--map-jid '%s': '%s' or '%s' is not a JID", rule, old, new_jid);
+        hmtp_tool_fail(why, "--map-jid '%s': '%s' or '%s' is not a JID", rule, old, new_jid);
         g_free(old);
         return false;
     }
@@ -55,7 +55,7 @@ bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why)
     bool old_full = a.resource != NULL, new_full = b.resource != NULL;
     bool old_bare = !old_full && a.user, new_bare = !new_full && b.user;
     if (old_full != new_full || old_bare != new_bare) {
-        replay_fail(why, "--map-jid '%s': both sides must be full JIDs, bare JIDs or domains", rule);
+        hmtp_tool_fail(why, "--map-jid '%s': both sides must be full JIDs, bare JIDs or domains", rule);
         g_free(old);
         return false;
     }

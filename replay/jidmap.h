@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
-#include "replay_error.h"
+#include "error.h"
 
 typedef struct jid_map {
     GHashTable *full;   /* old full JID -> new */
@@ -23,7 +23,7 @@ void jid_map_free(jid_map *m);
 
 /* Parses "OLD=NEW"; the form of OLD picks the kind. false with why filled
  * when malformed. */
-bool jid_map_add_rule(jid_map *m, const char *rule, replay_error *why);
+bool jid_map_add_rule(jid_map *m, const char *rule, hmtp_tool_error *why);
 void jid_map_add_full(jid_map *m, const char *old_jid, const char *new_jid);
 
 /* Copies into dst the full-JID entries of src that dst lacks (a session

@@ -73,7 +73,7 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
         return j; /* with an empty plan */
     }
     note_partial(j);
-    replay_error why;
+    hmtp_tool_error why;
     if (!rec_session_acquire(rec, &why)) {
         res->outcome = JOB_NOT_RUN;
         job_result_set_reason(res, "%.300s", why.msg);
@@ -163,7 +163,7 @@ void job_park(replay_job *j)
 static bool plan_for_start(replay_job *j)
 {
     if (!j->holds) {
-        replay_error why;
+        hmtp_tool_error why;
         if (!rec_session_acquire(j->rec, &why)) {
             job_finish(j, JOB_FAILED, "%s", why.msg);
             return false;
@@ -218,7 +218,7 @@ static void on_frame(void *ctx, const hmtp_frame *f)
     uint64_t index = j->res->received++;
     gint64 now = g_get_monotonic_time();
     double latency_ms = j->pace.last_send_us ? (double)(now - j->pace.last_send_us) / 1000.0 : 0;
-    replay_error why;
+    hmtp_tool_error why;
     reply_kind k = replies_take(&j->replies, &j->login, f, index, latency_ms, j->shared->latency_ms, &why);
     if (k == REPLY_MALFORMED)
         job_finish(j, JOB_FAILED, "%s", why.msg);
@@ -331,7 +331,7 @@ static void job_connect_when_due(replay_job *j, gint64 now)
 
 static bool prepare_send(replay_job *j, send_item *s)
 {
-    replay_error why;
+    hmtp_tool_error why;
     if (j->login.upgrade || j->login.rewrite_all) {
         if (!login_edit_prepare(&j->login, j->rec, &j->rewrite, s->rec, s->inserted_key_query, &s->rewritten, &why)) {
             job_finish(j, JOB_FAILED, "client packet of frame %" PRIu64 "%s: %s", s->rec->frame,
@@ -363,7 +363,7 @@ static bool prepare_send(replay_job *j, send_item *s)
  * nothing to send. */
 static bool make_credentials(replay_job *j, const send_item *s, gint64 now)
 {
-    replay_error why;
+    hmtp_tool_error why;
     int k = login_edit_credentials(&j->login, &j->rewrite, s->rec->frame, &why);
     if (k < 0)
         job_finish(j, JOB_FAILED, "%s", why.msg);

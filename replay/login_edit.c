@@ -2,6 +2,7 @@
 #include "login_edit.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hmtp_crypto.h"
@@ -39,11 +40,11 @@ static rec_packet *recorded_login(rec_session *rec)
 
 /* The recorded password of an encrypted login, decrypted with the recording
  * server's key (--recorded-key); NULL with why filled when that fails. */
-static char *recorded_password(const engine_config *cfg, rec_session *rec, replay_error *why)
+static char *recorded_password(const engine_config *cfg, rec_session *rec, hmtp_tool_error *why)
 {
     rec_packet *r = recorded_login(rec);
     if (!r) {
-        replay_fail(why, "no login packet recorded");
+        hmtp_tool_fail(why, "no login packet recorded");
         return NULL;
     }
     hmtp_packet p;
@@ -58,10 +59,10 @@ static char *recorded_password(const engine_config *cfg, rec_session *rec, repla
         if (pw)
             out = g_strdup(pw);
         else
-            replay_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr.msg);
+            hmtp_tool_fail(why, "--recorded-key does not decrypt the login of frame %" PRIu64 ": %s", r->frame, cerr.msg);
         hmtp_arena_free(&a);
     } else {
-        replay_fail(why, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
+        hmtp_tool_fail(why, "the login of frame %" PRIu64 " does not decode: %s", r->frame, err.msg);
     }
     hmtp_packet_free(&p);
     return out;
@@ -110,12 +111,12 @@ static int64_t unused_query_id(const rec_session *rec)
 /* --login-mode encrypted on a recorded plain login: the session does the
  * encrypted login against the target (key query, EncryptedObject) with the
  * given password, or else the recorded one. */
-static bool plan_upgrade(login_edit *le, rec_session *rec, rewrite_config *rw, replay_error *why)
+static bool plan_upgrade(login_edit *le, rec_session *rec, rewrite_config *rw, hmtp_tool_error *why)
 {
     if (!le->password)
         le->password = recorded_plain_password(rec);
     if (!le->password)
-        return replay_fail(why,
+        return hmtp_tool_fail(why,
                            "its login (frame %" PRIu64 ", user %s) carries no password to encrypt for --login-mode "
                            "encrypted: give it with --login UID:PASSWORD, --login-file FILE or --login-password PASSWORD",
                            rec->login_frame, rec->login_uid ? rec->login_uid : "?");
@@ -128,14 +129,14 @@ static bool plan_upgrade(login_edit *le, rec_session *rec, rewrite_config *rw, r
     return true;
 }
 
-bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, replay_error *why)
+bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, hmtp_tool_error *why)
 {
     const char *given = NULL;
     if (cfg->passwords && rec->login_uid)
         given = g_hash_table_lookup(cfg->passwords, rec->login_uid);
     if (!given)
         given = cfg->login_password;
-    replay_error key_why = {0};
+    hmtp_tool_error key_why = {0};
     if (given)
         le->password = g_strdup(given);
     else if (rec->login_encrypted && cfg->recorded_key)
@@ -147,7 +148,7 @@ bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec,
         return true;
     }
     if (!le->password)
-        return replay_fail(why,
+        return hmtp_tool_fail(why,
                            "its login (frame %" PRIu64 ", user %s) is encrypted%s%s: give the password with --login "
                            "UID:PASSWORD, --login-file FILE, --login-password PASSWORD or --recorded-key PEM",
                            rec->login_frame, rec->login_uid ? rec->login_uid : "?", key_why.msg[0] ? " and " : "",
@@ -166,7 +167,7 @@ bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec,
  * the tree written by the session's writer (class indexes by first use).
  * The inserted key query is built from nothing. */
 bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *rw, const rec_packet *r, bool inserted,
-                        hmtp_buf *out, replay_error *why)
+                        hmtp_buf *out, hmtp_tool_error *why)
 {
     hmtp_packet p;
     hmtp_packet_init(&p);
@@ -179,11 +180,11 @@ bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *
         p.id = le->key_query_id;
         p.value = hmtp_new_public_key_query(&p.arena, NULL, NULL, NULL, 0);
         if (!p.value)
-            failed = !replay_fail(why, "out of memory building the key query");
+            failed = !hmtp_tool_fail(why, "out of memory building the key query");
     } else if (r->status != HMTP_OK) {
         /* its class definitions, if any, cannot be carried over to the new
            numbering */
-        failed = !replay_fail(why, "it does not decode, so it cannot be written again for --login-mode encrypted");
+        failed = !hmtp_tool_fail(why, "it does not decode, so it cannot be written again for --login-mode encrypted");
     } else {
         int rw_status = rewrite_client_body(r, &rec->stream[REPLAY_C2S], rw, &body, why);
         hmtp_error err;
@@ -191,18 +192,18 @@ bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *
         failed = rw_status < 0;
         if (!failed && hmtp_packet_decode(&p, &rec->stream[REPLAY_C2S], r->mark, rw_status > 0 ? body.data : r->body,
                                           rw_status > 0 ? body.len : r->body_len, &err) != HMTP_OK)
-            failed = !replay_fail(why, "the rewritten packet does not decode: %s (body offset %zu)", err.msg, err.offset);
+            failed = !hmtp_tool_fail(why, "the rewritten packet does not decode: %s (body offset %zu)", err.msg, err.offset);
         else if (!failed && le->upgrade && rec_is_login(r) &&
                  hessian_value_string(hessian_object_field(p.value, "_credentials")) &&
                  !hessian_object_set(p.value, "_credentials", (hessian_value *)rw->login_credentials))
-            failed = !replay_fail(why, "cannot put the encrypted credentials into the login");
+            failed = !hmtp_tool_fail(why, "cannot put the encrypted credentials into the login");
     }
     if (!failed) {
         if (!hessian_value_writable(p.value) || (p.error_value && !hessian_value_writable(p.error_value)))
-            replay_fail(why, "it holds an object whose class definition was never captured: it cannot be written again "
+            hmtp_tool_fail(why, "it holds an object whose class definition was never captured: it cannot be written again "
                              "for --login-mode encrypted");
         else if (!hmtp_packet_write(&le->writer, &p))
-            replay_fail(why, "writing it again failed (out of memory)");
+            hmtp_tool_fail(why, "writing it again failed (out of memory)");
         else
             ok = true;
     }
@@ -213,17 +214,17 @@ bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *
         ok = hmtp_buf_append(out, le->written.data, le->written.len);
         hmtp_buf_reset(&le->written);
         if (!ok)
-            replay_fail(why, "out of memory");
+            hmtp_tool_fail(why, "out of memory");
     }
     hmtp_buf_free(&body);
     hmtp_packet_free(&p);
     return ok;
 }
 
-int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, replay_error *why)
+int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, hmtp_tool_error *why)
 {
     if (le->key_problem[0]) {
-        replay_fail(why, "cannot redo the encrypted login of frame %" PRIu64 ": the target refused the key query: %s",
+        hmtp_tool_fail(why, "cannot redo the encrypted login of frame %" PRIu64 ": the target refused the key query: %s",
                     frame, le->key_problem);
         return -1;
     }
@@ -233,7 +234,7 @@ int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, r
     hessian_value *creds = hmtp_credentials_encrypt(&le->cred_arena, le->target_spki.data, le->target_spki.len,
                                                     le->password, &err);
     if (!creds) {
-        replay_fail(why, "cannot encrypt the login of frame %" PRIu64 " for the target's key: %s", frame, err.msg);
+        hmtp_tool_fail(why, "cannot encrypt the login of frame %" PRIu64 " for the target's key: %s", frame, err.msg);
         return -1;
     }
     rw->login_credentials = creds;

@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "hmtp.h"
 #include "replay_config.h"
-#include "replay_error.h"
+#include "error.h"
 #include "rewrite.h"
 #include "store.h"
 #include "writer.h"
@@ -50,16 +50,16 @@ void login_edit_free(login_edit *le);
 /* Decides the password and the mode, and sets rw->login_password. false
  * (why filled) when the session cannot be replayed: an encrypted login, or
  * one to upgrade, without its password. */
-bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, replay_error *why);
+bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, hmtp_tool_error *why);
 
 /* A client packet r of an upgraded or rewrite_all session (or, inserted, the key query before
  * it) as it is sent: out receives the wire bytes. false with why filled. */
 bool login_edit_prepare(login_edit *le, rec_session *rec, const rewrite_config *rw, const rec_packet *r, bool inserted,
-                        hmtp_buf *out, replay_error *why);
+                        hmtp_buf *out, hmtp_tool_error *why);
 
 /* The credentials for the target's key: 1 ready (rw->login_credentials
  * set), 0 the key has not come yet, -1 why says what failed. */
-int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, replay_error *why);
+int login_edit_credentials(login_edit *le, rewrite_config *rw, uint64_t frame, hmtp_tool_error *why);
 
 /* Looks at a reply for the target's key. true when it was the answer to the
  * inserted key query: the recording has no such reply, so it is the login's

@@ -126,7 +126,7 @@ shard_plan *plan_shards(replay_store *st, unsigned n)
         rec_session *rec = g_ptr_array_index(st->sessions, s);
         shard_plan_jid(sp, s, rec->login_jid);
         /* one session's packets in memory at a time */
-        replay_error why;
+        hmtp_tool_error why;
         if (!rec_session_acquire(rec, &why)) {
             /* its job fails with the same reason when it starts */
             g_printerr("hmtp-replay: session %u is split without its packets: %s\n", s, why.msg);

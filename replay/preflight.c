@@ -75,7 +75,7 @@ static bool judge_login(judge *jd, rec_session *s)
     login_edit_init(&le);
     rewrite_config rw;
     memset(&rw, 0, sizeof rw);
-    replay_error why = {""};
+    hmtp_tool_error why = {0};
     /* the login edit reads the recorded login: the session's packets are
        read back from the spill file for it */
     bool ok = rec_session_acquire(s, &why);
@@ -253,7 +253,7 @@ static void dependency_lines(judge *jd, replay_store *st)
     GHashTable *got = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
     for (unsigned s = 0; s < n; s++) {
         rec_session *rec = g_ptr_array_index(st->sessions, s);
-        replay_error rerr;
+        hmtp_tool_error rerr;
         if (!rec_session_acquire(rec, &rerr)) {
             g_string_append_printf(t, "depends: session %u not read back: %s\n", s, rerr.msg);
             continue;

@@ -47,7 +47,7 @@ static int bad_usage(const char *fmt, const char *what)
 
 /* "presence" (the family 6..13), "message" (0, 1), "query" (2..5), a type
  * name such as presenceSubscribe, or a number. */
-static bool parse_types(const char *list, bool *types, replay_error *why)
+static bool parse_types(const char *list, bool *types, hmtp_tool_error *why)
 {
     memset(types, 0, sizeof(bool) * HMTP_TYPE_COUNT);
     gchar **parts = g_strsplit(list, ",", -1);
@@ -70,7 +70,7 @@ static bool parse_types(const char *list, bool *types, replay_error *why)
                 lo = hi = (int)v;
         }
         if (lo < 0) {
-            replay_fail(why, "--types: '%s' is not a packet type, a type number 0-13, or one of presence, messages, query", name);
+            hmtp_tool_fail(why, "--types: '%s' is not a packet type, a type number 0-13, or one of presence, messages, query", name);
             ok = false;
         }
         for (int t = lo; ok && t <= hi; t++)
@@ -81,7 +81,7 @@ static bool parse_types(const char *list, bool *types, replay_error *why)
 }
 
 /* "0,2,5-7" */
-static bool parse_session_list(const char *list, bool *selected, unsigned n, replay_error *why)
+static bool parse_session_list(const char *list, bool *selected, unsigned n, hmtp_tool_error *why)
 {
     gchar **parts = g_strsplit(list, ",", -1);
     bool ok = true;
@@ -91,12 +91,12 @@ static bool parse_session_list(const char *list, bool *selected, unsigned n, rep
         if (end != s && *end == '-')
             hi = strtoul(end + 1, &end, 10);
         if (end == s || *end || hi < lo) {
-            replay_fail(why, "--session: '%s' is not an index or a range such as 2-5", s);
+            hmtp_tool_fail(why, "--session: '%s' is not an index or a range such as 2-5", s);
             ok = false;
             break;
         }
         if (hi >= n) {
-            replay_fail(why, "--session: index %lu is beyond the capture's %u sessions", hi, n);
+            hmtp_tool_fail(why, "--session: index %lu is beyond the capture's %u sessions", hi, n);
             ok = false;
             break;
         }
@@ -126,7 +126,7 @@ static bool session_has_jid(const rec_session *s, char **jids)
 }
 
 /* --session and --session-jid: selected[i] for session i. */
-static bool select_sessions(const cli_options *o, replay_store *store, bool *selected, replay_error *why)
+static bool select_sessions(const cli_options *o, replay_store *store, bool *selected, hmtp_tool_error *why)
 {
     unsigned n = store->sessions->len;
     if (o->sessions && !parse_session_list(o->sessions, selected, n, why))
@@ -199,23 +199,23 @@ static GOptionContext *make_context(cli_options *o)
 }
 
 /* "uid:password"; the password may itself hold ':'. */
-static bool add_login(GHashTable *passwords, const char *entry, const char *where, replay_error *why)
+static bool add_login(GHashTable *passwords, const char *entry, const char *where, hmtp_tool_error *why)
 {
     const char *colon = strchr(entry, ':');
     if (!colon || colon == entry) {
-        replay_fail(why, "%s: '%.60s' is not UID:PASSWORD", where, entry);
+        hmtp_tool_fail(why, "%s: '%.60s' is not UID:PASSWORD", where, entry);
         return false;
     }
     g_hash_table_replace(passwords, g_strndup(entry, (gsize)(colon - entry)), g_strdup(colon + 1));
     return true;
 }
 
-static bool read_login_file(GHashTable *passwords, const char *path, replay_error *why)
+static bool read_login_file(GHashTable *passwords, const char *path, hmtp_tool_error *why)
 {
     gchar *text = NULL;
     GError *error = NULL;
     if (!g_file_get_contents(path, &text, NULL, &error)) {
-        replay_fail(why, "--login-file: %s", error->message);
+        hmtp_tool_fail(why, "--login-file: %s", error->message);
         g_error_free(error);
         return false;
     }
@@ -237,7 +237,7 @@ static bool read_login_file(GHashTable *passwords, const char *path, replay_erro
     return ok;
 }
 
-static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_error *why)
+static int configure(cli_options *o, engine_config *cfg, jid_map *map, hmtp_tool_error *why)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->target = o->target;
@@ -252,7 +252,7 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_er
     else if (o->pace && strcmp(o->pace, "session") == 0)
         cfg->pace = PACE_SESSION;
     else if (o->pace && strcmp(o->pace, "conversation") != 0) {
-        replay_fail(why, "--pace '%s': expected conversation, session, original or top-speed", o->pace);
+        hmtp_tool_fail(why, "--pace '%s': expected conversation, session, original or top-speed", o->pace);
         return -1;
     }
     cfg->max_open = o->serial ? 1 : (unsigned)o->max_open;
@@ -270,7 +270,7 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_er
     else if (o->login_mode && strcmp(o->login_mode, "encrypted") == 0)
         cfg->login_encrypt = true;
     else if (o->login_mode && strcmp(o->login_mode, "recorded") != 0) {
-        replay_fail(why, "--login-mode '%s': expected recorded, plain or encrypted", o->login_mode);
+        hmtp_tool_fail(why, "--login-mode '%s': expected recorded, plain or encrypted", o->login_mode);
         return -1;
     }
     if (o->logins || o->login_file) {
@@ -285,7 +285,7 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, replay_er
         hmtp_tool_error err = {0};
         hmtp_rsa *key = hmtp_rsa_load_private_pem(o->recorded_key, &err);
         if (!key) {
-            replay_fail(why, "--recorded-key %s: %s", o->recorded_key, err.msg);
+            hmtp_tool_fail(why, "--recorded-key %s: %s", o->recorded_key, err.msg);
             return -1;
         }
         cfg->recorded_key = key;
@@ -352,7 +352,7 @@ static gchar **select_shard(replay_store *store, const shard_spec *spec, bool *s
  * the limit and the option: capping silently would make 10,000 sessions
  * fail one by one with "Too many open files", and a quiet lower
  * --max-connections would change the load asked for. false: why says it. */
-static bool raise_fd_limit(unsigned connections, replay_error *why)
+static bool raise_fd_limit(unsigned connections, hmtp_tool_error *why)
 {
     rlim_t need = (rlim_t)connections + FD_MARGIN;
     struct rlimit rl;
@@ -400,7 +400,7 @@ static int run(cli_options *o, const char *capture)
     engine_config cfg;
     jid_map map;
     jid_map_init(&map);
-    replay_error why;
+    hmtp_tool_error why;
     shard_spec spec = {0, 0};
     if (o->shard && !shard_spec_parse(o->shard, &spec, why.msg, sizeof why.msg)) {
         jid_map_free(&map);
@@ -563,7 +563,7 @@ int replay_check_main(int argc, char **argv)
     jid_map map;
     jid_map_init(&map);
     memset(&cfg, 0, sizeof cfg);
-    replay_error why;
+    hmtp_tool_error why;
     if (!parsed) {
         status = bad_usage("check: %s", error->message);
         g_error_free(error);

@@ -159,14 +159,14 @@ static void learn_query_id(job_replies *r, const hmtp_packet *p)
 }
 
 reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uint64_t index, double latency_ms,
-                        GArray *latencies, replay_error *why)
+                        GArray *latencies, hmtp_tool_error *why)
 {
     hmtp_packet *p = &r->scratch;
     scratch_reset(p);
     hessian_mark mark = hessian_stream_mark(&r->stream);
     hmtp_error err;
     if (hmtp_packet_decode(p, &r->stream, mark, f->body, f->body_len, &err) != HMTP_OK) {
-        replay_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", index, err.msg,
+        hmtp_tool_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", index, err.msg,
                     err.offset);
         return REPLY_MALFORMED;
     }

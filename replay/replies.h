@@ -20,7 +20,7 @@
 #include "jidmap.h"
 #include "login_edit.h"
 #include "replay_config.h"
-#include "replay_error.h"
+#include "error.h"
 #include "store.h"
 
 /* A compared reply between its arrival and the verdict; its bytes follow
@@ -66,7 +66,7 @@ typedef enum reply_kind {
 /* The reply that arrived as number `index` (from 0), latency_ms after the
  * last client packet. f's bytes are only read during the call. */
 reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uint64_t index, double latency_ms,
-                        GArray *latencies, replay_error *why);
+                        GArray *latencies, hmtp_tool_error *why);
 
 /* The kept replies in arrival order: start with replies_kept_begin, then
  * replies_kept_next until it returns NULL. */

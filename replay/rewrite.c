@@ -82,7 +82,7 @@ static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t typ
 static bool looks_like_jid(const char *s) { return strchr(s, '@') != NULL; }
 
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                        replay_error *why)
+                        hmtp_tool_error *why)
 {
     hessian_decoder d;
     hessian_decoder_init(&d, stream, r->mark, r->body, r->body_len);
@@ -165,7 +165,7 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
     int result = 0;
     if (rc < 0) {
         const hmtp_error *e = hessian_decoder_error(&d);
-        replay_fail(why, "cannot re-read the recorded packet to rewrite it: %s (body offset %zu)", e->msg, e->offset);
+        hmtp_tool_fail(why, "cannot re-read the recorded packet to rewrite it: %s (body offset %zu)", e->msg, e->offset);
         result = -1;
     } else if (edits->len > 0) {
         hmtp_buf body;
@@ -182,7 +182,7 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
         if (ok) {
             result = 1;
         } else {
-            replay_fail(why, "out of memory rewriting a packet");
+            hmtp_tool_fail(why, "out of memory rewriting a packet");
             result = -1;
         }
     }
@@ -194,13 +194,13 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
 }
 
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                          replay_error *why)
+                          hmtp_tool_error *why)
 {
     hmtp_buf body;
     hmtp_buf_init(&body);
     int result = rewrite_client_body(r, stream, cfg, &body, why);
     if (result > 0 && !hmtp_frame_write(out, body.data, body.len)) {
-        replay_fail(why, "out of memory rewriting a packet");
+        hmtp_tool_fail(why, "out of memory rewriting a packet");
         result = -1;
     }
     hmtp_buf_free(&body);

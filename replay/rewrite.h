@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "jidmap.h"
-#include "replay_error.h"
+#include "error.h"
 #include "store.h"
 
 typedef struct rewrite_config {
@@ -38,12 +38,12 @@ typedef struct rewrite_config {
 /* 1: out holds the rewritten wire bytes; 0: nothing to change (send the
  * recorded bytes); -1: the packet could not be re-read (why says where). */
 int rewrite_client_packet(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                          replay_error *why);
+                          hmtp_tool_error *why);
 
 /* The same edits, but out receives the edited body unframed (to be decoded
  * again and written by a session's own writer, login_edit.c). */
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
-                        replay_error *why);
+                        hmtp_tool_error *why);
 
 /* A newly allocated JID mapped by the rules, then by the learned JIDs (the
  * session's own first, then its peers'); NULL when none applies. */

@@ -116,14 +116,14 @@ static void spill_add(rec_spill *sp, rec_session *s, const rec_packet *r)
         spill_flush(sp);
 }
 
-static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, replay_error *err)
+static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, hmtp_tool_error *err)
 {
     while (len > 0) {
         ssize_t n = pread(sp->fd, data, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return replay_fail(err, "cannot read back the spill file %s at offset %" PRIu64 ": %s", sp->path, off,
+            return hmtp_tool_fail(err, "cannot read back the spill file %s at offset %" PRIu64 ": %s", sp->path, off,
                                n < 0 ? g_strerror(errno) : "it is shorter than written");
         data += n, len -= (size_t)n, off += (uint64_t)n;
     }
@@ -131,16 +131,16 @@ static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, 
 }
 
 /* Splits a block of records into packets. */
-static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, replay_error *err)
+static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, hmtp_tool_error *err)
 {
     while (len > 0) {
         rec_packet head;
         if (len < sizeof head)
-            return replay_fail(err, "the spill file is damaged (session %u)", s->info.id);
+            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
         memcpy(&head, p, sizeof head);
         size_t need = sizeof head + head.wire_len + head.body_len;
         if (head.wire_len > len || head.body_len > len || len < need)
-            return replay_fail(err, "the spill file is damaged (session %u)", s->info.id);
+            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
         rec_packet *r = rec_packet_alloc(&head);
         memcpy(r->wire, p + sizeof head, head.wire_len);
         memcpy(r->body, p + sizeof head + head.wire_len, head.body_len);
@@ -152,7 +152,7 @@ static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, replay_err
 
 static void forget_streams(rec_session *s);
 
-bool rec_session_acquire(rec_session *s, replay_error *err)
+bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
 {
     if (!s->spill || s->holders++ > 0)
         return true;
@@ -353,7 +353,7 @@ hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *
     return hmtp_packet_decode(out, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
 }
 
-int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err)
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, hmtp_tool_error *err)
 {
     memset(st, 0, sizeof *st);
     st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
@@ -365,7 +365,7 @@ int replay_store_load(replay_store *st, const char *path, const replay_capture_o
         spill_flush(st->spill);
         if (r == 0 && st->spill->error[0]) {
             /* a full disk: replaying what could not be kept would hide work not done */
-            replay_fail(err, "%s (it holds the capture's packets while sessions wait for their turn; set TMPDIR "
+            hmtp_tool_fail(err, "%s (it holds the capture's packets while sessions wait for their turn; set TMPDIR "
                              "to a folder with room for about twice the capture)",
                         st->spill->error);
             r = -1;

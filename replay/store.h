@@ -27,7 +27,7 @@
 
 #include "capture.h"
 #include "hmtp.h"
-#include "replay_error.h"
+#include "error.h"
 #include "session.h"
 
 typedef struct rec_packet {
@@ -109,13 +109,13 @@ hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *
 /* Brings the session's packets into memory (rec->packets) until the
  * matching release; false (err filled) when the spill file cannot be read
  * back. Nested holds share one copy. */
-bool rec_session_acquire(rec_session *s, replay_error *err);
+bool rec_session_acquire(rec_session *s, hmtp_tool_error *err);
 void rec_session_release(rec_session *s);
 /* True when the session's packets leave memory when nobody holds them. */
 static inline bool rec_session_spilled(const rec_session *s) { return s->spill != NULL; }
 
 /* Reads the capture into the store. -1 (err filled) when unreadable. */
-int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, replay_error *err);
+int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, hmtp_tool_error *err);
 void replay_store_free(replay_store *st);
 
 #endif

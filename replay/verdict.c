@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "verdict.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "replies.h"

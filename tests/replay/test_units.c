@@ -126,7 +126,7 @@ static void test_jid_map(void)
 {
     jid_map m;
     jid_map_init(&m);
-    replay_error why;
+    hmtp_tool_error why;
     CHECK(jid_map_add_rule(&m, "alice@prod.example/desk=carol@localhost/r9", &why));
     CHECK(jid_map_add_rule(&m, "alice@prod.example=bob@localhost", &why));
     CHECK(jid_map_add_rule(&m, "prod.example=localhost", &why));
@@ -190,7 +190,7 @@ static void test_rewrite_login(void)
 
     jid_map m;
     jid_map_init(&m);
-    replay_error why;
+    hmtp_tool_error why;
     jid_map_add_rule(&m, "prod.example=localhost", &why);
     rewrite_config cfg = {.map = &m, .login_password = "test-pw", .login_resource = "copy-1"};
     hmtp_buf out;
