@@ -213,14 +213,13 @@ static void admit(broker *b, int fd)
 {
     conn *c = add_conn(b, fd);
     unsigned from_ip = GPOINTER_TO_UINT(g_hash_table_lookup(b->per_ip, c->ip));
-    char why[160];
+    hmtp_tool_error why;
     if (b->nconns >= b->cfg->max_connections) {
-        snprintf(why, sizeof why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
-        refuse_connection(b, c, why);
+        hmtp_tool_fail(&why, "%u connections open (limit %u)", b->nconns, b->cfg->max_connections);
+        refuse_connection(b, c, why.msg);
     } else if (from_ip >= b->cfg->max_per_ip) {
-        snprintf(why, sizeof why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip,
-                 b->cfg->max_per_ip);
-        refuse_connection(b, c, why);
+        hmtp_tool_fail(&why, "%u connections open from %s (--max-per-ip %u)", from_ip, c->ip, b->cfg->max_per_ip);
+        refuse_connection(b, c, why.msg);
     } else {
         b->nconns++;
         g_hash_table_insert(b->per_ip, g_strdup(c->ip), GUINT_TO_POINTER(from_ip + 1));

@@ -165,14 +165,14 @@ int replay_capture_read(const char *path, const replay_capture_options *opt, con
         uint64_t frame = ++stats->frames;
         double ts = (double)hdr->ts.tv_sec + (double)hdr->ts.tv_usec / 1e6;
         replay_segment seg;
-        char why[160];
-        replay_parse_result pr = replay_parse_frame(dlt, data, hdr->caplen, &seg, why, sizeof why);
+        hmtp_tool_error why;
+        replay_parse_result pr = replay_parse_frame(dlt, data, hdr->caplen, &seg, &why);
         if (pr == REPLAY_PARSE_OTHER) {
             stats->other_frames++;
         } else if (pr == REPLAY_PARSE_MALFORMED) {
             if (stats->malformed_frames++ == 0) {
                 stats->first_malformed_frame = frame;
-                snprintf(stats->first_malformed, sizeof stats->first_malformed, "%s", why);
+                g_strlcpy(stats->first_malformed, why.msg, sizeof stats->first_malformed); /* net_parse's reasons are short literals */
             }
         } else {
             stats->tcp_segments++;

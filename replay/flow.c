@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "flow.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +113,8 @@ static replay_dir dir_of(const replay_flow *f, int endpoint)
     return endpoint == f->client ? REPLAY_C2S : REPLAY_S2C;
 }
 
-static void mark_broken(replay_flow *f, replay_dir d, replay_end why, uint64_t frame, uint64_t offset,
-                        const char *reason)
+static __attribute__((format(printf, 6, 7))) void mark_broken(replay_flow *f, replay_dir d, replay_end why, uint64_t frame,
+                                             uint64_t offset, const char *fmt, ...)
 {
     f->broken[d] = true;
     if (f->info.incomplete)
@@ -123,7 +124,10 @@ static void mark_broken(replay_flow *f, replay_dir d, replay_end why, uint64_t f
     f->info.broken_dir = d;
     f->info.broken_frame = frame;
     f->info.broken_offset = offset;
-    snprintf(f->info.broken_reason, sizeof f->info.broken_reason, "%s", reason);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->info.broken_reason, sizeof f->info.broken_reason, fmt, ap);
+    va_end(ap);
 }
 
 /* TCP stream offset of a byte the direction's framer counts at `off` (it
@@ -152,10 +156,9 @@ static void feed_hmtp(replay_flow *f, replay_dir d, const uint8_t *data, size_t 
         data += used;
         len -= used;
         if (r < 0) {
-            char reason[256];
-            snprintf(reason, sizeof reason, "HMTP framing error at stream offset %llu: %s",
-                     (unsigned long long)stream_off(f, d, err.offset), err.msg);
-            mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, err.offset), reason);
+            uint64_t off = stream_off(f, d, err.offset);
+            mark_broken(f, d, REPLAY_END_FRAMING, frame, off, "HMTP framing error at stream offset %llu: %s",
+                        (unsigned long long)off, err.msg);
             return;
         }
         if (r == 0)
@@ -260,12 +263,10 @@ static void resync_push(replay_flow *f, replay_dir d, const uint8_t *data, size_
     if (st == HMTP_RESYNC_NONE) {
         f->info.skipped[d] = r->base + r->bytes.len;
         if (!at_end) {
-            char reason[256];
-            snprintf(reason, sizeof reason,
-                     "no HMTP packet boundary in the first %zu bytes of the %s stream (a session found by --port "
-                     "is looked for one from where the capture starts)",
-                     window, replay_dir_name(d));
-            mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, 0), reason);
+            mark_broken(f, d, REPLAY_END_FRAMING, frame, stream_off(f, d, 0),
+                        "no HMTP packet boundary in the first %zu bytes of the %s stream (a session found by --port "
+                        "is looked for one from where the capture starts)",
+                        window, replay_dir_name(d));
         }
         resync_free(r);
         return;
@@ -430,10 +431,9 @@ static void check_gap(replay_flow *f, int e)
     replay_dir d = dir_of(f, e);
     if (f->broken[d])
         return;
-    char reason[256];
-    snprintf(reason, sizeof reason, "missing TCP segment in the %s stream at byte offset %llu (found at frame %llu)",
-             replay_dir_name(d), (unsigned long long)st->gap_off, (unsigned long long)st->gap_frame);
-    mark_broken(f, d, REPLAY_END_GAP, st->gap_frame, st->gap_off, reason);
+    mark_broken(f, d, REPLAY_END_GAP, st->gap_frame, st->gap_off,
+                "missing TCP segment in the %s stream at byte offset %llu (found at frame %llu)", replay_dir_name(d),
+                (unsigned long long)st->gap_off, (unsigned long long)st->gap_frame);
 }
 
 void replay_flow_segment(replay_flow *f, const replay_segment *seg, uint64_t frame, double ts)
@@ -480,11 +480,10 @@ void replay_flow_finish(replay_flow *f, uint64_t frame)
                 resync_push(f, (replay_dir)d, NULL, 0, frame, r->npieces ? r->pieces[r->npieces - 1].ts : 0, true);
             resync_free(r);
             if (!f->broken[d] && !hmtp_reader_at_boundary(f->reader[d])) {
-                char reason[256];
                 uint64_t off = stream_off(f, (replay_dir)d, hmtp_reader_offset(f->reader[d]));
-                snprintf(reason, sizeof reason, "the %s stream ends inside an HMTP packet (stream offset %llu)",
-                         replay_dir_name((replay_dir)d), (unsigned long long)off);
-                mark_broken(f, (replay_dir)d, REPLAY_END_FRAMING, frame, off, reason);
+                mark_broken(f, (replay_dir)d, REPLAY_END_FRAMING, frame, off,
+                            "the %s stream ends inside an HMTP packet (stream offset %llu)",
+                            replay_dir_name((replay_dir)d), (unsigned long long)off);
             }
         }
         if (!f->info.incomplete)

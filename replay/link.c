@@ -234,10 +234,10 @@ static void take_hmtp_bytes(replay_link *l, const uint8_t *data, size_t len)
         data += used;
         len -= used;
         if (r < 0) {
-            char msg[320];
-            snprintf(msg, sizeof msg, "the target sent bytes that are not HMTP framing (stream offset %zu): %s",
-                     err.offset, err.msg);
-            l->ev->failed(l->ctx, LINK_BAD_FRAMING, msg);
+            hmtp_tool_error why;
+            hmtp_tool_fail_at(&why, err.offset, "the target sent bytes that are not HMTP framing (stream offset %zu): %s",
+                              err.offset, err.msg);
+            l->ev->failed(l->ctx, LINK_BAD_FRAMING, why.msg);
             return;
         }
         if (r == 0)

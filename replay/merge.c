@@ -26,32 +26,32 @@ static bool same_capture(const read_report *a, const read_report *b)
 /* The shards fit together: one capture, one N, each K once, each session of
  * the capture in exactly one shard, and each replayed session in its own
  * shard's list. false with why filled otherwise. */
-static bool check_shards(read_report *const *r, unsigned count, char *why, size_t why_len)
+static bool check_shards(read_report *const *r, unsigned count, hmtp_tool_error *why)
 {
     for (unsigned i = 0; i < count; i++) {
         if (!r[i]->has_shard || !r[i]->has_id) {
-            snprintf(why, why_len, "%s: not a shard report (written without --shard K/N)", r[i]->file);
+            hmtp_tool_fail(why, "%s: not a shard report (written without --shard K/N)", r[i]->file);
             return false;
         }
     }
     const read_report *first = r[0];
     for (unsigned i = 1; i < count; i++) {
         if (!same_capture(first, r[i])) {
-            snprintf(why, why_len, "%s and %s are reports of different captures: %s (%" G_GUINT64_FORMAT
+            hmtp_tool_fail(why, "%s and %s are reports of different captures: %s (%" G_GUINT64_FORMAT
                      " bytes, %u sessions, %s) and %s (%" G_GUINT64_FORMAT " bytes, %u sessions, %s)",
                      first->file, r[i]->file, first->id.name, first->id.bytes, first->id.sessions,
                      first->id.fingerprint, r[i]->id.name, r[i]->id.bytes, r[i]->id.sessions, r[i]->id.fingerprint);
             return false;
         }
         if (r[i]->n != first->n) {
-            snprintf(why, why_len, "%s is shard %u of %u but %s is shard %u of %u: shards of different splits",
+            hmtp_tool_fail(why, "%s is shard %u of %u but %s is shard %u of %u: shards of different splits",
                      first->file, first->k, first->n, r[i]->file, r[i]->k, r[i]->n);
             return false;
         }
     }
     unsigned n = first->n, sessions = first->id.sessions;
     if (n == 0 || count > n) {
-        snprintf(why, why_len, "%u reports given for %u shards", count, n);
+        hmtp_tool_fail(why, "%u reports given for %u shards", count, n);
         return false;
     }
     const read_report **by_k = g_new0(const read_report *, n);
@@ -59,10 +59,10 @@ static bool check_shards(read_report *const *r, unsigned count, char *why, size_
     bool ok = true;
     for (unsigned i = 0; i < count && ok; i++) {
         if (r[i]->k >= n) {
-            snprintf(why, why_len, "%s: shard %u of %u does not exist", r[i]->file, r[i]->k, n);
+            hmtp_tool_fail(why, "%s: shard %u of %u does not exist", r[i]->file, r[i]->k, n);
             ok = false;
         } else if (by_k[r[i]->k]) {
-            snprintf(why, why_len, "shard %u/%u given twice: %s and %s", r[i]->k, n, by_k[r[i]->k]->file, r[i]->file);
+            hmtp_tool_fail(why, "shard %u/%u given twice: %s and %s", r[i]->k, n, by_k[r[i]->k]->file, r[i]->file);
             ok = false;
         } else {
             by_k[r[i]->k] = r[i];
@@ -70,10 +70,10 @@ static bool check_shards(read_report *const *r, unsigned count, char *why, size_
         for (guint s = 0; ok && s < r[i]->sessions->len; s++) {
             unsigned id = g_array_index(r[i]->sessions, unsigned, s);
             if (id >= sessions) {
-                snprintf(why, why_len, "%s: session %u is beyond the capture's %u sessions", r[i]->file, id, sessions);
+                hmtp_tool_fail(why, "%s: session %u is beyond the capture's %u sessions", r[i]->file, id, sessions);
                 ok = false;
             } else if (owner[id]) {
-                snprintf(why, why_len, "session %u is in two shards: %u/%u (%s) and %u/%u (%s)", id, owner[id]->k, n,
+                hmtp_tool_fail(why, "session %u is in two shards: %u/%u (%s) and %u/%u (%s)", id, owner[id]->k, n,
                          owner[id]->file, r[i]->k, n, r[i]->file);
                 ok = false;
             } else {
@@ -83,7 +83,7 @@ static bool check_shards(read_report *const *r, unsigned count, char *why, size_
         for (guint j = 0; ok && j < r[i]->jobs->len; j++) {
             const job_result *jr = g_ptr_array_index(r[i]->jobs, j);
             if (jr->session >= sessions || owner[jr->session] != r[i]) {
-                snprintf(why, why_len, "%s: session %u was replayed but is not in shard %u/%u's list", r[i]->file,
+                hmtp_tool_fail(why, "%s: session %u was replayed but is not in shard %u/%u's list", r[i]->file,
                          jr->session, r[i]->k, n);
                 ok = false;
             }
@@ -94,14 +94,14 @@ static bool check_shards(read_report *const *r, unsigned count, char *why, size_
             GString *given = g_string_new(NULL);
             for (unsigned i = 0; i < count; i++)
                 g_string_append_printf(given, "%s%u/%u (%s)", i ? ", " : "", r[i]->k, n, r[i]->file);
-            snprintf(why, why_len, "shard %u/%u is missing: given %s", k, n, given->str);
+            hmtp_tool_fail(why, "shard %u/%u is missing: given %s", k, n, given->str);
             g_string_free(given, TRUE);
             ok = false;
         }
     }
     for (unsigned s = 0; s < sessions && ok; s++) {
         if (!owner[s]) {
-            snprintf(why, why_len, "session %u of the capture's %u is in no shard: the shards were split differently",
+            hmtp_tool_fail(why, "session %u of the capture's %u is in no shard: the shards were split differently",
                      s, sessions);
             ok = false;
         }
@@ -207,7 +207,7 @@ int replay_merge_main(int argc, char **argv)
     gboolean parsed = g_option_context_parse(ctx, &argc, &argv, &error);
     g_option_context_free(ctx);
     int status = 0;
-    char why[1024];
+    hmtp_tool_error why;
     if (!parsed) {
         status = refuse(error->message);
         g_error_free(error);
@@ -218,11 +218,11 @@ int replay_merge_main(int argc, char **argv)
     read_report **reports = g_new0(read_report *, count ? count : 1);
     for (unsigned i = 0; i < count && !status; i++) {
         reports[i] = g_new0(read_report, 1);
-        if (!report_read(argv[i + 1], reports[i], why, sizeof why))
-            status = refuse(why);
+        if (!report_read(argv[i + 1], reports[i], &why))
+            status = refuse(why.msg);
     }
-    if (!status && !check_shards(reports, count, why, sizeof why))
-        status = refuse(why);
+    if (!status && !check_shards(reports, count, &why))
+        status = refuse(why.msg);
     if (!status) {
         replay_results res;
         replay_results_init(&res, &reports[0]->stats);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 typedef struct replay_addr {
     uint8_t family; /* 4 or 6 */
     uint8_t bytes[16];
@@ -41,7 +43,7 @@ typedef enum replay_parse_result {
 
 /* dlt is pcap_datalink()'s value. */
 replay_parse_result replay_parse_frame(int dlt, const uint8_t *frame, size_t caplen, replay_segment *seg,
-                                       char *why, size_t why_len);
+                                       hmtp_tool_error *why);
 
 bool replay_dlt_supported(int dlt);
 

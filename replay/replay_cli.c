@@ -402,7 +402,7 @@ static int run(cli_options *o, const char *capture)
     jid_map_init(&map);
     hmtp_tool_error why;
     shard_spec spec = {0, 0};
-    if (o->shard && !shard_spec_parse(o->shard, &spec, why.msg, sizeof why.msg)) {
+    if (o->shard && !shard_spec_parse(o->shard, &spec, &why)) {
         jid_map_free(&map);
         return bad_usage("%s", why.msg);
     }
@@ -449,7 +449,7 @@ static int run(cli_options *o, const char *capture)
         report_shard shard = {spec.k, spec.n, (const unsigned *)(void *)shard_ids->data, shard_ids->len,
                               (const char *const *)notes};
         report_capture_id id;
-        bool have_id = report_capture_identify(capture, n, &id, why.msg, sizeof why.msg);
+        bool have_id = report_capture_identify(capture, n, &id, &why);
         if (!have_id)
             fprintf(stderr, "hmtp-replay: %s\n", why.msg);
         char pace[64];
@@ -586,9 +586,8 @@ int replay_check_main(int argc, char **argv)
         preflight_unreadable(why.msg, &pf);
     } else if (store.sessions->len == 0 && store.stats.truncated) {
         /* nothing readable before the damage: an unreadable capture, as for a replay */
-        char msg[400];
-        snprintf(msg, sizeof msg, "cannot read capture %s: %s", argv[1], store.stats.truncated_msg);
-        preflight_unreadable(msg, &pf);
+        hmtp_tool_fail(&why, "cannot read capture %s: %s", argv[1], store.stats.truncated_msg);
+        preflight_unreadable(why.msg, &pf);
     } else {
         selected = g_new0(bool, store.sessions->len ? store.sessions->len : 1);
         if (!select_sessions(&o, &store, selected, &why)) {

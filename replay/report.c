@@ -92,7 +92,7 @@ static latency_hist *latency_histogram(const replay_results *r)
     return h;
 }
 
-bool report_capture_identify(const char *path, unsigned sessions, report_capture_id *out, char *why, size_t why_len)
+bool report_capture_identify(const char *path, unsigned sessions, report_capture_id *out, hmtp_tool_error *why)
 {
     memset(out, 0, sizeof *out);
     gchar *base = g_path_get_basename(path);
@@ -102,7 +102,7 @@ bool report_capture_identify(const char *path, unsigned sessions, report_capture
     FILE *f = fopen(path, "rb");
     struct stat st;
     if (!f || fstat(fileno(f), &st) != 0) {
-        snprintf(why, why_len, "cannot read capture %s: %s", path, strerror(errno));
+        hmtp_tool_fail(why, "cannot read capture %s: %s", path, strerror(errno));
         if (f)
             fclose(f);
         return false;
@@ -124,7 +124,7 @@ bool report_capture_identify(const char *path, unsigned sessions, report_capture
         g_checksum_update(sum, buf, (gssize)got);
     }
     if (!ok)
-        snprintf(why, why_len, "cannot read capture %s: %s", path, strerror(errno));
+        hmtp_tool_fail(why, "cannot read capture %s: %s", path, strerror(errno));
     else
         snprintf(out->fingerprint, sizeof out->fingerprint, "sha256:%s", g_checksum_get_string(sum));
     g_free(buf);

@@ -24,7 +24,7 @@ typedef struct report_capture_id {
 } report_capture_id;
 
 /* false with why filled when the file cannot be read. */
-bool report_capture_identify(const char *path, unsigned sessions, report_capture_id *out, char *why, size_t why_len);
+bool report_capture_identify(const char *path, unsigned sessions, report_capture_id *out, hmtp_tool_error *why);
 
 /* --shard K/N: which part of the capture this report covers. */
 typedef struct report_shard {

@@ -3,24 +3,27 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 typedef struct reader {
     const char *file;
-    char *why;
-    size_t why_len;
+    hmtp_tool_error *why;
     bool failed;
 } reader;
 
-static void fail(reader *rd, const char *fmt, const char *what)
+static G_GNUC_PRINTF(2, 3) void fail(reader *rd, const char *fmt, ...)
 {
     if (rd->failed)
         return;
     rd->failed = true;
-    int n = snprintf(rd->why, rd->why_len, "%s: not a report of hmtp-replay: ", rd->file);
-    if (n > 0 && (size_t)n < rd->why_len)
-        snprintf(rd->why + n, rd->why_len - (size_t)n, fmt, what);
+    char detail[HMTP_TOOL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    hmtp_tool_fail(rd->why, "%s: not a report of hmtp-replay: %s", rd->file, detail);
 }
 
 static JsonNode *member(reader *rd, JsonObject *o, const char *name)
@@ -36,9 +39,7 @@ static JsonNode *member_of(reader *rd, JsonObject *o, const char *name, JsonNode
 {
     JsonNode *n = member(rd, o, name);
     if (n && JSON_NODE_TYPE(n) != type) {
-        char why[160];
-        snprintf(why, sizeof why, "\"%s\" is not %s", name, what);
-        fail(rd, "%s", why);
+        fail(rd, "\"%s\" is not %s", name, what);
         return NULL;
     }
     return n;
@@ -283,7 +284,7 @@ static void read_root(reader *rd, read_report *out, JsonObject *root)
     }
 }
 
-bool report_read(const char *path, read_report *out, char *why, size_t why_len)
+bool report_read(const char *path, read_report *out, hmtp_tool_error *why)
 {
     memset(out, 0, sizeof *out);
     out->file = g_strdup(path);
@@ -291,11 +292,11 @@ bool report_read(const char *path, read_report *out, char *why, size_t why_len)
     out->latency = g_new0(latency_hist, 1);
     out->jobs = g_ptr_array_new();
     out->strings = g_ptr_array_new_with_free_func(g_free);
-    reader rd = {path, why, why_len, false};
+    reader rd = {path, why, false};
     JsonParser *parser = json_parser_new();
     GError *error = NULL;
     if (!json_parser_load_from_file(parser, path, &error)) {
-        snprintf(why, why_len, "%s: not a JSON report: %s", path, error->message);
+        hmtp_tool_fail(why, "%s: not a JSON report: %s", path, error->message);
         g_error_free(error);
         g_object_unref(parser);
         return false;

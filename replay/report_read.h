@@ -31,7 +31,7 @@ typedef struct read_report {
 
 /* false with why filled ("FILE: what is wrong") when the file is not a
  * report of hmtp-replay; out is to be freed either way. */
-bool report_read(const char *path, read_report *out, char *why, size_t why_len);
+bool report_read(const char *path, read_report *out, hmtp_tool_error *why);
 void read_report_free(read_report *r);
 
 #endif

@@ -30,44 +30,44 @@ struct shard_plan {
     GPtrArray *notes;    /* char*, NULL-terminated */
 };
 
-bool shard_spec_parse(const char *text, shard_spec *out, char *why, size_t why_len)
+bool shard_spec_parse(const char *text, shard_spec *out, hmtp_tool_error *why)
 {
     const char *slash = strchr(text, '/');
     char *end = NULL;
     if (!slash) {
-        snprintf(why, why_len, "--shard %s: expected K/N or auto/N", text);
+        hmtp_tool_fail(why, "--shard %s: expected K/N or auto/N", text);
         return false;
     }
     errno = 0;
     unsigned long n = strtoul(slash + 1, &end, 10);
     if (errno || end == slash + 1 || *end || n == 0 || n > 100000) {
-        snprintf(why, why_len, "--shard %s: N must be a number from 1 to 100000", text);
+        hmtp_tool_fail(why, "--shard %s: N must be a number from 1 to 100000", text);
         return false;
     }
     unsigned long k;
     if ((size_t)(slash - text) == 4 && strncmp(text, "auto", 4) == 0) {
         const char *index = getenv("JOB_COMPLETION_INDEX");
         if (!index || !*index) {
-            snprintf(why, why_len, "--shard %s: auto needs JOB_COMPLETION_INDEX (set in each pod of a "
+            hmtp_tool_fail(why, "--shard %s: auto needs JOB_COMPLETION_INDEX (set in each pod of a "
                                    "Kubernetes Indexed Job), and it is not set", text);
             return false;
         }
         errno = 0;
         k = strtoul(index, &end, 10);
         if (errno || end == index || *end) {
-            snprintf(why, why_len, "--shard %s: JOB_COMPLETION_INDEX=%s is not a number", text, index);
+            hmtp_tool_fail(why, "--shard %s: JOB_COMPLETION_INDEX=%s is not a number", text, index);
             return false;
         }
     } else {
         errno = 0;
         k = strtoul(text, &end, 10);
         if (errno || end == text || end != slash) {
-            snprintf(why, why_len, "--shard %s: K must be a number or auto", text);
+            hmtp_tool_fail(why, "--shard %s: K must be a number or auto", text);
             return false;
         }
     }
     if (k >= n) {
-        snprintf(why, why_len, "--shard %s: shard %lu does not exist: shards are numbered 0 to %lu", text, k, n - 1);
+        hmtp_tool_fail(why, "--shard %s: shard %lu does not exist: shards are numbered 0 to %lu", text, k, n - 1);
         return false;
     }
     out->k = (unsigned)k;

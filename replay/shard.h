@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "session.h"
 
 typedef struct shard_spec {
@@ -33,7 +34,7 @@ typedef struct shard_spec {
  * JOB_COMPLETION_INDEX, which a Kubernetes Indexed Job sets in each pod).
  * false with why filled when malformed, K >= N, or auto without the
  * variable. */
-bool shard_spec_parse(const char *text, shard_spec *out, char *why, size_t why_len);
+bool shard_spec_parse(const char *text, shard_spec *out, hmtp_tool_error *why);
 
 typedef struct shard_plan shard_plan;
 

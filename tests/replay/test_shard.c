@@ -13,21 +13,21 @@
 static void test_parse(void)
 {
     shard_spec s;
-    char why[256];
-    CHECK(shard_spec_parse("2/3", &s, why, sizeof why) && s.k == 2 && s.n == 3);
-    CHECK(shard_spec_parse("0/1", &s, why, sizeof why) && s.k == 0 && s.n == 1);
-    CHECK(!shard_spec_parse("3/3", &s, why, sizeof why) && strstr(why, "shards are numbered 0 to 2"));
-    CHECK(!shard_spec_parse("1/0", &s, why, sizeof why) && strstr(why, "N must be"));
-    CHECK(!shard_spec_parse("x/2", &s, why, sizeof why) && strstr(why, "K must be"));
-    CHECK(!shard_spec_parse("2", &s, why, sizeof why) && strstr(why, "K/N or auto/N"));
-    CHECK(!shard_spec_parse("1/2x", &s, why, sizeof why));
+    hmtp_tool_error why;
+    CHECK(shard_spec_parse("2/3", &s, &why) && s.k == 2 && s.n == 3);
+    CHECK(shard_spec_parse("0/1", &s, &why) && s.k == 0 && s.n == 1);
+    CHECK(!shard_spec_parse("3/3", &s, &why) && strstr(why.msg, "shards are numbered 0 to 2"));
+    CHECK(!shard_spec_parse("1/0", &s, &why) && strstr(why.msg, "N must be"));
+    CHECK(!shard_spec_parse("x/2", &s, &why) && strstr(why.msg, "K must be"));
+    CHECK(!shard_spec_parse("2", &s, &why) && strstr(why.msg, "K/N or auto/N"));
+    CHECK(!shard_spec_parse("1/2x", &s, &why));
     unsetenv("JOB_COMPLETION_INDEX");
-    CHECK(!shard_spec_parse("auto/4", &s, why, sizeof why) && strstr(why, "JOB_COMPLETION_INDEX"));
+    CHECK(!shard_spec_parse("auto/4", &s, &why) && strstr(why.msg, "JOB_COMPLETION_INDEX"));
     setenv("JOB_COMPLETION_INDEX", "3", 1);
-    CHECK(shard_spec_parse("auto/4", &s, why, sizeof why) && s.k == 3 && s.n == 4);
-    CHECK(!shard_spec_parse("auto/3", &s, why, sizeof why) && strstr(why, "does not exist"));
+    CHECK(shard_spec_parse("auto/4", &s, &why) && s.k == 3 && s.n == 4);
+    CHECK(!shard_spec_parse("auto/3", &s, &why) && strstr(why.msg, "does not exist"));
     setenv("JOB_COMPLETION_INDEX", "two", 1);
-    CHECK(!shard_spec_parse("auto/4", &s, why, sizeof why) && strstr(why, "not a number"));
+    CHECK(!shard_spec_parse("auto/4", &s, &why) && strstr(why.msg, "not a number"));
     unsetenv("JOB_COMPLETION_INDEX");
 }
 

@@ -106,19 +106,19 @@ static void test_frame_parse(void)
     tcp[7] = 7, tcp[12] = 5 << 4, tcp[13] = 0x18;
     tcp[20] = 'h', tcp[21] = 'i';
     replay_segment s;
-    char why[100];
-    CHECK(replay_parse_frame(1, f, sizeof f, &s, why, sizeof why) == REPLAY_PARSE_TCP);
+    hmtp_tool_error why;
+    CHECK(replay_parse_frame(1, f, sizeof f, &s, &why) == REPLAY_PARSE_TCP);
     CHECK(s.sport == 40000 && s.dport == 8080 && s.seq == 7 && s.len == 2 && s.missing == 0);
     CHECK(memcmp(s.payload, "hi", 2) == 0 && s.flags == 0x18);
     /* cut by the snapshot length: one payload byte missing */
-    CHECK(replay_parse_frame(1, f, sizeof f - 5, &s, why, sizeof why) == REPLAY_PARSE_TCP);
+    CHECK(replay_parse_frame(1, f, sizeof f - 5, &s, &why) == REPLAY_PARSE_TCP);
     CHECK(s.len == 1 && s.missing == 1);
-    CHECK(replay_parse_frame(1, f, 20, &s, why, sizeof why) == REPLAY_PARSE_MALFORMED);
-    CHECK(strstr(why, "IPv4") != NULL);
+    CHECK(replay_parse_frame(1, f, 20, &s, &why) == REPLAY_PARSE_MALFORMED);
+    CHECK(strstr(why.msg, "IPv4") != NULL);
     char text[64];
     replay_endpoint_format(&s.src, 1, text, sizeof text);
     ip[9] = 17; /* UDP */
-    CHECK(replay_parse_frame(1, f, sizeof f, &s, why, sizeof why) == REPLAY_PARSE_OTHER);
+    CHECK(replay_parse_frame(1, f, sizeof f, &s, &why) == REPLAY_PARSE_OTHER);
     CHECK(!replay_dlt_supported(105));
 }
 
