@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_parse.h"
 #include "dump.h"
 #include "merge.h"
 #include "replay_cli.h"
@@ -31,11 +32,9 @@ static int run_dump(int argc, char **argv)
         {"port", 0, 0, G_OPTION_ARG_INT, &port, "server port of sessions whose upgrade is not in the capture", "PORT"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("CAPTURE - print every HMTP packet of every session");
-    g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
-    gboolean ok = g_option_context_parse(ctx, &argc, &argv, &error);
-    g_option_context_free(ctx);
+    gboolean ok = replay_options_parse(entries, "CAPTURE - print every HMTP packet of every session", NULL, &argc,
+                                       &argv, &error);
     if (!ok) {
         fprintf(stderr, "hmtp-replay dump: %s\n", error->message);
         g_error_free(error);

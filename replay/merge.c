@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_parse.h"
 #include "report.h"
 #include "report_read.h"
 #include "results.h"
@@ -198,14 +199,12 @@ int replay_merge_main(int argc, char **argv)
         {"junit", 0, 0, G_OPTION_ARG_FILENAME, &junit_out, "write the merged report as JUnit XML", "FILE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("REPORT.json... - join the JSON reports of the shards of one replay (--shard K/N)");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_description(ctx, "Every shard 0..N-1 of the same capture must be given once. Exit status as "
-                                          "for a replay (0, 1, 3, 4, 5) of the joined sessions; 2 when the reports "
-                                          "cannot be read or do not fit together.");
     GError *error = NULL;
-    gboolean parsed = g_option_context_parse(ctx, &argc, &argv, &error);
-    g_option_context_free(ctx);
+    gboolean parsed = replay_options_parse(
+        entries, "REPORT.json... - join the JSON reports of the shards of one replay (--shard K/N)",
+        "Every shard 0..N-1 of the same capture must be given once. Exit status as for a replay (0, 1, 3, 4, 5) of "
+        "the joined sessions; 2 when the reports cannot be read or do not fit together.",
+        &argc, &argv, &error);
     int status = 0;
     hmtp_tool_error why;
     if (!parsed) {

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli_parse.h"
 #include "engine.h"
 #include "hmtp_crypto.h"
 #include "jidmap.h"
@@ -548,14 +549,13 @@ int replay_check_main(int argc, char **argv)
         {"replay-incomplete", 0, 0, G_OPTION_ARG_NONE, &o.replay_incomplete, "judge as a replay that replays sessions with a gap up to the gap", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("CAPTURE - say what a replay of the capture can and cannot do, before anything is sent");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_description(ctx, "Exit status: 0 every session can be replayed in full, 4 something is needed "
-                                          "first (named on the verdict line: a password or key, --replay-incomplete, "
-                                          "an undamaged copy), 2 unusable (unreadable, no HMTP session) or bad usage.");
     GError *error = NULL;
-    gboolean parsed = g_option_context_parse(ctx, &argc, &argv, &error);
-    g_option_context_free(ctx);
+    gboolean parsed = replay_options_parse(
+        entries, "CAPTURE - say what a replay of the capture can and cannot do, before anything is sent",
+        "Exit status: 0 every session can be replayed in full, 4 something is needed first (named on the verdict "
+        "line: a password or key, --replay-incomplete, an undamaged copy), 2 unusable (unreadable, no HMTP session) "
+        "or bad usage.",
+        &argc, &argv, &error);
     o.max_open = o.loops = o.scale = o.timeout_ms = 1;
     o.speed = 1.0;
     int status = 0;

@@ -57,28 +57,10 @@ static int login_raw(wire_client *c, hessian_value *q, int64_t id, char *group, 
     return t;
 }
 
-static bool ping(wire_client *c, int64_t id)
-{
-    hmtp_arena a;
-    hmtp_arena_init(&a);
-    const char *names[] = {"_payload"};
-    hessian_value *q = hessian_new_object(&a, "hmtp.PingQuery", 1, names);
-    hessian_object_set(q, "_payload", hessian_new_string(&a, "p", 1));
-    bool ok = wire_send(c, HMTP_QUERY_GET, "service@localhost", NULL, id, q, NULL);
-    hmtp_arena_free(&a);
-    hmtp_packet p;
-    ok = ok && wire_recv(c, &p, TIMEOUT) == 1;
-    if (ok) {
-        ok = p.type == HMTP_QUERY_RESULT && p.id == id;
-        hmtp_packet_free(&p);
-    }
-    return ok;
-}
-
 static bool fresh_client_served(broker_process *b, const char *uid)
 {
     wire_client c;
-    bool ok = wire_open(&c, b->port, uid, "pw", NULL) && ping(&c, 1);
+    bool ok = wire_open(&c, b->port, uid, "pw", NULL) && wire_ping(&c, 1, TIMEOUT);
     wire_close(&c);
     REQUIRE(ok, "a fresh client was not served: %s", c.error);
     return true;
@@ -166,7 +148,7 @@ static bool case_default_deadlines(broker_process *b)
     int64_t login_ms = now_ms() - t0;
     REQUIRE(login_ms >= 9000, "login deadline hit after %lld ms, want 10 s", (long long)login_ms);
     REQUIRE(broker_log_has(b, "no login within 10 s (--login-timeout)", TIMEOUT), "no login log line");
-    REQUIRE(ping(&member, 2), "the logged-in link was closed");
+    REQUIRE(wire_ping(&member, 2, TIMEOUT), "the logged-in link was closed");
     wire_close(&slow);
     wire_close(&upgraded);
     wire_close(&member);
@@ -181,12 +163,12 @@ static bool case_idle_timeout(broker_process *b)
     REQUIRE(wire_open(&talker, b->port, "talker", "pw", "t"), "%s", talker.error);
     bool closed = false;
     for (int i = 0; i < 5 && !closed; i++) {
-        REQUIRE(ping(&talker, i + 1), "the talking link was not served");
+        REQUIRE(wire_ping(&talker, i + 1, TIMEOUT), "the talking link was not served");
         closed = wire_wait_closed(&quiet, 1000);
     }
     REQUIRE(closed, "a silent logged-in link was kept past the idle timeout");
     REQUIRE(broker_log_has(b, "idle for 2 s: no byte in or out (--idle-timeout)", TIMEOUT), "no idle log line");
-    REQUIRE(ping(&talker, 9), "the talking link was closed");
+    REQUIRE(wire_ping(&talker, 9, TIMEOUT), "the talking link was closed");
     wire_close(&quiet);
     wire_close(&talker);
     return true;
@@ -364,7 +346,7 @@ static bool case_forged_answer(broker_process *b)
     REQUIRE(r == 0, "a second answer reached the asker");
     REQUIRE(broker_log_count(b, "answers no query sent to this link") == 4, "want 4 drop lines, got %d",
             broker_log_count(b, "answers no query sent to this link"));
-    REQUIRE(ping(&forger, 3), "the forger's link is no longer served");
+    REQUIRE(wire_ping(&forger, 3, TIMEOUT), "the forger's link is no longer served");
     wire_close(&asker);
     wire_close(&asked);
     wire_close(&forger);

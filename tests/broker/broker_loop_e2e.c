@@ -44,24 +44,6 @@ static int64_t cpu_ms(pid_t pid)
     return (int64_t)(utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
 }
 
-static bool ping(wire_client *c, int64_t id)
-{
-    hmtp_arena a;
-    hmtp_arena_init(&a);
-    const char *names[] = {"_payload"};
-    hessian_value *q = hessian_new_object(&a, "hmtp.PingQuery", 1, names);
-    hessian_object_set(q, "_payload", hessian_new_string(&a, "p", 1));
-    bool ok = wire_send(c, HMTP_QUERY_GET, "service@localhost", NULL, id, q, NULL);
-    hmtp_arena_free(&a);
-    hmtp_packet p;
-    ok = ok && wire_recv(c, &p, TIMEOUT) == 1;
-    if (ok) {
-        ok = p.type == HMTP_QUERY_RESULT && p.id == id;
-        hmtp_packet_free(&p);
-    }
-    return ok;
-}
-
 /* A refused login holds the link's answer and input for --login-delay: the
  * broker waits on a timer, not by polling a writable socket (GLib's loop
  * did: one core busy for the whole hold). Then the held answer comes, and
@@ -98,7 +80,7 @@ static bool case_hold_quiet(broker_process *b)
     REQUIRE(waited >= 1900, "the refusal came after %lld ms, before the 2 s --login-delay", (long long)waited);
     REQUIRE(wire_login(&c, "alice", "secret", "r", 2, group, sizeof group) == HMTP_QUERY_RESULT,
             "the right password after the hold was refused (%s)", group);
-    REQUIRE(ping(&c, 3), "the link was not served after logging in");
+    REQUIRE(wire_ping(&c, 3, TIMEOUT), "the link was not served after logging in");
     wire_close(&c);
     return true;
 }
@@ -122,7 +104,7 @@ static bool case_many_links(broker_process *b)
         REQUIRE(wire_open(&links[i], b->port, uid, "pw", "r"), "link %d again: %s", i, links[i].error);
     }
     for (int i = WAVE - 1; i >= 0; i--)
-        REQUIRE(ping(&links[i], 100 + i), "link %d was not answered", i);
+        REQUIRE(wire_ping(&links[i], 100 + i, TIMEOUT), "link %d was not answered", i);
     for (int i = 0; i < WAVE; i++)
         wire_close(&links[i]);
     int want = WAVE + WAVE / 2;

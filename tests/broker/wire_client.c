@@ -266,3 +266,21 @@ bool wire_open(wire_client *c, uint16_t port, const char *uid, const char *passw
     }
     return true;
 }
+
+bool wire_ping(wire_client *c, int64_t id, int timeout_ms)
+{
+    hmtp_arena a;
+    hmtp_arena_init(&a);
+    const char *names[] = {"_payload"};
+    hessian_value *q = hessian_new_object(&a, "hmtp.PingQuery", 1, names);
+    hessian_object_set(q, "_payload", hessian_new_string(&a, "p", 1));
+    bool ok = wire_send(c, HMTP_QUERY_GET, "service@localhost", NULL, id, q, NULL);
+    hmtp_arena_free(&a);
+    hmtp_packet p;
+    ok = ok && wire_recv(c, &p, timeout_ms) == 1;
+    if (ok) {
+        ok = p.type == HMTP_QUERY_RESULT && p.id == id;
+        hmtp_packet_free(&p);
+    }
+    return ok;
+}

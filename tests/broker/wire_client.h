@@ -65,6 +65,10 @@ int wire_login(wire_client *c, const char *uid, const char *password, const char
 int wire_login_value(wire_client *c, const char *uid, const char *resource,
                      hessian_value *credentials, int64_t id, char *err_group, size_t cap);
 
+/* A PingQuery to service@localhost answered by a queryResult with the
+ * same id within timeout_ms. */
+bool wire_ping(wire_client *c, int64_t id, int timeout_ms);
+
 /* connect + upgrade + successful login. */
 bool wire_open(wire_client *c, uint16_t port, const char *uid, const char *password,
                const char *resource);

@@ -364,3 +364,24 @@ def write_pcapng(path, linktype, frames_, snaplen=65535):
         for ts, data, orig in frames_:
             t = int(round(ts * 1e6))
             f.write(pcapng_block(6, struct.pack('<IIIII', 0, t >> 32, t & 0xffffffff, len(data), orig) + data))
+
+
+def socket_sender(sock, enc):
+    """send(ptype, to, frm, value, id=..., error=...): one framed packet to a
+    fake server's or client's socket, encoded with enc (its class state)."""
+    def send(*a, **k):
+        sock.sendall(frame(packet_body(enc, *a, **k)))
+    return send
+
+
+def socket_bodies(sock, buf=b'', sink=None):
+    """Every HMTP packet body read from sock until the peer closes; buf: bytes
+    already read past the HTTP head; sink: a list that gets every chunk read."""
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return
+        if sink is not None:
+            sink.append(data)
+        bodies, buf = read_frames(buf + data)
+        yield from bodies

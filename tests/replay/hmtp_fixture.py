@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from hmtp_bytes import (  # noqa: E402,F401  (re-exported for the tests and bench/)
     ACK, FIN, LINKS, PSH, RST, SYN, TYPES, UPGRADE_REQUEST, UPGRADE_RESPONSE, Encoder, Long, Obj,
     auth_query, auth_result, bam_error, checksum, decode_header, frame, ip_packet, packet_body,
-    ping_query, read_frames, tcp_segment, write_pcap, write_pcapng)
+    ping_query, read_frames, socket_bodies, socket_sender, tcp_segment, write_pcap, write_pcapng)
 
 
 class Conversation:

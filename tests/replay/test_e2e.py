@@ -370,20 +370,14 @@ def case_query_ids():
         c.sendall(fx.UPGRADE_RESPONSE)
         enc, buf = fx.Encoder(), b''
         jid = 'alice@localhost/r1'
-        def send(*a, **k):
-            c.sendall(fx.frame(fx.packet_body(enc, *a, **k)))
-        while True:
-            data = c.recv(65536)
-            if not data:
-                break
-            bodies, buf = fx.read_frames(buf + data)
-            for body in bodies:
-                t, to, frm, id_ = fx.decode_header(body)
-                if t == 3:  # the login
-                    send('queryResult', jid, None, fx.auth_result(jid), id=fx.Long(id_))
-                    send('queryGet', jid, 'admin@localhost', 'status?', id=fx.Long(server_id))
-                elif t == 4:
-                    send('message', jid, 'admin@localhost', 'ok' if id_ == server_id else 'bad id %d' % id_)
+        send = fx.socket_sender(c, enc)
+        for body in fx.socket_bodies(c, buf):
+            t, to, frm, id_ = fx.decode_header(body)
+            if t == 3:  # the login
+                send('queryResult', jid, None, fx.auth_result(jid), id=fx.Long(id_))
+                send('queryGet', jid, 'admin@localhost', 'status?', id=fx.Long(server_id))
+            elif t == 4:
+                send('message', jid, 'admin@localhost', 'ok' if id_ == server_id else 'bad id %d' % id_)
         c.close()
     port, srv = fake_server(fake_hmtp)
     conv = fx.Conversation()

@@ -113,21 +113,13 @@ def resin_like(assigned, sink=None):
         enc, buf = fx.Encoder(), head[head.index(b'\r\n\r\n') + 4:]
         if sink is not None:
             sink.append(head)
-        def send(*a, **k):
-            c.sendall(fx.frame(fx.packet_body(enc, *a, **k)))
-        while True:
-            data = c.recv(65536)
-            if not data:
-                break
-            if sink is not None:
-                sink.append(data)
-            bodies, buf = fx.read_frames(buf + data)
-            for body in bodies:
-                t, to, frm, id_ = fx.decode_header(body)
-                if t == 3:  # the login
-                    send('queryResult', None, None, fx.auth_result(assigned), id=fx.Long(id_))
-                elif t == 0:
-                    send('message', to, assigned, assigned if assigned.encode() in body else 'not mapped')
+        send = fx.socket_sender(c, enc)
+        for body in fx.socket_bodies(c, buf, sink):
+            t, to, frm, id_ = fx.decode_header(body)
+            if t == 3:  # the login
+                send('queryResult', None, None, fx.auth_result(assigned), id=fx.Long(id_))
+            elif t == 0:
+                send('message', to, assigned, assigned if assigned.encode() in body else 'not mapped')
         c.close()
     srv = socket.socket()
     srv.bind(('127.0.0.1', 0))
