@@ -117,6 +117,15 @@ void hmtp_packet_free(hmtp_packet *p)
     p->type = -1;
 }
 
+void hmtp_packet_reset(hmtp_packet *p)
+{
+    hmtp_arena arena = p->arena;
+    hmtp_arena_reset(&arena);
+    memset(p, 0, sizeof *p);
+    p->type = -1;
+    p->arena = arena;
+}
+
 void hmtp_packet_read_bam_error(hmtp_packet *p)
 {
     const hessian_value *e = p->error_value;
@@ -201,15 +210,24 @@ static hmtp_status bam_error_strings(const hessian_value *e, hmtp_error *err)
 hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark at, const uint8_t *body,
                                size_t len, hmtp_error *err)
 {
-    hmtp_error_clear(err);
     hessian_decoder d;
     hessian_decoder_init(&d, s, at, body, len);
+    hmtp_status st = hmtp_packet_decode_with(p, &d, s, at, body, len, err);
+    hessian_decoder_free(&d);
+    return st;
+}
+
+hmtp_status hmtp_packet_decode_with(hmtp_packet *p, hessian_decoder *d, hessian_stream *s, hessian_mark at,
+                                    const uint8_t *body, size_t len, hmtp_error *err)
+{
+    hmtp_error_clear(err);
+    hessian_decoder_restart(d, s, at, body, len);
     hmtp_status st = HMTP_OK;
     uint32_t index = 0;
     for (;; index++) {
         hessian_value *v;
         hmtp_error verr;
-        int rc = hessian_read_value(&d, &p->arena, &v, &verr);
+        int rc = hessian_read_value(d, &p->arena, &v, &verr);
         if (rc < 0) {
             st = verr.code;
             if (err)
@@ -283,7 +301,6 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
             break;
     }
 done:
-    hessian_decoder_free(&d);
     return st;
 }
 
