@@ -149,7 +149,7 @@ static hmtp_status field_error(hmtp_error *err, const hessian_value *v, const ch
  * in practice and which hmtp_jid_check() always passes: eight bytes a step
  * instead of its character-by-character UTF-8 walk (a sixth of a presence
  * packet's decoding). */
-static bool jid_printable_ascii(const char *s, size_t len)
+bool hmtp_text_printable_ascii(const char *s, size_t len)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     size_t i = 0;
@@ -178,7 +178,7 @@ static hmtp_status jid_field(const hessian_value *v, const char **out, const cha
     if (v->kind != HESSIAN_STRING)
         return field_error(err, v, what, "a string or null");
     size_t at;
-    const char *why = jid_printable_ascii(v->v.str.data, v->v.str.len)
+    const char *why = hmtp_text_printable_ascii(v->v.str.data, v->v.str.len)
                           ? NULL
                           : hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
     if (why)

@@ -54,6 +54,11 @@ typedef enum hmtp_field {
 hmtp_field hmtp_field_at(int32_t type, uint32_t index);
 const char *hmtp_field_name(hmtp_field f); /* "type", "to", ... */
 
+/* True when every byte is printable ASCII (0x20-0x7e), eight bytes a step:
+ * every JID in practice, and always one hmtp_jid_check() accepts, so a
+ * reader checks the rest only. */
+bool hmtp_text_printable_ascii(const char *s, size_t len);
+
 #define HMTP_BAM_ERROR_CLASS "com.caucho.bam.BamError"
 #define HMTP_AUTH_QUERY_CLASS "com.caucho.bam.hmtp.AuthQuery"
 #define HMTP_AUTH_RESULT_CLASS "com.caucho.bam.hmtp.AuthResult"
