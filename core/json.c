@@ -81,9 +81,9 @@ void hmtp_json_string(hmtp_buf *out, const char *s, size_t len)
     hmtp_buf_append_byte(out, '"');
 }
 
-void hmtp_json_int(hmtp_buf *out, int64_t n)
+size_t hmtp_int_text(char text[HMTP_INT_TEXT_SIZE], int64_t n)
 {
-    char tmp[24];
+    char tmp[HMTP_INT_TEXT_SIZE];
     char *end = tmp + sizeof tmp, *q = end;
     /* the magnitude as unsigned, so INT64_MIN needs no special case */
     uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
@@ -93,7 +93,16 @@ void hmtp_json_int(hmtp_buf *out, int64_t n)
     } while (u);
     if (n < 0)
         *--q = '-';
-    hmtp_buf_append(out, q, (size_t)(end - q));
+    size_t len = (size_t)(end - q);
+    memcpy(text, q, len);
+    text[len] = '\0';
+    return len;
+}
+
+void hmtp_json_int(hmtp_buf *out, int64_t n)
+{
+    char text[HMTP_INT_TEXT_SIZE];
+    hmtp_buf_append(out, text, hmtp_int_text(text, n));
 }
 
 void hmtp_json_double(hmtp_buf *out, double d)

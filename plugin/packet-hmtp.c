@@ -12,6 +12,7 @@
 
 #include "framing.h"
 #include "hmtp.h"
+#include "json.h"
 #include "hmtp_auth.h"
 #include "hmtp_conv.h"
 #include "hmtp_events.h"
@@ -137,8 +138,12 @@ static const char *packet_summary(packet_info *pinfo, const hmtp_decoded *dec)
                            ? hmtp_type_name(dec->type)
                            : wmem_strdup_printf(pool, "type %" PRId32, dec->type);
     wmem_strbuf_t *s = wmem_strbuf_new(pool, name);
-    if (dec->has_id)
-        wmem_strbuf_append_printf(s, " id=%" PRId64, dec->id);
+    if (dec->has_id) {
+        char id[HMTP_INT_TEXT_SIZE];
+        hmtp_int_text(id, dec->id);
+        wmem_strbuf_append(s, " id=");
+        wmem_strbuf_append(s, id);
+    }
     const char *cls = payload_class(pool, dec);
     if (cls) {
         wmem_strbuf_append_c(s, ' ');
