@@ -130,3 +130,5 @@ for size in sizes:
                  med(cpu['after']), bytes_ / med(cpu['after']) / 1e6, med(ratios), min(ratios), max(ratios)))
     finally:
         os.unlink(cap)
+
+os.rmdir(work)
