@@ -485,8 +485,8 @@ static void add_all(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, co
     if (!labels && !proto_field_is_referenced(tree, proto_hessian) && !proto_field_is_referenced(tree, proto_hmtp))
         return;
     /* Only the fields before the stack are zeroed: a level is cleared when
-       it is entered, and zeroing all HESSIAN_DEPTH_CAP of them (12 KB) was a
-       fifth of this walk under a filter. */
+       it is entered, and zeroing all HESSIAN_DEPTH_CAP of them (10 KB) was
+       most of this walk's instructions under a filter. */
     walk *w = wmem_new(pinfo->pool, walk);
     memset(w, 0, offsetof(walk, stack));
     memset(&w->stack[0], 0, sizeof w->stack[0]);
