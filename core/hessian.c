@@ -67,6 +67,21 @@ void hessian_decoder_free(hessian_decoder *d)
     d->stack = NULL;
     d->stack_cap = 0;
     d->scratch = NULL;
+    d->scratch_cap = 0;
+}
+
+void hessian_decoder_restart(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
+                             size_t len)
+{
+    hessian_container *stack = d->stack;
+    unsigned stack_cap = d->stack_cap;
+    uint8_t *scratch = d->scratch;
+    size_t scratch_cap = d->scratch_cap;
+    hessian_decoder_init(d, s, at, body, len);
+    d->stack = stack;
+    d->stack_cap = stack_cap;
+    d->scratch = scratch;
+    d->scratch_cap = scratch_cap;
 }
 
 const hmtp_error *hessian_decoder_error(const hessian_decoder *d)

@@ -173,6 +173,13 @@ typedef struct hessian_decoder {
 void hessian_decoder_init(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
                           size_t len);
 void hessian_decoder_free(hessian_decoder *d);
+/* Starts the next body on a decoder that hessian_decoder_init() set up (and
+ * that may have decoded bodies since), or on an all-zero one: as init, but the container stack and
+ * scratch memory it allocated are kept, so a reader that decodes packet
+ * after packet with one decoder stops allocating once they are large
+ * enough. Events of the previous body become invalid. */
+void hessian_decoder_restart(hessian_decoder *d, hessian_stream *s, hessian_mark at, const uint8_t *body,
+                             size_t len);
 
 /* 1: *ev holds the next event; 0: the body ended cleanly between top-level
  * values; -1: error (see hessian_decoder_error). */

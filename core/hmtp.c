@@ -117,6 +117,15 @@ void hmtp_packet_free(hmtp_packet *p)
     p->type = -1;
 }
 
+void hmtp_packet_reset(hmtp_packet *p)
+{
+    hmtp_arena arena = p->arena;
+    hmtp_arena_reset(&arena);
+    memset(p, 0, sizeof *p);
+    p->type = -1;
+    p->arena = arena;
+}
+
 void hmtp_packet_read_bam_error(hmtp_packet *p)
 {
     const hessian_value *e = p->error_value;
@@ -140,7 +149,7 @@ static hmtp_status field_error(hmtp_error *err, const hessian_value *v, const ch
  * in practice and which hmtp_jid_check() always passes: eight bytes a step
  * instead of its character-by-character UTF-8 walk (a sixth of a presence
  * packet's decoding). */
-static bool jid_printable_ascii(const char *s, size_t len)
+bool hmtp_text_printable_ascii(const char *s, size_t len)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     size_t i = 0;
@@ -169,7 +178,7 @@ static hmtp_status jid_field(const hessian_value *v, const char **out, const cha
     if (v->kind != HESSIAN_STRING)
         return field_error(err, v, what, "a string or null");
     size_t at;
-    const char *why = jid_printable_ascii(v->v.str.data, v->v.str.len)
+    const char *why = hmtp_text_printable_ascii(v->v.str.data, v->v.str.len)
                           ? NULL
                           : hmtp_jid_check(v->v.str.data, v->v.str.len, &at);
     if (why)
@@ -201,15 +210,24 @@ static hmtp_status bam_error_strings(const hessian_value *e, hmtp_error *err)
 hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark at, const uint8_t *body,
                                size_t len, hmtp_error *err)
 {
-    hmtp_error_clear(err);
     hessian_decoder d;
     hessian_decoder_init(&d, s, at, body, len);
+    hmtp_status st = hmtp_packet_decode_with(p, &d, s, at, body, len, err);
+    hessian_decoder_free(&d);
+    return st;
+}
+
+hmtp_status hmtp_packet_decode_with(hmtp_packet *p, hessian_decoder *d, hessian_stream *s, hessian_mark at,
+                                    const uint8_t *body, size_t len, hmtp_error *err)
+{
+    hmtp_error_clear(err);
+    hessian_decoder_restart(d, s, at, body, len);
     hmtp_status st = HMTP_OK;
     uint32_t index = 0;
     for (;; index++) {
         hessian_value *v;
         hmtp_error verr;
-        int rc = hessian_read_value(&d, &p->arena, &v, &verr);
+        int rc = hessian_read_value(d, &p->arena, &v, &verr);
         if (rc < 0) {
             st = verr.code;
             if (err)
@@ -283,7 +301,6 @@ hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark a
             break;
     }
 done:
-    hessian_decoder_free(&d);
     return st;
 }
 

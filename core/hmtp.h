@@ -54,6 +54,11 @@ typedef enum hmtp_field {
 hmtp_field hmtp_field_at(int32_t type, uint32_t index);
 const char *hmtp_field_name(hmtp_field f); /* "type", "to", ... */
 
+/* True when every byte is printable ASCII (0x20-0x7e), eight bytes a step:
+ * every JID in practice, and always one hmtp_jid_check() accepts, so a
+ * reader checks the rest only. */
+bool hmtp_text_printable_ascii(const char *s, size_t len);
+
 #define HMTP_BAM_ERROR_CLASS "com.caucho.bam.BamError"
 #define HMTP_AUTH_QUERY_CLASS "com.caucho.bam.hmtp.AuthQuery"
 #define HMTP_AUTH_RESULT_CLASS "com.caucho.bam.hmtp.AuthResult"
@@ -89,12 +94,24 @@ typedef struct hmtp_packet {
 
 void hmtp_packet_init(hmtp_packet *p);
 void hmtp_packet_free(hmtp_packet *p);
+/* Empties p for the next decode (every pointer into it becomes invalid)
+ * but keeps its arena's block (hmtp_arena_reset), so a reader that decodes
+ * packet after packet into one hmtp_packet stops calling malloc. */
+void hmtp_packet_reset(hmtp_packet *p);
 
 /* Decodes one packet body with the direction's state (sequential: mark =
  * hessian_stream_mark(s)). On error the packet holds what was decoded before
  * it (type, to, from may be set) and err names the problem and offset. */
 hmtp_status hmtp_packet_decode(hmtp_packet *p, hessian_stream *s, hessian_mark at, const uint8_t *body,
                                size_t len, hmtp_error *err);
+
+/* hmtp_packet_decode() on a decoder the caller keeps from packet to packet
+ * (all-zero or hessian_decoder_init() at first, hessian_decoder_free() at
+ * the end): its
+ * stack and scratch memory are reused (hessian_decoder_restart). p should be
+ * new or reset. */
+hmtp_status hmtp_packet_decode_with(hmtp_packet *p, hessian_decoder *d, hessian_stream *s, hessian_mark at,
+                                    const uint8_t *body, size_t len, hmtp_error *err);
 
 /* Appends one framed packet to the writer's output. */
 bool hmtp_packet_write(hessian_writer *w, const hmtp_packet *p);

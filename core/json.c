@@ -28,6 +28,13 @@ static size_t utf8_seq(const uint8_t *p, size_t left, bool *surrogate)
     return n;
 }
 
+/* Bytes that go out as they are: printable ASCII but the quote and the
+ * backslash. */
+static inline bool json_plain(uint8_t c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 void hmtp_json_string(hmtp_buf *out, const char *s, size_t len)
 {
     const uint8_t *p = (const uint8_t *)s;
@@ -35,7 +42,14 @@ void hmtp_json_string(hmtp_buf *out, const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         uint8_t c = p[i];
-        if (c == '"' || c == '\\') {
+        if (json_plain(c)) {
+            /* a run of plain bytes in one append, not one call a byte */
+            size_t run = i + 1;
+            while (run < len && json_plain(p[run]))
+                run++;
+            hmtp_buf_append(out, p + i, run - i);
+            i = run;
+        } else if (c == '"' || c == '\\') {
             hmtp_buf_append_byte(out, '\\');
             hmtp_buf_append_byte(out, c);
             i++;
@@ -47,9 +61,6 @@ void hmtp_json_string(hmtp_buf *out, const char *s, size_t len)
             } else {
                 hmtp_buf_printf(out, "\\u%04x", c);
             }
-            i++;
-        } else if (c < 0x80) {
-            hmtp_buf_append_byte(out, c);
             i++;
         } else {
             bool surrogate;
@@ -68,6 +79,30 @@ void hmtp_json_string(hmtp_buf *out, const char *s, size_t len)
         }
     }
     hmtp_buf_append_byte(out, '"');
+}
+
+size_t hmtp_int_text(char text[HMTP_INT_TEXT_SIZE], int64_t n)
+{
+    char tmp[HMTP_INT_TEXT_SIZE];
+    char *end = tmp + sizeof tmp, *q = end;
+    /* the magnitude as unsigned, so INT64_MIN needs no special case */
+    uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        *--q = '-';
+    size_t len = (size_t)(end - q);
+    memcpy(text, q, len);
+    text[len] = '\0';
+    return len;
+}
+
+void hmtp_json_int(hmtp_buf *out, int64_t n)
+{
+    char text[HMTP_INT_TEXT_SIZE];
+    hmtp_buf_append(out, text, hmtp_int_text(text, n));
 }
 
 void hmtp_json_double(hmtp_buf *out, double d)
@@ -104,10 +139,12 @@ void hmtp_json_double(hmtp_buf *out, double d)
 static void json_long(hmtp_buf *out, int64_t l)
 {
     const int64_t safe = (int64_t)1 << 53;
-    if (l > safe || l < -safe)
-        hmtp_buf_printf(out, "\"%lld\"", (long long)l);
-    else
-        hmtp_buf_printf(out, "%lld", (long long)l);
+    bool quoted = l > safe || l < -safe;
+    if (quoted)
+        hmtp_buf_append_byte(out, '"');
+    hmtp_json_int(out, l);
+    if (quoted)
+        hmtp_buf_append_byte(out, '"');
 }
 
 static void base64(hmtp_buf *out, const uint8_t *p, size_t n)
@@ -146,7 +183,7 @@ void hmtp_json_value(hmtp_buf *out, const hessian_value *v)
     switch (v->kind) {
     case HESSIAN_NULL: put_str(out, "null"); break;
     case HESSIAN_BOOL: put_str(out, v->v.b ? "true" : "false"); break;
-    case HESSIAN_INT: hmtp_buf_printf(out, "%d", v->v.i); break;
+    case HESSIAN_INT: hmtp_json_int(out, v->v.i); break;
     case HESSIAN_LONG: json_long(out, v->v.l); break;
     case HESSIAN_DOUBLE: hmtp_json_double(out, v->v.d); break;
     case HESSIAN_DATE: hmtp_buf_printf(out, "{\"$date\":%lld}", (long long)v->v.date_ms); break;
@@ -227,7 +264,9 @@ static void json_opt_string(hmtp_buf *out, const char *s)
 
 void hmtp_json_packet_fields(hmtp_buf *out, const hmtp_packet *p)
 {
-    hmtp_buf_printf(out, "\"type\":%d,\"type_name\":", p->type);
+    put_str(out, "\"type\":");
+    hmtp_json_int(out, p->type);
+    put_str(out, ",\"type_name\":");
     json_opt_string(out, hmtp_type_name(p->type));
     put_str(out, ",\"to\":");
     json_opt_string(out, p->to);

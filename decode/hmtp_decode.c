@@ -22,6 +22,9 @@ typedef struct decode_state {
     const char *name;
     hmtp_reader *reader;
     hessian_stream stream;
+    /* one packet and decoder for every packet in turn (their memory reused) */
+    hmtp_packet packet;
+    hessian_decoder decoder;
     hmtp_buf line;
     unsigned long index;
     int status;
@@ -32,14 +35,15 @@ typedef struct decode_state {
 
 static int emit_packet(decode_state *st, const hmtp_frame *f)
 {
-    hmtp_packet p;
-    hmtp_packet_init(&p);
+    hmtp_packet *p = &st->packet;
+    hmtp_packet_reset(p);
     hmtp_error err;
-    hmtp_status rc = hmtp_packet_decode(&p, &st->stream, hessian_stream_mark(&st->stream), f->body, f->body_len, &err);
+    hmtp_status rc = hmtp_packet_decode_with(p, &st->decoder, &st->stream, hessian_stream_mark(&st->stream), f->body,
+                                             f->body_len, &err);
     hmtp_buf_reset(&st->line);
     hmtp_buf_printf(&st->line, "{\"index\":%lu,\"offset\":%llu,\"length\":%zu,\"chunks\":%zu,", st->index,
                     (unsigned long long)f->wire_offset, f->wire_len, f->chunks);
-    hmtp_json_packet_fields(&st->line, &p);
+    hmtp_json_packet_fields(&st->line, p);
     if (rc != HMTP_OK) {
         hmtp_buf_printf(&st->line, ",\"decode_error\":{\"code\":\"%s\",\"offset\":%zu,\"message\":",
                         hmtp_status_name(err.code), err.offset);
@@ -50,7 +54,6 @@ static int emit_packet(decode_state *st, const hmtp_frame *f)
         st->status = 1;
     }
     hmtp_buf_append(&st->line, "}\n", 2);
-    hmtp_packet_free(&p);
     st->index++;
     if (st->line.failed) {
         fprintf(stderr, "hmtp-decode: out of memory rendering packet %lu\n", st->index - 1);
@@ -158,6 +161,8 @@ int main(int argc, char **argv)
         return 2;
     }
     hessian_stream_init(&st.stream, NULL);
+    hmtp_packet_init(&st.packet);
+    memset(&st.decoder, 0, sizeof st.decoder);
     hmtp_buf_init(&st.line);
     hmtp_buf_init(&st.http);
 
@@ -185,6 +190,8 @@ int main(int argc, char **argv)
         fclose(in);
     hmtp_reader_free(st.reader);
     hessian_stream_free(&st.stream);
+    hmtp_packet_free(&st.packet);
+    hessian_decoder_free(&st.decoder);
     hmtp_buf_free(&st.line);
     hmtp_buf_free(&st.http);
     return st.status;

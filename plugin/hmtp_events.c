@@ -4,6 +4,7 @@
  * whether or not a tree is being built. */
 #include <string.h>
 
+#include <epan/packet.h>
 #include <epan/wmem_scopes.h>
 
 #include "hmtp.h"
@@ -106,7 +107,11 @@ static void copy_event(wmem_allocator_t *pool, const hessian_event *ev, hmtp_ite
 static void check_jid(wmem_allocator_t *pool, hmtp_decoded *out, const char *field, const hmtp_item *it)
 {
     size_t bad_at = 0;
-    const char *why = hmtp_jid_check(it->v.str.data, it->v.str.len, &bad_at);
+    /* printable ASCII, as good as every JID, passes without the character
+       walk (the core's packet decoder does the same) */
+    const char *why = hmtp_text_printable_ascii(it->v.str.data, it->v.str.len)
+                          ? NULL
+                          : hmtp_jid_check(it->v.str.data, it->v.str.len, &bad_at);
     if (why && !out->bad_jid)
         out->bad_jid = wmem_strdup_printf(pool, "%s at body offset %zu is not a JID: %s at byte %zu of %zu", field,
                                           it->offset, why, bad_at, it->v.str.len);
@@ -144,34 +149,57 @@ static void note_header(wmem_allocator_t *pool, hmtp_decoded *out, const hmtp_it
     }
 }
 
+/* One decoder for every body, its stack and scratch memory kept from packet
+ * to packet (hessian_decoder_restart) instead of a malloc and free each:
+ * dissection runs on one thread and a body is decoded to the end before the
+ * next starts. Freed when Wireshark shuts down. */
+static hessian_decoder reused;
+
+static void free_reused(void)
+{
+    hessian_decoder_free(&reused);
+}
+
+void hmtp_events_register(void)
+{
+    register_shutdown_routine(free_reused);
+}
+
 void hmtp_decode_body(wmem_allocator_t *pool, hessian_stream *stream, hessian_mark mark, const uint8_t *body,
                       size_t len, hmtp_decoded *out)
 {
     memset(out, 0, sizeof *out);
-    wmem_array_t *items = wmem_array_sized_new(pool, sizeof(hmtp_item), 16);
-    hessian_decoder d;
-    hessian_decoder_init(&d, stream, mark, body, len);
+    /* The items are written straight into a pool array grown by doubling
+       (a wmem_array took a call and a second copy per item). */
+    unsigned n = 0, cap = 16;
+    hmtp_item *items = wmem_alloc(pool, cap * sizeof *items);
+    hessian_decoder *d = &reused;
+    hessian_decoder_restart(d, stream, mark, body, len);
     hessian_event ev;
     int rc;
-    while ((rc = hessian_next(&d, &ev)) == 1) {
-        hmtp_item it;
-        copy_event(pool, &ev, &it);
-        if (it.kind == HESSIAN_OBJECT && !it.v.object.cls && out->missing_classes++ == 0)
-            out->first_missing_class = it.v.object.class_index;
-        if (it.depth == 0 && it.kind != HESSIAN_END && it.kind != HESSIAN_CLASS_DEF)
-            out->ntop = it.top_index + 1;
-        wmem_array_append_one(items, it);
+    while ((rc = hessian_next(d, &ev)) == 1) {
+        if (n == cap) {
+            cap *= 2;
+            items = wmem_realloc(pool, items, cap * sizeof *items);
+        }
+        hmtp_item *it = &items[n++];
+        copy_event(pool, &ev, it);
+        if (it->kind == HESSIAN_OBJECT && !it->v.object.cls && out->missing_classes++ == 0)
+            out->first_missing_class = it->v.object.class_index;
+        if (it->depth == 0 && it->kind != HESSIAN_END && it->kind != HESSIAN_CLASS_DEF)
+            out->ntop = it->top_index + 1;
         /* note_header reads the copy just stored, so its strings live in pool */
-        note_header(pool, out, (const hmtp_item *)wmem_array_index(items, wmem_array_get_count(items) - 1));
+        note_header(pool, out, it);
     }
     if (rc < 0) {
-        const hmtp_error *err = hessian_decoder_error(&d);
+        const hmtp_error *err = hessian_decoder_error(d);
         out->failed = true;
         out->err_code = err->code;
         out->err_offset = err->offset;
         out->err_msg = wmem_strdup(pool, err->msg[0] ? err->msg : hmtp_status_name(err->code));
     }
-    hessian_decoder_free(&d);
-    out->nitems = wmem_array_get_count(items);
-    out->items = out->nitems ? (hmtp_item *)wmem_array_get_raw(items) : NULL;
+    if (d->scratch_cap > ((size_t)1 << 20))
+        hessian_decoder_free(d); /* not kept: the scratch of one huge body */
+    out->nitems = n;
+    out->items = n ? items : NULL;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Runs the core Hessian decoder over one de-chunked HMTP body and copies its
- * events into packet-scoped memory. Decoding completes (and the malloc-owned
- * decoder is freed) before any tree item is added, so a Wireshark exception
- * thrown while building the tree can neither leak the decoder nor leave the
- * per-direction class table half updated on the first pass. */
+ * events into packet-scoped memory. Decoding completes before any tree item
+ * is added, so a Wireshark exception thrown while building the tree can
+ * neither interrupt the decoder (one, reused from body to body) nor leave
+ * the per-direction class table half updated on the first pass. */
 #ifndef HMTP_PLUGIN_EVENTS_H
 #define HMTP_PLUGIN_EVENTS_H
 
@@ -90,6 +90,9 @@ typedef struct hmtp_decoded {
 /* Decodes body[0..len) with the direction's state as it was at `mark`.
  * Everything in *out lives in pool. Never fails: a decode error is recorded
  * in out->failed and the events before it are kept. */
+/* At registration: frees the reused decoder at shutdown. */
+void hmtp_events_register(void);
+
 void hmtp_decode_body(wmem_allocator_t *pool, hessian_stream *stream, hessian_mark mark, const uint8_t *body,
                       size_t len, hmtp_decoded *out);
 

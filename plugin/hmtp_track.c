@@ -6,12 +6,19 @@
 
 #include "hmtp.h"
 #include "hmtp_conv.h"
+#include "json.h"
 #include "hmtp_plugin.h"
 #include "hmtp_track.h"
 
-static const char *query_key(guint8 dir, int64_t id)
+/* "dir:id", written without printf into key (this runs for every query and
+ * answer); only a request's key is copied to file scope, to stay in the map. */
+#define QUERY_KEY_SIZE (4 + HMTP_INT_TEXT_SIZE)
+static const char *query_key(char key[QUERY_KEY_SIZE], guint8 dir, int64_t id)
 {
-    return wmem_strdup_printf(wmem_file_scope(), "%u:%" PRId64, dir, id);
+    key[0] = dir ? '1' : '0';
+    key[1] = ':';
+    hmtp_int_text(key + 2, id);
+    return key;
 }
 
 static const char *presence_key(guint8 dir, int32_t kind, const char *side, const char *jid)
@@ -37,14 +44,15 @@ static void track_query(hmtp_conv *c, hmtp_pdu *pdu, const hmtp_decoded *dec)
 {
     if (!dec->has_id)
         return;
+    char key[QUERY_KEY_SIZE];
     if (dec->type == HMTP_QUERY_GET || dec->type == HMTP_QUERY_SET) {
         pdu->request = true;
-        pdu->keys[0] = query_key(pdu->dir, dec->id);
+        pdu->keys[0] = wmem_strdup(wmem_file_scope(), query_key(key, pdu->dir, dec->id));
         wmem_map_insert(c->pending_queries, pdu->keys[0], pdu);
         return;
     }
     pdu->answer = true;
-    hmtp_pdu *request = wmem_map_lookup(c->pending_queries, query_key(!pdu->dir, dec->id));
+    hmtp_pdu *request = wmem_map_lookup(c->pending_queries, query_key(key, !pdu->dir, dec->id));
     if (request) {
         link_answer(pdu, request);
         forget_request(c->pending_queries, request);

@@ -3,6 +3,7 @@
  * subtree whose label grows a one-line summary as their children arrive, so
  * a collapsed object reads `example.NewsItem { title: "…", score: 0.5 }`. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,7 +43,14 @@ typedef struct walk {
 
 const char *hmtp_jid_display(wmem_allocator_t *pool, const char *jid)
 {
-    return jid ? hmtp_format_text(pool, jid, strlen(jid)) : "null";
+    if (!jid)
+        return "null";
+    /* printable ASCII without a backslash is shown as it is: no escaped
+       copy (every JID in practice, two in every packet's summary) */
+    size_t len = strlen(jid);
+    if (hmtp_text_printable_ascii(jid, len) && !memchr(jid, '\\', len))
+        return jid;
+    return hmtp_format_text(pool, jid, len);
 }
 
 static const char *date_text(wmem_allocator_t *pool, int64_t ms)
@@ -342,19 +350,26 @@ static void add_jid(walk *w, const hmtp_item *it, bool to)
         return;
     }
     proto_item *pi = proto_tree_add_string(w->packet_tree, hf, w->tvb, off, len, it->v.str.data);
+    int hf_user = to ? hf_hmtp_to_user : hf_hmtp_from_user;
+    int hf_domain = to ? hf_hmtp_to_domain : hf_hmtp_from_domain;
+    int hf_resource = to ? hf_hmtp_to_resource : hf_hmtp_from_resource;
+    /* a tree nobody sees needs the parts only when a filter names them */
+    if (!w->labels && !proto_field_is_referenced(w->packet_tree, hf_user) &&
+        !proto_field_is_referenced(w->packet_tree, hf_domain) &&
+        !proto_field_is_referenced(w->packet_tree, hf_resource))
+        return;
     hmtp_jid jid;
     if (!hmtp_jid_parse(it->v.str.data, it->v.str.len, &jid))
         return;
     proto_tree *sub = proto_item_add_subtree(pi, ett_hmtp_jid);
     wmem_allocator_t *pool = w->pinfo->pool;
     if (jid.user)
-        proto_item_set_generated(proto_tree_add_string(sub, to ? hf_hmtp_to_user : hf_hmtp_from_user, w->tvb,
-                                                       off, len, wmem_strndup(pool, jid.user, jid.user_len)));
-    proto_item_set_generated(proto_tree_add_string(sub, to ? hf_hmtp_to_domain : hf_hmtp_from_domain, w->tvb,
-                                                   off, len, wmem_strndup(pool, jid.domain, jid.domain_len)));
+        proto_item_set_generated(proto_tree_add_string(sub, hf_user, w->tvb, off, len,
+                                                       wmem_strndup(pool, jid.user, jid.user_len)));
+    proto_item_set_generated(proto_tree_add_string(sub, hf_domain, w->tvb, off, len,
+                                                   wmem_strndup(pool, jid.domain, jid.domain_len)));
     if (jid.resource)
-        proto_item_set_generated(proto_tree_add_string(sub, to ? hf_hmtp_to_resource : hf_hmtp_from_resource,
-                                                       w->tvb, off, len,
+        proto_item_set_generated(proto_tree_add_string(sub, hf_resource, w->tvb, off, len,
                                                        wmem_strndup(pool, jid.resource, jid.resource_len)));
 }
 
@@ -469,7 +484,12 @@ static void add_all(tvbuff_t *body_tvb, packet_info *pinfo, proto_tree *tree, co
     bool labels = PTREE_DATA(tree)->visible;
     if (!labels && !proto_field_is_referenced(tree, proto_hessian) && !proto_field_is_referenced(tree, proto_hmtp))
         return;
-    walk *w = wmem_new0(pinfo->pool, walk);
+    /* Only the fields before the stack are zeroed: a level is cleared when
+       it is entered, and zeroing all HESSIAN_DEPTH_CAP of them (10 KB) was
+       most of this walk's instructions under a filter. */
+    walk *w = wmem_new(pinfo->pool, walk);
+    memset(w, 0, offsetof(walk, stack));
+    memset(&w->stack[0], 0, sizeof w->stack[0]);
     w->labels = labels;
     w->bare = bare;
     w->tvb = body_tvb;

@@ -12,6 +12,7 @@
 
 #include "framing.h"
 #include "hmtp.h"
+#include "json.h"
 #include "hmtp_auth.h"
 #include "hmtp_conv.h"
 #include "hmtp_events.h"
@@ -127,6 +128,8 @@ static const char *payload_class(wmem_allocator_t *pool, const hmtp_decoded *dec
     return NULL;
 }
 
+/* Pieces appended as they are: the printf variants format every piece
+ * twice (size, then text) and this runs for every packet. */
 static const char *packet_summary(packet_info *pinfo, const hmtp_decoded *dec)
 {
     wmem_allocator_t *pool = pinfo->pool;
@@ -135,18 +138,30 @@ static const char *packet_summary(packet_info *pinfo, const hmtp_decoded *dec)
                            ? hmtp_type_name(dec->type)
                            : wmem_strdup_printf(pool, "type %" PRId32, dec->type);
     wmem_strbuf_t *s = wmem_strbuf_new(pool, name);
-    if (dec->has_id)
-        wmem_strbuf_append_printf(s, " id=%" PRId64, dec->id);
+    if (dec->has_id) {
+        char id[HMTP_INT_TEXT_SIZE];
+        hmtp_int_text(id, dec->id);
+        wmem_strbuf_append(s, " id=");
+        wmem_strbuf_append(s, id);
+    }
     const char *cls = payload_class(pool, dec);
-    if (cls)
-        wmem_strbuf_append_printf(s, " %s", cls);
+    if (cls) {
+        wmem_strbuf_append_c(s, ' ');
+        wmem_strbuf_append(s, cls);
+    }
     /* A null JID is no address: "→ null" would read like one. */
-    if (dec->from && dec->to)
-        wmem_strbuf_append_printf(s, " %s → %s", hmtp_jid_display(pool, dec->from), hmtp_jid_display(pool, dec->to));
-    else if (dec->to)
-        wmem_strbuf_append_printf(s, " → %s", hmtp_jid_display(pool, dec->to));
-    else if (dec->from)
-        wmem_strbuf_append_printf(s, " from %s", hmtp_jid_display(pool, dec->from));
+    if (dec->from && dec->to) {
+        wmem_strbuf_append_c(s, ' ');
+        wmem_strbuf_append(s, hmtp_jid_display(pool, dec->from));
+        wmem_strbuf_append(s, " → ");
+        wmem_strbuf_append(s, hmtp_jid_display(pool, dec->to));
+    } else if (dec->to) {
+        wmem_strbuf_append(s, " → ");
+        wmem_strbuf_append(s, hmtp_jid_display(pool, dec->to));
+    } else if (dec->from) {
+        wmem_strbuf_append(s, " from ");
+        wmem_strbuf_append(s, hmtp_jid_display(pool, dec->from));
+    }
     return wmem_strbuf_get_str(s);
 }
 
@@ -327,6 +342,7 @@ void proto_register_hmtp(void)
                                    "segments (needs TCP's \"Allow subdissectors to reassemble TCP streams\")",
                                    &hmtp_pref_desegment);
     hmtp_keys_register(module);
+    hmtp_events_register();
     hmtp_tcp_handle = register_dissector("hmtp", dissect_hmtp_stream, proto_hmtp);
     hmtp_follow_register();
     hmtp_stats_register();

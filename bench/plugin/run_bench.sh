@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# run_bench.sh BUILD_DIR [PAIRS] [RUNS]: what the HMTP plugin costs tshark,
-# next to what Wireshark's own MQTT dissector costs on a capture of the same
-# shape.
+# run_bench.sh BUILD_DIR [PAIRS] [RUNS] [BEFORE_SO]: what the HMTP plugin
+# costs tshark, next to what Wireshark's own MQTT dissector costs on a
+# capture of the same shape. With BEFORE_SO (a copy of hmtp.so built before
+# a change), that plugin runs too, in turn with the others, and the table
+# gains its two ratios and after/before.
 #
 # Captures: 3*PAIRS HMTP packets, one per frame, after a Resin-style upgrade
 # on port 8080 (default 70000 pairs -> 210,000 packets; every tenth item's
@@ -23,6 +25,7 @@ root=$(cd "$here/../.." && pwd)
 build=${1:?usage: run_bench.sh BUILD_DIR [PAIRS] [RUNS]}
 pairs=${2:-70000}
 runs=${3:-5}
+before_so=${4:-}
 so="$build/plugin/hmtp.so"
 fixtures="$build/tests/plugin/hmtp-plugin-fixtures"
 for f in "$so" "$fixtures"; do
@@ -34,6 +37,11 @@ abi=$(tshark --version 2>/dev/null | sed -n '1s/.* \([0-9]*\.[0-9]*\)\.[0-9]*.*/
 [ -n "$abi" ] || { echo "run_bench: cannot read tshark's version" >&2; exit 2; }
 mkdir -p "$work/with/$abi/epan" "$work/without/$abi/epan" "$work/home" "$work/extcap"
 cp "$so" "$work/with/$abi/epan/hmtp.so"
+if [ -n "$before_so" ]; then
+  [ -f "$before_so" ] || { echo "run_bench: $before_so missing" >&2; exit 2; }
+  mkdir -p "$work/before/$abi/epan"
+  cp "$before_so" "$work/before/$abi/epan/hmtp.so"
+fi
 
 "$fixtures" flood "$pairs" "$work/flood.rec"
 python3 "$root/tests/plugin/make_pcap.py" "$work/flood.rec" "$work/hmtp.pcap"
@@ -49,6 +57,9 @@ ts() { # PLUGINS(with|without) tshark args...
     WIRESHARK_EXTCAP_DIR="$work/extcap" tshark "$@"
 }
 ts with -G plugins 2>/dev/null | grep -q '^hmtp\.so' || { echo "run_bench: tshark did not load $so" >&2; exit 1; }
+if [ -n "$before_so" ]; then
+  ts before -G plugins 2>/dev/null | grep -q '^hmtp\.so' || { echo "run_bench: tshark did not load $before_so" >&2; exit 1; }
+fi
 ts without -G plugins 2>/dev/null | grep -q '^hmtp\.so' && { echo "run_bench: hmtp.so loads from elsewhere" >&2; exit 1; }
 
 # Sanity: each filter selects the same PAIRS/10 items in both protocols.
@@ -59,12 +70,15 @@ got_m=$(ts without -r "$work/mqtt.pcap" -Y 'mqtt.msg contains "Markets"' | wc -l
   { echo "run_bench: filters matched $got_h HMTP / $got_m MQTT frames, expected $want each" >&2; exit 1; }
 
 names=(hmtp_plain_without hmtp_plain_with hmtp_filter_without hmtp_filter_with mqtt_filter_tcp mqtt_filter_mqtt)
+[ -n "$before_so" ] && names+=(hmtp_plain_before hmtp_filter_before)
 run_config() {
   case $1 in
     hmtp_plain_without) ts without -r "$work/hmtp.pcap" ;;
     hmtp_plain_with) ts with -r "$work/hmtp.pcap" ;;
     hmtp_filter_without) ts without -r "$work/hmtp.pcap" -Y 'tcp.len>0' ;;
     hmtp_filter_with) ts with -r "$work/hmtp.pcap" -Y 'hessian.string contains "Markets"' ;;
+    hmtp_plain_before) ts before -r "$work/hmtp.pcap" ;;
+    hmtp_filter_before) ts before -r "$work/hmtp.pcap" -Y 'hessian.string contains "Markets"' ;;
     mqtt_filter_tcp) ts without -r "$work/mqtt.pcap" -Y 'tcp.len>0' ;;
     mqtt_filter_mqtt) ts without -r "$work/mqtt.pcap" -Y 'mqtt.msg contains "Markets"' ;;
   esac
@@ -101,4 +115,11 @@ for label, a, b in [("HMTP, no filter: plugin / no plugin", "hmtp_plain_with", "
                     ("MQTT (peer): `mqtt.msg contains \"Markets\"` / `tcp.len>0`", "mqtt_filter_mqtt",
                      "mqtt_filter_tcp")]:
     print("| %s | %s | %s |" % (label, cell(wall, a, b), cell(cpu, a, b)))
+if "hmtp_plain_before" in cpu:
+    for label, a, b in [("before the change, no filter: plugin / no plugin", "hmtp_plain_before", "hmtp_plain_without"),
+                        ("before the change, filter: plugin / `tcp.len>0` without", "hmtp_filter_before",
+                         "hmtp_filter_without"),
+                        ("no filter: after / before", "hmtp_plain_with", "hmtp_plain_before"),
+                        ("filter: after / before", "hmtp_filter_with", "hmtp_filter_before")]:
+        print("| %s | %s | %s |" % (label, cell(wall, a, b), cell(cpu, a, b)))
 EOF
