@@ -127,19 +127,19 @@ static void count_refused(void *ctx, const replay_session_info *s)
 }
 
 int replay_capture_read(const char *path, const replay_capture_options *opt, const replay_sink *sink,
-                        replay_capture_stats *stats, char *err, size_t err_len)
+                        replay_capture_stats *stats, hmtp_tool_error *err)
 {
     memset(stats, 0, sizeof *stats);
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *pc = pcap_open_offline(path, pcap_err);
     if (!pc) {
-        snprintf(err, err_len, "cannot read capture %s: %s", path, pcap_err);
+        hmtp_tool_fail(err, "cannot read capture %s: %s", path, pcap_err);
         return -1;
     }
     int dlt = pcap_datalink(pc);
     if (!replay_dlt_supported(dlt)) {
         const char *name = pcap_datalink_val_to_name(dlt);
-        snprintf(err, err_len, "capture %s: link type %d (%s) is not supported", path, dlt, name ? name : "unknown");
+        hmtp_tool_fail(err, "capture %s: link type %d (%s) is not supported", path, dlt, name ? name : "unknown");
         pcap_close(pc);
         return -1;
     }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "session.h"
 
 typedef struct replay_capture_options {
@@ -40,6 +41,6 @@ typedef struct replay_capture_stats {
  * damaged tail: everything before it was delivered), -1 when it could not
  * be opened or uses an unsupported link type (err says why). */
 int replay_capture_read(const char *path, const replay_capture_options *opt, const replay_sink *sink,
-                        replay_capture_stats *stats, char *err, size_t err_len);
+                        replay_capture_stats *stats, hmtp_tool_error *err);
 
 #endif

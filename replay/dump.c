@@ -223,14 +223,14 @@ int replay_dump(const char *path, const replay_dump_options *opt, FILE *out, FIL
     memset(&st.decoder, 0, sizeof st.decoder);
     replay_sink sink = {&st, on_begin, on_packet, on_end, on_refused};
     replay_capture_stats stats;
-    char err[512];
-    int rc = replay_capture_read(path, &opt->capture, &sink, &stats, err, sizeof err);
+    hmtp_tool_error err;
+    int rc = replay_capture_read(path, &opt->capture, &sink, &stats, &err);
     g_hash_table_destroy(st.open);
     hmtp_buf_free(&st.line);
     hmtp_packet_free(&st.packet);
     hessian_decoder_free(&st.decoder);
     if (rc < 0) {
-        fprintf(diag, "hmtp-replay: %s\n", err);
+        fprintf(diag, "hmtp-replay: %s\n", err.msg);
         return 2;
     }
     if (stats.malformed_frames)

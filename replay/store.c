@@ -360,7 +360,7 @@ int replay_store_load(replay_store *st, const char *path, const replay_capture_o
     st->notes = g_string_new(NULL);
     st->spill = spill_open();
     replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
-    int r = replay_capture_read(path, opt, &sink, &st->stats, err->msg, sizeof err->msg); /* capture.c writes text */
+    int r = replay_capture_read(path, opt, &sink, &st->stats, err);
     if (st->spill) {
         spill_flush(st->spill);
         if (r == 0 && st->spill->error[0]) {
