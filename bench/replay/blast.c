@@ -124,9 +124,9 @@ int main(int argc, char **argv)
     replay_sink sink = {.ctx = &load, .begin = on_begin, .packet = on_packet, .end = on_end};
     replay_capture_options opt = {0};
     replay_capture_stats stats;
-    char err[512];
-    if (replay_capture_read(argv[2], &opt, &sink, &stats, err, sizeof err) != 0) {
-        fprintf(stderr, "hmtp-blast: %s: %s\n", argv[2], err);
+    hmtp_tool_error err;
+    if (replay_capture_read(argv[2], &opt, &sink, &stats, &err) != 0) {
+        fprintf(stderr, "hmtp-blast: %s: %s\n", argv[2], err.msg);
         return 2;
     }
 
