@@ -47,13 +47,43 @@ static void view_free(run_view *v)
     g_hash_table_destroy(v->missing);
 }
 
+/* A date as the reports show it ({"$date":MS}) with its UTC time beside
+ * it: a reviewer sees at once that it is a clock. */
+static char *readable(const char *v)
+{
+    static const char prefix[] = "{\"$date\":";
+    if (strncmp(v, prefix, sizeof prefix - 1) != 0)
+        return g_strdup(v);
+    char *end;
+    long long ms = strtoll(v + sizeof prefix - 1, &end, 10);
+    long long sec = ms / 1000, rem = ms % 1000;
+    if (rem < 0) { /* before 1970: the second below, plus a positive part */
+        rem += 1000;
+        sec--;
+    }
+    GDateTime *t = strcmp(end, "}") == 0 ? g_date_time_new_from_unix_utc(sec) : NULL;
+    if (!t)
+        return g_strdup(v);
+    char *day = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
+    char *out = g_strdup_printf("%s (%s.%03lldZ)", v, day, rem);
+    g_free(day);
+    g_date_time_unref(t);
+    return out;
+}
+
 static void add_value(GPtrArray *values, const char *v)
 {
-    for (guint i = 0; i < values->len; i++)
-        if (strcmp(g_ptr_array_index(values, i), v) == 0)
+    char *shown = readable(v);
+    for (guint i = 0; i < values->len; i++) {
+        if (strcmp(g_ptr_array_index(values, i), shown) == 0) {
+            g_free(shown);
             return;
+        }
+    }
     if (values->len < VALUES_SHOWN)
-        g_ptr_array_add(values, g_strdup(v));
+        g_ptr_array_add(values, shown);
+    else
+        g_free(shown);
 }
 
 static void learn_line(learn_result *out, const verify_diff *d, const char *va, const char *vb)

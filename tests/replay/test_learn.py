@@ -10,6 +10,7 @@ Every server the test starts listens on 127.0.0.1 on an ephemeral port."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -83,6 +84,8 @@ def case_noisy():
     check(rules == [['queryResult', 'hmtp.PingQuery', 'value.date']], 'learned rules %s\n%s' % (rules, text))
     line = [x for x in text.splitlines() if x.startswith('queryResult')]
     check(line and line[0].count('|') >= 1, 'the values seen are shown: %s' % text)
+    check(line and re.search(r'\{"\$date":\d+\} \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)', line[0]),
+          'a date is shown with its time: %s' % text)
     rc, out, diffs = replay(port, cap, '--ignore-file', ignore)
     check(rc == 0 and not diffs, 'noisy broker with the learned file: exit %d %s\n%s' % (rc, diffs, out))
     # a deliberate change is not hidden by the learned file
