@@ -22,29 +22,39 @@ static bool learnable(const verify_diff *d)
 }
 
 /* One run's differences for one job: key -> verify_diff, and the recorded
- * frames it had no reply for (those are compared with nothing). */
+ * frames whose fields it does not know in full: no reply (compared with
+ * nothing), or more differences than verify lists (a field not listed may
+ * differ too; taking it for "as recorded" could learn a real change). */
 typedef struct run_view {
     GHashTable *fields;
-    GHashTable *missing; /* frame (as a key) */
+    GHashTable *unknown; /* frame (as a key) */
 } run_view;
 
 static void view_init(run_view *v, const job_result *j)
 {
     v->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    v->missing = g_hash_table_new(g_int64_hash, g_int64_equal);
+    v->unknown = g_hash_table_new(g_int64_hash, g_int64_equal);
+    GHashTable *per_frame = g_hash_table_new(g_int64_hash, g_int64_equal); /* frame -> differences listed */
     for (guint k = 0; k < j->verdict.diffs->len; k++) {
         verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+        if (d->kind == DIFF_MISSING)
+            g_hash_table_add(v->unknown, &d->frame);
+        if (d->kind != DIFF_DIFFERENT)
+            continue;
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(per_frame, &d->frame)) + 1;
+        g_hash_table_insert(per_frame, &d->frame, GUINT_TO_POINTER(n));
+        if (n >= VERIFY_MAX_DIFFS)
+            g_hash_table_add(v->unknown, &d->frame);
         if (learnable(d))
             g_hash_table_insert(v->fields, diff_key(d), d);
-        else if (d->kind == DIFF_MISSING)
-            g_hash_table_add(v->missing, &d->frame);
     }
+    g_hash_table_destroy(per_frame);
 }
 
 static void view_free(run_view *v)
 {
     g_hash_table_destroy(v->fields);
-    g_hash_table_destroy(v->missing);
+    g_hash_table_destroy(v->unknown);
 }
 
 /* A date as the reports show it ({"$date":MS}) with its UTC time beside
@@ -114,8 +124,8 @@ static void learn_job(const job_result *ja, const job_result *jb, learn_result *
     g_hash_table_iter_init(&it, a.fields);
     while (g_hash_table_iter_next(&it, &key, &val)) {
         const verify_diff *da = val, *db = g_hash_table_lookup(b.fields, key);
-        if (g_hash_table_contains(b.missing, &da->frame))
-            out->unpaired++;
+        if (g_hash_table_contains(b.unknown, &da->frame) || g_hash_table_contains(a.unknown, &da->frame))
+            out->unjudged++;
         else if (db && strcmp(da->actual, db->actual) == 0)
             out->real++; /* the same new value twice: a real change */
         else
@@ -126,15 +136,15 @@ static void learn_job(const job_result *ja, const job_result *jb, learn_result *
         const verify_diff *db = val;
         if (g_hash_table_contains(a.fields, key))
             continue; /* seen above */
-        if (g_hash_table_contains(a.missing, &db->frame))
-            out->unpaired++;
+        if (g_hash_table_contains(a.unknown, &db->frame) || g_hash_table_contains(b.unknown, &db->frame))
+            out->unjudged++;
         else
             learn_line(out, db, db->expected, db->actual); /* a answered as recorded */
     }
     for (guint k = 0; k < ja->verdict.diffs->len; k++)
-        out->unpaired += ((verify_diff *)g_ptr_array_index(ja->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
+        out->unexpected += ((verify_diff *)g_ptr_array_index(ja->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
     for (guint k = 0; k < jb->verdict.diffs->len; k++)
-        out->unpaired += ((verify_diff *)g_ptr_array_index(jb->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
+        out->unexpected += ((verify_diff *)g_ptr_array_index(jb->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
     view_free(&a);
     view_free(&b);
 }

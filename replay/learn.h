@@ -25,7 +25,9 @@ typedef struct learn_result {
     GTree *lines;        /* "TYPE CLASS PATH" -> GPtrArray of the values seen (char*) */
     unsigned noisy;      /* differing fields seen, counted per reply */
     unsigned real;       /* fields both runs changed the same way: not learned */
-    unsigned unpaired;   /* replies missing or unexpected in one run: not learned from */
+    unsigned unjudged;   /* fields whose reply one run did not answer, or answered with more
+                            differences than verify lists: not learned from */
+    unsigned unexpected; /* replies of a run that no recorded one was paired with */
 } learn_result;
 
 /* Compares the differences of run a and run b, job by job (same capture,

@@ -472,9 +472,11 @@ static int learn_second_run(cli_options *o, const engine_config *cfg, replay_sto
             printf("hmtp-replay learn: %u path(s) differ between the runs, written to %s; %u field(s) changed the same "
                    "way in both runs (real changes, not written)",
                    (unsigned)g_tree_nnodes(lr.lines), o->ignore_out, lr.real);
-            if (lr.unpaired)
-                printf("; %u repl%s missing or unexpected in a run (not learned from)", lr.unpaired,
-                       lr.unpaired == 1 ? "y" : "ies");
+            if (lr.unjudged)
+                printf("; %u field(s) not judged (their reply was missing in a run, or had more than %d differences)",
+                       lr.unjudged, VERIFY_MAX_DIFFS);
+            if (lr.unexpected)
+                printf("; %u unexpected repl%s (not learned from)", lr.unexpected, lr.unexpected == 1 ? "y" : "ies");
             printf("\n");
         }
         g_free(header);

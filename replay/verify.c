@@ -6,7 +6,6 @@
 
 #include "json.h"
 
-#define MAX_DIFFS_PER_PACKET 16
 #define SHOWN_VALUE_MAX 160
 
 void verify_result_init(verify_result *r)
@@ -136,7 +135,7 @@ static bool ignored(const cmp_ctx *c, const char *path)
 
 static bool note(cmp_ctx *c, const char *path, char *expected, char *actual)
 {
-    if (c->record && c->found->len < MAX_DIFFS_PER_PACKET) {
+    if (c->record && c->found->len < VERIFY_MAX_DIFFS) {
         verify_diff *d = g_new0(verify_diff, 1);
         d->kind = DIFF_DIFFERENT;
         d->path = g_strdup(path);

@@ -33,6 +33,10 @@ typedef struct expected_reply {
     hmtp_packet pkt;
 } expected_reply;
 
+/* Differences listed per reply pair at most: the rest are not (learn.c
+ * then knows nothing of that reply's other fields). */
+#define VERIFY_MAX_DIFFS 16
+
 typedef enum diff_kind { DIFF_DIFFERENT, DIFF_MISSING, DIFF_UNEXPECTED } diff_kind;
 
 typedef struct verify_diff {
