@@ -22,6 +22,7 @@ import replay_harness  # noqa: E402
 H = replay_harness.Harness(sys.argv)
 REPLAY, WORK, CASE = H.replay, H.work, H.case
 check, broker = H.check, H.broker
+CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'captures')
 NOISY = ('--allow-any-user', '--real-date', '--random-resources')
 
 
@@ -137,6 +138,23 @@ def case_rules_scope():
         f.write('queryResult hmtp.PingQuery value\n')
     rc, out, diffs = replay(port, cap, '--ignore-file', other)
     check(rc == 0, 'a path covers what is under it: exit %d %s\n%s' % (rc, diffs, out))
+
+
+def case_capture():
+    """A bundled capture (recorded against the plain broker, logins and
+    pings of six sessions): learned against the noisy broker, then clean."""
+    cap = os.path.join(CAPTURES, 'logins-queries.pcap')
+    users = ('--user', 'alice:secret', '--user', 'carol:pw')
+    port, _ = broker(*users, '--real-date', '--random-resources')
+    key = ('--recorded-key', os.path.join(CAPTURES, 'broker-key.pem'))
+    rc, out, diffs = replay(port, cap, *key)
+    check(rc == 1 and diffs and {p for p, _ in diffs} == {'value.date'}, 'without the file: exit %d %s\n%s'
+          % (rc, diffs, out))
+    rc, out, text, ignore, rules = learn(cap, port, *key)
+    check(rc == 0 and rules == [['queryResult', 'hmtp.PingQuery', 'value.date']], 'learn: exit %d %s\n%s%s'
+          % (rc, rules, out, text))
+    rc, out, diffs = replay(port, cap, '--ignore-file', ignore, *key)
+    check(rc == 0 and not diffs, 'with the file: exit %d %s\n%s' % (rc, diffs, out))
 
 
 def case_bad_input():
