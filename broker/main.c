@@ -230,7 +230,8 @@ int main(int argc, char **argv)
          "(11 Base64 characters, which may start with '/'), instead of hmtp-N",
          NULL},
         {"real-date", 0, 0, G_OPTION_ARG_NONE, &o.real_date,
-         "Send the current time in HTTP Date headers (default: a fixed 1970 date)", NULL},
+         "Send the current time in HTTP Date headers (default: a fixed 1970 date) and in a _date field of "
+         "the ping answer (default: no such field)", NULL},
         {"server-header", 0, 0, G_OPTION_ARG_STRING, &o.server_header,
          "HTTP Server header (default " BROKER_DEFAULT_SERVER_HEADER ")", "TEXT"},
         {"max-connections", 0, 0, G_OPTION_ARG_STRING, &o.max_connections,

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "queries.h"
 
+#include <glib.h>
 #include <string.h>
 
 #include "pubsub.h"
 #include "reply.h"
 
-static const char *const ping_fields[] = {"_payload", "_server"};
+/* --real-date adds _date, the time of the answer: a value that changes from
+ * one run to the next, as a real server's clock fields do (hmtp-replay learn
+ * is tested on it). Without it the answer is as recorded, byte for byte. */
+static const char *const ping_fields[] = {"_payload", "_server", "_date"};
 static const char *const subscribers_fields[] = {"_service", "_subscribers", "_capabilities"};
 
 /* A value copied into a new place of the answer must not hold a 'Q' ref
@@ -23,12 +27,18 @@ static void answer_ping(conn *c, hmtp_packet *p, const char *service_jid)
 {
     hmtp_arena *a = &p->arena;
     const char *server = c->b->cfg->alter_ping ? "hmtp-broker-altered" : "hmtp-broker";
-    hessian_value *obj = hessian_new_object(a, BROKER_PING_CLASS, 2, ping_fields);
+    bool dated = c->b->cfg->real_date;
+    hessian_value *obj = hessian_new_object(a, BROKER_PING_CLASS, dated ? 3 : 2, ping_fields);
     hessian_value *payload =
         (hessian_value *)movable(a, hessian_object_field(p->value, "_payload"));
     hessian_value *server_v = hessian_new_string(a, server, strlen(server));
     if (!obj || !payload || !server_v || !hessian_object_set(obj, "_payload", payload) ||
         !hessian_object_set(obj, "_server", server_v)) {
+        conn_close(c, "out of memory answering a ping");
+        return;
+    }
+    hessian_value *date = dated ? hessian_new_date(a, g_get_real_time() / 1000) : NULL;
+    if (dated && (!date || !hessian_object_set(obj, "_date", date))) {
         conn_close(c, "out of memory answering a ping");
         return;
     }

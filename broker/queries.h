@@ -2,6 +2,7 @@
 /* The queries the broker's services answer (documented in README.md):
  *   hmtp.PingQuery {_payload, _server}: the answer echoes _payload and sets
  *     _server to "hmtp-broker" ("hmtp-broker-altered" with --alter-reply ping);
+ *     with --real-date a third field _date carries the time of the answer;
  *   hmtp.SubscribersQuery {_service, _subscribers, _capabilities}: the answer
  *     names the service, lists its subscribers' full JIDs in subscription
  *     order and maps each to its last capabilities (null when none). */

@@ -17,9 +17,11 @@ static int usage(FILE *to)
     fprintf(to, "usage: hmtp-replay dump [--json] [--port PORT] CAPTURE\n"
                 "       hmtp-replay check [--port PORT] [--login UID:PASSWORD] [--recorded-key PEM] [options] CAPTURE\n"
                 "       hmtp-replay [replay] --target HOST:PORT [--shard K/N] [options] CAPTURE\n"
+                "       hmtp-replay learn --target HOST:PORT [--reference HOST:PORT] --ignore-out FILE [options] CAPTURE\n"
                 "       hmtp-replay merge [--report-json FILE] [--junit FILE] REPORT.json...\n"
                 "       hmtp-replay dump --help\n"
-                "       hmtp-replay check --help\n");
+                "       hmtp-replay check --help\n"
+                "       hmtp-replay learn --help\n");
     return 2;
 }
 
@@ -60,6 +62,8 @@ static int dispatch(int argc, char **argv)
         return run_dump(argc - 1, argv + 1);
     if (strcmp(argv[1], "check") == 0)
         return replay_check_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "learn") == 0)
+        return replay_learn_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "merge") == 0)
         return replay_merge_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "replay") == 0)

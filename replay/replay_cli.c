@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "hmtp_crypto.h"
 #include "jidmap.h"
+#include "learn.h"
 #include "plan.h"
 #include "preflight.h"
 #include "report.h"
@@ -23,6 +24,9 @@ typedef struct cli_options {
     gchar *target, *path, *host_header, *pace, *types, *sessions, *login_user, *login_password;
     gchar *login_file, *recorded_key, *login_mode;
     gchar *report_json, *junit, *shard;
+    gchar *ignore_file, *reference, *ignore_out; /* the last two: hmtp-replay learn */
+    bool learn;
+    GArray *rules; /* verify_rule, from --ignore-file */
     gchar **map_jid, **session_jid, **ignore, **logins;
     gint port, max_open, loops, scale, timeout_ms, settle_ms, window;
     gdouble speed;
@@ -33,7 +37,8 @@ static void free_options(cli_options *o)
 {
     g_free(o->target), g_free(o->path), g_free(o->host_header), g_free(o->pace), g_free(o->types);
     g_free(o->sessions), g_free(o->login_user), g_free(o->login_password), g_free(o->report_json), g_free(o->junit);
-    g_free(o->shard);
+    g_free(o->shard), g_free(o->ignore_file), g_free(o->reference), g_free(o->ignore_out);
+    learn_rules_free(o->rules);
     g_strfreev(o->map_jid), g_strfreev(o->session_jid), g_strfreev(o->ignore);
     g_free(o->login_file), g_free(o->recorded_key), g_free(o->login_mode), g_strfreev(o->logins);
 }
@@ -154,6 +159,11 @@ static int check_ranges(const cli_options *o)
 
 static GOptionContext *make_context(cli_options *o)
 {
+    GOptionEntry learn_entries[] = {
+        {"reference", 0, 0, G_OPTION_ARG_STRING, &o->reference, "second run against this server (same build as the target) instead of the target again", "HOST:PORT"},
+        {"ignore-out", 0, 0, G_OPTION_ARG_FILENAME, &o->ignore_out, "write the learned ignore file here (required)", "FILE"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
     GOptionEntry entries[] = {
         {"target", 't', 0, G_OPTION_ARG_STRING, &o->target, "server to replay against", "HOST:PORT"},
         {"path", 0, 0, G_OPTION_ARG_STRING, &o->path, "upgrade path (default: as recorded, else /hmtp)", "PATH"},
@@ -180,6 +190,7 @@ static GOptionContext *make_context(cli_options *o)
         {"settle", 0, 0, G_OPTION_ARG_INT, &o->settle_ms, "wait after the last expected reply for extra ones, ms (default 100)", "MS"},
         {"window", 0, 0, G_OPTION_ARG_INT, &o->window, "how far a reply may move from its recorded place (default 8)", "N"},
         {"ignore", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->ignore, "do not compare this field path, e.g. value.published (repeatable)", "PATH"},
+        {"ignore-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ignore_file, "do not compare the paths this file lists per packet type and payload class (as hmtp-replay learn writes it)", "FILE"},
         {"replay-incomplete", 0, 0, G_OPTION_ARG_NONE, &o->replay_incomplete, "replay sessions with a capture gap up to the gap", NULL},
         {"shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "replay only shard K of N (0 <= K < N; auto: K from JOB_COMPLETION_INDEX); sessions that reach each other stay in one shard. Join the reports with: hmtp-replay merge", "K/N"},
         {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json, "write the report as JSON", "FILE"},
@@ -187,8 +198,19 @@ static GOptionContext *make_context(cli_options *o)
         {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress, "no progress bar even on a terminal", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new("CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
+    GOptionContext *ctx = g_option_context_new(o->learn ? "CAPTURE - replay the capture twice and write the fields whose values differ between the runs as an ignore file"
+                                                        : "CAPTURE - replay the client side of recorded HMTP sessions and verify the answers");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    if (o->learn)
+        g_option_context_add_main_entries(ctx, learn_entries, NULL);
+    if (o->learn) {
+        g_option_context_set_description(ctx, "A field whose value differs between the two runs (a clock, a generated id) is written "
+                                              "as TYPE CLASS PATH with the values seen; a field both runs changed the same way from the "
+                                              "recording is a real change and is not written. Replay with --ignore-file FILE. "
+                                              "Exit status: 0 the file was written, 2 bad usage, unreadable capture or unwritable file, "
+                                              "3 a target unreachable or silent, 1 a run failed otherwise (sessions broke).");
+        return ctx;
+    }
     g_option_context_set_description(ctx, "Exit status: 0 all replies matched, 1 differences or failed sessions, 2 bad usage, unreadable capture or unwritable output, "
                                         "3 target unreachable or silent (no connection or no upgrade answer within --timeout), "
                                         "4 nothing differed but some sessions could not be replayed (an encrypted login without its password), "
@@ -261,6 +283,13 @@ static int configure(cli_options *o, engine_config *cfg, jid_map *map, hmtp_tool
     cfg->settle_ms = (unsigned)o->settle_ms;
     cfg->window = (unsigned)o->window;
     cfg->ignore = o->ignore;
+    if (o->ignore_file) {
+        o->rules = g_array_new(FALSE, FALSE, sizeof(verify_rule));
+        if (!learn_rules_load(o->ignore_file, o->rules, why))
+            return -1;
+        cfg->rules = (const verify_rule *)(void *)o->rules->data;
+        cfg->n_rules = o->rules->len;
+    }
     cfg->loops = (unsigned)o->loops;
     cfg->scale = (unsigned)o->scale;
     cfg->replay_incomplete = o->replay_incomplete;
@@ -396,6 +425,67 @@ static void name_jobs(replay_results *res, const replay_store *store)
     }
 }
 
+/* A learn run that could not compare: why, in the words of a replay. */
+static int learn_run_failed(const replay_results *r, const char *target, const char *which)
+{
+    int st = results_exit_status(r);
+    if (st != 3 && st != 1)
+        return 0;
+    for (guint i = 0; i < r->jobs->len; i++) {
+        const job_result *j = g_ptr_array_index(r->jobs, i);
+        if (j->outcome == JOB_UNREACHABLE || j->outcome == JOB_FAILED) {
+            fprintf(stderr, "hmtp-replay learn: %s run against %s: session %u %s: %s\n", which, target, j->session,
+                    j->outcome == JOB_UNREACHABLE ? "unreachable" : "failed", j->reason);
+            return j->outcome == JOB_UNREACHABLE ? 3 : 1;
+        }
+    }
+    return 0;
+}
+
+/* hmtp-replay learn, once run A (against the target) has ended: run B
+ * against the reference (or the target again), then the fields that differ
+ * between the two runs, written to --ignore-out. */
+static int learn_second_run(cli_options *o, const engine_config *cfg, replay_store *store, const bool *selected,
+                            const replay_results *a, const char *capture)
+{
+    int st = learn_run_failed(a, cfg->target, "first");
+    if (st)
+        return st;
+    engine_config cfg_b = *cfg;
+    if (o->reference)
+        cfg_b.target = o->reference;
+    replay_engine eng;
+    replay_engine_init(&eng, &cfg_b, store, selected);
+    replay_engine_run(&eng);
+    st = learn_run_failed(&eng.results, cfg_b.target, "second");
+    if (!st) {
+        learn_result lr;
+        learn_collect(a, &eng.results, &lr);
+        char *header = g_strdup_printf("# hmtp-replay learn %s: fields whose values differed between a run against %s "
+                                       "and one against %s\n# TYPE CLASS PATH  # values seen (recorded value where a run "
+                                       "answered as recorded); review, then: hmtp-replay --ignore-file\n",
+                                       capture, cfg->target, cfg_b.target);
+        if (!learn_write(&lr, header, o->ignore_out)) {
+            fprintf(stderr, "hmtp-replay learn: cannot write %s: %s\n", o->ignore_out, strerror(errno));
+            st = 2;
+        } else {
+            printf("hmtp-replay learn: %u path(s) differ between the runs, written to %s; %u field(s) changed the same "
+                   "way in both runs (real changes, not written)",
+                   (unsigned)g_tree_nnodes(lr.lines), o->ignore_out, lr.real);
+            if (lr.unjudged)
+                printf("; %u field(s) not judged (their reply was missing in a run, or had more than %d differences)",
+                       lr.unjudged, VERIFY_MAX_DIFFS);
+            if (lr.unexpected)
+                printf("; %u unexpected repl%s (not learned from)", lr.unexpected, lr.unexpected == 1 ? "y" : "ies");
+            printf("\n");
+        }
+        g_free(header);
+        learn_result_free(&lr);
+    }
+    replay_engine_free(&eng);
+    return st;
+}
+
 static int run(cli_options *o, const char *capture)
 {
     engine_config cfg;
@@ -490,6 +580,9 @@ static int run(cli_options *o, const char *capture)
                 write_reports(o, &eng.results, &rc, &status);
             } else if (!raise_fd_limit(at_once, &why)) {
                 status = bad_usage("%s", why.msg);
+            } else if (o->learn) {
+                replay_engine_run(&eng);
+                status = learn_second_run(o, &cfg, &store, selected, &eng.results, capture);
             } else {
                 replay_engine_run(&eng);
                 write_reports(o, &eng.results, &rc, &status);
@@ -512,9 +605,10 @@ static int run(cli_options *o, const char *capture)
     return status;
 }
 
-int replay_cli_main(int argc, char **argv)
+static int replay_main(int argc, char **argv, bool learn)
 {
-    cli_options o = {.max_open = 64, .loops = 1, .scale = 1, .timeout_ms = 5000, .settle_ms = 100, .window = 8, .speed = 1.0};
+    cli_options o = {.max_open = 64, .loops = 1, .scale = 1, .timeout_ms = 5000, .settle_ms = 100, .window = 8, .speed = 1.0,
+                     .learn = learn};
     GOptionContext *ctx = make_context(&o);
     GError *error = NULL;
     gboolean ok = g_option_context_parse(ctx, &argc, &argv, &error);
@@ -525,6 +619,10 @@ int replay_cli_main(int argc, char **argv)
         g_error_free(error);
     } else if (!o.target) {
         status = bad_usage("%s", "--target HOST:PORT is required (or use: hmtp-replay dump CAPTURE)");
+    } else if (learn && !o.ignore_out) {
+        status = bad_usage("%s", "learn: --ignore-out FILE is required");
+    } else if (learn && (o.shard || o.report_json || o.junit || o.loops > 1 || o.scale > 1)) {
+        status = bad_usage("%s", "learn: --shard, --report-json, --junit, --loop and --sessions-scale are for a replay");
     } else if (argc != 2) {
         status = bad_usage("expected one capture file after the options%s", argc > 2 ? ", got several" : "");
     } else if ((status = check_ranges(&o)) == 0) {
@@ -533,6 +631,10 @@ int replay_cli_main(int argc, char **argv)
     free_options(&o);
     return status;
 }
+
+int replay_cli_main(int argc, char **argv) { return replay_main(argc, argv, false); }
+
+int replay_learn_main(int argc, char **argv) { return replay_main(argc, argv, true); }
 
 int replay_check_main(int argc, char **argv)
 {

@@ -10,6 +10,7 @@
 #include "hmtp.h"
 #include "hmtp_crypto.h"
 #include "jidmap.h"
+#include "verify.h"
 
 /* CONVERSATION: the recorded order across the sessions replayed together
  * (order.h) and each session's own replies; SESSION: each session's own
@@ -40,6 +41,8 @@ typedef struct engine_config {
     bool replay_incomplete;   /* replay incomplete sessions up to their gap */
     bool progress;            /* a progress bar on stderr */
     char **ignore;            /* --ignore paths, NULL-terminated */
+    const verify_rule *rules; /* --ignore-file: paths per packet type and payload class */
+    unsigned n_rules;
     unsigned window;          /* reorder tolerance when pairing replies */
 } engine_config;
 

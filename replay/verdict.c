@@ -53,7 +53,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
     while (g_hash_table_iter_next(&it, &k, &v))
         if (!g_hash_table_contains(j->replies.learned.full, k))
             jid_map_add_full(&j->replies.learned, k, v);
-    verify_config vc = {cfg->ignore, cfg->window, {0}};
+    verify_config vc = {cfg->ignore, cfg->rules, cfg->n_rules, cfg->window, {0}};
     for (int t = 0; t < HMTP_TYPE_COUNT; t++)
         vc.types[t] = config_type_compared(cfg, t);
     guint n = j->plan.expected->len;

@@ -6,7 +6,6 @@
 
 #include "json.h"
 
-#define MAX_DIFFS_PER_PACKET 16
 #define SHOWN_VALUE_MAX 160
 
 void verify_result_init(verify_result *r)
@@ -21,6 +20,7 @@ static void diff_free(verify_diff *d)
     g_free(d->path);
     g_free(d->expected);
     g_free(d->actual);
+    g_free(d->cls);
     g_free(d);
 }
 
@@ -54,14 +54,23 @@ unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received)
 /* True when path is covered by one of the --ignore patterns: segment-wise
  * prefix match; a path segment "_x" also answers to "x", since Resin's
  * classes name their fields with a leading underscore. */
+static bool path_covers(const char *pattern, const char *path)
+{
+    size_t n = strlen(pattern);
+    return strncmp(path, pattern, n) == 0 && (path[n] == '\0' || path[n] == '.' || path[n] == '[');
+}
+
 static bool verify_path_ignored(char **ignore, const char *path)
 {
-    for (char **p = ignore; p && *p; p++) {
-        size_t n = strlen(*p);
-        if (strncmp(path, *p, n) == 0 && (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+    for (char **p = ignore; p && *p; p++)
+        if (path_covers(*p, path))
             return true;
-    }
     return false;
+}
+
+const char *verify_payload_class(const hmtp_packet *p)
+{
+    return p->value && p->value->kind == HESSIAN_OBJECT ? p->value->v.object.cls : NULL;
 }
 
 static char *shown(const hessian_value *v)
@@ -71,7 +80,7 @@ static char *shown(const hessian_value *v)
     if (v)
         hmtp_json_value(&b, v);
     else
-        hmtp_buf_printf(&b, "(absent)");
+        hmtp_buf_printf(&b, "{\"$absent\":true}"); /* a field one side lacks; still JSON, as the reports embed it */
     if (b.len > SHOWN_VALUE_MAX) {
         /* cut JSON is no longer JSON: show the cut text as a JSON string */
         size_t cut = SHOWN_VALUE_MAX;
@@ -106,11 +115,27 @@ typedef struct cmp_ctx {
     GPtrArray *found; /* verify_diff* for this pair */
     bool record;      /* false: only tell whether anything differs */
     GString *path;    /* the field being compared; one per verify_session, reused */
+    int32_t type;     /* of the recorded packet being compared ... */
+    const char *cls;  /* ... and its payload's class: which --ignore-file rules apply */
 } cmp_ctx;
+
+/* --ignore, or a rule for this packet's type and payload class. */
+static bool ignored(const cmp_ctx *c, const char *path)
+{
+    if (verify_path_ignored(c->cfg->ignore, path))
+        return true;
+    for (unsigned i = 0; i < c->cfg->n_rules; i++) {
+        const verify_rule *r = &c->cfg->rules[i];
+        if (r->type == c->type && (r->cls ? c->cls && strcmp(r->cls, c->cls) == 0 : !c->cls) &&
+            path_covers(r->path, path))
+            return true;
+    }
+    return false;
+}
 
 static bool note(cmp_ctx *c, const char *path, char *expected, char *actual)
 {
-    if (c->record && c->found->len < MAX_DIFFS_PER_PACKET) {
+    if (c->record && c->found->len < VERIFY_MAX_DIFFS) {
         verify_diff *d = g_new0(verify_diff, 1);
         d->kind = DIFF_DIFFERENT;
         d->path = g_strdup(path);
@@ -145,7 +170,7 @@ static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_valu
 static bool compare_child(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path,
                           const char *fmt, const char *name, size_t index)
 {
-    if (!c->record && !(c->cfg->ignore && c->cfg->ignore[0]))
+    if (!c->record && !(c->cfg->ignore && c->cfg->ignore[0]) && !c->cfg->n_rules)
         return compare_value(c, e, a, path);
     gsize keep = path->len;
     if (name) {
@@ -195,11 +220,11 @@ static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_val
     if ((ec || ac) && !(ec && ac && strcmp(ec, ac) == 0)) {
         gsize keep = path->len;
         g_string_append(path, ".$class");
-        bool ignored = verify_path_ignored(c->cfg->ignore, path->str);
-        if (!ignored)
+        bool skip = ignored(c, path->str);
+        if (!skip)
             note(c, path->str, shown_string(ec), shown_string(ac));
         g_string_truncate(path, keep);
-        if (!ignored)
+        if (!skip)
             return false;
     }
     bool same = true;
@@ -230,7 +255,7 @@ static bool compare_object(cmp_ctx *c, const hessian_value *e, const hessian_val
 
 static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_value *a, GString *path)
 {
-    if (verify_path_ignored(c->cfg->ignore, path->str))
+    if (ignored(c, path->str))
         return true;
     if (!e || !a || e->kind != a->kind)
         return (!e && !a) || note(c, path->str, shown(e), shown(a));
@@ -266,7 +291,7 @@ static bool compare_value(cmp_ctx *c, const hessian_value *e, const hessian_valu
 
 static bool compare_header(cmp_ctx *c, const char *name, const char *e, const char *a)
 {
-    if (verify_path_ignored(c->cfg->ignore, name) || same_string(c, e, a, true))
+    if (ignored(c, name) || same_string(c, e, a, true))
         return true;
     char *mapped = e ? rewrite_map_jid(c->map, e) : NULL;
     note(c, name, shown_string(mapped ? mapped : e), shown_string(a));
@@ -285,7 +310,7 @@ static bool login_answer_to_ok(cmp_ctx *c, const hmtp_packet *e, const hmtp_pack
         !hmtp_value_is_object(e->value, HMTP_AUTH_RESULT_CLASS) ||
         !hmtp_value_is_object(a->value, HMTP_AUTH_RESULT_CLASS))
         return false;
-    if (verify_path_ignored(c->cfg->ignore, "to") || !a->to)
+    if (ignored(c, "to") || !a->to)
         return true;
     const char *jid = hessian_value_string(hessian_object_field(a->value, "_jid"));
     return jid && strcmp(jid, a->to) == 0;
@@ -294,8 +319,10 @@ static bool login_answer_to_ok(cmp_ctx *c, const hmtp_packet *e, const hmtp_pack
 /* All differences between a recorded and a received packet. */
 static bool compare_packets(cmp_ctx *c, const hmtp_packet *e, const hmtp_packet *a)
 {
+    c->type = e->type;
+    c->cls = verify_payload_class(e);
     bool same = true;
-    if (e->type != a->type && !verify_path_ignored(c->cfg->ignore, "type")) {
+    if (e->type != a->type && !ignored(c, "type")) {
         const char *en = hmtp_type_name(e->type), *an = hmtp_type_name(a->type);
         same = note(c, "type", shown_string(en), shown_string(an));
     }
@@ -309,7 +336,7 @@ static bool compare_packets(cmp_ctx *c, const hmtp_packet *e, const hmtp_packet 
         if (mapped)
             want = *mapped;
     }
-    if ((e->has_id || a->has_id) && !verify_path_ignored(c->cfg->ignore, "id") &&
+    if ((e->has_id || a->has_id) && !ignored(c, "id") &&
         (e->has_id != a->has_id || want != a->id))
         same = note(c, "id", g_strdup_printf("%" PRId64, want), g_strdup_printf("%" PRId64, a->id));
     GString *path = c->path;
@@ -345,7 +372,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
     gint *pair = g_new(gint, n); /* expected index -> actual index, -1 */
     gboolean *used = g_new0(gboolean, m);
     GString *path = g_string_sized_new(64);
-    cmp_ctx quiet = {cfg, map, NULL, false, path};
+    cmp_ctx quiet = {cfg, map, NULL, false, path, 0, NULL};
     long w = (long)cfg->window;
     /* Pass 1: exact matches (after ignores and mapping), in order, within the window. */
     long cursor = 0;
@@ -382,7 +409,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
             pair[i] = (gint)j;
             out->different++;
             GPtrArray *found = g_ptr_array_new();
-            cmp_ctx loud = {cfg, map, found, true, path};
+            cmp_ctx loud = {cfg, map, found, true, path, 0, NULL};
             if (compare_packets(&loud, &e->pkt, &a->pkt)) {
                 /* equal, but further from its recorded place than the window allows */
                 note(&loud, "order", g_strdup_printf("\"reply %u of the session\"", i + 1),
@@ -393,6 +420,8 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
                 d->frame = e->frame;
                 d->received = a->index;
                 d->packet = describe(&e->pkt);
+                d->type = e->pkt.type;
+                d->cls = g_strdup(verify_payload_class(&e->pkt));
                 g_ptr_array_add(out->diffs, d);
             }
             g_ptr_array_free(found, TRUE);

@@ -33,6 +33,10 @@ typedef struct expected_reply {
     hmtp_packet pkt;
 } expected_reply;
 
+/* Differences listed per reply pair at most: the rest are not (learn.c
+ * then knows nothing of that reply's other fields). */
+#define VERIFY_MAX_DIFFS 16
+
 typedef enum diff_kind { DIFF_DIFFERENT, DIFF_MISSING, DIFF_UNEXPECTED } diff_kind;
 
 typedef struct verify_diff {
@@ -43,6 +47,8 @@ typedef struct verify_diff {
     char *path;         /* DIFFERENT: field path such as value.server */
     char *expected;     /* JSON text */
     char *actual;
+    int32_t type;       /* DIFFERENT: of the recorded packet ... */
+    char *cls;          /* ... and the class of its payload, NULL when not an object */
 } verify_diff;
 
 typedef struct verify_result {
@@ -50,11 +56,24 @@ typedef struct verify_result {
     GPtrArray *diffs; /* verify_diff* */
 } verify_result;
 
+/* A path not compared in replies of one packet type whose payload is of
+ * one class (hmtp-replay learn writes them, --ignore-file reads them). */
+typedef struct verify_rule {
+    int32_t type;
+    char *cls;          /* NULL: a payload that is not an object */
+    char *path;         /* covers what is under it, as --ignore */
+} verify_rule;
+
 typedef struct verify_config {
     char **ignore;      /* NULL-terminated field paths; a path also covers what is under it */
+    const verify_rule *rules; /* n_rules of them, for one type and class each */
+    unsigned n_rules;
     unsigned window;
     bool types[HMTP_TYPE_COUNT]; /* packet types compared */
 } verify_config;
+
+/* The class a rule names for this packet: its payload's, or NULL. */
+const char *verify_payload_class(const hmtp_packet *p);
 
 void verify_result_init(verify_result *r);
 void verify_result_free(verify_result *r);
