@@ -214,6 +214,13 @@ static void append_ranges(GString *out, const unsigned *ids, unsigned n)
     }
 }
 
+/* g_ptr_array_sort hands the comparator pointers to the elements: the
+ * names themselves are one step further. */
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 void shard_plan_split(shard_plan *p, unsigned n)
 {
     if (n == 0)
@@ -337,7 +344,7 @@ void shard_plan_split(shard_plan *p, unsigned n)
             if (find(p, (unsigned)strtoul(key, NULL, 10)) == r)
                 g_ptr_array_add(names, (gpointer)(tab + 1));
         }
-        g_ptr_array_sort(names, (GCompareFunc)(void (*)(void))g_strcmp0);
+        g_ptr_array_sort(names, compare_names);
         const char *prev = NULL;
         unsigned shown = 0;
         for (guint i = 0; i < names->len; i++) {
