@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Option parsing and the top level of the replay command. */
+/* The subcommands replay, learn and check: options (cli_config.h) to a
+ * run and its reports. */
 #ifndef REPLAY_CLI_H
 #define REPLAY_CLI_H
 
