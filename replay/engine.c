@@ -114,6 +114,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     sh->cfg = cfg;
     sh->capture = &store->stats;
     sh->latency_ms = e->results.latency_ms;
+    sh->latency = &e->results.latency;
     sh->loop = e->loop;
     sh->not_replayable = g_string_new(NULL);
     jid_map_init(&sh->learned);

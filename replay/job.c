@@ -220,6 +220,7 @@ static void on_frame(void *ctx, const hmtp_frame *f)
     double latency_ms = j->pace.last_send_us ? (double)(now - j->pace.last_send_us) / 1000.0 : 0;
     hmtp_tool_error why;
     reply_kind k = replies_take(&j->replies, &j->login, f, index, latency_ms, j->shared->latency_ms, &why);
+    latency_hist_take(j->shared->latency, j->shared->latency_ms);
     if (k == REPLY_MALFORMED)
         job_finish(j, JOB_FAILED, "%s", why.msg);
     else if (k == REPLY_COMPARED && j->group)

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "jidmap.h"
+#include "latency.h"
 #include "link.h"
 #include "login_edit.h"
 #include "order.h"
@@ -32,7 +33,8 @@ typedef struct job_shared {
     link_target *target;   /* resolved once per run (engine_run) */
     char target_down[400]; /* why the target was found unreachable: no session starts after that */
     jid_map learned;       /* from copy 0 of each session, for fan-out */
-    GArray *latency_ms;    /* the results' */
+    GArray *latency_ms;    /* the results' scratch: replies_take() appends, job.c empties it into */
+    latency_hist *latency; /* the results' */
     GString *not_replayable; /* one line per session, for stderr */
     /* the engine's side, set by the engine */
     void (*wake)(struct job_shared *s, struct replay_job *j);  /* queue j to look again (never runs it at once) */

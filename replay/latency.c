@@ -43,3 +43,10 @@ double latency_hist_percentile(const latency_hist *h, double p)
     }
     return h->max_ms;
 }
+
+void latency_hist_take(latency_hist *h, GArray *samples)
+{
+    for (guint i = 0; i < samples->len; i++)
+        latency_hist_add(h, g_array_index(samples, double, i));
+    g_array_set_size(samples, 0);
+}

@@ -25,6 +25,9 @@ typedef struct latency_hist {
 unsigned latency_bucket(double ms);
 double latency_bucket_value(unsigned bucket);
 void latency_hist_add(latency_hist *h, double ms);
+/* Adds the samples (double, ms) and empties the array: a run's replies
+ * land in a small scratch array, the histogram keeps them at fixed size. */
+void latency_hist_take(latency_hist *h, GArray *samples);
 /* The p-th percentile (0 < p <= 100) by the nearest rank, as the middle of
  * its bucket (never above the exact maximum, which the last rank is);
  * 0 when empty. */

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,20 +17,6 @@ typedef struct totals {
     size_t latencies;
     double elapsed_s;
 } totals;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile(const double *sorted, size_t n, double p)
-{
-    if (n == 0)
-        return 0;
-    size_t i = (size_t)ceil(p / 100.0 * (double)n);
-    return sorted[i == 0 ? 0 : i - 1];
-}
 
 /* Every job is counted and listed, those never connected included: a
  * report never leaves out work that was not done. */
@@ -58,26 +43,13 @@ static void sum_up(const replay_results *r, totals *t)
         t->ok += j->outcome == JOB_DONE && !job_result_differs(j) && !job_result_partial(j);
     }
     t->elapsed_s = (double)(r->t1_us - r->t0_us) / 1e6;
-    if (r->latency_merged) {
-        /* a merge of shards: their histograms, not their samples */
-        const latency_hist *h = r->latency_merged;
-        t->latencies = (size_t)h->total;
-        t->p50 = latency_hist_percentile(h, 50);
-        t->p90 = latency_hist_percentile(h, 90);
-        t->p99 = latency_hist_percentile(h, 99);
-        t->max = h->max_ms;
-        return;
-    }
-    size_t n = r->latency_ms->len;
-    double *sorted = g_memdup2(r->latency_ms->data, n * sizeof(double));
-    if (n)
-        qsort(sorted, n, sizeof(double), cmp_double);
-    t->latencies = n;
-    t->p50 = percentile(sorted, n, 50);
-    t->p90 = percentile(sorted, n, 90);
-    t->p99 = percentile(sorted, n, 99);
-    t->max = n ? sorted[n - 1] : 0;
-    g_free(sorted);
+    /* a merge of shards: their histograms; a replay: its own */
+    const latency_hist *h = r->latency_merged ? r->latency_merged : &r->latency;
+    t->latencies = (size_t)h->total;
+    t->p50 = latency_hist_percentile(h, 50);
+    t->p90 = latency_hist_percentile(h, 90);
+    t->p99 = latency_hist_percentile(h, 99);
+    t->max = h->max_ms;
 }
 
 /* The latencies as the histogram a merge adds up (latency.h); the caller
@@ -85,10 +57,7 @@ static void sum_up(const replay_results *r, totals *t)
 static latency_hist *latency_histogram(const replay_results *r)
 {
     latency_hist *h = g_new0(latency_hist, 1);
-    if (r->latency_merged)
-        *h = *r->latency_merged;
-    for (guint i = 0; i < r->latency_ms->len; i++)
-        latency_hist_add(h, g_array_index(r->latency_ms, double, i));
+    *h = r->latency_merged ? *r->latency_merged : r->latency;
     return h;
 }
 

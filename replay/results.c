@@ -10,6 +10,7 @@ void replay_results_init(replay_results *r, const replay_capture_stats *capture)
 {
     r->jobs = g_ptr_array_new();
     r->latency_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    memset(&r->latency, 0, sizeof r->latency);
     r->latency_merged = NULL;
     r->t0_us = r->t1_us = 0;
     r->capture = capture;

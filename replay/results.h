@@ -42,9 +42,13 @@ typedef struct job_result {
 
 typedef struct replay_results {
     GPtrArray *jobs;      /* job_result*, owned, in the order they run */
-    GArray *latency_ms;   /* double: each compared reply, since the last client packet */
-    /* merge: the shards' latencies joined (latency_ms is empty then); NULL
-       in a replay, whose exact samples are in latency_ms */
+    /* double: a reply's latency between replies_take() and
+       latency_hist_take(), which moves it into `latency`: a long
+       run keeps a fixed-size histogram (<= 1% error), not every sample */
+    GArray *latency_ms;
+    latency_hist latency; /* every compared reply, since the last client packet */
+    /* merge: the shards' latencies joined (`latency` is empty then); NULL
+       in a replay */
     const latency_hist *latency_merged;
     gint64 t0_us, t1_us;  /* the engine's clock */
     const replay_capture_stats *capture; /* what of the file could not be read */
