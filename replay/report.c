@@ -8,19 +8,12 @@
 #include <sys/stat.h>
 
 #include "json.h"
+#include "report_parts.h"
 
-typedef struct totals {
-    unsigned jobs, ok, differs, failed, unreachable, not_replayable, skipped, incomplete, not_run;
-    uint64_t sent, bytes, received;
-    unsigned matched, different, missing, unexpected;
-    double p50, p90, p99, max;
-    size_t latencies;
-    double elapsed_s;
-} totals;
 
 /* Every job is counted and listed, those never connected included: a
  * report never leaves out work that was not done. */
-static void sum_up(const replay_results *r, totals *t)
+void report_sum_up(const replay_results *r, totals *t)
 {
     memset(t, 0, sizeof *t);
     for (guint i = 0; i < r->jobs->len; i++) {
@@ -103,7 +96,7 @@ bool report_capture_identify(const char *path, unsigned sessions, report_capture
 }
 
 /* "0,2,5-7" */
-static gchar *session_ranges(const unsigned *ids, unsigned n)
+gchar *report_session_ranges(const unsigned *ids, unsigned n)
 {
     GString *out = g_string_new(NULL);
     for (unsigned i = 0; i < n;) {
@@ -120,7 +113,7 @@ static gchar *session_ranges(const unsigned *ids, unsigned n)
 
 /* What of the file itself could not be read, one line each (none: an
  * empty list); the caller frees it with g_strfreev. */
-static gchar **capture_problems(const replay_results *r)
+gchar **report_capture_problems(const replay_results *r)
 {
     const replay_capture_stats *st = r->capture;
     GPtrArray *lines = g_ptr_array_new();
@@ -134,7 +127,7 @@ static gchar **capture_problems(const replay_results *r)
     return (gchar **)g_ptr_array_free(lines, FALSE);
 }
 
-static const char *outcome_name(const job_result *j)
+const char *report_outcome_name(const job_result *j)
 {
     switch (j->outcome) {
     case JOB_DONE:
@@ -148,14 +141,14 @@ static const char *outcome_name(const job_result *j)
 }
 
 /* Why the job did not simply pass, or NULL. */
-static const char *job_reason(const job_result *j)
+const char *report_job_reason(const job_result *j)
 {
     if (j->reason[0])
         return j->reason;
     return job_result_partial(j) ? j->partial : NULL;
 }
 
-static void job_label(const job_result *j, char *out, size_t len)
+void report_job_label(const job_result *j, char *out, size_t len)
 {
     int n = snprintf(out, len, "%u", j->session);
     if (j->copy && n > 0 && (size_t)n < len)
@@ -170,8 +163,8 @@ static void text_details(const replay_results *r, FILE *out)
     for (guint i = 0; i < r->jobs->len; i++) {
         const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
-        job_label(j, label, sizeof label);
-        const char *why = job_reason(j);
+        report_job_label(j, label, sizeof label);
+        const char *why = report_job_reason(j);
         if (!why && j->verdict.diffs->len == 0)
             continue;
         if (!header) {
@@ -179,7 +172,7 @@ static void text_details(const replay_results *r, FILE *out)
             header = true;
         }
         if (why)
-            fprintf(out, "  session %s: %s: %s\n", label, outcome_name(j), why);
+            fprintf(out, "  session %s: %s: %s\n", label, report_outcome_name(j), why);
         if (job_result_partial(j) && j->reason[0])
             fprintf(out, "  session %s: %s\n", label, j->partial);
         divergence dv;
@@ -209,12 +202,12 @@ static void text_details(const replay_results *r, FILE *out)
 void report_text(const replay_results *r, const report_context *ctx, FILE *out)
 {
     totals t;
-    sum_up(r, &t);
+    report_sum_up(r, &t);
     fprintf(out, "hmtp-replay: %u session run(s) of %s against %s, %s pace\n", t.jobs, ctx->capture, ctx->target,
             ctx->pace);
     if (ctx->shard) {
         const report_shard *sh = ctx->shard;
-        gchar *ids = session_ranges(sh->sessions, sh->n_sessions);
+        gchar *ids = report_session_ranges(sh->sessions, sh->n_sessions);
         if (sh->n_sessions)
             fprintf(out, "shard %u/%u: %u of the capture's %u sessions: %s\n", sh->k, sh->n, sh->n_sessions,
                     ctx->id ? ctx->id->sessions : 0, ids);
@@ -226,7 +219,7 @@ void report_text(const replay_results *r, const report_context *ctx, FILE *out)
     if (ctx->merged)
         fprintf(out, "merged from %u shard reports (elapsed: the slowest shard; latency percentiles within 1%%)\n",
                 ctx->merged);
-    gchar **problems = capture_problems(r);
+    gchar **problems = report_capture_problems(r);
     for (gchar **l = problems; *l; l++)
         fprintf(out, "capture damaged: %s\n", *l);
     g_strfreev(problems);
@@ -235,10 +228,10 @@ void report_text(const replay_results *r, const report_context *ctx, FILE *out)
     for (guint i = 0; i < r->jobs->len; i++) {
         const job_result *j = g_ptr_array_index(r->jobs, i);
         char label[32];
-        job_label(j, label, sizeof label);
+        report_job_label(j, label, sizeof label);
         fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->client,
                 j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
-                j->verdict.unexpected, outcome_name(j));
+                j->verdict.unexpected, report_outcome_name(j));
     }
     fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %u/%u ok\n", "total", "", t.sent, t.received,
             t.matched, t.different, t.missing, t.unexpected, t.ok, t.jobs);
@@ -258,7 +251,7 @@ static void json_str(hmtp_buf *b, const char *s)
         hmtp_buf_printf(b, "null");
 }
 
-static bool write_file(const char *path, const hmtp_buf *b)
+bool report_write_file(const char *path, const hmtp_buf *b)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -330,7 +323,7 @@ static void json_divergence(hmtp_buf *b, const job_result *j)
 bool report_json(const replay_results *r, const report_context *ctx, const char *path)
 {
     totals t;
-    sum_up(r, &t);
+    report_sum_up(r, &t);
     hmtp_buf b;
     hmtp_buf_init(&b);
     hmtp_buf_printf(&b, "{\"capture\":");
@@ -377,7 +370,7 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
     json_str(&b, st->malformed_frames ? st->first_malformed : NULL);
     hmtp_buf_printf(&b, "}");
     hmtp_buf_printf(&b, ",\"capture_problems\":[");
-    gchar **problems = capture_problems(r);
+    gchar **problems = report_capture_problems(r);
     for (gchar **l = problems; *l; l++) {
         hmtp_buf_printf(&b, "%s", l == problems ? "" : ",");
         json_str(&b, *l);
@@ -415,8 +408,8 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         json_str(&b, j->client);
         hmtp_buf_printf(&b, ",\"jid\":");
         json_str(&b, j->jid);
-        hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", outcome_name(j));
-        json_str(&b, job_reason(j));
+        hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", report_outcome_name(j));
+        json_str(&b, report_job_reason(j));
         hmtp_buf_printf(&b, ",\"incomplete\":");
         json_str(&b, job_result_partial(j) ? j->partial : NULL);
         hmtp_buf_printf(&b,
@@ -433,187 +426,7 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(&b, "}");
     }
     hmtp_buf_printf(&b, "]}\n");
-    bool ok = !b.failed && write_file(path, &b);
-    hmtp_buf_free(&b);
-    return ok;
-}
-
-/* Escaped for XML text and attributes; bytes that are not UTF-8 (names
- * from a damaged capture) become U+FFFD, so the file stays well-formed. */
-static void xml_text(hmtp_buf *b, const char *raw)
-{
-    if (!raw)
-        return;
-    gchar *valid = g_utf8_make_valid(raw, -1);
-    for (const char *s = valid; *s; s++) {
-        switch (*s) {
-        case '<': hmtp_buf_printf(b, "&lt;"); break;
-        case '>': hmtp_buf_printf(b, "&gt;"); break;
-        case '&': hmtp_buf_printf(b, "&amp;"); break;
-        case '"': hmtp_buf_printf(b, "&quot;"); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                hmtp_buf_append_byte(b, (uint8_t)*s);
-        }
-    }
-    g_free(valid);
-}
-
-/* The session's full difference list, one line each, for <system-out>. */
-static void junit_diffs(hmtp_buf *b, const job_result *j)
-{
-    if (j->verdict.diffs->len == 0)
-        return;
-    hmtp_buf_printf(b, "\n    <system-out>");
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
-        char line[1024];
-        if (d->kind == DIFF_DIFFERENT)
-            snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame, d->packet,
-                     d->path, d->expected, d->actual);
-        else if (d->kind == DIFF_MISSING)
-            snprintf(line, sizeof line, "frame %" PRIu64 " %s: missing\n", d->frame, d->packet);
-        else
-            snprintf(line, sizeof line, "unexpected reply #%" PRIu64 ": %s\n", d->received, d->packet);
-        xml_text(b, line);
-    }
-    hmtp_buf_printf(b, "</system-out>\n  ");
-}
-
-/* A testcase that did not pass has one element: <skipped> for a session
- * never connected (on purpose, or for want of a reachable target),
- * <failure> for differences, <error> for a broken or partial run. */
-typedef enum junit_kind { JUNIT_PASS, JUNIT_SKIPPED, JUNIT_FAILURE, JUNIT_ERROR } junit_kind;
-
-static junit_kind junit_kind_of(const job_result *j)
-{
-    if (j->outcome == JOB_NOT_REPLAYABLE || j->outcome == JOB_SKIPPED || j->outcome == JOB_NOT_RUN ||
-        j->outcome == JOB_PENDING)
-        return JUNIT_SKIPPED;
-    if (job_result_differs(j))
-        return JUNIT_FAILURE;
-    return strcmp(outcome_name(j), "ok") == 0 ? JUNIT_PASS : JUNIT_ERROR;
-}
-
-static void junit_verdict(hmtp_buf *b, const job_result *j)
-{
-    const char *name = outcome_name(j);
-    junit_kind kind = junit_kind_of(j);
-    if (kind == JUNIT_PASS)
-        return;
-    if (kind == JUNIT_SKIPPED) {
-        hmtp_buf_printf(b, "\n    <skipped message=\"%s: ", name);
-        xml_text(b, job_reason(j));
-        hmtp_buf_printf(b, "\"/>\n  ");
-        return;
-    }
-    const char *tag = kind == JUNIT_FAILURE ? "failure" : "error";
-    hmtp_buf_printf(b, "\n    <%s message=\"", tag);
-    divergence dv;
-    job_result_divergence(j, &dv);
-    char *first = divergence_text(&dv);
-    /* what a CI shows first: the first thing that went wrong */
-    if (job_result_differs(j))
-        xml_text(b, first);
-    else
-        xml_text(b, job_reason(j));
-    if (job_result_partial(j) && (job_result_differs(j) || j->reason[0])) {
-        hmtp_buf_printf(b, "; ");
-        xml_text(b, j->partial);
-    }
-    hmtp_buf_printf(b, "\">");
-    if (job_result_differs(j))
-        hmtp_buf_printf(b, "%u different, %u missing, %u unexpected", j->verdict.different, j->verdict.missing,
-                        j->verdict.unexpected);
-    else if (first) {
-        xml_text(b, "first divergence: ");
-        xml_text(b, first);
-    }
-    g_free(first);
-    hmtp_buf_printf(b, "</%s>", tag);
-    junit_diffs(b, j);
-    if (!j->verdict.diffs->len)
-        hmtp_buf_printf(b, "\n  ");
-}
-
-/* The checks run before anything was sent (preflight.h): passed when every
- * session could be replayed in full, skipped (with what was needed) when
- * not, an error when nothing could. */
-static void junit_preflight(hmtp_buf *b, const report_preflight *pf)
-{
-    hmtp_buf_printf(b, "  <testcase classname=\"hmtp-replay\" name=\"preflight\">");
-    if (pf->exit_status == 4 || pf->exit_status == 2) {
-        hmtp_buf_printf(b, "\n    <%s message=\"", pf->exit_status == 4 ? "skipped" : "error");
-        xml_text(b, pf->verdict);
-        hmtp_buf_printf(b, "\"/>");
-    }
-    hmtp_buf_printf(b, "\n    <system-out>");
-    xml_text(b, pf->text);
-    hmtp_buf_printf(b, "</system-out>\n  </testcase>\n");
-}
-
-bool report_junit(const replay_results *r, const report_context *ctx, const char *path)
-{
-    totals t;
-    sum_up(r, &t);
-    gchar **problems = capture_problems(r);
-    unsigned file_cases = problems[0] ? 1 : 0;
-    unsigned pf_cases = ctx->preflight ? 1 : 0;
-    unsigned count[4] = {0};
-    for (guint i = 0; i < r->jobs->len; i++)
-        count[junit_kind_of(g_ptr_array_index(r->jobs, i))]++;
-    if (ctx->preflight && ctx->preflight->exit_status == 4)
-        count[JUNIT_SKIPPED]++;
-    else if (ctx->preflight && ctx->preflight->exit_status == 2)
-        count[JUNIT_ERROR]++;
-    hmtp_buf b;
-    hmtp_buf_init(&b);
-    hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
-    xml_text(&b, ctx->capture);
-    if (ctx->shard)
-        hmtp_buf_printf(&b, " shard %u/%u", ctx->shard->k, ctx->shard->n);
-    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
-                    t.jobs + file_cases + pf_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases,
-                    count[JUNIT_SKIPPED], t.elapsed_s);
-    if (ctx->shard) {
-        gchar *ids = session_ranges(ctx->shard->sessions, ctx->shard->n_sessions);
-        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"shard\" value=\"%u/%u\"/>\n"
-                            "    <property name=\"shard sessions\" value=\"%s\"/>\n  </properties>\n",
-                        ctx->shard->k, ctx->shard->n, ids);
-        g_free(ids);
-    } else if (ctx->merged) {
-        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"merged shards\" value=\"%u\"/>\n  </properties>\n",
-                        ctx->merged);
-    }
-    if (ctx->preflight)
-        junit_preflight(&b, ctx->preflight);
-    if (file_cases) {
-        /* the file itself: damage no session row can show */
-        hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
-        for (gchar **l = problems; *l; l++) {
-            xml_text(&b, *l);
-            xml_text(&b, "\n");
-        }
-        hmtp_buf_printf(&b, "\"/>\n  </testcase>\n");
-    }
-    g_strfreev(problems);
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
-        char label[32];
-        job_label(j, label, sizeof label);
-        /* who it was: the recorded client and the JID it logged in as */
-        hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
-        xml_text(&b, j->client);
-        if (j->jid) {
-            hmtp_buf_printf(&b, " ");
-            xml_text(&b, j->jid);
-        }
-        hmtp_buf_printf(&b, ")\">");
-        junit_verdict(&b, j);
-        hmtp_buf_printf(&b, "</testcase>\n");
-    }
-    hmtp_buf_printf(&b, "</testsuite>\n");
-    bool ok = !b.failed && write_file(path, &b);
+    bool ok = !b.failed && report_write_file(path, &b);
     hmtp_buf_free(&b);
     return ok;
 }
