@@ -91,6 +91,9 @@ static gchar *tok_value(const char *buf, jsmntok_t *t)
         return g_strdup("(none)");
     if (t->type == JSMN_OBJECT && tok_member(buf, t, "$absent"))
         return g_strdup("(absent)");
+    /* jsmn's string token spans the text between the quotes */
+    if (t->type == JSMN_STRING)
+        return g_strdup_printf("\"%.*s\"", t->end - t->start, buf + t->start);
     return g_strndup(buf + t->start, (gsize)(t->end - t->start));
 }
 
