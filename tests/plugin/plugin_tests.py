@@ -1049,17 +1049,15 @@ def t_replay_verdicts(env):
     check(set(shown) == bad, "frames shown %s, the report lists %s" % (sorted(shown), sorted(bad)))
     text = 'value.server expected "hmtp-broker", got "hmtp-broker-altered"'
     for f, (result, diff, experts) in shown.items():
-        # tshark -T fields drops the quotes inside a string value: compare without them here, exactly below
-        check(result.split("|")[0] == "different" and diff == text.replace('"', ''),
-              "frame %d: %s / %s" % (f, result, diff))
-        check(("Replay: " + text).replace('"', '') in experts.replace('"', '').split("|"),
+        check(result.split("|")[0] == "different" and diff == text, "frame %d: %r / %r" % (f, result, diff))
+        check("Replay: " + text in experts.split("|"),
               "frame %d has no verdict expert: %s" % (f, experts))
     exact = verdict_rows(env, cap, report, 'hmtp.replay.diff == "%s"' % text.replace('"', '\\"'))
     check(set(exact) == bad, "filter on the exact diff text shows %s" % sorted(exact))
-    # the marked packet is the recorded answer to the ping, as tshark decodes it
+    # the marked packet carries the recorded _server value, as tshark decodes it
     ans = env.fields(cap, "frame.number", "hmtp.type", "hessian.string", extra=["-Y", "frame.number in {%s}" %
                                                                                 " ".join(map(str, bad))])
-    check(all(r[1].split("|")[0] == "5" and "hmtp-broker" in r[2].split("|") for r in ans),
+    check(ans and all("hmtp-broker" in r[2].split("|") for r in ans),
           "marked frames are not the ping's queryResult: %s" % ans)
     # every reply frame of the report carries a result, nothing else does
     frames = {f for s in rep["sessions"] for f in s["reply_frames"]}
@@ -1081,7 +1079,7 @@ def t_replay_verdicts(env):
     rows = verdict_rows(env, cap, other, "hmtp.replay.result || hmtp.replay.report")
     check(len(rows) == 1 and not any(v[0] for v in rows.values()), "another capture's report: %s" % rows)
     msg = list(rows.values())[0][2]
-    check("is of another capture (presence-pubsub.pcapng)" in msg, "no reason given: %s" % msg)
+    check("is of another capture (presence-pubsub.pcapng" in msg, "no reason given: %s" % msg)
 
     # bad reports: missing, not JSON, not a replay report: one expert each, no crash
     garbage = os.path.join(env.tmp, "garbage.json")
