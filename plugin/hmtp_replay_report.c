@@ -226,7 +226,8 @@ static void load(void)
     if (!name) {
         rep.problem = g_strdup_printf("replay report %s has no capture_id", pref_report);
     } else if (!capture_is_open(name, bytes, &unknown)) {
-        rep.problem = g_strdup_printf("replay report %s is of another capture (%s, %" G_GUINT64_FORMAT " bytes)",
+        rep.problem = g_strdup_printf("replay report %s is of another capture (%s): no file of that name "
+                                      "and %" G_GUINT64_FORMAT " bytes is open",
                                       pref_report, name, bytes);
     }
     g_free(name);
