@@ -150,7 +150,14 @@ static void add_difference(const char *buf, jsmntok_t *d)
         g_free(e);
         g_free(a);
     }
-    g_ptr_array_add(v->diffs, line);
+    /* copies and loops of a session (--copies, --loop) repeat its differences */
+    bool seen = false;
+    for (guint i = 0; i < v->diffs->len && !seen; i++)
+        seen = !strcmp(g_ptr_array_index(v->diffs, i), line);
+    if (seen)
+        g_free(line);
+    else
+        g_ptr_array_add(v->diffs, line);
     g_free(path);
     g_free(kind);
 }
