@@ -42,18 +42,16 @@ static void verdict_free(gpointer p)
 
 /* ---- JSON tokens (jsmn, as wsjson hands them out) ---- */
 
-/* The token after t's whole subtree. */
+static jsmntok_t *toks_end; /* one past the last token of the report being read */
+
+/* The token after t's whole subtree: the first one that starts after t ends
+ * (a loop, not recursion: a report nested 100000 deep must not overflow the
+ * stack). */
 static jsmntok_t *tok_next(jsmntok_t *t)
 {
-    int n = t->size;
     jsmntok_t *c = t + 1;
-    if (t->type == JSMN_OBJECT) {
-        for (int i = 0; i < n; i++)
-            c = tok_next(c + 1); /* key, then its value */
-    } else if (t->type == JSMN_ARRAY) {
-        for (int i = 0; i < n; i++)
-            c = tok_next(c);
-    }
+    while (c < toks_end && c->start < t->end)
+        c++;
     return c;
 }
 
@@ -64,7 +62,7 @@ static jsmntok_t *tok_member(const char *buf, jsmntok_t *obj, const char *name)
         return NULL;
     jsmntok_t *c = obj + 1;
     size_t len = strlen(name);
-    for (int i = 0; i < obj->size; i++) {
+    for (int i = 0; i < obj->size && c + 1 < toks_end; i++) {
         if (c->type == JSMN_STRING && (size_t)(c->end - c->start) == len && !memcmp(buf + c->start, name, len))
             return c + 1;
         c = tok_next(c + 1);
@@ -216,6 +214,7 @@ static void load(void)
         goto out;
     }
     toks = g_new0(jsmntok_t, n);
+    toks_end = toks + n;
     if (json_parse(buf, toks, (unsigned)n) != n || toks[0].type != JSMN_OBJECT) {
         rep.problem = g_strdup_printf("replay report %s is not JSON", pref_report);
         goto out;
@@ -244,17 +243,17 @@ static void load(void)
     if (rep.problem)
         goto out;
     jsmntok_t *s = sessions + 1;
-    for (int i = 0; i < sessions->size; s = tok_next(s), i++) {
+    for (int i = 0; i < sessions->size && s < toks_end; s = tok_next(s), i++) {
         jsmntok_t *frames = tok_member(buf, s, "reply_frames");
         jsmntok_t *f = frames && frames->type == JSMN_ARRAY ? frames + 1 : NULL;
-        for (int k = 0; f && k < frames->size; f = tok_next(f), k++) {
+        for (int k = 0; f && k < frames->size && f < toks_end; f = tok_next(f), k++) {
             guint32 num;
             if (tok_uint(buf, f, &num))
                 frame_verdict(num);
         }
         jsmntok_t *diffs = tok_member(buf, s, "differences");
         jsmntok_t *d = diffs && diffs->type == JSMN_ARRAY ? diffs + 1 : NULL;
-        for (int k = 0; d && k < diffs->size; d = tok_next(d), k++)
+        for (int k = 0; d && k < diffs->size && d < toks_end; d = tok_next(d), k++)
             add_difference(buf, d);
     }
     if (unknown)
@@ -264,6 +263,7 @@ out:
     if (rep.problem)
         g_hash_table_remove_all(rep.frames);
     g_free(toks);
+    toks_end = NULL;
     g_free(buf);
 }
 
