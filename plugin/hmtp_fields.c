@@ -19,6 +19,7 @@ int hf_hmtp_wire_length = -1, hf_hmtp_body_length = -1, hf_hmtp_chunks = -1;
 int hf_hmtp_chunk = -1, hf_hmtp_chunk_length = -1, hf_hmtp_chunk_data = -1, hf_hmtp_end = -1;
 int hf_hmtp_response_in = -1, hf_hmtp_request_in = -1, hf_hmtp_response_time = -1;
 int hf_hmtp_skipped = -1, hf_hmtp_direction = -1;
+int hf_hmtp_replay_result = -1, hf_hmtp_replay_diff = -1, hf_hmtp_replay_report = -1;
 int hf_hmtp_auth = -1, hf_hmtp_auth_uid = -1, hf_hmtp_auth_resource = -1, hf_hmtp_auth_password = -1;
 int hf_hmtp_auth_encrypted = -1, hf_hmtp_auth_key_algorithm = -1, hf_hmtp_auth_enc_key_length = -1;
 int hf_hmtp_auth_enc_data_length = -1, hf_hmtp_auth_decrypted = -1, hf_hmtp_auth_key_file = -1;
@@ -40,6 +41,7 @@ expert_field ei_hmtp_malformed = EI_INIT, ei_hmtp_unknown_type = EI_INIT, ei_hmt
 expert_field ei_hmtp_error_packet = EI_INIT, ei_hmtp_oversized = EI_INIT, ei_hmtp_no_response = EI_INIT;
 expert_field ei_hmtp_no_request = EI_INIT, ei_hmtp_resync = EI_INIT;
 expert_field ei_hmtp_auth_undecrypted = EI_INIT, ei_hmtp_pubkey_invalid = EI_INIT, ei_hmtp_tcp_trouble = EI_INIT;
+expert_field ei_hmtp_replay_differs = EI_INIT, ei_hmtp_replay_report = EI_INIT;
 
 /* Filled from the core's table at registration: the packet type names are
  * the core's knowledge, not restated here. */
@@ -95,6 +97,13 @@ static hf_register_info hmtp_hf[] = {
     HF(hf_hmtp_skipped, "Skipped bytes", "hmtp.skipped", FT_BYTES, BASE_NONE, NULL,
        "Bytes before the first recognisable packet boundary (capture started mid-packet)"),
     HF(hf_hmtp_direction, "Direction", "hmtp.direction", FT_UINT8, BASE_DEC, VALS(hmtp_direction_names), NULL),
+    /* from the replay report named by the hmtp.replay_report preference */
+    HF(hf_hmtp_replay_result, "Replay result", "hmtp.replay.result", FT_STRING, BASE_NONE, NULL,
+       "What hmtp-replay found for this recorded reply: matched, different, missing or reordered"),
+    HF(hf_hmtp_replay_diff, "Replay difference", "hmtp.replay.diff", FT_STRING, BASE_NONE, NULL,
+       "One difference between this recorded reply and the target's reply"),
+    HF(hf_hmtp_replay_report, "Replay report problem", "hmtp.replay.report", FT_STRING, BASE_NONE, NULL,
+       "Why the replay report named by the preference is not used"),
     HF(hf_hmtp_auth, "Login", "hmtp.auth", FT_NONE, BASE_NONE, NULL, "AuthQuery: the login of a client"),
     HF(hf_hmtp_auth_uid, "User id", "hmtp.auth.uid", FT_STRING, BASE_NONE, NULL, "AuthQuery._uid"),
     HF(hf_hmtp_auth_resource, "Resource", "hmtp.auth.resource", FT_STRING, BASE_NONE, NULL,
@@ -181,6 +190,10 @@ static ei_register_info hmtp_ei[] = {
         "Server public key is not a valid RSA SubjectPublicKeyInfo", EXPFILL } },
     { &ei_hmtp_tcp_trouble, { "hmtp.tcp_trouble", PI_REASSEMBLE, PI_WARN,
         "HMTP stream broken after TCP retransmissions or out-of-order segments", EXPFILL } },
+    { &ei_hmtp_replay_differs, { "hmtp.replay.differs", PI_SEQUENCE, PI_WARN,
+        "Replay: the target's reply differs from this recorded reply", EXPFILL } },
+    { &ei_hmtp_replay_report, { "hmtp.replay.report_unusable", PI_UNDECODED, PI_WARN,
+        "Replay report not used", EXPFILL } },
 };
 
 void hmtp_register_fields(void)

@@ -23,6 +23,8 @@ extern int hf_hmtp_wire_length, hf_hmtp_body_length, hf_hmtp_chunks;
 extern int hf_hmtp_chunk, hf_hmtp_chunk_length, hf_hmtp_chunk_data, hf_hmtp_end;
 extern int hf_hmtp_response_in, hf_hmtp_request_in, hf_hmtp_response_time;
 extern int hf_hmtp_skipped, hf_hmtp_direction;
+/* hmtp.replay.* (hmtp_replay_report.c) */
+extern int hf_hmtp_replay_result, hf_hmtp_replay_diff, hf_hmtp_replay_report;
 /* hmtp.auth.*, hmtp.pubkey.* (hmtp_auth.c) */
 extern int hf_hmtp_auth, hf_hmtp_auth_uid, hf_hmtp_auth_resource, hf_hmtp_auth_password;
 extern int hf_hmtp_auth_encrypted, hf_hmtp_auth_key_algorithm, hf_hmtp_auth_enc_key_length;
@@ -46,6 +48,7 @@ extern expert_field ei_hmtp_malformed, ei_hmtp_unknown_type, ei_hmtp_class_not_s
 extern expert_field ei_hmtp_error_packet, ei_hmtp_oversized, ei_hmtp_no_response;
 extern expert_field ei_hmtp_no_request, ei_hmtp_resync;
 extern expert_field ei_hmtp_auth_undecrypted, ei_hmtp_pubkey_invalid, ei_hmtp_tcp_trouble;
+extern expert_field ei_hmtp_replay_differs, ei_hmtp_replay_report;
 
 /* Preferences (defined and registered in packet-hmtp.c). */
 extern guint hmtp_pref_max_packet;   /* body bytes; larger packets are flagged and not decoded */

@@ -20,6 +20,7 @@
 #include "hmtp_heur.h"
 #include "hmtp_keys.h"
 #include "hmtp_plugin.h"
+#include "hmtp_replay_report.h"
 #include "hmtp_stats.h"
 #include "hmtp_tcp.h"
 #include "hmtp_track.h"
@@ -323,6 +324,8 @@ static int dissect_hmtp_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
         }
         offset += (guint32)info.wire_len;
     }
+    if (ht)
+        hmtp_replay_report_mark(tvb, pinfo, ht);
     return (int)len;
 #undef HMTP_TREE
 }
@@ -342,6 +345,7 @@ void proto_register_hmtp(void)
                                    "segments (needs TCP's \"Allow subdissectors to reassemble TCP streams\")",
                                    &hmtp_pref_desegment);
     hmtp_keys_register(module);
+    hmtp_replay_report_register(module);
     hmtp_events_register();
     hmtp_tcp_handle = register_dissector("hmtp", dissect_hmtp_stream, proto_hmtp);
     hmtp_follow_register();

@@ -993,6 +993,109 @@ def t_pubkey_invalid(env):
 
 # ---- install ----
 
+# ---- replay verdicts (issue 16): the "Replay report file" preference ----
+
+def replay_report(env, capture, name, *broker_opts):
+    """Replays capture against a fresh hmtp-broker (loopback) started with
+    broker_opts; returns the JSON report's path and its contents."""
+    import json
+    build = env.args.build_dir
+    broker, replay = os.path.join(build, "broker", "hmtp-broker"), os.path.join(build, "replay", "hmtp-replay")
+    if not (os.access(broker, os.X_OK) and os.access(replay, os.X_OK)):
+        print("no hmtp-broker/hmtp-replay in %s: skipped" % build)
+        sys.exit(77)
+    port_file, report = os.path.join(env.tmp, name + ".port"), os.path.join(env.tmp, name + ".json")
+    b = subprocess.Popen([broker, "--listen", "127.0.0.1:0", "--port-file", port_file,
+                          "--user", "alice:pw", "--user", "bob:pw", "--allow-any-user", *broker_opts],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(port_file) and os.path.getsize(port_file):
+                break
+            if b.poll() is not None:
+                raise Failure("hmtp-broker exited %d: %s" % (b.returncode, b.stderr.read()))
+            subprocess.run(["sleep", "0.05"])
+        port = open(port_file).read().strip()
+        key = os.path.join(env.args.captures, "broker-key.pem")
+        p = subprocess.run([replay, "--no-progress", "--target", "127.0.0.1:" + port, "--recorded-key", key,
+                            "--report-json", report, capture], capture_output=True, text=True, timeout=120)
+    finally:
+        b.kill()
+        b.wait()
+    check(os.path.isfile(report), "hmtp-replay wrote no report (exit %d): %s" % (p.returncode, p.stderr))
+    os.chmod(report, 0o644)
+    return report, json.load(open(report)), p.returncode
+
+
+def verdict_rows(env, pcap, report, filt):
+    rows = env.fields(pcap, "frame.number", "hmtp.replay.result", "hmtp.replay.diff", "_ws.expert.message",
+                      extra=["-o", "hmtp.replay_report:" + report, "-Y", filt])
+    return {int(r[0]): r[1:] for r in rows}
+
+
+def listed(rep, kinds):
+    return {d["frame"] for s in rep["sessions"] for d in s["differences"] if d["kind"] in kinds}
+
+
+def t_replay_verdicts(env):
+    # upgrade-get.pcapng holds a PingQuery (presence-pubsub.pcapng has none):
+    # a broker run with --alter-reply ping answers it with another _server
+    cap = capture_copy(env, "upgrade-get.pcapng")
+    report, rep, rc = replay_report(env, cap, "altered", "--alter-reply", "ping")
+    check(rc == 1, "the replay against the altered broker exited %d, not 1" % rc)
+    bad = listed(rep, ("different", "missing"))
+    check(bad, "the report lists no different/missing reply: %s" % rep["sessions"])
+    shown = verdict_rows(env, cap, report, 'hmtp.replay.result != "matched"')
+    check(set(shown) == bad, "frames shown %s, the report lists %s" % (sorted(shown), sorted(bad)))
+    text = 'value.server expected "hmtp-broker", got "hmtp-broker-altered"'
+    for f, (result, diff, experts) in shown.items():
+        check(result.split("|")[0] == "different" and diff == text, "frame %d: %r / %r" % (f, result, diff))
+        check("Replay: " + text in experts.split("|"),
+              "frame %d has no verdict expert: %s" % (f, experts))
+    exact = verdict_rows(env, cap, report, 'hmtp.replay.diff == "%s"' % text.replace('"', '\\"'))
+    check(set(exact) == bad, "filter on the exact diff text shows %s" % sorted(exact))
+    # the marked packet carries the recorded _server value, as tshark decodes it
+    ans = env.fields(cap, "frame.number", "hmtp.type", "hessian.string", extra=["-Y", "frame.number in {%s}" %
+                                                                                " ".join(map(str, bad))])
+    check(ans and all("hmtp-broker" in r[2].split("|") for r in ans),
+          "marked frames are not the ping's queryResult: %s" % ans)
+    # every reply frame of the report carries a result, nothing else does
+    frames = {f for s in rep["sessions"] for f in s["reply_frames"]}
+    marked = verdict_rows(env, cap, report, "hmtp.replay.result")
+    check(set(marked) == frames, "frames with a result %s, reply frames %s" % (sorted(marked), sorted(frames)))
+    check(all(v[0].split("|")[0] == "matched" for f, v in marked.items() if f not in bad),
+          "a reply the report did not flag is not matched: %s" % marked)
+
+    # a clean replay: every recorded reply matched, nothing shown
+    clean, crep, rc = replay_report(env, cap, "clean")
+    check(rc == 0 and not listed(crep, ("different", "missing")), "clean replay: exit %d %s" % (rc, crep["summary"]))
+    check(verdict_rows(env, cap, clean, 'hmtp.replay.result != "matched"') == {}, "a clean replay shows frames")
+    check(len(verdict_rows(env, cap, clean, 'hmtp.replay.result == "matched"')) == len(
+        {f for s in crep["sessions"] for f in s["reply_frames"]}), "clean replay: not every reply is matched")
+
+    # a report of another capture marks nothing and says why, once
+    other_cap = capture_copy(env, "presence-pubsub.pcapng")
+    other, _, _ = replay_report(env, other_cap, "other")
+    rows = verdict_rows(env, cap, other, "hmtp.replay.result || hmtp.replay.report")
+    check(len(rows) == 1 and not any(v[0] for v in rows.values()), "another capture's report: %s" % rows)
+    msg = list(rows.values())[0][2]
+    check("is of another capture (presence-pubsub.pcapng" in msg, "no reason given: %s" % msg)
+
+    # bad reports: missing, not JSON, not a replay report: one expert each, no crash
+    garbage = os.path.join(env.tmp, "garbage.json")
+    with open(garbage, "w") as f:
+        f.write('{"sessions": [{"reply_frames": [1, ')
+    other_json = os.path.join(env.tmp, "other.json")
+    with open(other_json, "w") as f:
+        f.write('{"capture": "x", "summary": {}}')
+    for path, why in ((os.path.join(env.tmp, "absent.json"), "cannot read replay report"),
+                      (garbage, "is not JSON"), (other_json, 'has no "sessions" list')):
+        if os.path.exists(path):
+            os.chmod(path, 0o644)
+        rows = verdict_rows(env, cap, path, "hmtp.replay.result || hmtp.replay.report")
+        check(len(rows) == 1 and why in list(rows.values())[0][2], "%s: %s" % (path, rows))
+
+
 def t_install(env):
     # `cmake --install BUILD --component hmtp_plugin` into a throwaway HOME,
     # then tshark, as an unprivileged user with that HOME and no
