@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_parse.h"
 #include "hmtp_crypto.h"
 #include "learn.h"
 
@@ -147,14 +148,9 @@ static bool add_login(GHashTable *passwords, const char *entry, const char *wher
 
 static bool read_login_file(GHashTable *passwords, const char *path, hmtp_tool_error *why)
 {
-    gchar *text = NULL;
-    GError *error = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &error)) {
-        hmtp_tool_fail(why, "--login-file: %s", error->message);
-        g_error_free(error);
+    gchar **lines = replay_option_file_lines("--login-file", path, why);
+    if (!lines)
         return false;
-    }
-    gchar **lines = g_strsplit(text, "\n", -1);
     bool ok = true;
     for (guint i = 0; lines[i] && ok; i++) {
         char *line = lines[i];
@@ -168,7 +164,6 @@ static bool read_login_file(GHashTable *passwords, const char *path, hmtp_tool_e
         ok = add_login(passwords, line, where, why);
     }
     g_strfreev(lines);
-    g_free(text);
     return ok;
 }
 

@@ -12,3 +12,17 @@ bool replay_options_parse(const GOptionEntry *entries, const char *summary, cons
     g_option_context_free(ctx);
     return parsed;
 }
+
+gchar **replay_option_file_lines(const char *option, const char *path, hmtp_tool_error *why)
+{
+    gchar *text = NULL;
+    GError *error = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &error)) {
+        hmtp_tool_fail(why, "%s: %s", option, error->message);
+        g_error_free(error);
+        return NULL;
+    }
+    gchar **lines = g_strsplit(text, "\n", -1);
+    g_free(text);
+    return lines;
+}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_parse.h"
 #include "hmtp.h"
 
 /* Values shown per line: enough to see what kind of noise it is. */
@@ -234,14 +235,9 @@ static bool parse_rule(char *line, verify_rule *rule, const char *file, unsigned
 
 bool learn_rules_load(const char *file, GArray *rules, hmtp_tool_error *why)
 {
-    gchar *text = NULL;
-    GError *error = NULL;
-    if (!g_file_get_contents(file, &text, NULL, &error)) {
-        hmtp_tool_fail(why, "--ignore-file: %s", error->message);
-        g_error_free(error);
+    gchar **lines = replay_option_file_lines("--ignore-file", file, why);
+    if (!lines)
         return false;
-    }
-    gchar **lines = g_strsplit(text, "\n", -1);
     bool ok = true;
     for (guint i = 0; lines[i] && ok; i++) {
         char *line = lines[i] + strspn(lines[i], " \t");
@@ -262,7 +258,6 @@ bool learn_rules_load(const char *file, GArray *rules, hmtp_tool_error *why)
             g_array_append_val(rules, rule);
     }
     g_strfreev(lines);
-    g_free(text);
     return ok;
 }
 

@@ -251,13 +251,13 @@ static void json_str(hmtp_buf *b, const char *s)
         hmtp_buf_printf(b, "null");
 }
 
-bool report_write_file(const char *path, const hmtp_buf *b)
+bool report_write_file(const char *path, hmtp_buf *b)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
-    bool ok = fwrite(b->data, 1, b->len, f) == b->len;
-    return (fclose(f) == 0) && ok;
+    FILE *f = b->failed ? NULL : fopen(path, "w");
+    bool ok = f && fwrite(b->data, 1, b->len, f) == b->len;
+    ok = f && fclose(f) == 0 && ok;
+    hmtp_buf_free(b);
+    return ok;
 }
 
 static void json_diffs(hmtp_buf *b, const job_result *j)
@@ -426,7 +426,5 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(&b, "}");
     }
     hmtp_buf_printf(&b, "]}\n");
-    bool ok = !b.failed && report_write_file(path, &b);
-    hmtp_buf_free(&b);
-    return ok;
+    return report_write_file(path, &b);
 }

@@ -32,7 +32,8 @@ const char *report_outcome_name(const job_result *j);
 const char *report_job_reason(const job_result *j);
 /* "session N (CLIENT JID)" */
 void report_job_label(const job_result *j, char *out, size_t len);
-/* Writes b to path; false when it cannot (the caller says so). */
-bool report_write_file(const char *path, const hmtp_buf *b);
+/* Writes b (unless building it failed) to path and frees it; false when
+ * either went wrong (the caller says so). */
+bool report_write_file(const char *path, hmtp_buf *b);
 
 #endif
