@@ -239,28 +239,8 @@ def case_incomplete():
     check(rep and rep['sessions'][0]['result'] == 'incomplete' and 'frame' in (rep['sessions'][0]['incomplete'] or ''),
           'JSON: %s' % (rep and rep['sessions']))
 
-def fake_server(handler, rcvbuf=None, accepted=None):
-    """A TCP server on 127.0.0.1:0 running handler(conn, index) per connection;
-    rcvbuf: its receive buffer size; accepted: a list that gets the time of
-    every accept."""
-    srv = socket.socket()
-    if rcvbuf:
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(16)
-    count = [0]
-    def loop():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            if accepted is not None:
-                accepted.append(time.time())
-            threading.Thread(target=handler, args=(c, count[0]), daemon=True).start()
-            count[0] += 1
-    threading.Thread(target=loop, daemon=True).start()
-    return srv.getsockname()[1], srv
+fake_server = replay_harness.fake_server
+
 
 def read_head(c):
     data = b''

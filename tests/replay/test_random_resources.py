@@ -10,10 +10,8 @@ Every server the test starts listens on 127.0.0.1 on an ephemeral port."""
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hmtp_fixture as fx  # noqa: E402
@@ -121,18 +119,7 @@ def resin_like(assigned, sink=None):
             elif t == 0:
                 send('message', to, assigned, assigned if assigned.encode() in body else 'not mapped')
         c.close()
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(4)
-    def loop():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-    return srv.getsockname()[1], srv
+    return replay_harness.fake_server(lambda c, _: handle(c))
 
 
 def case_resin_login():
