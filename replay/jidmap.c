@@ -64,13 +64,22 @@ bool jid_map_add_rule(jid_map *m, const char *rule, hmtp_tool_error *why)
     return true;
 }
 
+bool jid_map_empty(const jid_map *m)
+{
+    return !g_hash_table_size(m->full) && !g_hash_table_size(m->bare) && !g_hash_table_size(m->domain);
+}
+
+/* Runs for every JID of every packet sent and every reply compared: a
+ * table that is empty (most maps, most of the time) is not looked into. */
 char *jid_map_apply(const jid_map *m, const char *jid)
 {
     if (!jid)
         return NULL;
-    const char *exact = g_hash_table_lookup(m->full, jid);
+    const char *exact = g_hash_table_size(m->full) ? g_hash_table_lookup(m->full, jid) : NULL;
     if (exact)
         return g_strdup(exact);
+    if (!g_hash_table_size(m->bare) && !g_hash_table_size(m->domain))
+        return NULL;
     hmtp_jid j;
     if (!hmtp_jid_parse(jid, strlen(jid), &j))
         return NULL;

@@ -34,4 +34,7 @@ void jid_map_add_missing(jid_map *dst, const jid_map *src);
 /* A newly allocated mapped JID, or NULL when no rule applies. */
 char *jid_map_apply(const jid_map *m, const char *jid);
 
+/* True when no rule or learned JID is held (nothing is ever mapped). */
+bool jid_map_empty(const jid_map *m);
+
 #endif

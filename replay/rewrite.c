@@ -79,11 +79,32 @@ static void maybe_remap_id(GArray *edits, const rewrite_config *cfg, int32_t typ
 
 /* Strings inside the value are mapped only when they look like JIDs, so an
  * ordinary word that happens to equal a domain is left alone. */
-static bool looks_like_jid(const char *s) { return strchr(s, '@') != NULL; }
+static bool looks_like_jid(const char *s, size_t len)
+{
+    if (!len)
+        return false;
+    const char *nul = memchr(s, '\0', len); /* the string as C sees it */
+    return memchr(s, '@', nul ? (size_t)(nul - s) : len) != NULL;
+}
+
+static bool map_empty(const jid_map *m) { return !m || jid_map_empty(m); }
+
+/* True when no edit can apply to any packet now: no JID is mapped, no
+ * login field replaced, no server query renumbered. At --top-speed against
+ * a target that names every link as recorded this is every packet, which
+ * then goes out as recorded without being read again. */
+static bool nothing_to_edit(const rewrite_config *cfg)
+{
+    return map_empty(cfg->map) && map_empty(cfg->learned) && map_empty(cfg->shared_learned) && !cfg->login_user &&
+           !cfg->login_password && !cfg->login_credentials && !cfg->login_resource &&
+           (!cfg->server_query_ids || !g_hash_table_size(cfg->server_query_ids));
+}
 
 int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewrite_config *cfg, hmtp_buf *out,
                         hmtp_tool_error *why)
 {
+    if (nothing_to_edit(cfg))
+        return 0;
     hessian_decoder d;
     hessian_decoder_init(&d, stream, r->mark, r->body, r->body_len);
     GArray *edits = g_array_new(FALSE, FALSE, sizeof(edit));
@@ -154,12 +175,12 @@ int rewrite_client_body(const rec_packet *r, hessian_stream *stream, const rewri
         bool in_value = field == HMTP_FIELD_VALUE;
         if (!header && !in_value)
             continue;
+        if (!header && !looks_like_jid(ev.v.str.data, ev.v.str.len))
+            continue;
         char *text = g_strndup(ev.v.str.data, ev.v.str.len);
-        if (header || looks_like_jid(text)) {
-            char *mapped = rewrite_map_jid(cfg, text);
-            if (mapped)
-                add_edit(edits, ev.offset, ev.length, mapped);
-        }
+        char *mapped = rewrite_map_jid(cfg, text);
+        if (mapped)
+            add_edit(edits, ev.offset, ev.length, mapped);
         g_free(text);
     }
     int result = 0;

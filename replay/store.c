@@ -1,11 +1,76 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "store.h"
 
+#include "framing.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+
+/* ---------------------------------------------------------------- records */
+
+/* A record is the packet's struct (its pointers meaningless on disk), then
+ * its bytes, padded so that the next record's struct is aligned: a session's
+ * records are used where they were read (rec_session_acquire). What is kept
+ * of the bytes is what the replay uses: a client packet's wire bytes (sent
+ * as recorded) and its body, which is inside them when the packet is one
+ * chunk (the usual case); a server packet's body only (compared, never
+ * sent), its wire NULL. */
+#define REC_ALIGN alignof(rec_packet)
+
+/* Offset of the body inside the wire bytes when the packet is one chunk,
+ * else SIZE_MAX (the body is kept after the wire bytes). */
+static size_t body_in_wire(const uint8_t *wire, size_t wire_len, size_t body_len)
+{
+    size_t pos = 0;
+    hmtp_chunk c;
+    if (wire && hmtp_frame_next_chunk(wire, wire_len, &pos, &c) && c.data_len == body_len)
+        return c.data_offset;
+    return SIZE_MAX;
+}
+
+static size_t record_size(size_t wire_len, size_t body_len, size_t body_at)
+{
+    size_t n = sizeof(rec_packet) + wire_len + (body_at == SIZE_MAX ? body_len : 0);
+    return (n + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+}
+
+/* Points a record's wire and body at its bytes, which follow it. */
+static void record_link(rec_packet *r)
+{
+    uint8_t *p = (uint8_t *)(r + 1);
+    r->wire = r->wire_len ? p : NULL;
+    size_t at = body_in_wire(r->wire, r->wire_len, r->body_len);
+    r->body = at == SIZE_MAX ? p + r->wire_len : p + at;
+}
+
+/* A record of its own (the index pass, or a store without spill file). */
+static rec_packet *rec_packet_alloc(const rec_packet *head, const uint8_t *wire, const uint8_t *body)
+{
+    size_t at = body_in_wire(wire, head->wire_len, head->body_len);
+    size_t size = record_size(head->wire_len, head->body_len, at);
+    rec_packet *r = g_malloc(size);
+    *r = *head;
+    uint8_t *p = (uint8_t *)(r + 1), *end = (uint8_t *)r + size;
+    if (head->wire_len)
+        memcpy(p, wire, head->wire_len);
+    p += head->wire_len;
+    if (at == SIZE_MAX) {
+        if (head->body_len)
+            memcpy(p, body, head->body_len);
+        p += head->body_len;
+    }
+    memset(p, 0, (size_t)(end - p)); /* the padding goes to the spill file too */
+    record_link(r);
+    return r;
+}
+
+static void rec_packet_free(gpointer p) { g_free(p); } /* one allocation: struct and bytes */
 
 /* ---------------------------------------------------------------- the spill file */
 
@@ -14,6 +79,19 @@
  * 128 MB a replay of any capture length should stay under. */
 #define SPILL_BUDGET ((size_t)4 << 20)
 
+/* Buffers of sessions let go, kept for the next one read back: a session's
+ * records are one allocation, usually larger than glibc's mmap threshold
+ * (which stays at 128 KiB once the engine sets the trim threshold), so a
+ * fresh one per job cost a page fault per 4 KiB and its munmap. A few are
+ * kept, up to a total small beside what a run holds. */
+#define IDLE_MAX 8
+#define IDLE_BYTES ((size_t)16 << 20)
+
+struct rec_spill_buf {
+    size_t cap;
+    alignas(max_align_t) uint8_t data[];
+};
+
 struct rec_spill {
     int fd;
     char *path;           /* for messages (the file is unlinked at once) */
@@ -21,25 +99,14 @@ struct rec_spill {
     size_t pending;       /* bytes waiting in the sessions' pending buffers */
     GPtrArray *dirty;     /* rec_session* with pending bytes */
     char error[256];      /* the first write that failed */
+    GPtrArray *idle;      /* rec_spill_buf* to use again */
+    size_t idle_bytes;
 };
 
 struct rec_spill_block {
     uint64_t off;
     uint64_t len;
 };
-
-/* A record is the packet's struct (its pointers meaningless on disk), then
- * its wire bytes, then its body. */
-static rec_packet *rec_packet_alloc(const rec_packet *head)
-{
-    rec_packet *r = g_malloc(sizeof *r + head->wire_len + head->body_len);
-    *r = *head;
-    r->wire = (uint8_t *)(r + 1);
-    r->body = r->wire + head->wire_len;
-    return r;
-}
-
-static void rec_packet_free(gpointer p) { g_free(p); } /* one allocation: struct, wire, body */
 
 static rec_spill *spill_open(void)
 {
@@ -55,6 +122,7 @@ static rec_spill *spill_open(void)
     sp->fd = fd;
     sp->path = path;
     sp->dirty = g_ptr_array_new();
+    sp->idle = g_ptr_array_new_with_free_func(g_free);
     return sp;
 }
 
@@ -65,7 +133,41 @@ static void spill_close(rec_spill *sp)
     close(sp->fd);
     g_free(sp->path);
     g_ptr_array_free(sp->dirty, TRUE);
+    g_ptr_array_free(sp->idle, TRUE);
     g_free(sp);
+}
+
+/* A buffer of at least need bytes: the smallest idle one that is large
+ * enough, else the largest made larger, else a new one. */
+static rec_spill_buf *buf_take(rec_spill *sp, size_t need)
+{
+    guint pick = G_MAXUINT;
+    for (guint i = 0; i < sp->idle->len; i++) {
+        const rec_spill_buf *b = g_ptr_array_index(sp->idle, i), *p = pick == G_MAXUINT ? NULL : g_ptr_array_index(sp->idle, pick);
+        bool fits = b->cap >= need;
+        if (!p || (fits && (p->cap < need || b->cap < p->cap)) || (!fits && p->cap < need && b->cap > p->cap))
+            pick = i;
+    }
+    rec_spill_buf *b = NULL;
+    if (pick != G_MAXUINT) {
+        b = g_ptr_array_steal_index_fast(sp->idle, pick);
+        sp->idle_bytes -= b->cap;
+    }
+    if (!b || b->cap < need) {
+        b = g_realloc(b, sizeof *b + need);
+        b->cap = need;
+    }
+    return b;
+}
+
+static void buf_give(rec_spill *sp, rec_spill_buf *b)
+{
+    if (sp->idle->len < IDLE_MAX && sp->idle_bytes + b->cap <= IDLE_BYTES) {
+        g_ptr_array_add(sp->idle, b);
+        sp->idle_bytes += b->cap;
+    } else {
+        g_free(b);
+    }
 }
 
 static bool spill_pwrite(rec_spill *sp, const uint8_t *data, size_t len, uint64_t off)
@@ -108,10 +210,9 @@ static void spill_add(rec_spill *sp, rec_session *s, const rec_packet *r)
         s->pending = g_byte_array_new();
         g_ptr_array_add(sp->dirty, s);
     }
-    g_byte_array_append(s->pending, (const guint8 *)r, sizeof *r);
-    g_byte_array_append(s->pending, r->wire, (guint)r->wire_len);
-    g_byte_array_append(s->pending, r->body, (guint)r->body_len);
-    sp->pending += sizeof *r + r->wire_len + r->body_len;
+    size_t size = record_size(r->wire_len, r->body_len, body_in_wire(r->wire, r->wire_len, r->body_len));
+    g_byte_array_append(s->pending, (const guint8 *)r, (guint)size);
+    sp->pending += size;
     if (sp->pending >= SPILL_BUDGET)
         spill_flush(sp);
 }
@@ -130,48 +231,53 @@ static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, 
     return true;
 }
 
-/* Splits a block of records into packets. */
-static bool spill_parse(rec_session *s, const uint8_t *p, size_t len, hmtp_tool_error *err)
+/* Reads every block of the session into one buffer, one pread for blocks
+ * that follow each other in the file. */
+static bool spill_read_session(rec_session *s, uint8_t *data, hmtp_tool_error *err)
 {
-    while (len > 0) {
-        rec_packet head;
-        if (len < sizeof head)
-            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
-        memcpy(&head, p, sizeof head);
-        size_t need = sizeof head + head.wire_len + head.body_len;
-        if (head.wire_len > len || head.body_len > len || len < need)
-            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
-        rec_packet *r = rec_packet_alloc(&head);
-        memcpy(r->wire, p + sizeof head, head.wire_len);
-        memcpy(r->body, p + sizeof head + head.wire_len, head.body_len);
-        g_ptr_array_add(s->packets, r);
-        p += need, len -= need;
+    const rec_spill_block *b = (const rec_spill_block *)(void *)s->blocks->data;
+    for (guint i = 0; i < s->blocks->len;) {
+        uint64_t off = b[i].off, len = b[i].len;
+        for (i++; i < s->blocks->len && b[i].off == off + len; i++)
+            len += b[i].len;
+        if (!spill_pread(s->spill, data, (size_t)len, off, err))
+            return false;
+        data += len;
     }
     return true;
 }
 
-static void forget_streams(rec_session *s);
+/* Finds the records of a buffer read back, used where they are. */
+static bool spill_parse(rec_session *s, uint8_t *p, size_t len, hmtp_tool_error *err)
+{
+    while (len > 0) {
+        rec_packet *r = (rec_packet *)(void *)p;
+        if (len < sizeof *r || r->wire_len > len - sizeof *r || r->body_len > len)
+            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
+        size_t size = record_size(r->wire_len, r->body_len, body_in_wire(p + sizeof *r, r->wire_len, r->body_len));
+        if (size > len)
+            return hmtp_tool_fail(err, "the spill file is damaged (session %u)", s->info.id);
+        record_link(r);
+        g_ptr_array_add(s->packets, r);
+        p += size, len -= size;
+    }
+    return true;
+}
 
 bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
 {
     if (!s->spill || s->holders++ > 0)
         return true;
-    s->packets = g_ptr_array_new_full((guint)s->npackets, rec_packet_free);
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    bool ok = true;
-    for (guint i = 0; ok && i < s->blocks->len; i++) {
-        const rec_spill_block *b = &g_array_index(s->blocks, rec_spill_block, i);
-        if (b->len > cap) {
-            cap = (size_t)b->len;
-            buf = g_realloc(buf, cap);
-        }
-        ok = spill_pread(s->spill, buf, (size_t)b->len, b->off, err) && spill_parse(s, buf, (size_t)b->len, err);
-    }
-    g_free(buf);
-    if (!ok) {
+    uint64_t total = 0;
+    for (guint i = 0; i < s->blocks->len; i++)
+        total += g_array_index(s->blocks, rec_spill_block, i).len;
+    s->packets = g_ptr_array_sized_new((guint)s->npackets); /* the records are in s->held */
+    s->held = buf_take(s->spill, (size_t)total);
+    if (!spill_read_session(s, s->held->data, err) || !spill_parse(s, s->held->data, (size_t)total, err)) {
         g_ptr_array_free(s->packets, TRUE);
         s->packets = NULL;
+        buf_give(s->spill, s->held);
+        s->held = NULL;
         s->holders--;
         return false;
     }
@@ -219,6 +325,8 @@ void rec_session_release(rec_session *s)
         return;
     g_ptr_array_free(s->packets, TRUE);
     s->packets = NULL;
+    buf_give(s->spill, s->held);
+    s->held = NULL;
     forget_streams(s);
 }
 
@@ -229,6 +337,7 @@ static void rec_session_free(gpointer p)
     rec_session *s = p;
     if (s->packets)
         g_ptr_array_free(s->packets, TRUE);
+    g_free(s->held); /* only when the store goes while a session is held */
     if (s->pending)
         g_byte_array_free(s->pending, TRUE);
     if (s->blocks)
@@ -312,11 +421,10 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
     if (info->id >= st->sessions->len)
         return;
     rec_session *s = g_ptr_array_index(st->sessions, info->id);
-    rec_packet head = {.dir = w->dir, .frame = w->frame, .ts = w->ts, .index = w->index, .wire_len = w->wire_len,
-                       .body_len = w->body_len};
-    rec_packet *r = rec_packet_alloc(&head);
-    memcpy(r->wire, w->wire, w->wire_len);
-    memcpy(r->body, w->body, w->body_len);
+    /* a server packet is compared, never sent: its wire bytes are not kept */
+    rec_packet head = {.dir = w->dir, .frame = w->frame, .ts = w->ts, .index = w->index,
+                       .wire_len = w->dir == REPLAY_C2S ? w->wire_len : 0, .body_len = w->body_len};
+    rec_packet *r = rec_packet_alloc(&head, w->dir == REPLAY_C2S ? w->wire : NULL, w->body);
     hessian_stream *hs = &s->stream[w->dir];
     r->mark = hessian_stream_mark(hs);
     hmtp_packet pkt;

@@ -35,9 +35,10 @@ typedef struct rec_packet {
     uint64_t frame;
     double ts;
     uint64_t index;        /* per direction */
-    uint8_t *wire;
+    uint8_t *wire;         /* client packets only (sent as recorded); a server
+                              packet is never sent again: NULL, 0 */
     size_t wire_len;
-    uint8_t *body;
+    uint8_t *body;         /* may point inside wire (a packet of one chunk) */
     size_t body_len;
     hessian_mark mark;     /* the direction's decoder state before this packet */
     hmtp_status status;    /* HMTP_OK when the recorded packet decodes (the
@@ -53,6 +54,7 @@ typedef struct rec_packet {
 
 typedef struct rec_spill rec_spill;
 typedef struct rec_spill_block rec_spill_block;
+typedef struct rec_spill_buf rec_spill_buf;
 
 /* What a replay needs of replay_session_info (as at the end of the
  * capture), without its fixed-size text: a run of tens of thousands of
@@ -79,6 +81,7 @@ typedef struct rec_session {
     /* rec_packet*, in capture order, while held (rec_session_acquire); NULL
        otherwise. Always held when there is no spill file. */
     GPtrArray *packets;
+    rec_spill_buf *held;      /* spilled: the records, read back in one buffer */
     hessian_stream stream[2]; /* kept: rewriting re-reads client packets */
     char *login_uid;          /* from the recorded AuthQuery, or NULL */
     char *login_jid;          /* from the recorded AuthResult, or NULL */
