@@ -52,6 +52,7 @@ void replies_drop_kept(job_replies *r)
 void replies_free(job_replies *r)
 {
     hessian_stream_free(&r->stream);
+    hessian_decoder_free(&r->decoder);
     hmtp_packet_free(&r->scratch);
     replies_drop_kept(r);
     jid_map_free(&r->learned);
@@ -165,7 +166,7 @@ reply_kind replies_take(job_replies *r, login_edit *le, const hmtp_frame *f, uin
     scratch_reset(p);
     hessian_mark mark = hessian_stream_mark(&r->stream);
     hmtp_error err;
-    if (hmtp_packet_decode(p, &r->stream, mark, f->body, f->body_len, &err) != HMTP_OK) {
+    if (hmtp_packet_decode_with(p, &r->decoder, &r->stream, mark, f->body, f->body_len, &err) != HMTP_OK) {
         hmtp_tool_fail(why, "the target sent a malformed packet (#%" PRIu64 "): %s at body offset %zu", index, err.msg,
                     err.offset);
         return REPLY_MALFORMED;

@@ -40,6 +40,7 @@ typedef struct job_replies {
     const rec_session *rec;
     hessian_stream stream;       /* the target's direction */
     hmtp_packet scratch;         /* the reply being looked at; its arena is reused */
+    hessian_decoder decoder;     /* kept from reply to reply: its stack and scratch too */
     kept_block *first, *last;    /* the compared replies in arrival order, each with its bytes */
     size_t next_block;           /* the next block's size: small sessions stay small */
     uint64_t compared;           /* how many are kept, as a count that pacing reads */

@@ -477,6 +477,12 @@ hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *
     return hmtp_packet_decode(out, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
 }
 
+hmtp_status rec_packet_decode_with(rec_session *s, const rec_packet *r, hmtp_packet *out, hessian_decoder *d,
+                                   hmtp_error *err)
+{
+    return hmtp_packet_decode_with(out, d, &s->stream[r->dir], r->mark, r->body, r->body_len, err);
+}
+
 int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, hmtp_tool_error *err)
 {
     memset(st, 0, sizeof *st);

@@ -108,6 +108,10 @@ static inline bool rec_is_login(const rec_packet *r) { return r->status == HMTP_
 
 /* Decodes a stored packet again (into out, which the caller frees). */
 hmtp_status rec_packet_decode(rec_session *s, const rec_packet *r, hmtp_packet *out, hmtp_error *err);
+/* The same on a decoder the caller keeps (hmtp_packet_decode_with); out
+ * new or reset. */
+hmtp_status rec_packet_decode_with(rec_session *s, const rec_packet *r, hmtp_packet *out, hessian_decoder *d,
+                                   hmtp_error *err);
 
 /* Brings the session's packets into memory (rec->packets) until the
  * matching release; false (err filled) when the spill file cannot be read

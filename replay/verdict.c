@@ -7,24 +7,44 @@
 #include "replies.h"
 #include "verify.h"
 
-/* The received replies of a job are decoded into one arena, in blocks of at
- * least this size: per reply, the decoder asks for about twice the body's
- * length and would otherwise get a block of just that (a malloc per reply). */
-#define ACTUAL_BLOCK (64 * 1024)
+/* The recorded and the received replies of a job are decoded into one
+ * arena, in blocks of at least this size, by one decoder: per reply, the
+ * decoder asks for about twice the body's length and would otherwise get a
+ * block of just that (a malloc per reply), and a decoder of its own. */
+#define TREE_BLOCK (64 * 1024)
 
-/* Decodes a kept reply into a, its tree in arena: the packet borrows the
- * arena for the decode and gives every block back, so a->pkt owns nothing
+/* Room in arena for the tree of a body of len bytes: the packet borrows
+ * the arena for the decode and gives every block back, so it owns nothing
  * and the job frees all its trees at once. */
-static void decode_actual(hmtp_arena *arena, hessian_stream *s, const kept_reply *k, actual_reply *a)
+static void borrow_arena(hmtp_arena *arena, size_t len, hmtp_packet *p)
 {
-    size_t want = 2 * k->body_len + 4096;
+    size_t want = 2 * len + 4096;
     if (hmtp_arena_room(arena) < want)
-        hmtp_arena_reserve(arena, want > ACTUAL_BLOCK ? want : ACTUAL_BLOCK);
-    hmtp_packet_init(&a->pkt);
-    a->pkt.arena = *arena;
-    a->status = hmtp_packet_decode(&a->pkt, s, k->mark, kept_body(k), k->body_len, &a->err);
-    *arena = a->pkt.arena;
-    hmtp_arena_init(&a->pkt.arena);
+        hmtp_arena_reserve(arena, want > TREE_BLOCK ? want : TREE_BLOCK);
+    hmtp_packet_init(p);
+    p->arena = *arena;
+}
+
+static void give_back(hmtp_arena *arena, hmtp_packet *p)
+{
+    *arena = p->arena;
+    hmtp_arena_init(&p->arena);
+}
+
+static void decode_expected(hmtp_arena *arena, hessian_decoder *d, rec_session *rec, const rec_packet *r,
+                            expected_reply *x)
+{
+    borrow_arena(arena, r->body_len, &x->pkt);
+    x->status = rec_packet_decode_with(rec, r, &x->pkt, d, &x->err);
+    give_back(arena, &x->pkt);
+}
+
+static void decode_actual(hmtp_arena *arena, hessian_decoder *d, hessian_stream *s, const kept_reply *k,
+                          actual_reply *a)
+{
+    borrow_arena(arena, k->body_len, &a->pkt);
+    a->status = hmtp_packet_decode_with(&a->pkt, d, s, k->mark, kept_body(k), k->body_len, &a->err);
+    give_back(arena, &a->pkt);
     a->index = k->index;
 }
 
@@ -58,27 +78,29 @@ void verdict_job(replay_job *j, const jid_map *learned)
         vc.types[t] = config_type_compared(cfg, t);
     guint n = j->plan.expected->len;
     expected_reply *expected = g_new(expected_reply, n ? n : 1);
+    hmtp_arena trees;
+    hmtp_arena_init(&trees);
+    hessian_decoder d = {0};
     for (guint i = 0; i < n; i++) {
         const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
         expected_reply *x = &expected[i];
         x->frame = r->frame;
         g_array_append_val(j->res->reply_frames, r->frame); /* for the report: which packets were compared */
-        x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
+        decode_expected(&trees, &d, j->rec, r, x);
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);
     }
     guint m = (guint)j->replies.compared;
     actual_reply *actual = g_new(actual_reply, m ? m : 1);
-    hmtp_arena trees;
-    hmtp_arena_init(&trees);
     kept_cursor c;
     replies_kept_begin(&j->replies, &c);
     for (guint i = 0; i < m; i++)
-        decode_actual(&trees, &j->replies.stream, replies_kept_next(&c), &actual[i]);
+        decode_actual(&trees, &d, &j->replies.stream, replies_kept_next(&c), &actual[i]);
+    hessian_decoder_free(&d);
     verify_session(&vc, &j->rewrite, expected, n, actual, m, &j->res->verdict);
     excuse_lost_tail(j);
     for (guint i = 0; i < n; i++)
-        hmtp_packet_free(&expected[i].pkt);
+        hmtp_packet_free(&expected[i].pkt); /* what expect_echo may have added */
     g_free(expected);
     hmtp_arena_free(&trees);
     g_free(actual);
