@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The recorded sessions for replay: every packet with its wire bytes, the
- * stream state it was decoded with (so it can be decoded again when needed: a
+/* The recorded sessions for replay: every packet with the bytes the replay
+ * uses (a client packet's wire bytes, a server packet's body), the stream
+ * state it was decoded with (so it can be decoded again when needed: a
  * decoded tree costs far more memory than the bytes), and for each client
  * packet how many server packets the recording had shown before it (what
  * conversation pacing waits for).
