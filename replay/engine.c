@@ -92,16 +92,6 @@ static order_group *group_of(replay_engine *e, const engine_slot *sl)
 
 static void on_ended(job_shared *s, replay_job *j);
 
-/* Whether a session whose login must be redone can run at all (a password
- * to find, maybe to decrypt from the recording) is known only by planning
- * its login edit (login_edit.c): such a job is made once before the run for
- * that, so that a run with nothing runnable says so before connecting, and
- * again when it starts. Plain recorded logins are sent as they are. */
-static bool login_may_be_refused(const engine_config *cfg, const rec_session *rec)
-{
-    return rec->login_frame && (rec->login_encrypted || cfg->login_encrypt);
-}
-
 void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected)
 {
     memset(e, 0, sizeof *e);
@@ -149,8 +139,12 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
                 sl->copy = copy;
                 sl->loop = loop;
                 sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
-                if (!job_skips(cfg, rec, sl->res) && login_may_be_refused(cfg, rec))
-                    job_free(job_new(sh, rec, copy, loop, sl->res)); /* says whether it can run */
+                /* whether a session whose login is redone can run at all
+                   is known only by planning it (login_edit.h): its job is
+                   made once now for that, so that a run with nothing
+                   runnable says so before connecting */
+                if (!job_skips(cfg, rec, sl->res) && !login_edit_is_plain(cfg, rec))
+                    job_free(job_new(sh, rec, copy, loop, sl->res));
                 sl->first_ts = first_ts[i];
                 sl->has_sends = has_sends[i];
                 g_ptr_array_add(e->jobs, sl);
