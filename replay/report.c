@@ -165,7 +165,7 @@ static void text_details(const replay_results *r, FILE *out)
         char label[32];
         report_job_label(j, label, sizeof label);
         const char *why = report_job_reason(j);
-        if (!why && j->verdict.diffs->len == 0)
+        if (!why && verify_diff_count(&j->verdict) == 0)
             continue;
         if (!header) {
             fprintf(out, "differences:\n");
@@ -181,8 +181,8 @@ static void text_details(const replay_results *r, FILE *out)
         if (first)
             fprintf(out, "  session %s: first divergence: %s\n", label, first);
         g_free(first);
-        for (guint k = 0; k < j->verdict.diffs->len; k++) {
-            const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+        for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+            const verify_diff *d = verify_diff_at(&j->verdict, k);
             switch (d->kind) {
             case DIFF_DIFFERENT:
                 fprintf(out, "  session %s frame %" PRIu64 " %s: %s: expected %s, actual %s\n", label, d->frame,
@@ -288,8 +288,8 @@ bool report_file_close(report_file *o)
 static void json_diffs(hmtp_buf *b, const job_result *j)
 {
     static const char *const kinds[] = {"different", "missing", "unexpected"};
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+    for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+        const verify_diff *d = verify_diff_at(&j->verdict, k);
         hmtp_buf_printf(b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"received\":%" PRIu64 ",\"packet\":",
                         k ? "," : "", kinds[d->kind], d->frame, d->received);
         json_str(b, d->packet);

@@ -34,11 +34,11 @@ static void xml_text(hmtp_buf *b, const char *raw)
 /* The session's full difference list, one line each, for <system-out>. */
 static void junit_diffs(hmtp_buf *b, const job_result *j)
 {
-    if (j->verdict.diffs->len == 0)
+    if (verify_diff_count(&j->verdict) == 0)
         return;
     hmtp_buf_printf(b, "\n    <system-out>");
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+    for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+        const verify_diff *d = verify_diff_at(&j->verdict, k);
         char line[1024];
         if (d->kind == DIFF_DIFFERENT)
             snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame, d->packet,
@@ -104,7 +104,7 @@ static void junit_verdict(hmtp_buf *b, const job_result *j)
     g_free(first);
     hmtp_buf_printf(b, "</%s>", tag);
     junit_diffs(b, j);
-    if (!j->verdict.diffs->len)
+    if (!verify_diff_count(&j->verdict))
         hmtp_buf_printf(b, "\n  ");
 }
 

@@ -136,7 +136,7 @@ static void read_diff(reader *rd, JsonObject *o, verify_result *v)
     d->path = g_strdup(get_str(rd, o, "path"));
     d->expected = json_text_or_null(member(rd, o, "expected"));
     d->actual = json_text_or_null(member(rd, o, "actual"));
-    g_ptr_array_add(v->diffs, d);
+    verify_result_add(v, d);
 }
 
 static void read_job(reader *rd, read_report *out, JsonObject *o)

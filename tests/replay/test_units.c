@@ -314,7 +314,7 @@ static void add_diff(verify_result *r, diff_kind kind, uint64_t received)
     d->kind = kind;
     d->received = received;
     d->packet = g_strdup_printf("#%u", (unsigned)received);
-    g_ptr_array_add(r->diffs, d);
+    verify_result_add(r, d);
     r->unexpected += kind == DIFF_UNEXPECTED;
     r->missing += kind == DIFF_MISSING;
 }
@@ -348,7 +348,7 @@ static void push_diff(job_result *j, diff_kind kind, uint64_t frame, uint64_t re
     d->path = path ? g_strdup(path) : NULL;
     d->expected = path ? g_strdup("\"a\"") : NULL;
     d->actual = path ? g_strdup("\"b\"") : NULL;
-    g_ptr_array_add(j->verdict.diffs, d);
+    verify_result_add(&j->verdict, d);
 }
 
 /* The first divergence is the first in capture order, whatever the order
@@ -365,6 +365,7 @@ static void test_first_divergence(void)
     divergence dv;
     job_result_divergence(&j, &dv);
     CHECK(dv.first == NULL && divergence_text(&dv) == NULL);
+    CHECK(j.verdict.diffs == NULL && verify_diff_count(&j.verdict) == 0); /* made with the first one */
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.server");
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.version"); /* the same reply */
     push_diff(&j, DIFF_DIFFERENT, 50, 3, "order");         /* moved too far */
