@@ -23,11 +23,10 @@ static void note_partial(replay_job *j)
     const rec_info *info = &j->rec->info;
     const replay_capture_stats *st = j->shared->capture;
     if (info->incomplete)
-        job_result_set_partial(j->res, "replayed up to frame %" PRIu64 " only: %s",
-                 info->broken_frame, info->broken_reason);
+        job_result_set_partial(j->res, "replayed up to frame %" PRIu64 " only: %s", info->broken_frame,
+                               info->broken_reason);
     else if (st->truncated && info->end == REPLAY_END_CAPTURE)
-        job_result_set_partial(j->res, "still open where %s: replayed up to there only",
-                 st->truncated_msg);
+        job_result_set_partial(j->res, "still open where %s: replayed up to there only", st->truncated_msg);
 }
 
 static void set_not_replayable(replay_job *j, const char *why)
