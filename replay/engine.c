@@ -239,7 +239,8 @@ static void on_ended(job_shared *s, replay_job *j)
     if (j->res->outcome == JOB_UNREACHABLE && !s->target_down[0]) {
         /* Later sessions would only wait for the same deadline again: the
            run ends with the sessions already connected. */
-        snprintf(s->target_down, sizeof s->target_down, "session %u: %s", j->rec->info.id, j->res->reason);
+        snprintf(s->target_down, sizeof s->target_down, "session %u: %s", j->rec->info.id,
+                 j->res->reason ? j->res->reason : "");
         cancel_unconnected(e);
     }
     start_jobs(e);

@@ -23,11 +23,10 @@ static void note_partial(replay_job *j)
     const rec_info *info = &j->rec->info;
     const replay_capture_stats *st = j->shared->capture;
     if (info->incomplete)
-        snprintf(j->res->partial, sizeof j->res->partial, "replayed up to frame %" PRIu64 " only: %s",
-                 info->broken_frame, info->broken_reason);
+        job_result_set_partial(j->res, "replayed up to frame %" PRIu64 " only: %s", info->broken_frame,
+                               info->broken_reason);
     else if (st->truncated && info->end == REPLAY_END_CAPTURE)
-        snprintf(j->res->partial, sizeof j->res->partial, "still open where %s: replayed up to there only",
-                 st->truncated_msg);
+        job_result_set_partial(j->res, "still open where %s: replayed up to there only", st->truncated_msg);
 }
 
 static void set_not_replayable(replay_job *j, const char *why)
@@ -36,7 +35,7 @@ static void set_not_replayable(replay_job *j, const char *why)
     job_result_set_reason(j->res, "%s", why);
     if (j->copy == 0 && j->loop == 0)
         g_string_append_printf(j->shared->not_replayable, "hmtp-replay: session %u not replayable: %s\n",
-                               j->rec->info.id, j->res->reason);
+                               j->rec->info.id, j->res->reason ? j->res->reason : "");
 }
 
 static const link_events job_link_events;
@@ -166,7 +165,7 @@ void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(j->res->reason, sizeof j->res->reason, fmt, ap);
+        job_result_set_reasonv(j->res, fmt, ap);
         va_end(ap);
     }
     pace_stop(&j->pace);

@@ -35,13 +35,12 @@ static void decode_actual(hmtp_arena *arena, hessian_stream *s, const kept_reply
 static void excuse_lost_tail(replay_job *j)
 {
     job_result *res = j->res;
-    if (!res->partial[0])
+    if (!res->partial)
         return;
     unsigned n = verify_drop_unexpected_from(&res->verdict, j->tail_from);
-    size_t len = strlen(res->partial);
     if (n)
-        snprintf(res->partial + len, sizeof res->partial - len, "; %u repl%s after its last client packet not compared",
-                 n, n == 1 ? "y" : "ies");
+        job_result_append_partial(res, "; %u repl%s after its last client packet not compared", n,
+                                  n == 1 ? "y" : "ies");
 }
 
 void verdict_job(replay_job *j, const jid_map *learned)
@@ -62,7 +61,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
         const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
         expected_reply *x = &expected[i];
         x->frame = r->frame;
-        g_array_append_val(j->res->reply_frames, r->frame); /* for the report: which packets were compared */
+        reply_frames_append(&j->res->reply_frames, r->frame); /* for the report: which packets were compared */
         x->status = rec_packet_decode(j->rec, r, &x->pkt, &x->err);
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);
@@ -75,6 +74,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
     replies_kept_begin(&j->replies, &c);
     for (guint i = 0; i < m; i++)
         decode_actual(&trees, &j->replies.stream, replies_kept_next(&c), &actual[i]);
+    reply_frames_trim(&j->res->reply_frames); /* kept to the end of the run */
     verify_session(&vc, &j->rewrite, expected, n, actual, m, &j->res->verdict);
     excuse_lost_tail(j);
     for (guint i = 0; i < n; i++)

@@ -404,7 +404,7 @@ static void add_diff(verify_result *r, diff_kind kind, uint64_t received)
     d->kind = kind;
     d->received = received;
     d->packet = g_strdup_printf("#%u", (unsigned)received);
-    g_ptr_array_add(r->diffs, d);
+    verify_result_add(r, d);
     r->unexpected += kind == DIFF_UNEXPECTED;
     r->missing += kind == DIFF_MISSING;
 }
@@ -438,7 +438,7 @@ static void push_diff(job_result *j, diff_kind kind, uint64_t frame, uint64_t re
     d->path = path ? g_strdup(path) : NULL;
     d->expected = path ? g_strdup("\"a\"") : NULL;
     d->actual = path ? g_strdup("\"b\"") : NULL;
-    g_ptr_array_add(j->verdict.diffs, d);
+    verify_result_add(&j->verdict, d);
 }
 
 /* The first divergence is the first in capture order, whatever the order
@@ -450,10 +450,12 @@ static void test_first_divergence(void)
     memset(&j, 0, sizeof j);
     job_result_init(&j);
     uint64_t frames[] = {20, 30, 50, 60};
-    g_array_append_vals(j.reply_frames, frames, 4);
+    for (int i = 0; i < 4; i++)
+        reply_frames_append(&j.reply_frames, frames[i]);
     divergence dv;
     job_result_divergence(&j, &dv);
     CHECK(dv.first == NULL && divergence_text(&dv) == NULL);
+    CHECK(j.verdict.diffs == NULL && verify_diff_count(&j.verdict) == 0); /* made with the first one */
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.server");
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.version"); /* the same reply */
     push_diff(&j, DIFF_DIFFERENT, 50, 3, "order");         /* moved too far */
@@ -477,8 +479,47 @@ static void test_first_divergence(void)
     job_result_clear(&j);
 }
 
+/* The compared replies' frames, kept as varint differences: every value
+ * comes back, whatever its size or order, forward and by index. */
+static void test_reply_frames(void)
+{
+    static const uint64_t frames[] = {0, 1, 2, 63, 64, 8255, 8256, 5, (uint64_t)1 << 40, UINT64_MAX, 7, 7,
+                                      UINT64_MAX - 1, 3000000};
+    const unsigned n = G_N_ELEMENTS(frames);
+    reply_frames rf;
+    memset(&rf, 0, sizeof rf);
+    for (unsigned i = 0; i < n; i++)
+        reply_frames_append(&rf, frames[i]);
+    reply_frames_trim(&rf);
+    CHECK(rf.count == n && rf.cap == rf.len, "count %u len %u cap %u", rf.count, rf.len, rf.cap);
+    reply_frames_cursor c;
+    reply_frames_begin(&rf, &c);
+    uint64_t f;
+    unsigned k = 0;
+    while (reply_frames_next(&c, &f)) {
+        CHECK(k < n && f == frames[k], "frame %u: %" PRIu64, k, f);
+        k++;
+    }
+    CHECK(k == n);
+    static const unsigned ask[] = {3, 3, 4, 13, 0, 9, 8, 2};
+    reply_frames_begin(&rf, &c);
+    for (unsigned i = 0; i < G_N_ELEMENTS(ask); i++)
+        CHECK(reply_frames_nth(&c, ask[i]) == frames[ask[i]], "nth %u", ask[i]);
+    reply_frames_free(&rf);
+    /* a session's replies a few frames apart: one byte each */
+    for (uint64_t i = 0; i < 1000; i++)
+        reply_frames_append(&rf, 100000 + 33 * i);
+    CHECK(rf.count == 1000 && rf.len == 3 + 999, "%u bytes", rf.len);
+    reply_frames_begin(&rf, &c);
+    CHECK(reply_frames_nth(&c, 999) == 100000 + 33 * 999);
+    reply_frames_free(&rf);
+    reply_frames_begin(&rf, &c);
+    CHECK(!reply_frames_next(&c, &f));
+}
+
 int main(void)
 {
+    test_reply_frames();
     test_first_divergence();
     test_drop_unexpected_tail();
     test_order_group();
