@@ -19,10 +19,9 @@ static replay_engine *engine_of(job_shared *s)
  * queues the job; the queue is run from the main loop, so no job runs inside
  * another's step or inside the order's advance. */
 /* An ended job is verified at once (replies are decoded again, one job at a
- * time) and lets go of what only verification needed. JIDs the target
- * assigned are learned at login, before any fan-out that names them can
- * reach another session, so verifying now sees what verifying after the run
- * would. A lazy engine frees the job itself (its result stays). */
+ * time) and freed (its result stays). JIDs the target assigned are learned
+ * at login, before any fan-out that names them can reach another session,
+ * so verifying now sees what verifying after the run would. */
 static void retire(replay_engine *e, engine_slot *sl)
 {
     replay_job *j = sl->job;
@@ -31,12 +30,10 @@ static void retire(replay_engine *e, engine_slot *sl)
     if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
         verdict_job(j, &e->shared.learned);
     job_let_go(j);
-    if (e->lazy) {
-        if (j->queued)
-            g_queue_remove(&e->ready, j);
-        job_free(j);
-        sl->job = NULL;
-    }
+    if (j->queued)
+        g_queue_remove(&e->ready, j);
+    job_free(j);
+    sl->job = NULL;
 }
 
 static void retire_ended(replay_engine *e)
@@ -78,20 +75,19 @@ static void maybe_quit(replay_engine *e)
 /* ---------------------------------------------------------------- building */
 
 /* Copy k of every session in one round is one replay of the capture: they
- * keep the recorded order among themselves. Other copies and rounds are
- * independent replays. A job joins its group as soon as it is made, and is
- * parked then (job_park): building the timeline holds one session's packets
- * at a time. */
-static void join_group(replay_engine *e, order_group **groups, guint *seqs, unsigned scale, replay_job *j)
+ * keep the recorded order among themselves (order.h). Other copies and
+ * rounds are independent replays. */
+static order_group *group_of(replay_engine *e, const engine_slot *sl)
 {
-    unsigned k = j->loop * scale + j->copy;
-    if (!groups[k]) {
-        groups[k] = order_group_new(&job_order_ops, e->cfg->timeout_ms);
-        groups[k]->loop = e->loop;
-        g_ptr_array_add(e->groups, groups[k]);
+    unsigned scale = e->cfg->scale ? e->cfg->scale : 1;
+    unsigned k = sl->loop * scale + sl->copy;
+    order_group *g = g_ptr_array_index(e->groups, k);
+    if (!g) {
+        g = order_group_new(&job_order_ops, e->cfg->timeout_ms);
+        g->loop = e->loop;
+        e->groups->pdata[k] = g;
     }
-    job_join_group(j, groups[k], seqs[k]++);
-    job_park(j);
+    return g;
 }
 
 static void on_ended(job_shared *s, replay_job *j);
@@ -121,56 +117,55 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     sh->wake = on_wake;
     sh->ended = on_ended;
     unsigned loops = cfg->loops ? cfg->loops : 1, scale = cfg->scale ? cfg->scale : 1;
-    /* The conversation pace's timeline is made of every job's plan before
-       the run (order.h), so its jobs are made at once. */
-    e->lazy = store->spill && cfg->pace != PACE_CONVERSATION;
-    bool ordered = cfg->pace == PACE_CONVERSATION;
-    order_group **groups = ordered ? g_new0(order_group *, loops * scale) : NULL;
-    guint *seqs = ordered ? g_new0(guint, loops * scale) : NULL;
+    if (cfg->pace == PACE_CONVERSATION)
+        g_ptr_array_set_size(e->groups, (guint)(loops * scale)); /* made when their first job starts */
+    /* A job is made only when it starts and freed after its verdict (store.h:
+       memory follows the sessions running at once). What is known of a
+       session before that is here: skipped, and when its first packet is
+       due (PACE_ORIGINAL's round clock: the same in every round). */
+    guint n = store->sessions->len;
+    double *first_ts = g_new0(double, n ? n : 1);
+    bool *has_sends = g_new0(bool, n ? n : 1);
     for (unsigned loop = 0; loop < loops; loop++) {
         for (guint i = 0; i < store->sessions->len; i++) {
             rec_session *rec = g_ptr_array_index(store->sessions, i);
             if (!selected[i])
                 continue;
+            if (loop == 0 && cfg->pace == PACE_ORIGINAL && !job_skips(cfg, rec, NULL))
+                has_sends[i] = plan_first_send_ts(cfg, rec, &first_ts[i]);
             for (unsigned copy = 0; copy < scale; copy++) {
                 engine_slot *sl = g_new0(engine_slot, 1);
                 sl->rec = rec;
                 sl->copy = copy;
                 sl->loop = loop;
                 sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
-                /* made now for what it is (skipped, not replayable) and
-                   when its first packet is due; kept only when not lazy */
-                replay_job *j = job_new(sh, rec, copy, loop, sl->res);
-                j->slot = sl;
-                sl->first_ts = job_plan_first_ts(&j->plan);
-                sl->has_sends = j->plan.sends->len > 0;
-                if (e->lazy)
-                    job_free(j);
-                else
-                    sl->job = j;
-                if (ordered)
-                    join_group(e, groups, seqs, scale, j);
+                /* whether a session whose login is redone can run at all
+                   is known only by planning it (login_edit.h): its job is
+                   made once now for that, so that a run with nothing
+                   runnable says so before connecting */
+                if (!job_skips(cfg, rec, sl->res) && !login_edit_is_plain(cfg, rec))
+                    job_free(job_new(sh, rec, copy, loop, sl->res));
+                sl->first_ts = first_ts[i];
+                sl->has_sends = has_sends[i];
                 g_ptr_array_add(e->jobs, sl);
             }
         }
     }
-    for (guint i = 0; i < e->groups->len; i++)
-        order_group_seal(g_ptr_array_index(e->groups, i));
-    g_free(groups);
-    g_free(seqs);
+    g_free(first_ts);
+    g_free(has_sends);
 }
 
 void replay_engine_free(replay_engine *e)
 {
-    for (guint i = 0; i < e->groups->len; i++)
-        order_group_free(g_ptr_array_index(e->groups, i));
-    g_ptr_array_free(e->groups, TRUE);
     for (guint i = 0; i < e->jobs->len; i++) {
         engine_slot *sl = g_ptr_array_index(e->jobs, i);
         if (sl->job)
             job_free(sl->job);
         g_free(sl);
     }
+    for (guint i = 0; i < e->groups->len; i++) /* after the jobs: members leave nothing behind */
+        order_group_free(g_ptr_array_index(e->groups, i));
+    g_ptr_array_free(e->groups, TRUE);
     g_ptr_array_free(e->jobs, TRUE);
     g_queue_clear(&e->ready);
     g_queue_clear(&e->ended);
@@ -195,9 +190,13 @@ static void start_jobs(replay_engine *e)
         engine_slot *sl = g_ptr_array_index(e->jobs, e->next_start++);
         job_result *res = sl->res;
         sl->settled = true;
-        if (res->outcome == JOB_PENDING && !e->shared.target_down[0] && !sl->job) {
+        if (res->outcome == JOB_PENDING && !sl->job) {
+            /* made even when the target is down: it says whether it could
+               have been replayed at all */
             sl->job = job_new(&e->shared, sl->rec, sl->copy, sl->loop, res);
             sl->job->slot = sl;
+            if (e->cfg->pace == PACE_CONVERSATION)
+                job_join_group(sl->job, group_of(e, sl), sl->rec->info.id);
         }
         if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
@@ -240,7 +239,8 @@ static void on_ended(job_shared *s, replay_job *j)
     if (j->res->outcome == JOB_UNREACHABLE && !s->target_down[0]) {
         /* Later sessions would only wait for the same deadline again: the
            run ends with the sessions already connected. */
-        snprintf(s->target_down, sizeof s->target_down, "session %u: %s", j->rec->info.id, j->res->reason);
+        snprintf(s->target_down, sizeof s->target_down, "session %u: %s", j->rec->info.id,
+                 j->res->reason ? j->res->reason : "");
         cancel_unconnected(e);
     }
     start_jobs(e);

@@ -20,8 +20,7 @@
 #include "results.h"
 #include "store.h"
 
-/* A job's place in the run. When the store spills (store.h) and the pace has
- * no timeline across sessions, its replay_job exists only from its start to
+/* A job's place in the run. Its replay_job exists only from its start to
  * its verdict: 5 KB a job (most of it the login's writer) for tens of
  * thousands of sessions would be most of the run's memory. */
 typedef struct engine_slot {
@@ -41,8 +40,7 @@ typedef struct replay_engine {
     hmtp_loop *loop;      /* NULL when the kernel refused one: loop_error says why */
     char loop_error[160];
     GPtrArray *jobs;      /* engine_slot*, all rounds */
-    bool lazy;            /* jobs are made when they start, freed after their verdict */
-    GPtrArray *groups;    /* order_group*: one per round and copy */
+    GPtrArray *groups;    /* order_group* (NULL until used): one per round and copy, PACE_CONVERSATION */
     guint round_first, round_end; /* jobs of the running round */
     gint64 round_t0_us;   /* PACE_ORIGINAL: the round's start ... */
     double round_ts0;     /* ... stands for this capture time (its first client packet) */

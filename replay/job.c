@@ -23,11 +23,10 @@ static void note_partial(replay_job *j)
     const rec_info *info = &j->rec->info;
     const replay_capture_stats *st = j->shared->capture;
     if (info->incomplete)
-        snprintf(j->res->partial, sizeof j->res->partial, "replayed up to frame %" PRIu64 " only: %s",
-                 info->broken_frame, info->broken_reason);
+        job_result_set_partial(j->res, "replayed up to frame %" PRIu64 " only: %s", info->broken_frame,
+                               info->broken_reason);
     else if (st->truncated && info->end == REPLAY_END_CAPTURE)
-        snprintf(j->res->partial, sizeof j->res->partial, "still open where %s: replayed up to there only",
-                 st->truncated_msg);
+        job_result_set_partial(j->res, "still open where %s: replayed up to there only", st->truncated_msg);
 }
 
 static void set_not_replayable(replay_job *j, const char *why)
@@ -36,11 +35,24 @@ static void set_not_replayable(replay_job *j, const char *why)
     job_result_set_reason(j->res, "%s", why);
     if (j->copy == 0 && j->loop == 0)
         g_string_append_printf(j->shared->not_replayable, "hmtp-replay: session %u not replayable: %s\n",
-                               j->rec->info.id, j->res->reason);
+                               j->rec->info.id, j->res->reason ? j->res->reason : "");
 }
 
 static const link_events job_link_events;
 static void on_pace_due(void *ctx) { wake(ctx); }
+
+bool job_skips(const engine_config *cfg, const rec_session *rec, job_result *res)
+{
+    if (!rec->info.incomplete || cfg->replay_incomplete)
+        return false;
+    if (!res)
+        return true;
+    /* never connected, but reported: a run that skips work does not pass */
+    res->outcome = JOB_SKIPPED;
+    job_result_set_reason(res, "incomplete in the capture: %.240s (--replay-incomplete replays it up to there)",
+                          rec->info.broken_reason);
+    return true;
+}
 
 replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned loop, job_result *res)
 {
@@ -65,13 +77,8 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
                                   .login_user = cfg->login_user,
                                   .login_resource = j->resource,
                                   .server_query_ids = j->replies.server_ids};
-    if (rec->info.incomplete && !cfg->replay_incomplete) {
-        /* never connected, but reported: a run that skips work does not pass */
-        res->outcome = JOB_SKIPPED;
-        job_result_set_reason(res, "incomplete in the capture: %.240s (--replay-incomplete replays it up to there)",
-                              rec->info.broken_reason);
+    if (job_skips(cfg, rec, res))
         return j; /* with an empty plan */
-    }
     note_partial(j);
     hmtp_tool_error why;
     if (!rec_session_acquire(rec, &why)) {
@@ -107,19 +114,22 @@ void job_free(replay_job *j)
     replies_free(&j->replies);
     login_edit_free(&j->login);
     job_plan_free(&j->plan);
-    g_free(j->places);
     g_free(j->resource);
     g_free(j);
 }
 
 /* ---------------------------------------------------------------- the order's view */
 
-static bool member_running(const void *m)
+static guint member_n_sends(const void *m) { return ((const replay_job *)m)->plan.sends->len; }
+static uint64_t member_send_frame(const void *m, guint i)
 {
-    const replay_job *j = m;
-    return j->started && !j->res->done;
+    return ((const send_item *)g_ptr_array_index(((const replay_job *)m)->plan.sends, i))->rec->frame;
 }
-
+static guint member_n_replies(const void *m) { return ((const replay_job *)m)->plan.expected->len; }
+static uint64_t member_reply_frame(const void *m, guint i)
+{
+    return ((const rec_packet *)g_ptr_array_index(((const replay_job *)m)->plan.expected, i))->frame;
+}
 static guint member_sent(const void *m) { return ((const replay_job *)m)->pace.next; }
 static uint64_t member_credit(const void *m) { return job_reply_credit(m); }
 
@@ -132,58 +142,13 @@ static void member_excuse(void *m, uint64_t replies)
 
 static void member_wake(void *m) { wake(m); }
 
-const order_member_ops job_order_ops = {member_running, member_sent, member_credit, member_excuse, member_wake};
+const order_member_ops job_order_ops = {member_n_sends, member_send_frame, member_n_replies, member_reply_frame,
+                                        member_sent,    member_credit,     member_excuse,    member_wake};
 
 void job_join_group(replay_job *j, order_group *g, guint member_seq)
 {
     j->group = g;
-    guint ns = j->plan.sends->len, nx = j->plan.expected->len;
-    j->n_send_places = ns;
-    j->places = g_new0(guint, ns + nx ? ns + nx : 1);
-    for (guint i = 0; i < ns; i++) {
-        const send_item *s = g_ptr_array_index(j->plan.sends, i);
-        order_group_add(g, j, member_seq, true, i, s->rec->frame, &j->places[i]);
-    }
-    for (guint i = 0; i < nx; i++) {
-        const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
-        order_group_add(g, j, member_seq, false, i, r->frame, &j->places[ns + i]);
-    }
-}
-
-void job_park(replay_job *j)
-{
-    if (!j->holds || !rec_session_spilled(j->rec))
-        return;
-    job_plan_clear(&j->plan);
-    rec_session_release(j->rec);
-    j->holds = false;
-}
-
-/* The plan again (a parked job), with its places in the timeline. */
-static bool plan_for_start(replay_job *j)
-{
-    if (!j->holds) {
-        hmtp_tool_error why;
-        if (!rec_session_acquire(j->rec, &why)) {
-            job_finish(j, JOB_FAILED, "%s", why.msg);
-            return false;
-        }
-        j->holds = true;
-        job_plan_build(&j->plan, j->shared->cfg, j->rec, j->login.upgrade);
-    }
-    if (j->places) {
-        guint ns = j->n_send_places;
-        if (j->plan.sends->len != ns) {
-            job_finish(j, JOB_FAILED, "its plan changed between the timeline and its start (%u client packets, then %u)",
-                       ns, j->plan.sends->len);
-            return false;
-        }
-        for (guint i = 0; i < ns; i++)
-            ((send_item *)g_ptr_array_index(j->plan.sends, i))->order = j->places[i];
-        for (guint i = 0; i < j->plan.expected->len; i++)
-            j->plan.expected_order[i] = j->places[ns + i];
-    }
-    return true;
+    order_member_init(&j->member, j, member_seq);
 }
 
 /* ---------------------------------------------------------------- ending */
@@ -200,14 +165,16 @@ void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...)
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(j->res->reason, sizeof j->res->reason, fmt, ap);
+        job_result_set_reasonv(j->res, fmt, ap);
         va_end(ap);
     }
     pace_stop(&j->pace);
     link_close(&j->link);
+    if (j->group)
+        order_group_leave(j->group, &j->member); /* an ended session holds nobody back */
     j->shared->ended(j->shared, j);
     if (j->group)
-        order_group_advance(j->group); /* an ended session holds nobody back */
+        order_group_advance(j->group);
 }
 
 /* ---------------------------------------------------------------- the link's events */
@@ -301,8 +268,8 @@ static const link_events job_link_events = {on_frame, on_wrote, on_progressed, o
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0)
 {
     j->started = true;
-    if (!plan_for_start(j))
-        return;
+    if (j->group)
+        order_group_join(j->group, &j->member);
     pace_start(&j->pace, round_t0_us, round_ts0, job_plan_first_ts(&j->plan));
     wake(j);
 }
@@ -322,7 +289,7 @@ static void job_connect_when_due(replay_job *j, gint64 now)
     }
     if (!pace_connect_due(&j->pace, now))
         return;
-    if (j->group && !order_reached(j->group, job_plan_first_order(&j->plan)))
+    if (j->group && !order_reached_first(j->group, &j->member))
         return; /* the group wakes the job when the order gets there */
     const engine_config *cfg = sh->cfg;
     const char *path = cfg->path ? cfg->path : j->rec->info.path[0] ? j->rec->info.path : "/hmtp";
@@ -393,7 +360,7 @@ void job_step(replay_job *j)
     GPtrArray *sends = j->plan.sends;
     while (j->pace.next < sends->len) {
         send_item *s = g_ptr_array_index(sends, j->pace.next);
-        bool order_ok = !j->group || order_reached(j->group, s->order);
+        bool order_ok = !j->group || order_reached(j->group, &j->member, true, j->pace.next);
         if (!pace_may_send(&j->pace, s->rec->ts, first_ts, job_reply_credit(j), s->wait_for, order_ok, now))
             break;
         if (rec_is_login(s->rec) && !s->inserted_key_query && j->login.encrypt && !j->login.creds_ready &&
@@ -420,7 +387,7 @@ void job_step(replay_job *j)
     if (j->pace.next < sends->len || j->link.writing)
         return; /* the drain clock starts once everything is on its way */
     uint64_t credit = job_reply_credit(j);
-    bool next_ok = !j->group || credit >= j->plan.expected->len || order_reached(j->group, j->plan.expected_order[credit]);
+    bool next_ok = !j->group || credit >= j->plan.expected->len || order_reached(j->group, &j->member, false, (guint)credit);
     if (pace_drained(&j->pace, credit, j->plan.expected->len, next_ok, now))
         job_finish(j, JOB_DONE, NULL);
 }

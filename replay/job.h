@@ -53,6 +53,7 @@ typedef struct replay_job {
     replay_link link;
     job_pace pace;
     order_group *group;    /* PACE_CONVERSATION: the sessions replayed together */
+    order_member member;   /* its place in the group */
     uint64_t excused;      /* replies the group declared missing (order.c) */
     uint64_t tail_from;    /* arrival number of the first reply after the last client packet */
     bool started;
@@ -60,11 +61,6 @@ typedef struct replay_job {
     /* Its session's packets (store.h), held while the plan points into
        them: from job_new to job_let_go (after its verdict). */
     bool holds, let_go;
-    /* Conversation pace: the timeline place of each client packet to send,
-       then of each compared reply (order.h), kept while the plan is not
-       made (job_park) and given to the plan when it starts. */
-    guint *places;
-    guint n_send_places;
     void *slot;            /* the engine's record of it */
     job_result *res;       /* the results' */
 } replay_job;
@@ -73,12 +69,13 @@ typedef struct replay_job {
 replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned loop, job_result *res);
 void job_free(replay_job *j);
 
-/* Its events in the group's timeline (member_seq: its place in the group). */
+/* A member of the group from its start (member_seq: its place in the
+ * group, in recorded order). */
 void job_join_group(replay_job *j, order_group *g, guint member_seq);
-/* Lets go of its plan and its session's packets until it starts (when the
- * store spills): what the timeline needs of them is in the group. */
-void job_park(replay_job *j);
 extern const order_member_ops job_order_ops;
+/* Incomplete in the capture and not to be replayed (no --replay-incomplete):
+ * res (unless NULL) says so, and the job is never made. */
+bool job_skips(const engine_config *cfg, const rec_session *rec, job_result *res);
 
 /* Started by the engine (a connection slot is free). */
 void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);

@@ -36,7 +36,7 @@ static void view_init(run_view *v, const job_result *j)
     v->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     v->unknown = g_hash_table_new(g_int64_hash, g_int64_equal);
     GHashTable *per_frame = g_hash_table_new(g_int64_hash, g_int64_equal); /* frame -> differences listed */
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
+    for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
         verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
         if (d->kind == DIFF_MISSING)
             g_hash_table_add(v->unknown, &d->frame);
@@ -142,9 +142,9 @@ static void learn_job(const job_result *ja, const job_result *jb, learn_result *
         else
             learn_line(out, db, db->expected, db->actual); /* a answered as recorded */
     }
-    for (guint k = 0; k < ja->verdict.diffs->len; k++)
+    for (guint k = 0; k < verify_diff_count(&ja->verdict); k++)
         out->unexpected += ((verify_diff *)g_ptr_array_index(ja->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
-    for (guint k = 0; k < jb->verdict.diffs->len; k++)
+    for (guint k = 0; k < verify_diff_count(&jb->verdict); k++)
         out->unexpected += ((verify_diff *)g_ptr_array_index(jb->verdict.diffs, k))->kind == DIFF_UNEXPECTED;
     view_free(&a);
     view_free(&b);

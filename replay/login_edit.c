@@ -129,6 +129,11 @@ static bool plan_upgrade(login_edit *le, rec_session *rec, rewrite_config *rw, h
     return true;
 }
 
+bool login_edit_is_plain(const engine_config *cfg, const rec_session *rec)
+{
+    return !rec->login_frame || (!rec->login_encrypted && !cfg->login_encrypt);
+}
+
 bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, hmtp_tool_error *why)
 {
     const char *given = NULL;

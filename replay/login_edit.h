@@ -51,6 +51,11 @@ void login_edit_free(login_edit *le);
  * (why filled) when the session cannot be replayed: an encrypted login, or
  * one to upgrade, without its password. */
 bool login_edit_plan(login_edit *le, const engine_config *cfg, rec_session *rec, rewrite_config *rw, hmtp_tool_error *why);
+/* True when the session's login is sent as recorded (a plain login, its
+ * password swapped for one given): planning it then cannot fail and reads
+ * none of the session's packets. Otherwise only login_edit_plan, with the
+ * packets held, says whether the session can run. */
+bool login_edit_is_plain(const engine_config *cfg, const rec_session *rec);
 
 /* A client packet r of an upgraded or rewrite_all session (or, inserted, the key query before
  * it) as it is sent: out receives the wire bytes. false with why filled. */

@@ -12,7 +12,6 @@ void job_plan_init(job_plan *p)
 {
     p->sends = g_ptr_array_new_with_free_func(send_item_free);
     p->expected = g_ptr_array_new();
-    p->expected_order = NULL;
     p->server_queries = g_ptr_array_new();
 }
 
@@ -21,7 +20,6 @@ void job_plan_free(job_plan *p)
     g_ptr_array_free(p->sends, TRUE);
     g_ptr_array_free(p->expected, TRUE);
     g_ptr_array_free(p->server_queries, TRUE);
-    g_free(p->expected_order);
 }
 
 void job_plan_clear(job_plan *p)
@@ -29,8 +27,6 @@ void job_plan_clear(job_plan *p)
     g_ptr_array_set_size(p->sends, 0);
     g_ptr_array_set_size(p->expected, 0);
     g_ptr_array_set_size(p->server_queries, 0);
-    g_free(p->expected_order);
-    p->expected_order = NULL;
 }
 
 static send_item *add_send(job_plan *p, const rec_packet *r, uint64_t wait_for)
@@ -97,8 +93,6 @@ void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *re
         s->wire_len = r->wire_len;
     }
     g_array_free(dropped_ids, TRUE);
-    g_free(p->expected_order);
-    p->expected_order = g_new0(guint, p->expected->len ? p->expected->len : 1);
 }
 
 double job_plan_first_ts(const job_plan *p)
@@ -106,17 +100,19 @@ double job_plan_first_ts(const job_plan *p)
     return p->sends->len ? ((const send_item *)g_ptr_array_index(p->sends, 0))->rec->ts : 0;
 }
 
-guint job_plan_first_order(const job_plan *p)
+bool plan_first_send_ts(const engine_config *cfg, rec_session *rec, double *ts)
 {
-    guint o = 0;
-    if (!p->sends->len && !p->expected->len)
-        return o;
-    o = G_MAXUINT;
-    if (p->sends->len)
-        o = ((const send_item *)g_ptr_array_index(p->sends, 0))->order;
-    if (p->expected->len && p->expected_order[0] < o)
-        o = p->expected_order[0];
-    return o;
+    hmtp_tool_error why;
+    if (!rec_session_acquire(rec, &why))
+        return false; /* its job fails with the reason when it starts */
+    job_plan p;
+    job_plan_init(&p);
+    job_plan_build(&p, cfg, rec, false); /* an inserted key query goes at the login's time */
+    bool any = p.sends->len > 0;
+    *ts = job_plan_first_ts(&p);
+    job_plan_free(&p);
+    rec_session_release(rec);
+    return any;
 }
 
 shard_plan *plan_shards(replay_store *st, unsigned n)

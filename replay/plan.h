@@ -20,7 +20,6 @@ typedef struct send_item {
     size_t wire_len;
     hmtp_buf rewritten;
     uint64_t wait_for;   /* conversation pacing: replies to have seen first */
-    guint order;         /* its place in the group's timeline (order.h) */
     /* the key query put before an upgraded login (rec is that login: the
        query takes its place in the recorded order, just before it) */
     bool inserted_key_query;
@@ -29,7 +28,6 @@ typedef struct send_item {
 typedef struct job_plan {
     GPtrArray *sends;          /* send_item* */
     GPtrArray *expected;       /* rec_packet* (server packets compared) */
-    guint *expected_order;     /* timeline place of each expected reply (order.h) */
     GPtrArray *server_queries; /* rec_packet*: queries the recorded server sent */
 } job_plan;
 
@@ -45,9 +43,10 @@ void job_plan_clear(job_plan *p);
 
 /* Capture time of the first client packet, 0 when there is none. */
 double job_plan_first_ts(const job_plan *p);
-/* The plan's first place in its group's timeline; 0 (at once) when it has
- * no events. */
-guint job_plan_first_order(const job_plan *p);
+/* PACE_ORIGINAL's round clock before any job is made: the capture time of
+ * the session's first client packet to send (*ts), false when it sends
+ * nothing or its packets cannot be read back. */
+bool plan_first_send_ts(const engine_config *cfg, rec_session *rec, double *ts);
 
 /* --shard: the split of the recorded sessions into n shards (shard.h),
  * from each session's recorded login JID and every packet's direction, type,

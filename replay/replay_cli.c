@@ -91,7 +91,7 @@ static void print_skipped(const replay_results *r)
     for (guint i = 0; i < r->jobs->len; i++) {
         const job_result *j = g_ptr_array_index(r->jobs, i);
         if (j->outcome == JOB_SKIPPED && j->copy == 0 && j->loop == 0)
-            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->session, j->reason);
+            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->session, j->reason ? j->reason : "");
     }
 }
 
@@ -177,7 +177,7 @@ static int learn_run_failed(const replay_results *r, const char *target, const c
         const job_result *j = g_ptr_array_index(r->jobs, i);
         if (j->outcome == JOB_UNREACHABLE || j->outcome == JOB_FAILED) {
             fprintf(stderr, "hmtp-replay learn: %s run against %s: session %u %s: %s\n", which, target, j->session,
-                    j->outcome == JOB_UNREACHABLE ? "unreachable" : "failed", j->reason);
+                    j->outcome == JOB_UNREACHABLE ? "unreachable" : "failed", j->reason ? j->reason : "");
             return j->outcome == JOB_UNREACHABLE ? 3 : 1;
         }
     }

@@ -131,7 +131,7 @@ const char *report_outcome_name(const job_result *j)
 {
     switch (j->outcome) {
     case JOB_DONE:
-        return job_result_differs(j) ? "differs" : j->partial[0] ? "incomplete" : "ok";
+        return job_result_differs(j) ? "differs" : j->partial ? "incomplete" : "ok";
     case JOB_FAILED: return "failed";
     case JOB_UNREACHABLE: return "unreachable";
     case JOB_NOT_REPLAYABLE: return "not-replayable";
@@ -143,7 +143,7 @@ const char *report_outcome_name(const job_result *j)
 /* Why the job did not simply pass, or NULL. */
 const char *report_job_reason(const job_result *j)
 {
-    if (j->reason[0])
+    if (j->reason)
         return j->reason;
     return job_result_partial(j) ? j->partial : NULL;
 }
@@ -165,7 +165,7 @@ static void text_details(const replay_results *r, FILE *out)
         char label[32];
         report_job_label(j, label, sizeof label);
         const char *why = report_job_reason(j);
-        if (!why && j->verdict.diffs->len == 0)
+        if (!why && verify_diff_count(&j->verdict) == 0)
             continue;
         if (!header) {
             fprintf(out, "differences:\n");
@@ -173,7 +173,7 @@ static void text_details(const replay_results *r, FILE *out)
         }
         if (why)
             fprintf(out, "  session %s: %s: %s\n", label, report_outcome_name(j), why);
-        if (job_result_partial(j) && j->reason[0])
+        if (job_result_partial(j) && j->reason)
             fprintf(out, "  session %s: %s\n", label, j->partial);
         divergence dv;
         job_result_divergence(j, &dv);
@@ -181,8 +181,8 @@ static void text_details(const replay_results *r, FILE *out)
         if (first)
             fprintf(out, "  session %s: first divergence: %s\n", label, first);
         g_free(first);
-        for (guint k = 0; k < j->verdict.diffs->len; k++) {
-            const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+        for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+            const verify_diff *d = verify_diff_at(&j->verdict, k);
             switch (d->kind) {
             case DIFF_DIFFERENT:
                 fprintf(out, "  session %s frame %" PRIu64 " %s: %s: expected %s, actual %s\n", label, d->frame,
@@ -251,20 +251,45 @@ static void json_str(hmtp_buf *b, const char *s)
         hmtp_buf_printf(b, "null");
 }
 
-bool report_write_file(const char *path, hmtp_buf *b)
+bool report_file_open(report_file *o, const char *path)
 {
-    FILE *f = b->failed ? NULL : fopen(path, "w");
-    bool ok = f && fwrite(b->data, 1, b->len, f) == b->len;
-    ok = f && fclose(f) == 0 && ok;
-    hmtp_buf_free(b);
-    return ok;
+    hmtp_buf_init(&o->b);
+    o->err = 0;
+    o->f = fopen(path, "w");
+    return o->f != NULL;
+}
+
+static void report_file_write(report_file *o)
+{
+    if (!o->err && o->b.failed)
+        o->err = ENOMEM;
+    if (!o->err && o->b.len && fwrite(o->b.data, 1, o->b.len, o->f) != o->b.len)
+        o->err = errno ? errno : EIO;
+    hmtp_buf_reset(&o->b);
+}
+
+void report_file_spill(report_file *o)
+{
+    if (o->b.len >= REPORT_SPILL || o->b.failed)
+        report_file_write(o);
+}
+
+bool report_file_close(report_file *o)
+{
+    errno = 0;
+    report_file_write(o);
+    if (fclose(o->f) != 0 && !o->err)
+        o->err = errno ? errno : EIO;
+    hmtp_buf_free(&o->b);
+    errno = o->err;
+    return o->err == 0;
 }
 
 static void json_diffs(hmtp_buf *b, const job_result *j)
 {
     static const char *const kinds[] = {"different", "missing", "unexpected"};
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+    for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+        const verify_diff *d = verify_diff_at(&j->verdict, k);
         hmtp_buf_printf(b, "%s{\"kind\":\"%s\",\"frame\":%" PRIu64 ",\"received\":%" PRIu64 ",\"packet\":",
                         k ? "," : "", kinds[d->kind], d->frame, d->received);
         json_str(b, d->packet);
@@ -324,60 +349,62 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
 {
     totals t;
     report_sum_up(r, &t);
-    hmtp_buf b;
-    hmtp_buf_init(&b);
-    hmtp_buf_printf(&b, "{\"capture\":");
-    json_str(&b, ctx->capture);
-    hmtp_buf_printf(&b, ",\"target\":");
-    json_str(&b, ctx->target);
-    hmtp_buf_printf(&b, ",\"pace\":");
-    json_str(&b, ctx->pace);
+    report_file out;
+    if (!report_file_open(&out, path))
+        return false;
+    hmtp_buf *b = &out.b;
+    hmtp_buf_printf(b, "{\"capture\":");
+    json_str(b, ctx->capture);
+    hmtp_buf_printf(b, ",\"target\":");
+    json_str(b, ctx->target);
+    hmtp_buf_printf(b, ",\"pace\":");
+    json_str(b, ctx->pace);
     if (ctx->id) {
-        hmtp_buf_printf(&b, ",\"capture_id\":{\"name\":");
-        json_str(&b, ctx->id->name);
-        hmtp_buf_printf(&b, ",\"bytes\":%" PRIu64 ",\"sessions\":%u,\"fingerprint\":", ctx->id->bytes,
+        hmtp_buf_printf(b, ",\"capture_id\":{\"name\":");
+        json_str(b, ctx->id->name);
+        hmtp_buf_printf(b, ",\"bytes\":%" PRIu64 ",\"sessions\":%u,\"fingerprint\":", ctx->id->bytes,
                         ctx->id->sessions);
-        json_str(&b, ctx->id->fingerprint);
-        hmtp_buf_printf(&b, "}");
+        json_str(b, ctx->id->fingerprint);
+        hmtp_buf_printf(b, "}");
     }
     if (ctx->shard) {
         const report_shard *sh = ctx->shard;
-        hmtp_buf_printf(&b, ",\"shard\":{\"k\":%u,\"n\":%u,\"sessions\":[", sh->k, sh->n);
+        hmtp_buf_printf(b, ",\"shard\":{\"k\":%u,\"n\":%u,\"sessions\":[", sh->k, sh->n);
         for (unsigned i = 0; i < sh->n_sessions; i++)
-            hmtp_buf_printf(&b, "%s%u", i ? "," : "", sh->sessions[i]);
-        hmtp_buf_printf(&b, "],\"notes\":[");
+            hmtp_buf_printf(b, "%s%u", i ? "," : "", sh->sessions[i]);
+        hmtp_buf_printf(b, "],\"notes\":[");
         for (const char *const *l = sh->notes; l && *l; l++) {
-            hmtp_buf_printf(&b, "%s", l == sh->notes ? "" : ",");
-            json_str(&b, *l);
+            hmtp_buf_printf(b, "%s", l == sh->notes ? "" : ",");
+            json_str(b, *l);
         }
-        hmtp_buf_printf(&b, "]}");
+        hmtp_buf_printf(b, "]}");
     }
     if (ctx->merged)
-        hmtp_buf_printf(&b, ",\"merged_shards\":%u", ctx->merged);
+        hmtp_buf_printf(b, ",\"merged_shards\":%u", ctx->merged);
     if (ctx->preflight) {
-        hmtp_buf_printf(&b, ",\"preflight\":{\"exit_status\":%d,\"verdict\":", ctx->preflight->exit_status);
-        json_str(&b, ctx->preflight->verdict);
-        hmtp_buf_printf(&b, ",\"text\":");
-        json_str(&b, ctx->preflight->text);
-        hmtp_buf_printf(&b, "}");
+        hmtp_buf_printf(b, ",\"preflight\":{\"exit_status\":%d,\"verdict\":", ctx->preflight->exit_status);
+        json_str(b, ctx->preflight->verdict);
+        hmtp_buf_printf(b, ",\"text\":");
+        json_str(b, ctx->preflight->text);
+        hmtp_buf_printf(b, "}");
     }
     /* the reader's own account, so that a merge reports the same problems */
     const replay_capture_stats *st = r->capture;
-    hmtp_buf_printf(&b, ",\"capture_read\":{\"truncated\":");
-    json_str(&b, st->truncated ? st->truncated_msg : NULL);
-    hmtp_buf_printf(&b, ",\"malformed_frames\":%" PRIu64 ",\"first_malformed_frame\":%" PRIu64
+    hmtp_buf_printf(b, ",\"capture_read\":{\"truncated\":");
+    json_str(b, st->truncated ? st->truncated_msg : NULL);
+    hmtp_buf_printf(b, ",\"malformed_frames\":%" PRIu64 ",\"first_malformed_frame\":%" PRIu64
                         ",\"first_malformed\":", st->malformed_frames, st->first_malformed_frame);
-    json_str(&b, st->malformed_frames ? st->first_malformed : NULL);
-    hmtp_buf_printf(&b, "}");
-    hmtp_buf_printf(&b, ",\"capture_problems\":[");
+    json_str(b, st->malformed_frames ? st->first_malformed : NULL);
+    hmtp_buf_printf(b, "}");
+    hmtp_buf_printf(b, ",\"capture_problems\":[");
     gchar **problems = report_capture_problems(r);
     for (gchar **l = problems; *l; l++) {
-        hmtp_buf_printf(&b, "%s", l == problems ? "" : ",");
-        json_str(&b, *l);
+        hmtp_buf_printf(b, "%s", l == problems ? "" : ",");
+        json_str(b, *l);
     }
     g_strfreev(problems);
     double secs = t.elapsed_s > 0 ? t.elapsed_s : 1e-9;
-    hmtp_buf_printf(&b,
+    hmtp_buf_printf(b,
                     "],\"summary\":{\"sessions\":%u,\"ok\":%u,\"differs\":%u,\"failed\":%u,\"unreachable\":%u,"
                     "\"not_replayable\":%u,\"skipped\":%u,\"incomplete\":%u,\"not_run\":%u,\"capture_damaged\":%s,"
                     "\"packets_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
@@ -388,43 +415,47 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
                     t.different, t.missing, t.unexpected, t.p50, t.p90, t.p99, t.max, t.latencies);
     /* the histogram a merge adds up: [bucket, count] where count > 0 */
     latency_hist *h = latency_histogram(r);
-    hmtp_buf_printf(&b, "\"histogram\":{\"base_ms\":%g,\"growth\":%g,\"max_ms\":%.17g,\"buckets\":[",
+    hmtp_buf_printf(b, "\"histogram\":{\"base_ms\":%g,\"growth\":%g,\"max_ms\":%.17g,\"buckets\":[",
                     LATENCY_BASE_MS, LATENCY_GROWTH, h->max_ms);
     bool first = true;
     for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
         if (!h->count[i])
             continue;
-        hmtp_buf_printf(&b, "%s[%u,%" PRIu64 "]", first ? "" : ",", i, h->count[i]);
+        hmtp_buf_printf(b, "%s[%u,%" PRIu64 "]", first ? "" : ",", i, h->count[i]);
         first = false;
     }
     g_free(h);
-    hmtp_buf_printf(&b, "]}},\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},"
+    hmtp_buf_printf(b, "]}},\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},"
                         "\"sessions\":[",
                     t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6, results_exit_status(r));
     for (guint i = 0; i < r->jobs->len; i++) {
         const job_result *j = g_ptr_array_index(r->jobs, i);
-        hmtp_buf_printf(&b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
+        hmtp_buf_printf(b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
                         j->copy, j->loop);
-        json_str(&b, j->client);
-        hmtp_buf_printf(&b, ",\"jid\":");
-        json_str(&b, j->jid);
-        hmtp_buf_printf(&b, ",\"result\":\"%s\",\"reason\":", report_outcome_name(j));
-        json_str(&b, report_job_reason(j));
-        hmtp_buf_printf(&b, ",\"incomplete\":");
-        json_str(&b, job_result_partial(j) ? j->partial : NULL);
-        hmtp_buf_printf(&b,
+        json_str(b, j->client);
+        hmtp_buf_printf(b, ",\"jid\":");
+        json_str(b, j->jid);
+        hmtp_buf_printf(b, ",\"result\":\"%s\",\"reason\":", report_outcome_name(j));
+        json_str(b, report_job_reason(j));
+        hmtp_buf_printf(b, ",\"incomplete\":");
+        json_str(b, job_result_partial(j) ? j->partial : NULL);
+        hmtp_buf_printf(b,
                         ",\"sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"replies\":%" PRIu64
                         ",\"matched\":%u,\"different\":%u,\"missing\":%u,\"unexpected\":%u,\"differences\":[",
                         j->packets_sent, j->bytes_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
                         j->verdict.unexpected);
-        json_diffs(&b, j);
-        hmtp_buf_printf(&b, "],\"reply_frames\":[");
-        for (guint k = 0; j->reply_frames && k < j->reply_frames->len; k++)
-            hmtp_buf_printf(&b, "%s%" PRIu64, k ? "," : "", g_array_index(j->reply_frames, uint64_t, k));
-        hmtp_buf_printf(&b, "],\"first_divergence\":");
-        json_divergence(&b, j);
-        hmtp_buf_printf(&b, "}");
+        json_diffs(b, j);
+        hmtp_buf_printf(b, "],\"reply_frames\":[");
+        reply_frames_cursor c;
+        reply_frames_begin(&j->reply_frames, &c);
+        uint64_t frame;
+        for (unsigned k = 0; reply_frames_next(&c, &frame); k++)
+            hmtp_buf_printf(b, "%s%" PRIu64, k ? "," : "", frame);
+        hmtp_buf_printf(b, "],\"first_divergence\":");
+        json_divergence(b, j);
+        hmtp_buf_printf(b, "}");
+        report_file_spill(&out);
     }
-    hmtp_buf_printf(&b, "]}\n");
-    return report_write_file(path, &b);
+    hmtp_buf_printf(b, "]}\n");
+    return report_file_close(&out);
 }

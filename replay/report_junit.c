@@ -34,11 +34,11 @@ static void xml_text(hmtp_buf *b, const char *raw)
 /* The session's full difference list, one line each, for <system-out>. */
 static void junit_diffs(hmtp_buf *b, const job_result *j)
 {
-    if (j->verdict.diffs->len == 0)
+    if (verify_diff_count(&j->verdict) == 0)
         return;
     hmtp_buf_printf(b, "\n    <system-out>");
-    for (guint k = 0; k < j->verdict.diffs->len; k++) {
-        const verify_diff *d = g_ptr_array_index(j->verdict.diffs, k);
+    for (guint k = 0; k < verify_diff_count(&j->verdict); k++) {
+        const verify_diff *d = verify_diff_at(&j->verdict, k);
         char line[1024];
         if (d->kind == DIFF_DIFFERENT)
             snprintf(line, sizeof line, "frame %" PRIu64 " %s: %s: expected %s, actual %s\n", d->frame, d->packet,
@@ -89,7 +89,7 @@ static void junit_verdict(hmtp_buf *b, const job_result *j)
         xml_text(b, first);
     else
         xml_text(b, report_job_reason(j));
-    if (job_result_partial(j) && (job_result_differs(j) || j->reason[0])) {
+    if (job_result_partial(j) && (job_result_differs(j) || j->reason)) {
         hmtp_buf_printf(b, "; ");
         xml_text(b, j->partial);
     }
@@ -104,7 +104,7 @@ static void junit_verdict(hmtp_buf *b, const job_result *j)
     g_free(first);
     hmtp_buf_printf(b, "</%s>", tag);
     junit_diffs(b, j);
-    if (!j->verdict.diffs->len)
+    if (!verify_diff_count(&j->verdict))
         hmtp_buf_printf(b, "\n  ");
 }
 
@@ -138,35 +138,39 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         count[JUNIT_SKIPPED]++;
     else if (ctx->preflight && ctx->preflight->exit_status == 2)
         count[JUNIT_ERROR]++;
-    hmtp_buf b;
-    hmtp_buf_init(&b);
-    hmtp_buf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
-    xml_text(&b, ctx->capture);
+    report_file out;
+    if (!report_file_open(&out, path)) {
+        g_strfreev(problems);
+        return false;
+    }
+    hmtp_buf *b = &out.b;
+    hmtp_buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"hmtp-replay ");
+    xml_text(b, ctx->capture);
     if (ctx->shard)
-        hmtp_buf_printf(&b, " shard %u/%u", ctx->shard->k, ctx->shard->n);
-    hmtp_buf_printf(&b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
+        hmtp_buf_printf(b, " shard %u/%u", ctx->shard->k, ctx->shard->n);
+    hmtp_buf_printf(b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
                     t.jobs + file_cases + pf_cases, count[JUNIT_FAILURE], count[JUNIT_ERROR] + file_cases,
                     count[JUNIT_SKIPPED], t.elapsed_s);
     if (ctx->shard) {
         gchar *ids = report_session_ranges(ctx->shard->sessions, ctx->shard->n_sessions);
-        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"shard\" value=\"%u/%u\"/>\n"
+        hmtp_buf_printf(b, "  <properties>\n    <property name=\"shard\" value=\"%u/%u\"/>\n"
                             "    <property name=\"shard sessions\" value=\"%s\"/>\n  </properties>\n",
                         ctx->shard->k, ctx->shard->n, ids);
         g_free(ids);
     } else if (ctx->merged) {
-        hmtp_buf_printf(&b, "  <properties>\n    <property name=\"merged shards\" value=\"%u\"/>\n  </properties>\n",
+        hmtp_buf_printf(b, "  <properties>\n    <property name=\"merged shards\" value=\"%u\"/>\n  </properties>\n",
                         ctx->merged);
     }
     if (ctx->preflight)
-        junit_preflight(&b, ctx->preflight);
+        junit_preflight(b, ctx->preflight);
     if (file_cases) {
         /* the file itself: damage no session row can show */
-        hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
+        hmtp_buf_printf(b, "  <testcase classname=\"hmtp-replay\" name=\"capture file\">\n    <error message=\"capture damaged: ");
         for (gchar **l = problems; *l; l++) {
-            xml_text(&b, *l);
-            xml_text(&b, "\n");
+            xml_text(b, *l);
+            xml_text(b, "\n");
         }
-        hmtp_buf_printf(&b, "\"/>\n  </testcase>\n");
+        hmtp_buf_printf(b, "\"/>\n  </testcase>\n");
     }
     g_strfreev(problems);
     for (guint i = 0; i < r->jobs->len; i++) {
@@ -174,16 +178,17 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         char label[32];
         report_job_label(j, label, sizeof label);
         /* who it was: the recorded client and the JID it logged in as */
-        hmtp_buf_printf(&b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
-        xml_text(&b, j->client);
+        hmtp_buf_printf(b, "  <testcase classname=\"hmtp-replay\" name=\"session %s (", label);
+        xml_text(b, j->client);
         if (j->jid) {
-            hmtp_buf_printf(&b, " ");
-            xml_text(&b, j->jid);
+            hmtp_buf_printf(b, " ");
+            xml_text(b, j->jid);
         }
-        hmtp_buf_printf(&b, ")\">");
-        junit_verdict(&b, j);
-        hmtp_buf_printf(&b, "</testcase>\n");
+        hmtp_buf_printf(b, ")\">");
+        junit_verdict(b, j);
+        hmtp_buf_printf(b, "</testcase>\n");
+        report_file_spill(&out);
     }
-    hmtp_buf_printf(&b, "</testsuite>\n");
-    return report_write_file(path, &b);
+    hmtp_buf_printf(b, "</testsuite>\n");
+    return report_file_close(&out);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "results.h"
@@ -32,8 +33,24 @@ const char *report_outcome_name(const job_result *j);
 const char *report_job_reason(const job_result *j);
 /* "session N (CLIENT JID)" */
 void report_job_label(const job_result *j, char *out, size_t len);
-/* Writes b (unless building it failed) to path and frees it; false when
- * either went wrong (the caller says so). */
-bool report_write_file(const char *path, hmtp_buf *b);
+/* A report file written as it is made: the writers print into b, and
+ * report_file_spill() hands it to the file whenever it has grown past
+ * REPORT_SPILL, so that a report of many sessions is never held whole. */
+#define REPORT_SPILL (64 * 1024)
+
+typedef struct report_file {
+    hmtp_buf b;     /* printed, not yet written */
+    FILE *f;
+    int err;        /* the first error (errno), 0 while all went well */
+} report_file;
+
+/* false with errno set when path cannot be created. */
+bool report_file_open(report_file *o, const char *path);
+/* Writes b once it is past REPORT_SPILL (after an error: drops it). */
+void report_file_spill(report_file *o);
+/* Writes the rest and closes; false with errno set when anything could not
+ * be written (the caller says so, naming the file): a full disk is an
+ * error, never a report silently cut short. */
+bool report_file_close(report_file *o);
 
 #endif

@@ -136,7 +136,7 @@ static void read_diff(reader *rd, JsonObject *o, verify_result *v)
     d->path = g_strdup(get_str(rd, o, "path"));
     d->expected = json_text_or_null(member(rd, o, "expected"));
     d->actual = json_text_or_null(member(rd, o, "actual"));
-    g_ptr_array_add(v->diffs, d);
+    verify_result_add(v, d);
 }
 
 static void read_job(reader *rd, read_report *out, JsonObject *o)
@@ -159,16 +159,18 @@ static void read_job(reader *rd, read_report *out, JsonObject *o)
     JsonArray *frames = json_object_has_member(o, "reply_frames") ? get_array(rd, o, "reply_frames") : NULL;
     for (guint i = 0; frames && i < json_array_get_length(frames); i++) {
         uint64_t f = node_uint(rd, json_array_get_element(frames, i), "reply_frames");
-        g_array_append_val(j->reply_frames, f);
+        reply_frames_append(&j->reply_frames, f);
     }
+    reply_frames_trim(&j->reply_frames);
     j->done = true;
     j->outcome = outcome_from(rd, get_str(rd, o, "result"));
     const char *reason = get_str(rd, o, "reason"), *partial = get_str(rd, o, "incomplete");
-    copy_str(j->partial, sizeof j->partial, partial);
+    if (partial)
+        job_result_set_partial(j, "%s", partial);
     /* the writer names a partial run's reason after the partial text when
        there is no other: that is no reason of its own */
-    if (!(reason && partial && strcmp(reason, partial) == 0))
-        copy_str(j->reason, sizeof j->reason, reason);
+    if (reason && !(partial && strcmp(reason, partial) == 0))
+        job_result_set_reason(j, "%s", reason);
     j->packets_sent = get_uint(rd, o, "sent");
     j->bytes_sent = get_uint(rd, o, "bytes_sent");
     j->received = get_uint(rd, o, "replies");

@@ -42,25 +42,116 @@ job_result *replay_results_add(replay_results *r, unsigned session, const char *
 void job_result_init(job_result *j)
 {
     verify_result_init(&j->verdict);
-    j->reply_frames = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    memset(&j->reply_frames, 0, sizeof j->reply_frames);
+    j->reason = j->partial = NULL;
 }
 
 void job_result_clear(job_result *j)
 {
     verify_result_free(&j->verdict);
-    if (j->reply_frames)
-        g_array_free(j->reply_frames, TRUE);
-    j->reply_frames = NULL;
+    reply_frames_free(&j->reply_frames);
+    g_free(j->reason);
+    g_free(j->partial);
+    j->reason = j->partial = NULL;
+}
+
+/* ------------------------------------------------------------ reply frames */
+
+/* zigzag: a frame before the last one (not expected, but kept right) is a
+ * small number too */
+static uint64_t zigzag(uint64_t from, uint64_t to)
+{
+    int64_t d = (int64_t)(to - from);
+    return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+}
+
+static uint64_t unzigzag(uint64_t from, uint64_t z)
+{
+    return from + (uint64_t)((int64_t)(z >> 1) ^ -(int64_t)(z & 1));
+}
+
+void reply_frames_append(reply_frames *rf, uint64_t frame)
+{
+    uint8_t bytes[10];
+    unsigned n = 0;
+    for (uint64_t z = zigzag(rf->last, frame);; z >>= 7) {
+        bytes[n++] = (uint8_t)(z & 0x7f) | (z > 0x7f ? 0x80 : 0);
+        if (z <= 0x7f)
+            break;
+    }
+    if (rf->len + n > rf->cap) {
+        /* half as much again: the room left over is at most a third */
+        uint32_t cap = rf->cap < 16 ? 16 : rf->cap + rf->cap / 2;
+        while (cap < rf->len + n)
+            cap += cap / 2;
+        rf->data = g_realloc(rf->data, cap);
+        rf->cap = cap;
+    }
+    memcpy(rf->data + rf->len, bytes, n);
+    rf->len += n;
+    rf->count++;
+    rf->last = frame;
+}
+
+void reply_frames_trim(reply_frames *rf)
+{
+    if (rf->cap > rf->len) {
+        rf->data = g_realloc(rf->data, rf->len); /* g_realloc(p, 0) frees p, gives NULL */
+        rf->cap = rf->len;
+    }
+}
+
+void reply_frames_free(reply_frames *rf)
+{
+    g_free(rf->data);
+    memset(rf, 0, sizeof *rf);
+}
+
+void reply_frames_begin(const reply_frames *rf, reply_frames_cursor *c)
+{
+    c->rf = rf;
+    c->pos = c->k = 0;
+    c->last = 0;
+}
+
+bool reply_frames_next(reply_frames_cursor *c, uint64_t *frame)
+{
+    const reply_frames *rf = c->rf;
+    if (c->k >= rf->count)
+        return false;
+    uint64_t z = 0;
+    for (unsigned shift = 0; c->pos < rf->len && shift < 64; shift += 7) {
+        uint8_t b = rf->data[c->pos++];
+        z |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    c->last = unzigzag(c->last, z);
+    c->k++;
+    *frame = c->last;
+    return true;
+}
+
+uint64_t reply_frames_nth(reply_frames_cursor *c, uint32_t k)
+{
+    if (c->k > 0 && k == c->k - 1)
+        return c->last;
+    if (k < c->k)
+        reply_frames_begin(c->rf, c);
+    uint64_t f = c->last;
+    while (c->k <= k && reply_frames_next(c, &f))
+        ;
+    return f;
 }
 
 /* Where an unexpected reply stands in the recording: the recorded reply
  * whose place (by arrival order) it took, or the last one. */
-static uint64_t unexpected_at(const job_result *j, uint64_t received)
+static uint64_t unexpected_at(reply_frames_cursor *c, uint64_t received)
 {
-    guint n = j->reply_frames ? j->reply_frames->len : 0;
+    uint32_t n = c->rf->count;
     if (n == 0)
         return UINT64_MAX;
-    return g_array_index(j->reply_frames, uint64_t, received < n ? received : n - 1);
+    return reply_frames_nth(c, received < n ? (uint32_t)received : n - 1);
 }
 
 static bool is_reorder(const verify_diff *d) { return d->kind == DIFF_DIFFERENT && d->path && strcmp(d->path, "order") == 0; }
@@ -75,9 +166,11 @@ void job_result_divergence(const job_result *j, divergence *out)
 {
     memset(out, 0, sizeof *out);
     const GPtrArray *diffs = j->verdict.diffs;
+    reply_frames_cursor c; /* unexpected replies come in arrival order: one pass */
+    reply_frames_begin(&j->reply_frames, &c);
     for (guint k = 0; diffs && k < diffs->len; k++) {
         const verify_diff *d = g_ptr_array_index(diffs, k);
-        uint64_t at = d->kind == DIFF_UNEXPECTED ? unexpected_at(j, d->received) : d->frame;
+        uint64_t at = d->kind == DIFF_UNEXPECTED ? unexpected_at(&c, d->received) : d->frame;
         /* on a tie the recorded reply goes first: it is what the target did not give */
         if (!out->first || at < out->at || (at == out->at && out->first->kind == DIFF_UNEXPECTED && d->kind != DIFF_UNEXPECTED)) {
             out->first = d;
@@ -129,12 +222,46 @@ char *divergence_text(const divergence *dv)
     return g_string_free(s, FALSE);
 }
 
+/* NULL for an empty text: "none" has one spelling */
+static void set_text(char **to, gchar *text)
+{
+    g_free(*to);
+    *to = text && text[0] ? text : NULL;
+    if (!*to)
+        g_free(text);
+}
+
+void job_result_set_reasonv(job_result *j, const char *fmt, va_list ap)
+{
+    set_text(&j->reason, g_strdup_vprintf(fmt, ap));
+}
+
 void job_result_set_reason(job_result *j, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(j->reason, sizeof j->reason, fmt, ap);
+    job_result_set_reasonv(j, fmt, ap);
     va_end(ap);
+}
+
+void job_result_set_partial(job_result *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_text(&j->partial, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+void job_result_append_partial(job_result *j, const char *fmt, ...)
+{
+    if (!j->partial)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    gchar *more = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    set_text(&j->partial, g_strconcat(j->partial, more, NULL));
+    g_free(more);
 }
 
 bool job_result_differs(const job_result *j)
@@ -144,7 +271,7 @@ bool job_result_differs(const job_result *j)
 
 bool job_result_partial(const job_result *j)
 {
-    return j->partial[0] && (j->outcome == JOB_DONE || j->outcome == JOB_FAILED);
+    return j->partial && (j->outcome == JOB_DONE || j->outcome == JOB_FAILED);
 }
 
 bool results_capture_damaged(const replay_results *r)

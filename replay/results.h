@@ -6,6 +6,7 @@
 #define REPLAY_RESULTS_H
 
 #include <glib.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,37 @@ typedef enum job_outcome {
     JOB_NOT_RUN,     /* never started because the target was unreachable */
 } job_outcome;
 
+/* The capture frames of the recorded replies a job compared, in order: a
+ * session run keeps them for the report (and the first divergence) until
+ * the end of the replay, so they are kept small: each as the zigzag varint
+ * of its difference to the one before (a session's replies are a few
+ * frames apart: one byte each), not 8 bytes in a growing array. */
+typedef struct reply_frames {
+    uint8_t *data;        /* owned; NULL when empty */
+    uint32_t len, cap;    /* bytes */
+    uint32_t count;       /* frames */
+    uint64_t last;        /* the last frame appended */
+} reply_frames;
+
+/* Reads reply_frames forward; reply_frames_nth() on a cursor is cheap
+ * when the k asked for do not go down. */
+typedef struct reply_frames_cursor {
+    const reply_frames *rf;
+    uint32_t pos;         /* byte offset of the next frame */
+    uint32_t k;           /* its index */
+    uint64_t last;        /* the frame before it (0 at the start) */
+} reply_frames_cursor;
+
+void reply_frames_append(reply_frames *rf, uint64_t frame);
+/* Gives back the room appending left unused (once all are in). */
+void reply_frames_trim(reply_frames *rf);
+void reply_frames_free(reply_frames *rf);
+void reply_frames_begin(const reply_frames *rf, reply_frames_cursor *c);
+/* false at the end */
+bool reply_frames_next(reply_frames_cursor *c, uint64_t *frame);
+/* The k-th frame (k < count) */
+uint64_t reply_frames_nth(reply_frames_cursor *c, uint32_t k);
+
 /* One run of one recorded session (one copy of --sessions-scale, one round
  * of --loop). */
 typedef struct job_result {
@@ -32,12 +64,12 @@ typedef struct job_result {
     unsigned copy, loop;
     bool done;            /* ended, or never to start */
     job_outcome outcome;
-    char reason[320];
-    char partial[320];    /* why only part of the recorded session was replayed, or "" */
+    char *reason;         /* owned; NULL when none (job_result_set_reason) */
+    char *partial;        /* owned: why only part of the recorded session was replayed; NULL when it all was */
     uint64_t packets_sent, bytes_sent;
     uint64_t received;    /* replies that arrived, compared or not */
     verify_result verdict;
-    GArray *reply_frames; /* uint64_t: capture frame of every recorded reply compared, in order */
+    reply_frames reply_frames; /* capture frame of every recorded reply compared, in order */
 } job_result;
 
 typedef struct replay_results {
@@ -62,7 +94,12 @@ job_result *replay_results_add(replay_results *r, unsigned session, const char *
 void job_result_init(job_result *j);
 void job_result_clear(job_result *j);
 
+/* Replace the reason (or partial text); an empty text is none. */
 void job_result_set_reason(job_result *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void job_result_set_reasonv(job_result *j, const char *fmt, va_list ap) G_GNUC_PRINTF(2, 0);
+void job_result_set_partial(job_result *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Adds to the partial text (none yet: nothing is added). */
+void job_result_append_partial(job_result *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* The first thing that went wrong, in capture order: the difference or
  * missing reply with the lowest recorded frame, or an unexpected reply

@@ -264,6 +264,13 @@ static bool spill_parse(rec_session *s, uint8_t *p, size_t len, hmtp_tool_error 
     return true;
 }
 
+static void new_streams(rec_session *s)
+{
+    s->stream = g_new(hessian_stream, 2);
+    hessian_stream_init(&s->stream[0], NULL);
+    hessian_stream_init(&s->stream[1], NULL);
+}
+
 bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
 {
     if (!s->spill || s->holders++ > 0)
@@ -281,6 +288,7 @@ bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
         s->holders--;
         return false;
     }
+    new_streams(s);
     /* The class definitions the marks count, made again by decoding the
        packets in their order: a few KB a session, kept only while held.
        Only a packet after which its direction's mark moves defines
@@ -310,13 +318,15 @@ bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
     return true;
 }
 
-/* Empty decoder states of a session whose packets are not held. */
+/* No decoder state for a session whose packets are not held. */
 static void forget_streams(rec_session *s)
 {
-    for (int d = 0; d < 2; d++) {
+    if (!s->stream)
+        return;
+    for (int d = 0; d < 2; d++)
         hessian_stream_free(&s->stream[d]);
-        hessian_stream_init(&s->stream[d], NULL);
-    }
+    g_free(s->stream);
+    s->stream = NULL;
 }
 
 void rec_session_release(rec_session *s)
@@ -332,6 +342,8 @@ void rec_session_release(rec_session *s)
 
 /* ---------------------------------------------------------------- the index pass */
 
+static void rec_info_clear(rec_info *ri);
+
 static void rec_session_free(gpointer p)
 {
     rec_session *s = p;
@@ -342,20 +354,33 @@ static void rec_session_free(gpointer p)
         g_byte_array_free(s->pending, TRUE);
     if (s->blocks)
         g_array_free(s->blocks, TRUE);
-    hessian_stream_free(&s->stream[0]);
-    hessian_stream_free(&s->stream[1]);
+    forget_streams(s);
     g_free(s->login_uid);
     g_free(s->login_jid);
-    g_free(s->info.broken_reason);
-    g_free(s->info.path);
+    rec_info_clear(&s->info);
     g_free(s);
+}
+
+static char no_reason[] = "";
+
+static void rec_info_clear(rec_info *ri)
+{
+    g_free(ri->client);
+    ri->client = NULL;
+    if (ri->broken_reason != no_reason)
+        g_free(ri->broken_reason);
+    ri->broken_reason = no_reason;
 }
 
 static void rec_info_set(rec_info *ri, const replay_session_info *info)
 {
+    rec_info_clear(ri);
     ri->id = info->id;
-    snprintf(ri->client, sizeof ri->client, "%s", info->client);
-    snprintf(ri->server, sizeof ri->server, "%s", info->server);
+    size_t nc = strlen(info->client) + 1, ns = strlen(info->server) + 1;
+    ri->client = g_malloc(nc + ns);
+    memcpy(ri->client, info->client, nc);
+    memcpy(ri->client + nc, info->server, ns);
+    ri->server = ri->client + nc;
     ri->first_frame = info->first_frame;
     ri->upgrade_seen = info->upgrade_seen;
     memcpy(ri->skipped, info->skipped, sizeof ri->skipped);
@@ -365,10 +390,9 @@ static void rec_info_set(rec_info *ri, const replay_session_info *info)
     ri->broken_dir = info->broken_dir;
     ri->broken_frame = info->broken_frame;
     ri->broken_offset = info->broken_offset;
-    g_free(ri->broken_reason);
-    ri->broken_reason = g_strdup(info->incomplete ? info->broken_reason : "");
-    g_free(ri->path);
-    ri->path = g_strdup(info->path);
+    if (info->incomplete)
+        ri->broken_reason = g_strdup(info->broken_reason);
+    ri->path = g_intern_string(info->path);
 }
 
 static void on_begin(void *ctx, const replay_session_info *info)
@@ -381,8 +405,7 @@ static void on_begin(void *ctx, const replay_session_info *info)
         s->blocks = g_array_new(FALSE, FALSE, sizeof(rec_spill_block));
     else
         s->packets = g_ptr_array_new_with_free_func(rec_packet_free);
-    hessian_stream_init(&s->stream[0], NULL);
-    hessian_stream_init(&s->stream[1], NULL);
+    new_streams(s); /* the index pass decodes every packet */
     /* ids are handed out in order, so the array index is the id */
     g_ptr_array_add(st->sessions, s);
 }

@@ -62,8 +62,10 @@ typedef struct rec_spill_buf rec_spill_buf;
  * sessions keeps one per session. */
 typedef struct rec_info {
     unsigned id;
-    char client[64];          /* "addr:port" (results point to it) */
-    char server[64];
+    /* "addr:port" (results point to it): one allocation, server inside
+       client's (a run keeps one rec_info per session) */
+    char *client;
+    const char *server;
     uint64_t first_frame;     /* first frame of the TCP connection */
     bool upgrade_seen;        /* false: found by --port */
     uint64_t skipped[2];      /* --port: bytes before the first packet boundary */
@@ -73,8 +75,8 @@ typedef struct rec_info {
     replay_dir broken_dir;    /* the preflight names where a session breaks */
     uint64_t broken_frame;
     uint64_t broken_offset;
-    char *broken_reason;      /* "" when complete */
-    char *path;               /* of the recorded upgrade request, "" when none */
+    char *broken_reason;      /* "" when complete (not allocated then) */
+    const char *path;         /* of the recorded upgrade request, "" when none (interned: one "/hmtp" for all) */
 } rec_info;
 
 typedef struct rec_session {
@@ -83,7 +85,10 @@ typedef struct rec_session {
        otherwise. Always held when there is no spill file. */
     GPtrArray *packets;
     rec_spill_buf *held;      /* spilled: the records, read back in one buffer */
-    hessian_stream stream[2]; /* kept: rewriting re-reads client packets */
+    /* the decoder state of each direction (rewriting re-reads client
+       packets): stream[0] and stream[1] while the packets are held, NULL
+       otherwise (rec_session_acquire makes them again) */
+    hessian_stream *stream;
     char *login_uid;          /* from the recorded AuthQuery, or NULL */
     char *login_jid;          /* from the recorded AuthResult, or NULL */
     bool login_encrypted;     /* the recorded AuthQuery carried an EncryptedObject */

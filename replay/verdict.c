@@ -55,13 +55,12 @@ static void decode_actual(hmtp_arena *arena, hessian_decoder *d, hessian_stream 
 static void excuse_lost_tail(replay_job *j)
 {
     job_result *res = j->res;
-    if (!res->partial[0])
+    if (!res->partial)
         return;
     unsigned n = verify_drop_unexpected_from(&res->verdict, j->tail_from);
-    size_t len = strlen(res->partial);
     if (n)
-        snprintf(res->partial + len, sizeof res->partial - len, "; %u repl%s after its last client packet not compared",
-                 n, n == 1 ? "y" : "ies");
+        job_result_append_partial(res, "; %u repl%s after its last client packet not compared", n,
+                                  n == 1 ? "y" : "ies");
 }
 
 void verdict_job(replay_job *j, const jid_map *learned)
@@ -85,7 +84,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
         const rec_packet *r = g_ptr_array_index(j->plan.expected, i);
         expected_reply *x = &expected[i];
         x->frame = r->frame;
-        g_array_append_val(j->res->reply_frames, r->frame); /* for the report: which packets were compared */
+        reply_frames_append(&j->res->reply_frames, r->frame); /* for the report: which packets were compared */
         decode_expected(&trees, &d, j->rec, r, x);
         if (x->status == HMTP_OK)
             login_edit_expect_echo(&j->login, &j->rewrite, &x->pkt);
@@ -97,6 +96,7 @@ void verdict_job(replay_job *j, const jid_map *learned)
     for (guint i = 0; i < m; i++)
         decode_actual(&trees, &d, &j->replies.stream, replies_kept_next(&c), &actual[i]);
     hessian_decoder_free(&d);
+    reply_frames_trim(&j->res->reply_frames); /* kept to the end of the run */
     verify_session(&vc, &j->rewrite, expected, n, actual, m, &j->res->verdict);
     excuse_lost_tail(j);
     for (guint i = 0; i < n; i++)

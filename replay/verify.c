@@ -11,7 +11,13 @@
 void verify_result_init(verify_result *r)
 {
     memset(r, 0, sizeof *r);
-    r->diffs = g_ptr_array_new();
+}
+
+void verify_result_add(verify_result *r, verify_diff *d)
+{
+    if (!r->diffs)
+        r->diffs = g_ptr_array_new();
+    g_ptr_array_add(r->diffs, d);
 }
 
 static void diff_free(verify_diff *d)
@@ -37,7 +43,7 @@ void verify_result_free(verify_result *r)
 unsigned verify_drop_unexpected_from(verify_result *r, uint64_t received)
 {
     unsigned dropped = 0;
-    for (guint i = 0; i < r->diffs->len;) {
+    for (guint i = 0; i < verify_diff_count(r);) {
         verify_diff *d = g_ptr_array_index(r->diffs, i);
         if (d->kind == DIFF_UNEXPECTED && d->received >= received) {
             g_ptr_array_remove_index(r->diffs, i); /* keeps the order of the rest */
@@ -422,7 +428,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
                 d->packet = describe(&e->pkt);
                 d->type = e->pkt.type;
                 d->cls = g_strdup(verify_payload_class(&e->pkt));
-                g_ptr_array_add(out->diffs, d);
+                verify_result_add(out, d);
             }
             g_ptr_array_free(found, TRUE);
             break;
@@ -434,7 +440,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
             d->frame = e->frame;
             d->packet = e->status == HMTP_OK ? describe(&e->pkt)
                                              : g_strdup_printf("undecodable recorded packet: %s", e->err.msg);
-            g_ptr_array_add(out->diffs, d);
+            verify_result_add(out, d);
         }
     }
     for (guint j = 0; j < m; j++) {
@@ -446,7 +452,7 @@ void verify_session(const verify_config *cfg, const rewrite_config *map, const e
         d->kind = DIFF_UNEXPECTED;
         d->received = a->index;
         d->packet = a->status == HMTP_OK ? describe(&a->pkt) : g_strdup_printf("undecodable packet: %s", a->err.msg);
-        g_ptr_array_add(out->diffs, d);
+        verify_result_add(out, d);
     }
     g_free(pair);
     g_free(used);

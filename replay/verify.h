@@ -53,8 +53,18 @@ typedef struct verify_diff {
 
 typedef struct verify_result {
     unsigned matched, different, missing, unexpected;
-    GPtrArray *diffs; /* verify_diff* */
+    /* verify_diff*; NULL until the first one (most session runs have
+       none, and a replay keeps every run's result to its end) */
+    GPtrArray *diffs;
 } verify_result;
+
+static inline guint verify_diff_count(const verify_result *r) { return r->diffs ? r->diffs->len : 0; }
+static inline const verify_diff *verify_diff_at(const verify_result *r, guint k)
+{
+    return g_ptr_array_index(r->diffs, k);
+}
+/* Takes d (the result owns it from then on). */
+void verify_result_add(verify_result *r, verify_diff *d);
 
 /* A path not compared in replies of one packet type whose payload is of
  * one class (hmtp-replay learn writes them, --ignore-file reads them). */

@@ -12,8 +12,8 @@ RSS; the replay's JSON report gives sessions, replies, p50/p99 latency.
 usage: replay_memory.py BUILD_DIR [--before BIN] [--only dump|replay]
                         [--pace MODE] [SIZE_MB ...]
 
---pace MODE replays with --pace MODE instead of --top-speed (conversation,
-the default pace, is not flat yet: see replay/README.md).
+--pace MODE replays with --pace MODE instead of --top-speed (conversation
+is the replayer's default pace).
 --before BIN runs the same commands with another hmtp-replay (main's build)
 beside BUILD_DIR's, on the same capture. Captures go to TMPDIR (check the
 free space: the largest capture, plus as much again for the replayer's spill

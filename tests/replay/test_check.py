@@ -359,5 +359,54 @@ def case_divergence():
           cases.get('preflight', ['x'])[0] is None, 'merged JUnit %s' % cases)
 
 
+def case_report_files():
+    """Reports written as they are made: a JSON and a JUnit report of many
+    session runs (past the 64 KiB the writer hands to the file at a time)
+    read back whole; a report that cannot be written (a full disk) is one
+    message naming the file and exit 2, never a pass with a cut report;
+    reply frames of any size and order come back the same through a merge."""
+    cap = write(CASE, [fx.broker_conversation('alice'), no_ping('carol')])
+
+    def fresh():  # a broker per run: a second login of the same users is answered otherwise
+        return '127.0.0.1:%d' % broker('--allow-any-user')[0]
+    report, junit = os.path.join(WORK, 'report.json'), os.path.join(WORK, 'junit.xml')
+    scale = ('--top-speed', '--sessions-scale', '350')
+    rc, out, err = run('--target', fresh(), *scale, '--report-json', report, '--junit', junit, cap)
+    rep = json.load(open(report))
+    cases, counts = junit_read(junit)
+    check(rc == 0 and os.path.getsize(report) > 3 * 65536 and os.path.getsize(junit) > 65536 and
+          rep['summary']['sessions'] == 700 and len(rep['sessions']) == 700 and
+          all(s['result'] == 'ok' and len(s['reply_frames']) == s['matched'] > 0 for s in rep['sessions']) and
+          counts['tests'] == 701 and len(cases) == 701,
+          'scaled run: exit %d, %d/%d bytes, %s %s\n%s' % (rc, os.path.getsize(report), os.path.getsize(junit),
+                                                           rep['summary'], counts, err))
+    for opt in ('--report-json', '--junit'):
+        for args in ((), scale):  # two session runs (written at the end), 700 (written on the way)
+            rc, out, err = run('--target', fresh(), *args, opt, '/dev/full', cap)
+            check(rc == 2 and err.count('cannot write /dev/full: No space left on device') == 1,
+                  '%s /dev/full %s: exit %d, stderr %s' % (opt, ' '.join(args), rc, err))
+    check(not os.path.exists('/nonexistent-dir'), 'a folder that should not exist exists')
+    rc, out, err = run('--target', fresh(), '--report-json', '/nonexistent-dir/r.json', cap)
+    check(rc == 2 and 'cannot write /nonexistent-dir/r.json: No such file or directory' in err,
+          'unwritable path: exit %d, stderr %s' % (rc, err))
+    # a one-shard report whose reply frames are far apart, or go back: a merge reads and writes them the same
+    shard = os.path.join(WORK, 'shard.json')
+    rc, out, err = run('--target', fresh(), '--shard', '0/1', '--report-json', shard, cap)
+    rep = json.load(open(shard))
+    crafted = [[0, 1, 63, 64, 8256, 5, 2 ** 40, 7, 7, 2 ** 53 - 1], list(range(3000000, 3000000 + 130 * 200, 130))]
+    for s, frames in zip(rep['sessions'], crafted):
+        s['reply_frames'] = frames
+    json.dump(rep, open(shard, 'w'))
+    merged = os.path.join(WORK, 'merged.json')
+    rc, out, err = run('merge', '--report-json', merged, shard)
+    m = json.load(open(merged)) if os.path.exists(merged) else {'sessions': []}
+    check(rc == 0 and [s['reply_frames'] for s in m['sessions']] == crafted,
+          'merged reply frames: exit %d %s\n%s' % (rc, [s['reply_frames'][:12] for s in m['sessions']], err))
+    for opt in ('--report-json', '--junit'):
+        rc, out, err = run('merge', opt, '/dev/full', shard)
+        check(rc == 2 and err.count('hmtp-replay merge: cannot write /dev/full: No space left on device') == 1,
+              'merge %s /dev/full: exit %d, stderr %s' % (opt, rc, err))
+
+
 globals()['case_' + CASE.replace('-', '_')]()
 H.finish()

@@ -9,6 +9,7 @@
 #include "framing.h"
 #include "hmtp.h"
 #include "jidmap.h"
+#include "hmtp_loop.h"
 #include "order.h"
 #include "results.h"
 #include "rewrite.h"
@@ -229,16 +230,26 @@ static void test_rewrite_login(void)
 /* ---------------------------------------------------------------- order */
 
 /* A member of an order group as the order sees it (order_member_ops): the
- * same counters a session run keeps. */
+ * same counters a session run keeps, and its recorded frames. */
 typedef struct fake_member {
-    bool started, done;
+    order_member om;
+    const uint64_t *sends, *replies; /* frames, 0-terminated */
     guint next;                 /* client packets sent */
     uint64_t received_compared; /* replies arrived */
     uint64_t excused;           /* replies declared missing */
-    guint expected_order[2];
 } fake_member;
 
-static bool fake_running(const void *m) { return ((const fake_member *)m)->started && !((const fake_member *)m)->done; }
+static guint count_frames(const uint64_t *f)
+{
+    guint n = 0;
+    while (f[n])
+        n++;
+    return n;
+}
+static guint fake_n_sends(const void *m) { return count_frames(((const fake_member *)m)->sends); }
+static uint64_t fake_send_frame(const void *m, guint i) { return ((const fake_member *)m)->sends[i]; }
+static guint fake_n_replies(const void *m) { return count_frames(((const fake_member *)m)->replies); }
+static uint64_t fake_reply_frame(const void *m, guint i) { return ((const fake_member *)m)->replies[i]; }
 static guint fake_sent(const void *m) { return ((const fake_member *)m)->next; }
 static uint64_t fake_credit(const void *m)
 {
@@ -260,52 +271,131 @@ static void note_wake(void *m)
         woken[n_woken++] = m;
 }
 
-static const order_member_ops fake_ops = {fake_running, fake_sent, fake_credit, fake_excuse, note_wake};
+static const order_member_ops fake_ops = {fake_n_sends, fake_send_frame, fake_n_replies, fake_reply_frame,
+                                          fake_sent,    fake_credit,     fake_excuse,    note_wake};
+
+static void fake_init(fake_member *f, guint seq, const uint64_t *sends, const uint64_t *replies)
+{
+    memset(f, 0, sizeof *f);
+    f->sends = sends;
+    f->replies = replies;
+    order_member_init(&f->om, f, seq);
+}
 
 /* The frontier follows the recorded frames across two jobs: b's packet of
- * frame 5 waits for a's reply of frame 4, a's packet of frame 6 for b's send. */
+ * frame 5 waits for a's reply of frame 4, a's packet of frame 6 for b's send.
+ * Timeline: a.send1 a.reply4 b.send5 a.send6 a.reply7. */
 static void test_order_group(void)
 {
+    static const uint64_t a_sends[] = {1, 6, 0}, a_replies[] = {4, 7, 0}, b_sends[] = {5, 0}, none[] = {0};
     fake_member a, b;
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
-    fake_member *jobs[2] = {&a, &b};
-    uint64_t sends[2][2] = {{1, 6}, {5, 0}}, replies[2][2] = {{4, 7}, {0, 0}};
-    struct {
-        guint order;
-    } items[3];
-    unsigned k = 0;
+    fake_init(&a, 0, a_sends, a_replies);
+    fake_init(&b, 1, b_sends, none);
+    n_woken = 0;
     order_group *g = order_group_new(&fake_ops, 1000);
-    for (guint n = 0; n < 2; n++) {
-        fake_member *j = jobs[n];
-        j->started = true;
-        for (guint i = 0; i < 2 && sends[n][i]; i++)
-            order_group_add(g, j, n, true, i, sends[n][i], &items[k++].order);
-        for (guint i = 0; i < 2 && replies[n][i]; i++)
-            order_group_add(g, j, n, false, i, replies[n][i], &j->expected_order[i]);
-    }
-    order_group_seal(g);
-    /* timeline: a.send1 a.reply4 b.send5 a.send6 a.reply7 */
-    CHECK(items[0].order == 0 && items[2].order == 2 && items[1].order == 3);
-    CHECK(a.expected_order[0] == 1 && a.expected_order[1] == 4);
+    order_group_join(g, &a.om);
+    order_group_join(g, &b.om);
     order_group_advance(g);
-    CHECK(g->pos == 0 && n_woken == 0);
+    CHECK(n_woken == 1 && woken[0] == &a); /* a's frame 1 is the frontier */
+    CHECK(order_reached_first(g, &a.om) && order_reached(g, &a.om, true, 0));
+    CHECK(!order_reached_first(g, &b.om) && !order_reached(g, &b.om, true, 0));
+    order_group_advance(g);
+    CHECK(n_woken == 1); /* nothing moved: nobody woken again */
     a.next = 1; /* a sent frame 1 */
     order_group_advance(g);
-    CHECK(g->pos == 1 && n_woken == 1 && woken[0] == &a); /* waits for a's reply */
-    CHECK(!order_reached(g, items[2].order));
+    CHECK(n_woken == 2 && woken[1] == &a); /* waits for a's reply */
+    CHECK(order_reached(g, &a.om, false, 0) && !order_reached(g, &b.om, true, 0));
     a.received_compared = 1;
     order_group_advance(g);
-    CHECK(g->pos == 2 && n_woken == 2 && woken[1] == &b && order_reached(g, items[2].order));
-    CHECK(!order_reached(g, items[1].order)); /* a's frame 6 waits for b */
-    b.done = true; /* an ended job holds nobody back */
+    CHECK(n_woken == 3 && woken[2] == &b && order_reached(g, &b.om, true, 0));
+    CHECK(!order_reached(g, &a.om, true, 1)); /* a's frame 6 waits for b */
+    order_group_leave(g, &b.om); /* an ended job holds nobody back */
     order_group_advance(g);
-    CHECK(g->pos == 3 && woken[2] == &a);
+    CHECK(n_woken == 4 && woken[3] == &a && order_reached(g, &a.om, true, 1));
     a.excused = 2; /* declared missing */
     a.next = 2;
     order_group_advance(g);
-    CHECK(g->pos == 5);
+    CHECK(g->heap->len == 0); /* a has no events left */
     order_group_free(g);
+}
+
+/* Quits the loop once the stuck timer has done its work (polled). */
+static order_group *stuck_group;
+static hmtp_timer **stuck_quit;
+static void quit_loop(void *l)
+{
+    *stuck_quit = NULL;
+    hmtp_loop_quit(l);
+}
+static void poll_stuck(void *l)
+{
+    if (stuck_group->timer == NULL) {
+        hmtp_loop_quit(l);
+        return;
+    }
+    hmtp_loop_timer(l, 5, poll_stuck, l);
+}
+
+/* A session that starts after the frontier passed some of its events (it
+ * waited for a connection slot) keeps only its own order for those; its
+ * later events hold the frontier again. A reply stuck at the frontier is
+ * excused with every reply up to the next client packet. */
+static void test_order_late_join(void)
+{
+    static const uint64_t a_sends[] = {1, 10, 0}, a_replies[] = {2, 0}, c_sends[] = {3, 12, 0}, c_replies[] = {4, 5, 0},
+                          none[] = {0};
+    fake_member a, c;
+    fake_init(&a, 0, a_sends, a_replies);
+    fake_init(&c, 2, c_sends, c_replies);
+    n_woken = 0;
+    order_group *g = order_group_new(&fake_ops, 1000);
+    order_group_join(g, &a.om);
+    order_group_advance(g);
+    a.next = 1;
+    a.received_compared = 1;
+    order_group_advance(g); /* frontier: a's send of frame 10 */
+    CHECK(order_reached(g, &a.om, true, 1));
+    order_group_join(g, &c.om); /* frames 3, 4, 5 are behind the frontier */
+    order_group_advance(g);
+    CHECK(order_reached_first(g, &c.om) && order_reached(g, &c.om, true, 0) && order_reached(g, &c.om, false, 1));
+    CHECK(!order_reached(g, &c.om, true, 1)); /* frame 12 after a's frame 10 */
+    a.next = 2;
+    order_group_advance(g);
+    CHECK(order_reached(g, &c.om, true, 1));
+    c.next = 2;
+    order_group_advance(g);
+    CHECK(g->heap->len == 0);
+    order_group_free(g);
+
+    /* stuck: b's reply of frame 2 never comes; a's reply of frame 3 neither;
+       a's send of frame 4 is next */
+    static const uint64_t a2_sends[] = {1, 4, 0}, a2_replies[] = {3, 0}, b_sends[] = {0}, b_replies[] = {2, 0};
+    (void)none;
+    fake_member a2, b;
+    fake_init(&a2, 0, a2_sends, a2_replies);
+    fake_init(&b, 1, b_sends, b_replies);
+    hmtp_loop *loop = hmtp_loop_new();
+    CHECK(loop != NULL);
+    g = order_group_new(&fake_ops, 20); /* --timeout 20 ms */
+    g->loop = loop;
+    order_group_join(g, &a2.om);
+    order_group_join(g, &b.om);
+    a2.next = 1;
+    order_group_advance(g);
+    CHECK(g->timer != NULL); /* the frontier waits for a reply */
+    CHECK(!order_reached(g, &a2.om, true, 1) && order_reached(g, &b.om, false, 0));
+    n_woken = 0;
+    hmtp_timer *quit = hmtp_loop_timer(loop, 2000, quit_loop, loop); /* bounded, in case it never fires */
+    stuck_group = g;
+    stuck_quit = &quit;
+    hmtp_loop_timer(loop, 5, poll_stuck, loop);
+    hmtp_loop_run(loop);
+    CHECK(b.excused == 1 && a2.excused == 1 && order_reached(g, &a2.om, true, 1));
+    CHECK(n_woken >= 2 && g->timer == NULL);
+    if (quit)
+        hmtp_loop_cancel(loop, quit);
+    order_group_free(g);
+    hmtp_loop_free(loop);
 }
 
 static void add_diff(verify_result *r, diff_kind kind, uint64_t received)
@@ -314,7 +404,7 @@ static void add_diff(verify_result *r, diff_kind kind, uint64_t received)
     d->kind = kind;
     d->received = received;
     d->packet = g_strdup_printf("#%u", (unsigned)received);
-    g_ptr_array_add(r->diffs, d);
+    verify_result_add(r, d);
     r->unexpected += kind == DIFF_UNEXPECTED;
     r->missing += kind == DIFF_MISSING;
 }
@@ -348,7 +438,7 @@ static void push_diff(job_result *j, diff_kind kind, uint64_t frame, uint64_t re
     d->path = path ? g_strdup(path) : NULL;
     d->expected = path ? g_strdup("\"a\"") : NULL;
     d->actual = path ? g_strdup("\"b\"") : NULL;
-    g_ptr_array_add(j->verdict.diffs, d);
+    verify_result_add(&j->verdict, d);
 }
 
 /* The first divergence is the first in capture order, whatever the order
@@ -360,10 +450,12 @@ static void test_first_divergence(void)
     memset(&j, 0, sizeof j);
     job_result_init(&j);
     uint64_t frames[] = {20, 30, 50, 60};
-    g_array_append_vals(j.reply_frames, frames, 4);
+    for (int i = 0; i < 4; i++)
+        reply_frames_append(&j.reply_frames, frames[i]);
     divergence dv;
     job_result_divergence(&j, &dv);
     CHECK(dv.first == NULL && divergence_text(&dv) == NULL);
+    CHECK(j.verdict.diffs == NULL && verify_diff_count(&j.verdict) == 0); /* made with the first one */
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.server");
     push_diff(&j, DIFF_DIFFERENT, 30, 1, "value.version"); /* the same reply */
     push_diff(&j, DIFF_DIFFERENT, 50, 3, "order");         /* moved too far */
@@ -387,11 +479,51 @@ static void test_first_divergence(void)
     job_result_clear(&j);
 }
 
+/* The compared replies' frames, kept as varint differences: every value
+ * comes back, whatever its size or order, forward and by index. */
+static void test_reply_frames(void)
+{
+    static const uint64_t frames[] = {0, 1, 2, 63, 64, 8255, 8256, 5, (uint64_t)1 << 40, UINT64_MAX, 7, 7,
+                                      UINT64_MAX - 1, 3000000};
+    const unsigned n = G_N_ELEMENTS(frames);
+    reply_frames rf;
+    memset(&rf, 0, sizeof rf);
+    for (unsigned i = 0; i < n; i++)
+        reply_frames_append(&rf, frames[i]);
+    reply_frames_trim(&rf);
+    CHECK(rf.count == n && rf.cap == rf.len, "count %u len %u cap %u", rf.count, rf.len, rf.cap);
+    reply_frames_cursor c;
+    reply_frames_begin(&rf, &c);
+    uint64_t f;
+    unsigned k = 0;
+    while (reply_frames_next(&c, &f)) {
+        CHECK(k < n && f == frames[k], "frame %u: %" PRIu64, k, f);
+        k++;
+    }
+    CHECK(k == n);
+    static const unsigned ask[] = {3, 3, 4, 13, 0, 9, 8, 2};
+    reply_frames_begin(&rf, &c);
+    for (unsigned i = 0; i < G_N_ELEMENTS(ask); i++)
+        CHECK(reply_frames_nth(&c, ask[i]) == frames[ask[i]], "nth %u", ask[i]);
+    reply_frames_free(&rf);
+    /* a session's replies a few frames apart: one byte each */
+    for (uint64_t i = 0; i < 1000; i++)
+        reply_frames_append(&rf, 100000 + 33 * i);
+    CHECK(rf.count == 1000 && rf.len == 3 + 999, "%u bytes", rf.len);
+    reply_frames_begin(&rf, &c);
+    CHECK(reply_frames_nth(&c, 999) == 100000 + 33 * 999);
+    reply_frames_free(&rf);
+    reply_frames_begin(&rf, &c);
+    CHECK(!reply_frames_next(&c, &f));
+}
+
 int main(void)
 {
+    test_reply_frames();
     test_first_divergence();
     test_drop_unexpected_tail();
     test_order_group();
+    test_order_late_join();
     test_jid_map();
     test_rewrite_login();
     test_in_order_and_reordered();
