@@ -195,7 +195,8 @@ static void spill_flush(rec_spill *sp)
         rec_spill_block b = {sp->end, s->pending->len};
         if (spill_pwrite(sp, s->pending->data, s->pending->len, sp->end)) {
             sp->end += b.len;
-            g_array_append_val(s->blocks, b);
+            s->blocks = g_renew(rec_spill_block, s->blocks, s->nblocks + 1);
+            s->blocks[s->nblocks++] = b;
         }
         g_byte_array_free(s->pending, TRUE);
         s->pending = NULL;
@@ -235,10 +236,10 @@ static bool spill_pread(rec_spill *sp, uint8_t *data, size_t len, uint64_t off, 
  * that follow each other in the file. */
 static bool spill_read_session(rec_session *s, uint8_t *data, hmtp_tool_error *err)
 {
-    const rec_spill_block *b = (const rec_spill_block *)(void *)s->blocks->data;
-    for (guint i = 0; i < s->blocks->len;) {
+    const rec_spill_block *b = s->blocks;
+    for (guint i = 0; i < s->nblocks;) {
         uint64_t off = b[i].off, len = b[i].len;
-        for (i++; i < s->blocks->len && b[i].off == off + len; i++)
+        for (i++; i < s->nblocks && b[i].off == off + len; i++)
             len += b[i].len;
         if (!spill_pread(s->spill, data, (size_t)len, off, err))
             return false;
@@ -276,8 +277,8 @@ bool rec_session_acquire(rec_session *s, hmtp_tool_error *err)
     if (!s->spill || s->holders++ > 0)
         return true;
     uint64_t total = 0;
-    for (guint i = 0; i < s->blocks->len; i++)
-        total += g_array_index(s->blocks, rec_spill_block, i).len;
+    for (guint i = 0; i < s->nblocks; i++)
+        total += s->blocks[i].len;
     s->packets = g_ptr_array_sized_new((guint)s->npackets); /* the records are in s->held */
     s->held = buf_take(s->spill, (size_t)total);
     if (!spill_read_session(s, s->held->data, err) || !spill_parse(s, s->held->data, (size_t)total, err)) {
@@ -342,8 +343,6 @@ void rec_session_release(rec_session *s)
 
 /* ---------------------------------------------------------------- the index pass */
 
-static void rec_info_clear(rec_info *ri);
-
 static void rec_session_free(gpointer p)
 {
     rec_session *s = p;
@@ -352,35 +351,20 @@ static void rec_session_free(gpointer p)
     g_free(s->held); /* only when the store goes while a session is held */
     if (s->pending)
         g_byte_array_free(s->pending, TRUE);
-    if (s->blocks)
-        g_array_free(s->blocks, TRUE);
+    g_free(s->blocks);
     forget_streams(s);
-    g_free(s->login_uid);
-    g_free(s->login_jid);
-    rec_info_clear(&s->info);
     g_free(s);
 }
 
-static char no_reason[] = "";
-
-static void rec_info_clear(rec_info *ri)
+/* Called when the session begins and again when it ends: its texts are
+ * packed again only when they changed. */
+static void rec_info_set(replay_store *st, rec_info *ri, const replay_session_info *info)
 {
-    g_free(ri->client);
-    ri->client = NULL;
-    if (ri->broken_reason != no_reason)
-        g_free(ri->broken_reason);
-    ri->broken_reason = no_reason;
-}
-
-static void rec_info_set(rec_info *ri, const replay_session_info *info)
-{
-    rec_info_clear(ri);
     ri->id = info->id;
-    size_t nc = strlen(info->client) + 1, ns = strlen(info->server) + 1;
-    ri->client = g_malloc(nc + ns);
-    memcpy(ri->client, info->client, nc);
-    memcpy(ri->client + nc, info->server, ns);
-    ri->server = ri->client + nc;
+    if (!ri->client || strcmp(ri->client, info->client) != 0)
+        ri->client = g_string_chunk_insert(st->strings, info->client);
+    if (!ri->server || strcmp(ri->server, info->server) != 0)
+        ri->server = g_string_chunk_insert(st->strings, info->server);
     ri->first_frame = info->first_frame;
     ri->upgrade_seen = info->upgrade_seen;
     memcpy(ri->skipped, info->skipped, sizeof ri->skipped);
@@ -390,8 +374,7 @@ static void rec_info_set(rec_info *ri, const replay_session_info *info)
     ri->broken_dir = info->broken_dir;
     ri->broken_frame = info->broken_frame;
     ri->broken_offset = info->broken_offset;
-    if (info->incomplete)
-        ri->broken_reason = g_strdup(info->broken_reason);
+    ri->broken_reason = info->incomplete ? g_string_chunk_insert(st->strings, info->broken_reason) : "";
     ri->path = g_intern_string(info->path);
 }
 
@@ -399,11 +382,9 @@ static void on_begin(void *ctx, const replay_session_info *info)
 {
     replay_store *st = ctx;
     rec_session *s = g_new0(rec_session, 1);
-    rec_info_set(&s->info, info);
+    rec_info_set(st, &s->info, info);
     s->spill = st->spill;
-    if (s->spill)
-        s->blocks = g_array_new(FALSE, FALSE, sizeof(rec_spill_block));
-    else
+    if (!s->spill)
         s->packets = g_ptr_array_new_with_free_func(rec_packet_free);
     new_streams(s); /* the index pass decodes every packet */
     /* ids are handed out in order, so the array index is the id */
@@ -412,7 +393,7 @@ static void on_begin(void *ctx, const replay_session_info *info)
 
 /* The login exchange tells who the session is: --session-jid selects by it
  * and the JID the target assigns is learned from the answer. */
-static void note_login(rec_session *s, rec_packet *r, const hmtp_packet *p)
+static void note_login(replay_store *st, rec_session *s, rec_packet *r, const hmtp_packet *p)
 {
     if (r->status != HMTP_OK)
         return;
@@ -429,12 +410,12 @@ static void note_login(rec_session *s, rec_packet *r, const hmtp_packet *p)
     if (r->dir == REPLAY_C2S && p->type == HMTP_QUERY_SET && auth_query && !s->login_uid) {
         const char *uid = hessian_value_string(hessian_object_field(v, "_uid"));
         if (uid)
-            s->login_uid = g_strdup(uid);
+            s->login_uid = g_string_chunk_insert(st->strings, uid);
     } else if (r->dir == REPLAY_S2C && p->type == HMTP_QUERY_RESULT && hmtp_value_is_object(v, HMTP_AUTH_RESULT_CLASS) &&
                !s->login_jid) {
         const char *jid = hessian_value_string(hessian_object_field(v, "_jid"));
         if (jid)
-            s->login_jid = g_strdup(jid);
+            s->login_jid = g_string_chunk_insert(st->strings, jid);
     }
 }
 
@@ -465,7 +446,7 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
         s->server_seen++;
     else
         r->server_before = s->server_seen;
-    note_login(s, r, &pkt);
+    note_login(st, s, r, &pkt);
     hmtp_packet_free(&pkt);
     s->npackets++;
     if (s->spill) {
@@ -481,7 +462,7 @@ static void on_end(void *ctx, const replay_session_info *info)
     replay_store *st = ctx;
     if (info->id < st->sessions->len) {
         rec_session *s = g_ptr_array_index(st->sessions, info->id);
-        rec_info_set(&s->info, info);
+        rec_info_set(st, &s->info, info);
         if (s->spill)
             forget_streams(s); /* made again when its packets are (rec_session_acquire) */
     }
@@ -511,6 +492,7 @@ int replay_store_load(replay_store *st, const char *path, const replay_capture_o
     memset(st, 0, sizeof *st);
     st->sessions = g_ptr_array_new_with_free_func(rec_session_free);
     st->notes = g_string_new(NULL);
+    st->strings = g_string_chunk_new(64 << 10);
     st->spill = spill_open();
     replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
     int r = replay_capture_read(path, opt, &sink, &st->stats, err);
@@ -533,6 +515,8 @@ void replay_store_free(replay_store *st)
         g_ptr_array_free(st->sessions, TRUE);
     if (st->notes)
         g_string_free(st->notes, TRUE);
+    if (st->strings)
+        g_string_chunk_free(st->strings);
     spill_close(st->spill);
     memset(st, 0, sizeof *st);
 }

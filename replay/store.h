@@ -64,7 +64,7 @@ typedef struct rec_info {
     unsigned id;
     /* "addr:port" (results point to it): one allocation, server inside
        client's (a run keeps one rec_info per session) */
-    char *client;
+    const char *client;       /* in the store's strings */
     const char *server;
     uint64_t first_frame;     /* first frame of the TCP connection */
     bool upgrade_seen;        /* false: found by --port */
@@ -75,7 +75,7 @@ typedef struct rec_info {
     replay_dir broken_dir;    /* the preflight names where a session breaks */
     uint64_t broken_frame;
     uint64_t broken_offset;
-    char *broken_reason;      /* "" when complete (not allocated then) */
+    const char *broken_reason; /* "" when complete; in the store's strings */
     const char *path;         /* of the recorded upgrade request, "" when none (interned: one "/hmtp" for all) */
 } rec_info;
 
@@ -89,8 +89,8 @@ typedef struct rec_session {
        packets): stream[0] and stream[1] while the packets are held, NULL
        otherwise (rec_session_acquire makes them again) */
     hessian_stream *stream;
-    char *login_uid;          /* from the recorded AuthQuery, or NULL */
-    char *login_jid;          /* from the recorded AuthResult, or NULL */
+    const char *login_uid;    /* from the recorded AuthQuery, or NULL (in the store's strings) */
+    const char *login_jid;    /* from the recorded AuthResult, or NULL (in the store's strings) */
     bool login_encrypted;     /* the recorded AuthQuery carried an EncryptedObject */
     uint64_t login_frame;     /* frame of the recorded AuthQuery */
     uint64_t server_seen;
@@ -98,7 +98,9 @@ typedef struct rec_session {
     /* the spill (store.c) */
     rec_spill *spill;         /* the store's, NULL: packets kept in memory */
     unsigned holders;         /* rec_session_acquire count */
-    GArray *blocks;           /* rec_spill_block: where its packets are in the file */
+    rec_spill_block *blocks;  /* where its packets are in the file (exactly nblocks: one session in
+                                 ten thousand is a GArray's 64 bytes too many) */
+    guint nblocks;
     GByteArray *pending;      /* records not written yet */
 } rec_session;
 
@@ -107,6 +109,9 @@ typedef struct replay_store {
     replay_capture_stats stats;
     GString *notes;           /* refusals, undecodable packets: one line each */
     rec_spill *spill;         /* NULL when no temporary file could be made */
+    /* the sessions' texts (addresses, login names, reasons), packed: a
+       malloc each cost more than most of them hold */
+    GStringChunk *strings;
 } replay_store;
 
 /* The recorded login: a querySet to null carrying an AuthQuery that decodes. */
