@@ -378,9 +378,17 @@ static void rec_info_set(replay_store *st, rec_info *ri, const replay_session_in
     ri->path = g_intern_string(info->path);
 }
 
+/* The index pass: one packet and one decoder reused for every packet of
+ * the capture (a malloc and free of each per packet otherwise). */
+typedef struct store_load {
+    replay_store *st;
+    hmtp_packet pkt;
+    hessian_decoder dec;
+} store_load;
+
 static void on_begin(void *ctx, const replay_session_info *info)
 {
-    replay_store *st = ctx;
+    replay_store *st = ((store_load *)ctx)->st;
     rec_session *s = g_new0(rec_session, 1);
     rec_info_set(st, &s->info, info);
     s->spill = st->spill;
@@ -421,7 +429,7 @@ static void note_login(replay_store *st, rec_session *s, rec_packet *r, const hm
 
 static void on_packet(void *ctx, const replay_session_info *info, const replay_wire_packet *w)
 {
-    replay_store *st = ctx;
+    replay_store *st = ((store_load *)ctx)->st;
     if (info->id >= st->sessions->len)
         return;
     rec_session *s = g_ptr_array_index(st->sessions, info->id);
@@ -431,14 +439,14 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
     rec_packet *r = rec_packet_alloc(&head, w->dir == REPLAY_C2S ? w->wire : NULL, w->body);
     hessian_stream *hs = &s->stream[w->dir];
     r->mark = hessian_stream_mark(hs);
-    hmtp_packet pkt;
-    hmtp_packet_init(&pkt);
+    hmtp_packet *pkt = &((store_load *)ctx)->pkt;
+    hmtp_packet_reset(pkt);
     hmtp_error err;
     hmtp_error_clear(&err);
-    r->status = hmtp_packet_decode(&pkt, hs, r->mark, r->body, r->body_len, &err);
-    r->type = pkt.type;
-    r->has_id = pkt.has_id;
-    r->id = pkt.id;
+    r->status = hmtp_packet_decode_with(pkt, &((store_load *)ctx)->dec, hs, r->mark, r->body, r->body_len, &err);
+    r->type = pkt->type;
+    r->has_id = pkt->has_id;
+    r->id = pkt->id;
     if (r->status != HMTP_OK)
         g_string_append_printf(st->notes, "session %u %s frame %" PRIu64 ": recorded packet cannot be decoded: %s (body offset %zu)\n",
                                info->id, replay_dir_name(w->dir), w->frame, err.msg, err.offset);
@@ -446,8 +454,7 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
         s->server_seen++;
     else
         r->server_before = s->server_seen;
-    note_login(st, s, r, &pkt);
-    hmtp_packet_free(&pkt);
+    note_login(st, s, r, pkt);
     s->npackets++;
     if (s->spill) {
         spill_add(s->spill, s, r);
@@ -459,7 +466,7 @@ static void on_packet(void *ctx, const replay_session_info *info, const replay_w
 
 static void on_end(void *ctx, const replay_session_info *info)
 {
-    replay_store *st = ctx;
+    replay_store *st = ((store_load *)ctx)->st;
     if (info->id < st->sessions->len) {
         rec_session *s = g_ptr_array_index(st->sessions, info->id);
         rec_info_set(st, &s->info, info);
@@ -470,7 +477,7 @@ static void on_end(void *ctx, const replay_session_info *info)
 
 static void on_refused(void *ctx, const replay_session_info *info)
 {
-    replay_store *st = ctx;
+    replay_store *st = ((store_load *)ctx)->st;
     g_string_append_printf(st->notes, "%s -> %s: the recorded upgrade was refused with HTTP %d %s (frame %" PRIu64 "): not replayed\n",
                            info->client, info->server, info->status, info->reason, info->first_frame);
 }
@@ -494,8 +501,12 @@ int replay_store_load(replay_store *st, const char *path, const replay_capture_o
     st->notes = g_string_new(NULL);
     st->strings = g_string_chunk_new(64 << 10);
     st->spill = spill_open();
-    replay_sink sink = {st, on_begin, on_packet, on_end, on_refused};
+    store_load load = {.st = st};
+    hmtp_packet_init(&load.pkt);
+    replay_sink sink = {&load, on_begin, on_packet, on_end, on_refused};
     int r = replay_capture_read(path, opt, &sink, &st->stats, err);
+    hmtp_packet_free(&load.pkt);
+    hessian_decoder_free(&load.dec);
     if (st->spill) {
         spill_flush(st->spill);
         if (r == 0 && st->spill->error[0]) {
