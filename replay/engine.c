@@ -68,7 +68,7 @@ static void on_wake(job_shared *s, replay_job *j)
 
 static void maybe_quit(replay_engine *e)
 {
-    if (e->finished_in_round == e->round_end - e->round_first)
+    if (e->finished_in_round == e->per_round)
         hmtp_loop_quit(e->loop);
 }
 
@@ -97,7 +97,7 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     memset(e, 0, sizeof *e);
     e->cfg = cfg;
     e->store = store;
-    e->jobs = g_ptr_array_new();
+    e->sessions = g_array_new(FALSE, TRUE, sizeof(engine_session));
     e->groups = g_ptr_array_new();
     g_queue_init(&e->ready);
     g_queue_init(&e->ended);
@@ -120,53 +120,53 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     if (cfg->pace == PACE_CONVERSATION)
         g_ptr_array_set_size(e->groups, (guint)(loops * scale)); /* made when their first job starts */
     /* A job is made only when it starts and freed after its verdict (store.h:
-       memory follows the sessions running at once). What is known of a
-       session before that is here: skipped, and when its first packet is
-       due (PACE_ORIGINAL's round clock: the same in every round). */
-    guint n = store->sessions->len;
-    double *first_ts = g_new0(double, n ? n : 1);
-    bool *has_sends = g_new0(bool, n ? n : 1);
+       memory follows the sessions running at once), its slot when its round
+       starts. What is known of a session before that is here: when its
+       first packet is due (PACE_ORIGINAL's round clock: the same in every
+       round). */
+    for (guint i = 0; i < store->sessions->len; i++) {
+        if (!selected[i])
+            continue;
+        engine_session es = {g_ptr_array_index(store->sessions, i), 0, false};
+        if (cfg->pace == PACE_ORIGINAL && !job_skips(cfg, es.rec, NULL))
+            es.has_sends = plan_first_send_ts(cfg, es.rec, &es.first_ts);
+        g_array_append_val(e->sessions, es);
+    }
+    e->per_round = e->sessions->len * scale;
+    e->runs = e->per_round * loops;
     for (unsigned loop = 0; loop < loops; loop++) {
-        for (guint i = 0; i < store->sessions->len; i++) {
-            rec_session *rec = g_ptr_array_index(store->sessions, i);
-            if (!selected[i])
-                continue;
-            if (loop == 0 && cfg->pace == PACE_ORIGINAL && !job_skips(cfg, rec, NULL))
-                has_sends[i] = plan_first_send_ts(cfg, rec, &first_ts[i]);
+        for (guint i = 0; i < e->sessions->len; i++) {
+            rec_session *rec = g_array_index(e->sessions, engine_session, i).rec;
             for (unsigned copy = 0; copy < scale; copy++) {
-                engine_slot *sl = g_new0(engine_slot, 1);
-                sl->rec = rec;
-                sl->copy = copy;
-                sl->loop = loop;
-                sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
+                job_result *res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
                 /* whether a session whose login is redone can run at all
                    is known only by planning it (login_edit.h): its job is
                    made once now for that, so that a run with nothing
                    runnable says so before connecting */
-                if (!job_skips(cfg, rec, sl->res) && !login_edit_is_plain(cfg, rec))
-                    job_free(job_new(sh, rec, copy, loop, sl->res));
-                sl->first_ts = first_ts[i];
-                sl->has_sends = has_sends[i];
-                g_ptr_array_add(e->jobs, sl);
+                if (!job_skips(cfg, rec, res) && !login_edit_is_plain(cfg, rec))
+                    job_free(job_new(sh, rec, copy, loop, res));
             }
         }
     }
-    g_free(first_ts);
-    g_free(has_sends);
+}
+
+/* The round's slots go with it (their jobs have had their verdict). */
+static void free_round(replay_engine *e)
+{
+    for (guint i = 0; e->slots && i < e->per_round; i++)
+        if (e->slots[i].job)
+            job_free(e->slots[i].job);
+    g_free(e->slots);
+    e->slots = NULL;
 }
 
 void replay_engine_free(replay_engine *e)
 {
-    for (guint i = 0; i < e->jobs->len; i++) {
-        engine_slot *sl = g_ptr_array_index(e->jobs, i);
-        if (sl->job)
-            job_free(sl->job);
-        g_free(sl);
-    }
+    free_round(e);
     for (guint i = 0; i < e->groups->len; i++) /* after the jobs: members leave nothing behind */
         order_group_free(g_ptr_array_index(e->groups, i));
     g_ptr_array_free(e->groups, TRUE);
-    g_ptr_array_free(e->jobs, TRUE);
+    g_array_free(e->sessions, TRUE);
     g_queue_clear(&e->ready);
     g_queue_clear(&e->ended);
     if (e->ready_timer)
@@ -186,17 +186,17 @@ void replay_engine_free(replay_engine *e)
 static void start_jobs(replay_engine *e)
 {
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
-    while (e->next_start < e->round_end && e->running < max_open) {
-        engine_slot *sl = g_ptr_array_index(e->jobs, e->next_start++);
+    while (e->next_start < e->per_round && e->running < max_open) {
+        engine_slot *sl = &e->slots[e->next_start++];
         job_result *res = sl->res;
         sl->settled = true;
         if (res->outcome == JOB_PENDING && !sl->job) {
             /* made even when the target is down: it says whether it could
                have been replayed at all */
-            sl->job = job_new(&e->shared, sl->rec, sl->copy, sl->loop, res);
+            sl->job = job_new(&e->shared, sl->s->rec, sl->copy, sl->loop, res);
             sl->job->slot = sl;
             if (e->cfg->pace == PACE_CONVERSATION)
-                job_join_group(sl->job, group_of(e, sl), sl->rec->info.id);
+                job_join_group(sl->job, group_of(e, sl), sl->s->rec->info.id);
         }
         if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
@@ -220,8 +220,8 @@ static void start_jobs(replay_engine *e)
  * target is known to be unreachable. */
 static void cancel_unconnected(replay_engine *e)
 {
-    for (guint i = e->round_first; i < e->round_end; i++) {
-        replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+    for (guint i = 0; i < e->per_round; i++) {
+        replay_job *j = e->slots[i].job;
         if (j && j->started && !j->res->done && !j->link.requested)
             job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->shared.target_down);
     }
@@ -253,14 +253,29 @@ static void start_round_clock(replay_engine *e)
 {
     e->round_t0_us = g_get_monotonic_time();
     bool any = false;
-    for (guint i = e->round_first; i < e->round_end; i++) {
-        const engine_slot *sl = g_ptr_array_index(e->jobs, i);
-        if (!sl->has_sends)
+    for (guint i = 0; i < e->sessions->len; i++) {
+        const engine_session *es = &g_array_index(e->sessions, engine_session, i);
+        if (!es->has_sends)
             continue;
-        double ts = sl->first_ts;
-        if (!any || ts < e->round_ts0)
-            e->round_ts0 = ts;
+        if (!any || es->first_ts < e->round_ts0)
+            e->round_ts0 = es->first_ts;
         any = true;
+    }
+}
+
+/* Round `round`'s slots: every selected session, copy by copy. */
+static void make_round(replay_engine *e, unsigned round)
+{
+    unsigned scale = e->cfg->scale ? e->cfg->scale : 1;
+    e->slots = g_new0(engine_slot, e->per_round ? e->per_round : 1);
+    for (guint i = 0, k = 0; i < e->sessions->len; i++) {
+        for (unsigned copy = 0; copy < scale; copy++, k++) {
+            engine_slot *sl = &e->slots[k];
+            sl->s = &g_array_index(e->sessions, engine_session, i);
+            sl->copy = copy;
+            sl->loop = round;
+            sl->res = g_ptr_array_index(e->results.jobs, round * e->per_round + k);
+        }
     }
 }
 
@@ -281,8 +296,8 @@ void replay_engine_run(replay_engine *e)
     if (!e->loop) {
         /* nothing can run: every session says why, and the run does not pass */
         snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", e->loop_error);
-        for (guint i = 0; i < e->jobs->len; i++) {
-            job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
+        for (guint i = 0; i < e->results.jobs->len; i++) {
+            job_result *res = g_ptr_array_index(e->results.jobs, i);
             if (res->outcome == JOB_PENDING) {
                 res->outcome = JOB_NOT_RUN;
                 job_result_set_reason(res, "%s", e->loop_error);
@@ -303,32 +318,44 @@ void replay_engine_run(replay_engine *e)
     if (e->cfg->progress)
         e->progress_timer = hmtp_loop_timer(e->loop, 200, on_progress_tick, e);
     unsigned loops = e->cfg->loops ? e->cfg->loops : 1;
-    guint per_round = loops ? e->jobs->len / loops : 0;
+    start_round_clock(e); /* the same sessions every round: only its start moves */
     /* Rounds run one after the other: --loop N replays the capture N times. */
-    for (unsigned round = 0; round < loops && per_round > 0; round++) {
-        e->round_first = e->next_start = round * per_round;
-        e->round_end = e->round_first + per_round;
+    for (unsigned round = 0; round < loops && e->per_round > 0; round++) {
+        make_round(e, round);
+        e->next_start = 0;
         e->finished_in_round = 0;
-        start_round_clock(e);
+        e->round_t0_us = g_get_monotonic_time();
         start_jobs(e);
-        if (e->finished_in_round < e->round_end - e->round_first && !hmtp_loop_run(e->loop)) {
+        bool broke = false;
+        if (e->finished_in_round < e->per_round && !hmtp_loop_run(e->loop)) {
             /* epoll_wait failed: the sessions still running end here, said so */
             char why[200];
             snprintf(why, sizeof why, "the event loop failed: %s", g_strerror(errno));
-            for (guint i = e->round_first; i < e->round_end; i++) {
-                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+            for (guint i = 0; i < e->per_round; i++) {
+                replay_job *j = e->slots[i].job;
                 if (j && j->started && !j->res->done)
                     job_finish(j, JOB_FAILED, "%s", why);
             }
             snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", why);
-            break;
+            broke = true;
         }
         retire_ended(e);
         /* A round whose targets were unreachable will not do better next time. */
         bool unreachable = false;
-        for (guint i = e->round_first; i < e->round_end; i++)
-            unreachable |= ((engine_slot *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
-        if (unreachable)
+        for (guint i = 0; i < e->per_round; i++)
+            unreachable |= e->slots[i].res->outcome == JOB_UNREACHABLE;
+        /* sessions the round never started (the loop failed), then its jobs */
+        for (guint i = 0; i < e->per_round; i++) {
+            job_result *res = e->slots[i].res;
+            if (res->outcome == JOB_PENDING) {
+                res->outcome = JOB_NOT_RUN;
+                job_result_set_reason(res, "the target was unreachable in an earlier round (%.255s)",
+                                      e->shared.target_down);
+            }
+            retire(e, &e->slots[i]);
+        }
+        free_round(e);
+        if (unreachable || broke)
             break;
     }
     if (e->progress_timer)
@@ -336,16 +363,12 @@ void replay_engine_run(replay_engine *e)
     e->progress_timer = NULL;
     progress_stop(&e->progress);
     e->results.t1_us = g_get_monotonic_time();
-    for (guint i = 0; i < e->jobs->len; i++) {
-        job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
+    for (guint i = 0; i < e->results.jobs->len; i++) {
+        job_result *res = g_ptr_array_index(e->results.jobs, i);
         if (res->outcome == JOB_PENDING) { /* rounds after one whose target was unreachable */
             res->outcome = JOB_NOT_RUN;
             job_result_set_reason(res, "the target was unreachable in an earlier round (%.255s)",
                                   e->shared.target_down);
         }
     }
-    /* Jobs that ended after the loop last ran, or never ran. */
-    retire_ended(e);
-    for (guint i = 0; i < e->jobs->len; i++)
-        retire(e, g_ptr_array_index(e->jobs, i));
 }

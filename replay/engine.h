@@ -20,15 +20,23 @@
 #include "results.h"
 #include "store.h"
 
-/* A job's place in the run. Its replay_job exists only from its start to
- * its verdict: 5 KB a job (most of it the login's writer) for tens of
- * thousands of sessions would be most of the run's memory. */
-typedef struct engine_slot {
+/* A selected session: what every round needs of it, found once. */
+typedef struct engine_session {
     rec_session *rec;
+    double first_ts;      /* its plan's first client packet (PACE_ORIGINAL's round clock) */
+    bool has_sends;
+} engine_session;
+
+/* A job's place in its round. The slots of a round are made when it starts
+ * and freed when it ends (--loop 1000 of 30,000 sessions would otherwise
+ * be 30 million of them before anything is sent). Its replay_job exists
+ * only from its start to its verdict: 5 KB a job (most of it the login's
+ * writer) for tens of thousands of sessions would be most of the run's
+ * memory. */
+typedef struct engine_slot {
+    const engine_session *s;
     unsigned copy, loop;
     job_result *res;
-    double first_ts;      /* its plan's first client packet (the round clock) */
-    bool has_sends;
     bool settled;         /* started, or ended without running */
     replay_job *job;      /* NULL while not made */
 } engine_slot;
@@ -39,9 +47,11 @@ typedef struct replay_engine {
     job_shared shared;
     hmtp_loop *loop;      /* NULL when the kernel refused one: loop_error says why */
     char loop_error[160];
-    GPtrArray *jobs;      /* engine_slot*, all rounds */
+    GArray *sessions;     /* engine_session: the selected ones, in capture order */
+    guint runs;           /* session runs of all rounds: sessions x copies x rounds */
+    engine_slot *slots;   /* the running round's, per_round of them; NULL between rounds */
+    guint per_round;      /* sessions x copies */
     GPtrArray *groups;    /* order_group* (NULL until used): one per round and copy, PACE_CONVERSATION */
-    guint round_first, round_end; /* jobs of the running round */
     gint64 round_t0_us;   /* PACE_ORIGINAL: the round's start ... */
     double round_ts0;     /* ... stands for this capture time (its first client packet) */
     guint next_start, running, finished_in_round;

@@ -303,18 +303,18 @@ static int run(cli_options *o, const char *capture)
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
         name_jobs(&eng.results, &store);
-        if (eng.jobs->len == 0 && spec.n) {
+        if (eng.runs == 0 && spec.n) {
             /* the other shards have the sessions: a valid, empty part */
             eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
             write_reports(o, &eng.results, &rc, &status);
-        } else if (eng.jobs->len == 0) {
+        } else if (eng.runs == 0) {
             status = cli_bad_usage("%s", "no session left to replay after the selection");
         } else {
             if (eng.shared.not_replayable->len)
                 fprintf(stderr, "%s", eng.shared.not_replayable->str);
             print_skipped(&eng.results);
             /* connections open at once: --max-connections, or fewer sessions */
-            unsigned at_once = eng.jobs->len < cfg.max_open ? eng.jobs->len : cfg.max_open;
+            unsigned at_once = eng.runs < cfg.max_open ? eng.runs : cfg.max_open;
             if (!pf.runnable) {
                 /* nothing would connect: stop here, in check's words; every session is reported */
                 fprintf(stderr, "hmtp-replay: nothing to replay: %s\n", pf.verdict_line);
