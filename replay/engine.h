@@ -36,8 +36,8 @@ typedef struct engine_session {
 typedef struct engine_slot {
     const engine_session *s;
     unsigned copy, loop;
-    job_result *res;
-    bool settled;         /* started, or ended without running */
+    job_result *res;      /* from its start to its settling (results.h) */
+    bool settled;         /* its result opened: started, or decided without starting */
     replay_job *job;      /* NULL while not made */
 } engine_slot;
 
@@ -59,14 +59,22 @@ typedef struct replay_engine {
     GQueue ended;         /* replay_job* to verify and let go of their packets */
     hmtp_timer *ready_timer; /* a 0 ms timer: the queue runs from the loop */
     hmtp_timer *progress_timer;
+    bool told_not_replayable; /* init has said which sessions are not replayable */
+    bool stopping;        /* the results could not be written: the run ends */
+    char why_not_run[320];
     replay_results results;
     replay_progress progress;
 } replay_engine;
 
 /* Builds the jobs for the selected sessions (selected[i] for session i). */
 void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected);
-/* Runs every round and verifies every job. */
+/* Runs every round and verifies every job; each run's result is settled
+ * (results.h) as it ends. replay_results_error(&e->results) set: the
+ * results could not be written, the run stopped. */
 void replay_engine_run(replay_engine *e);
+/* Instead of running: every run's result as decided before connecting
+ * (skipped, not replayable, else pending), for a run stopped before it. */
+void replay_engine_settle_unrun(replay_engine *e);
 void replay_engine_free(replay_engine *e);
 
 #endif
