@@ -201,6 +201,34 @@ def case_load():
     check('logged in as alice@localhost/replay-copy-2' in log and 'logged in as alice@localhost/r1' in log,
           'copies did not log in with distinct resources')
 
+def case_results_full():
+    """The settled results cannot be written (a file-size limit standing for
+    a full TMPDIR): the run ends with one message naming the file and exit
+    2, no report made of the runs that were kept."""
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG from write(), not a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))
+    port, _ = broker('--allow-any-user')
+    # 50 short sessions (the spill file stays under the limit) x 40 rounds:
+    # 2,000 results, past the limit once their second block is written
+    cap = write(CASE, [fx.quiet_conversation('u%d' % k) for k in range(50)])
+    report = os.path.join(WORK, 'full.json')
+    p = subprocess.run([REPLAY, '--target', '127.0.0.1:%d' % port, '--top-speed', '--loop', '40',
+                        '--report-json', report, cap], capture_output=True, text=True, timeout=120,
+                       preexec_fn=small_files)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == 2 and len(lines) == 1 and 'cannot write the session results to ' in lines[0] and
+          'hmtp-replay-results-' in lines[0] and 'File too large' in lines[0],
+          'results file too large: exit %d\n%s%s' % (p.returncode, p.stdout[-500:], p.stderr[-500:]))
+    check(not os.path.exists(report) and 'session run(s)' not in p.stdout, 'a report was written: %s' % p.stdout[-300:])
+    # the same run without the limit: every result kept and reported
+    rc, out, err, rep, _ = replay(port, cap, '--top-speed', '--loop', '40')
+    check(rc == 0 and rep and rep['summary']['sessions'] == 2000 and len(rep['sessions']) == 2000,
+          'without the limit: exit %d\n%s' % (rc, err))
+
 def case_inputs():
     port, _ = broker('--allow-any-user')
     for name, link, fmt, v6 in (('pcapng', 'ether', 'pcapng', False), ('pcap-sll', 'sll', 'pcap', False),
