@@ -231,6 +231,15 @@ static void free_round(replay_engine *e)
             g_free(e->slots[i].res);
         }
     }
+    /* and its order groups (PACE_CONVERSATION), after their members */
+    unsigned scale = e->cfg->scale ? e->cfg->scale : 1;
+    for (unsigned copy = 0; e->slots && e->per_round && copy < scale; copy++) {
+        guint k = e->slots[0].loop * scale + copy;
+        if (k < e->groups->len) {
+            order_group_free(g_ptr_array_index(e->groups, k));
+            e->groups->pdata[k] = NULL;
+        }
+    }
     g_free(e->slots);
     e->slots = NULL;
 }
