@@ -32,10 +32,11 @@ typedef enum job_outcome {
 } job_outcome;
 
 /* The capture frames of the recorded replies a job compared, in order: a
- * session run keeps them for the report (and the first divergence) until
- * the end of the replay, so they are kept small: each as the zigzag varint
- * of its difference to the one before (a session's replies are a few
- * frames apart: one byte each), not 8 bytes in a growing array. */
+ * session run keeps them for the report (and the first divergence), in its
+ * settled record until the reports are written, so they are kept small:
+ * each as the zigzag varint of its difference to the one before (a
+ * session's replies are a few frames apart: one byte each), not 8 bytes in
+ * a growing array. */
 typedef struct reply_frames {
     uint8_t *data;        /* owned; NULL when empty */
     uint32_t len, cap;    /* bytes */
