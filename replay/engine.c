@@ -18,22 +18,40 @@ static replay_engine *engine_of(job_shared *s)
 /* Every "look again" (a reply, a write done, a timer, the order moving on)
  * queues the job; the queue is run from the main loop, so no job runs inside
  * another's step or inside the order's advance. */
+/* The settled result leaves memory (results.h). When it cannot be written
+ * the run ends: nothing more starts, the loop stops, and the caller says
+ * why instead of writing reports with runs missing. */
+static void settle(replay_engine *e, job_result *res)
+{
+    if (replay_results_settle(&e->results, res) || e->stopping)
+        return;
+    e->stopping = true;
+    snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", replay_results_error(&e->results));
+    if (e->loop)
+        hmtp_loop_quit(e->loop);
+}
+
 /* An ended job is verified at once (replies are decoded again, one job at a
- * time) and freed (its result stays). JIDs the target assigned are learned
+ * time) and freed, its result settled. JIDs the target assigned are learned
  * at login, before any fan-out that names them can reach another session,
  * so verifying now sees what verifying after the run would. */
 static void retire(replay_engine *e, engine_slot *sl)
 {
     replay_job *j = sl->job;
-    if (!j || j->let_go)
-        return;
-    if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
-        verdict_job(j, &e->shared.learned);
-    job_let_go(j);
-    if (j->queued)
-        g_queue_remove(&e->ready, j);
-    job_free(j);
-    sl->job = NULL;
+    if (j) {
+        if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
+            verdict_job(j, &e->shared.learned);
+        job_let_go(j);
+        if (j->queued)
+            g_queue_remove(&e->ready, j);
+        job_free(j);
+        sl->job = NULL;
+    }
+    if (sl->res) {
+        job_result *res = sl->res;
+        sl->res = NULL;
+        settle(e, res);
+    }
 }
 
 static void retire_ended(replay_engine *e)
@@ -68,7 +86,7 @@ static void on_wake(job_shared *s, replay_job *j)
 
 static void maybe_quit(replay_engine *e)
 {
-    if (e->finished_in_round == e->round_end - e->round_first)
+    if (e->finished_in_round == e->per_round)
         hmtp_loop_quit(e->loop);
 }
 
@@ -92,12 +110,57 @@ static order_group *group_of(replay_engine *e, const engine_slot *sl)
 
 static void on_ended(job_shared *s, replay_job *j);
 
+/* A run's result, opened in run order. */
+static job_result *open_result(replay_engine *e, const engine_session *es, unsigned copy, unsigned loop)
+{
+    const rec_session *rec = es->rec;
+    /* named in the reports by its recorded JID (the login's answer, else its user) */
+    return replay_results_open(&e->results, rec->info.id, rec->info.client,
+                               rec->login_jid ? rec->login_jid : rec->login_uid, copy, loop);
+}
+
+/* A job for a run. job.c says a session is not replayable on
+ * not_replayable for copy 0 of round 0: that was said at init already. */
+static replay_job *make_job(replay_engine *e, const engine_session *es, unsigned copy, unsigned loop, job_result *res)
+{
+    gsize told = e->shared.not_replayable->len;
+    replay_job *j = job_new(&e->shared, es->rec, copy, loop, res);
+    if (e->told_not_replayable)
+        g_string_truncate(e->shared.not_replayable, told);
+    return j;
+}
+
+/* A run decided without starting it, settled at once: skipped, not
+ * replayable (planning its redone login says so), else not run because of
+ * why (NULL: left pending, a run stopped before connecting). */
+static void settle_unstarted(replay_engine *e, const engine_session *es, unsigned copy, unsigned loop, const char *why)
+{
+    job_result *res = open_result(e, es, copy, loop);
+    if (!job_skips(e->cfg, es->rec, res) && !login_edit_is_plain(e->cfg, es->rec))
+        job_free(make_job(e, es, copy, loop, res));
+    if (why && res->outcome == JOB_PENDING) {
+        res->outcome = JOB_NOT_RUN;
+        job_result_set_reason(res, "%s", why);
+    }
+    settle(e, res);
+}
+
+/* Every run of rounds from..loops-1, settled without starting. */
+static void settle_rounds(replay_engine *e, unsigned from, const char *why)
+{
+    unsigned loops = e->cfg->loops ? e->cfg->loops : 1, scale = e->cfg->scale ? e->cfg->scale : 1;
+    for (unsigned loop = from; loop < loops && !e->stopping; loop++)
+        for (guint i = 0; i < e->sessions->len && !e->stopping; i++)
+            for (unsigned copy = 0; copy < scale && !e->stopping; copy++)
+                settle_unstarted(e, &g_array_index(e->sessions, engine_session, i), copy, loop, why);
+}
+
 void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store *store, const bool *selected)
 {
     memset(e, 0, sizeof *e);
     e->cfg = cfg;
     e->store = store;
-    e->jobs = g_ptr_array_new();
+    e->sessions = g_array_new(FALSE, TRUE, sizeof(engine_session));
     e->groups = g_ptr_array_new();
     g_queue_init(&e->ready);
     g_queue_init(&e->ended);
@@ -120,53 +183,74 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     if (cfg->pace == PACE_CONVERSATION)
         g_ptr_array_set_size(e->groups, (guint)(loops * scale)); /* made when their first job starts */
     /* A job is made only when it starts and freed after its verdict (store.h:
-       memory follows the sessions running at once). What is known of a
-       session before that is here: skipped, and when its first packet is
-       due (PACE_ORIGINAL's round clock: the same in every round). */
-    guint n = store->sessions->len;
-    double *first_ts = g_new0(double, n ? n : 1);
-    bool *has_sends = g_new0(bool, n ? n : 1);
-    for (unsigned loop = 0; loop < loops; loop++) {
-        for (guint i = 0; i < store->sessions->len; i++) {
-            rec_session *rec = g_ptr_array_index(store->sessions, i);
-            if (!selected[i])
-                continue;
-            if (loop == 0 && cfg->pace == PACE_ORIGINAL && !job_skips(cfg, rec, NULL))
-                has_sends[i] = plan_first_send_ts(cfg, rec, &first_ts[i]);
-            for (unsigned copy = 0; copy < scale; copy++) {
-                engine_slot *sl = g_new0(engine_slot, 1);
-                sl->rec = rec;
-                sl->copy = copy;
-                sl->loop = loop;
-                sl->res = replay_results_add(&e->results, rec->info.id, rec->info.client, copy, loop);
-                /* whether a session whose login is redone can run at all
-                   is known only by planning it (login_edit.h): its job is
-                   made once now for that, so that a run with nothing
-                   runnable says so before connecting */
-                if (!job_skips(cfg, rec, sl->res) && !login_edit_is_plain(cfg, rec))
-                    job_free(job_new(sh, rec, copy, loop, sl->res));
-                sl->first_ts = first_ts[i];
-                sl->has_sends = has_sends[i];
-                g_ptr_array_add(e->jobs, sl);
-            }
+       memory follows the sessions running at once), its slot when its round
+       starts, its result when it starts (results.h). What is known of a
+       session before that is here, the same in every round: when its first
+       packet is due (PACE_ORIGINAL's round clock). */
+    for (guint i = 0; i < store->sessions->len; i++) {
+        if (!selected[i])
+            continue;
+        engine_session es = {g_ptr_array_index(store->sessions, i), 0, false};
+        bool skips = job_skips(cfg, es.rec, NULL);
+        if (cfg->pace == PACE_ORIGINAL && !skips)
+            es.has_sends = plan_first_send_ts(cfg, es.rec, &es.first_ts);
+        /* whether a session whose login is redone can run at all is known
+           only by planning it (login_edit.h): its job is made once now for
+           that, so that a run with nothing runnable says so before
+           connecting */
+        if (!skips && !login_edit_is_plain(cfg, es.rec)) {
+            job_result scratch = {0};
+            job_result_init(&scratch);
+            job_free(job_new(sh, es.rec, 0, 0, &scratch));
+            job_result_clear(&scratch);
+        }
+        g_array_append_val(e->sessions, es);
+    }
+    e->told_not_replayable = true;
+    e->per_round = e->sessions->len * scale;
+    e->runs = e->per_round * loops;
+    e->results.planned = e->runs;
+}
+
+void replay_engine_settle_unrun(replay_engine *e)
+{
+    settle_rounds(e, 0, NULL);
+}
+
+/* The round's slots go with it (their jobs have had their verdict). */
+static void free_round(replay_engine *e)
+{
+    for (guint i = 0; e->slots && i < e->per_round; i++) {
+        replay_job *j = e->slots[i].job;
+        if (j && j->queued)
+            g_queue_remove(&e->ready, j);
+        if (j)
+            job_free(j);
+        if (e->slots[i].res) { /* not reached here unless the run was stopped */
+            job_result_clear(e->slots[i].res);
+            g_free(e->slots[i].res);
         }
     }
-    g_free(first_ts);
-    g_free(has_sends);
+    /* and its order groups (PACE_CONVERSATION), after their members */
+    unsigned scale = e->cfg->scale ? e->cfg->scale : 1;
+    for (unsigned copy = 0; e->slots && e->per_round && copy < scale; copy++) {
+        guint k = e->slots[0].loop * scale + copy;
+        if (k < e->groups->len) {
+            order_group_free(g_ptr_array_index(e->groups, k));
+            e->groups->pdata[k] = NULL;
+        }
+    }
+    g_free(e->slots);
+    e->slots = NULL;
 }
 
 void replay_engine_free(replay_engine *e)
 {
-    for (guint i = 0; i < e->jobs->len; i++) {
-        engine_slot *sl = g_ptr_array_index(e->jobs, i);
-        if (sl->job)
-            job_free(sl->job);
-        g_free(sl);
-    }
+    free_round(e);
     for (guint i = 0; i < e->groups->len; i++) /* after the jobs: members leave nothing behind */
         order_group_free(g_ptr_array_index(e->groups, i));
     g_ptr_array_free(e->groups, TRUE);
-    g_ptr_array_free(e->jobs, TRUE);
+    g_array_free(e->sessions, TRUE);
     g_queue_clear(&e->ready);
     g_queue_clear(&e->ended);
     if (e->ready_timer)
@@ -186,17 +270,17 @@ void replay_engine_free(replay_engine *e)
 static void start_jobs(replay_engine *e)
 {
     unsigned max_open = e->cfg->max_open ? e->cfg->max_open : 1;
-    while (e->next_start < e->round_end && e->running < max_open) {
-        engine_slot *sl = g_ptr_array_index(e->jobs, e->next_start++);
-        job_result *res = sl->res;
+    while (e->next_start < e->per_round && e->running < max_open && !e->stopping) {
+        engine_slot *sl = &e->slots[e->next_start++];
+        job_result *res = sl->res = open_result(e, sl->s, sl->copy, sl->loop);
         sl->settled = true;
-        if (res->outcome == JOB_PENDING && !sl->job) {
+        if (!job_skips(e->cfg, sl->s->rec, res)) {
             /* made even when the target is down: it says whether it could
                have been replayed at all */
-            sl->job = job_new(&e->shared, sl->rec, sl->copy, sl->loop, res);
+            sl->job = make_job(e, sl->s, sl->copy, sl->loop, res);
             sl->job->slot = sl;
             if (e->cfg->pace == PACE_CONVERSATION)
-                job_join_group(sl->job, group_of(e, sl), sl->rec->info.id);
+                job_join_group(sl->job, group_of(e, sl), sl->s->rec->info.id);
         }
         if (res->outcome != JOB_PENDING || e->shared.target_down[0]) { /* not replayable, skipped, unreadable */
             /* reported, never connected: counts as ended for the round */
@@ -220,8 +304,8 @@ static void start_jobs(replay_engine *e)
  * target is known to be unreachable. */
 static void cancel_unconnected(replay_engine *e)
 {
-    for (guint i = e->round_first; i < e->round_end; i++) {
-        replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+    for (guint i = 0; i < e->per_round; i++) {
+        replay_job *j = e->slots[i].job;
         if (j && j->started && !j->res->done && !j->link.requested)
             job_finish(j, JOB_NOT_RUN, "the target was unreachable (%.270s)", e->shared.target_down);
     }
@@ -247,20 +331,42 @@ static void on_ended(job_shared *s, replay_job *j)
     maybe_quit(e);
 }
 
+/* Why a run after the target went down was not started. */
+static const char *why_not_run(replay_engine *e)
+{
+    snprintf(e->why_not_run, sizeof e->why_not_run, "the target was unreachable in an earlier round (%.255s)",
+             e->shared.target_down);
+    return e->why_not_run;
+}
+
 /* The round's clock for PACE_ORIGINAL: its first recorded client packet is
  * due now. */
 static void start_round_clock(replay_engine *e)
 {
     e->round_t0_us = g_get_monotonic_time();
     bool any = false;
-    for (guint i = e->round_first; i < e->round_end; i++) {
-        const engine_slot *sl = g_ptr_array_index(e->jobs, i);
-        if (!sl->has_sends)
+    for (guint i = 0; i < e->sessions->len; i++) {
+        const engine_session *es = &g_array_index(e->sessions, engine_session, i);
+        if (!es->has_sends)
             continue;
-        double ts = sl->first_ts;
-        if (!any || ts < e->round_ts0)
-            e->round_ts0 = ts;
+        if (!any || es->first_ts < e->round_ts0)
+            e->round_ts0 = es->first_ts;
         any = true;
+    }
+}
+
+/* Round `round`'s slots: every selected session, copy by copy. */
+static void make_round(replay_engine *e, unsigned round)
+{
+    unsigned scale = e->cfg->scale ? e->cfg->scale : 1;
+    e->slots = g_new0(engine_slot, e->per_round ? e->per_round : 1);
+    for (guint i = 0, k = 0; i < e->sessions->len; i++) {
+        for (unsigned copy = 0; copy < scale; copy++, k++) {
+            engine_slot *sl = &e->slots[k];
+            sl->s = &g_array_index(e->sessions, engine_session, i);
+            sl->copy = copy;
+            sl->loop = round;
+        }
     }
 }
 
@@ -281,13 +387,7 @@ void replay_engine_run(replay_engine *e)
     if (!e->loop) {
         /* nothing can run: every session says why, and the run does not pass */
         snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", e->loop_error);
-        for (guint i = 0; i < e->jobs->len; i++) {
-            job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
-            if (res->outcome == JOB_PENDING) {
-                res->outcome = JOB_NOT_RUN;
-                job_result_set_reason(res, "%s", e->loop_error);
-            }
-        }
+        settle_rounds(e, 0, e->loop_error);
         e->results.t1_us = g_get_monotonic_time();
         return;
     }
@@ -303,49 +403,50 @@ void replay_engine_run(replay_engine *e)
     if (e->cfg->progress)
         e->progress_timer = hmtp_loop_timer(e->loop, 200, on_progress_tick, e);
     unsigned loops = e->cfg->loops ? e->cfg->loops : 1;
-    guint per_round = loops ? e->jobs->len / loops : 0;
+    start_round_clock(e); /* the same sessions every round: only its start moves */
+    unsigned round = 0;
     /* Rounds run one after the other: --loop N replays the capture N times. */
-    for (unsigned round = 0; round < loops && per_round > 0; round++) {
-        e->round_first = e->next_start = round * per_round;
-        e->round_end = e->round_first + per_round;
+    for (; round < loops && e->per_round > 0 && !e->stopping; round++) {
+        make_round(e, round);
+        e->next_start = 0;
         e->finished_in_round = 0;
-        start_round_clock(e);
+        e->round_t0_us = g_get_monotonic_time();
+        unsigned unreachable_before = e->results.sum.unreachable;
         start_jobs(e);
-        if (e->finished_in_round < e->round_end - e->round_first && !hmtp_loop_run(e->loop)) {
+        bool broke = false;
+        if (e->finished_in_round < e->per_round && !e->stopping && !hmtp_loop_run(e->loop)) {
             /* epoll_wait failed: the sessions still running end here, said so */
             char why[200];
             snprintf(why, sizeof why, "the event loop failed: %s", g_strerror(errno));
-            for (guint i = e->round_first; i < e->round_end; i++) {
-                replay_job *j = ((engine_slot *)g_ptr_array_index(e->jobs, i))->job;
+            for (guint i = 0; i < e->per_round; i++) {
+                replay_job *j = e->slots[i].job;
                 if (j && j->started && !j->res->done)
                     job_finish(j, JOB_FAILED, "%s", why);
             }
             snprintf(e->shared.target_down, sizeof e->shared.target_down, "%s", why);
-            break;
+            broke = true;
         }
         retire_ended(e);
+        /* sessions the round never started (the loop failed), in run order */
+        for (guint i = 0; i < e->per_round && !e->stopping; i++) {
+            engine_slot *sl = &e->slots[i];
+            if (!sl->settled)
+                settle_unstarted(e, sl->s, sl->copy, sl->loop, why_not_run(e));
+        }
+        for (guint i = 0; i < e->per_round && !e->stopping; i++)
+            retire(e, &e->slots[i]);
+        free_round(e);
         /* A round whose targets were unreachable will not do better next time. */
-        bool unreachable = false;
-        for (guint i = e->round_first; i < e->round_end; i++)
-            unreachable |= ((engine_slot *)g_ptr_array_index(e->jobs, i))->res->outcome == JOB_UNREACHABLE;
-        if (unreachable)
+        if (broke || e->results.sum.unreachable > unreachable_before) {
+            round++;
             break;
+        }
     }
     if (e->progress_timer)
         hmtp_loop_cancel(e->loop, e->progress_timer);
     e->progress_timer = NULL;
     progress_stop(&e->progress);
     e->results.t1_us = g_get_monotonic_time();
-    for (guint i = 0; i < e->jobs->len; i++) {
-        job_result *res = ((engine_slot *)g_ptr_array_index(e->jobs, i))->res;
-        if (res->outcome == JOB_PENDING) { /* rounds after one whose target was unreachable */
-            res->outcome = JOB_NOT_RUN;
-            job_result_set_reason(res, "the target was unreachable in an earlier round (%.255s)",
-                                  e->shared.target_down);
-        }
-    }
-    /* Jobs that ended after the loop last ran, or never ran. */
-    retire_ended(e);
-    for (guint i = 0; i < e->jobs->len; i++)
-        retire(e, g_ptr_array_index(e->jobs, i));
+    /* rounds after one whose target was unreachable: reported, not run */
+    settle_rounds(e, round, why_not_run(e));
 }

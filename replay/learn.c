@@ -156,14 +156,19 @@ void learn_collect(const replay_results *a, const replay_results *b, learn_resul
 {
     memset(out, 0, sizeof *out);
     out->lines = g_tree_new_full((GCompareDataFunc)(void (*)(void))strcmp, NULL, g_free, values_free);
-    guint n = a->jobs->len < b->jobs->len ? a->jobs->len : b->jobs->len;
-    for (guint i = 0; i < n; i++) {
-        const job_result *ja = g_ptr_array_index(a->jobs, i), *jb = g_ptr_array_index(b->jobs, i);
+    /* both runs read back side by side, in run order */
+    results_cursor ca, cb;
+    results_cursor_begin(a, &ca);
+    results_cursor_begin(b, &cb);
+    const job_result *ja, *jb;
+    while ((ja = results_cursor_next(&ca)) && (jb = results_cursor_next(&cb))) {
         if (ja->session != jb->session || ja->copy != jb->copy || ja->loop != jb->loop)
             continue; /* not the same session run: nothing to compare it with */
         if (ja->outcome == JOB_DONE && jb->outcome == JOB_DONE)
             learn_job(ja, jb, out);
     }
+    results_cursor_end(&ca);
+    results_cursor_end(&cb);
 }
 
 typedef struct write_ctx {

@@ -144,9 +144,10 @@ static gchar *joined(const char *const *values, unsigned count)
 static void join(read_report *const *r, unsigned count, replay_results *out, latency_hist *lat)
 {
     double slowest = 0;
+    GPtrArray *jobs = g_ptr_array_new();
     for (unsigned i = 0; i < count; i++) {
         for (guint j = 0; j < r[i]->jobs->len; j++)
-            g_ptr_array_add(out->jobs, g_ptr_array_index(r[i]->jobs, j));
+            g_ptr_array_add(jobs, g_ptr_array_index(r[i]->jobs, j));
         g_ptr_array_set_size(r[i]->jobs, 0); /* out owns them now */
         for (unsigned b = 0; b < LATENCY_BUCKETS; b++)
             lat->count[b] += r[i]->latency->count[b];
@@ -156,7 +157,17 @@ static void join(read_report *const *r, unsigned count, replay_results *out, lat
         if (r[i]->elapsed_s > slowest)
             slowest = r[i]->elapsed_s;
     }
-    g_ptr_array_sort(out->jobs, by_run);
+    g_ptr_array_sort(jobs, by_run);
+    /* settled into out in the unsharded order (results.h), each freed then */
+    bool written = true;
+    for (guint j = 0; j < jobs->len; j++) {
+        job_result *jr = g_ptr_array_index(jobs, j);
+        if (written)
+            written = replay_results_take(out, jr);
+        else
+            job_result_clear(jr), g_free(jr);
+    }
+    g_ptr_array_free(jobs, TRUE);
     /* the shards ran side by side: the merged run took as long as the slowest */
     out->t0_us = 0;
     out->t1_us = (gint64)(slowest * 1e6 + 0.5);
@@ -237,15 +248,21 @@ int replay_merge_main(int argc, char **argv)
         GString *pf_verdict = g_string_new(NULL), *pf_text = g_string_new(NULL);
         bool has_pf = join_preflights(reports, count, &pf, pf_verdict, pf_text);
         report_context rc = {reports[0]->capture, target, pace, &reports[0]->id, NULL, count, has_pf ? &pf : NULL};
-        report_text(&res, &rc, stdout);
-        status = results_exit_status(&res);
-        if (json_out && !report_json(&res, &rc, json_out)) {
-            fprintf(stderr, "hmtp-replay merge: cannot write %s: %s\n", json_out, strerror(errno));
-            status = status ? status : 2;
-        }
-        if (junit_out && !report_junit(&res, &rc, junit_out)) {
-            fprintf(stderr, "hmtp-replay merge: cannot write %s: %s\n", junit_out, strerror(errno));
-            status = status ? status : 2;
+        if (replay_results_error(&res)) { /* the joined results could not be written out */
+            status = refuse(replay_results_error(&res));
+        } else {
+            report_text(&res, &rc, stdout);
+            status = results_exit_status(&res);
+            if (json_out && !report_json(&res, &rc, json_out)) {
+                fprintf(stderr, "hmtp-replay merge: cannot write %s: %s\n", json_out, strerror(errno));
+                status = status ? status : 2;
+            }
+            if (junit_out && !report_junit(&res, &rc, junit_out)) {
+                fprintf(stderr, "hmtp-replay merge: cannot write %s: %s\n", junit_out, strerror(errno));
+                status = status ? status : 2;
+            }
+            if (replay_results_error(&res)) /* reading them back */
+                status = refuse(replay_results_error(&res));
         }
         g_free(target);
         g_free(pace);

@@ -27,15 +27,10 @@ void progress_update(const replay_progress *p)
 {
     if (!p->on)
         return;
-    const GPtrArray *jobs = p->results->jobs;
-    guint total = jobs->len, done = 0;
-    uint64_t sent = 0, replies = 0;
-    for (guint i = 0; i < total; i++) {
-        const job_result *j = g_ptr_array_index(jobs, i);
-        done += j->done;
-        sent += j->packets_sent;
-        replies += j->received;
-    }
+    /* the settled runs: a run counts once its verdict is given */
+    const replay_results *r = p->results;
+    guint total = r->planned, done = r->sum.jobs;
+    uint64_t sent = r->sum.sent, replies = r->sum.received;
     int filled = total ? (int)((uint64_t)done * BAR_WIDTH / total) : BAR_WIDTH;
     char bar[BAR_WIDTH + 1];
     for (int i = 0; i < BAR_WIDTH; i++)

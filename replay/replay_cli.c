@@ -85,13 +85,17 @@ static GOptionContext *make_context(cli_options *o)
 }
 
 
-/* Sessions the capture holds only in part, once each (not per copy). */
-static void print_skipped(const replay_results *r)
+/* Sessions the capture holds only in part, once each (not per copy or
+ * round), before anything runs. */
+static void print_skipped(const engine_config *cfg, const replay_store *store, const bool *selected)
 {
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
-        if (j->outcome == JOB_SKIPPED && j->copy == 0 && j->loop == 0)
-            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", j->session, j->reason ? j->reason : "");
+    for (guint i = 0; i < store->sessions->len; i++) {
+        const rec_session *rec = g_ptr_array_index(store->sessions, i);
+        job_result why = {0};
+        job_result_init(&why);
+        if (selected[i] && job_skips(cfg, rec, &why))
+            fprintf(stderr, "hmtp-replay: session %u skipped: %s\n", rec->info.id, why.reason ? why.reason : "");
+        job_result_clear(&why);
     }
 }
 
@@ -142,8 +146,21 @@ static bool raise_fd_limit(unsigned connections, hmtp_tool_error *why)
     return false;
 }
 
+/* The results that could not be written or read back: the run is not
+ * reported as if it were whole (results.h). */
+static bool results_lost(const replay_results *res, int *status)
+{
+    if (!replay_results_error(res))
+        return false;
+    fprintf(stderr, "hmtp-replay: %s\n", replay_results_error(res));
+    *status = 2;
+    return true;
+}
+
 static void write_reports(cli_options *o, const replay_results *res, const report_context *rc, int *status)
 {
+    if (results_lost(res, status))
+        return;
     report_text(res, rc, stdout);
     *status = results_exit_status(res);
     if (o->report_json && !report_json(res, rc, o->report_json)) {
@@ -154,34 +171,30 @@ static void write_reports(cli_options *o, const replay_results *res, const repor
         fprintf(stderr, "hmtp-replay: cannot write %s: %s\n", o->junit, strerror(errno));
         *status = *status ? *status : 2;
     }
-}
-
-/* Each run's recorded JID (the login's answer, else its user), for the
- * reports' names. */
-static void name_jobs(replay_results *res, const replay_store *store)
-{
-    for (guint i = 0; i < res->jobs->len; i++) {
-        job_result *j = g_ptr_array_index(res->jobs, i);
-        const rec_session *s = g_ptr_array_index(store->sessions, j->session);
-        j->jid = s->login_jid ? s->login_jid : s->login_uid;
-    }
+    results_lost(res, status);
 }
 
 /* A learn run that could not compare: why, in the words of a replay. */
 static int learn_run_failed(const replay_results *r, const char *target, const char *which)
 {
-    int st = results_exit_status(r);
+    int st = 0;
+    if (results_lost(r, &st))
+        return st;
+    st = results_exit_status(r);
     if (st != 3 && st != 1)
         return 0;
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
+    int found = 0;
+    results_cursor c;
+    results_cursor_begin(r, &c);
+    for (const job_result *j; !found && (j = results_cursor_next(&c));) {
         if (j->outcome == JOB_UNREACHABLE || j->outcome == JOB_FAILED) {
             fprintf(stderr, "hmtp-replay learn: %s run against %s: session %u %s: %s\n", which, target, j->session,
                     j->outcome == JOB_UNREACHABLE ? "unreachable" : "failed", j->reason ? j->reason : "");
-            return j->outcome == JOB_UNREACHABLE ? 3 : 1;
+            found = j->outcome == JOB_UNREACHABLE ? 3 : 1;
         }
     }
-    return 0;
+    results_cursor_end(&c);
+    return found;
 }
 
 /* hmtp-replay learn, once run A (against the target) has ended: run B
@@ -203,6 +216,11 @@ static int learn_second_run(cli_options *o, const engine_config *cfg, replay_sto
     if (!st) {
         learn_result lr;
         learn_collect(a, &eng.results, &lr);
+        if (results_lost(a, &st) || results_lost(&eng.results, &st)) {
+            learn_result_free(&lr);
+            replay_engine_free(&eng);
+            return st;
+        }
         char *header = g_strdup_printf("# hmtp-replay learn %s: fields whose values differed between a run against %s "
                                        "and one against %s\n# TYPE CLASS PATH  # values seen (recorded value where a run "
                                        "answered as recorded); review, then: hmtp-replay --ignore-file\n",
@@ -302,22 +320,22 @@ static int run(cli_options *o, const char *capture)
                              pf.sessions ? &rp : NULL};
         replay_engine eng;
         replay_engine_init(&eng, &cfg, &store, selected);
-        name_jobs(&eng.results, &store);
-        if (eng.jobs->len == 0 && spec.n) {
+        if (eng.runs == 0 && spec.n) {
             /* the other shards have the sessions: a valid, empty part */
             eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
             write_reports(o, &eng.results, &rc, &status);
-        } else if (eng.jobs->len == 0) {
+        } else if (eng.runs == 0) {
             status = cli_bad_usage("%s", "no session left to replay after the selection");
         } else {
             if (eng.shared.not_replayable->len)
                 fprintf(stderr, "%s", eng.shared.not_replayable->str);
-            print_skipped(&eng.results);
+            print_skipped(&cfg, &store, selected);
             /* connections open at once: --max-connections, or fewer sessions */
-            unsigned at_once = eng.jobs->len < cfg.max_open ? eng.jobs->len : cfg.max_open;
+            unsigned at_once = eng.runs < cfg.max_open ? eng.runs : cfg.max_open;
             if (!pf.runnable) {
                 /* nothing would connect: stop here, in check's words; every session is reported */
                 fprintf(stderr, "hmtp-replay: nothing to replay: %s\n", pf.verdict_line);
+                replay_engine_settle_unrun(&eng);
                 eng.results.t0_us = eng.results.t1_us = g_get_monotonic_time();
                 write_reports(o, &eng.results, &rc, &status);
             } else if (!raise_fd_limit(at_once, &why)) {

@@ -16,25 +16,14 @@
 void report_sum_up(const replay_results *r, totals *t)
 {
     memset(t, 0, sizeof *t);
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
-        t->jobs++;
-        t->differs += job_result_differs(j);
-        t->failed += j->outcome == JOB_FAILED;
-        t->unreachable += j->outcome == JOB_UNREACHABLE;
-        t->not_replayable += j->outcome == JOB_NOT_REPLAYABLE;
-        t->skipped += j->outcome == JOB_SKIPPED;
-        t->not_run += j->outcome == JOB_NOT_RUN || j->outcome == JOB_PENDING;
-        t->incomplete += job_result_partial(j);
-        t->sent += j->packets_sent;
-        t->bytes += j->bytes_sent;
-        t->received += j->received;
-        t->matched += j->verdict.matched;
-        t->different += j->verdict.different;
-        t->missing += j->verdict.missing;
-        t->unexpected += j->verdict.unexpected;
-        t->ok += j->outcome == JOB_DONE && !job_result_differs(j) && !job_result_partial(j);
-    }
+    /* counted as they settled (results.h) */
+    const results_counts *c = &r->sum;
+    t->jobs = c->jobs + r->unsettled;
+    t->ok = c->ok, t->differs = c->differs, t->failed = c->failed, t->unreachable = c->unreachable;
+    t->not_replayable = c->not_replayable, t->skipped = c->skipped, t->incomplete = c->incomplete;
+    t->not_run = c->not_run + r->unsettled;
+    t->sent = c->sent, t->bytes = c->bytes, t->received = c->received;
+    t->matched = c->matched, t->different = c->different, t->missing = c->missing, t->unexpected = c->unexpected;
     t->elapsed_s = (double)(r->t1_us - r->t0_us) / 1e6;
     /* a merge of shards: their histograms; a replay: its own */
     const latency_hist *h = r->latency_merged ? r->latency_merged : &r->latency;
@@ -160,8 +149,9 @@ void report_job_label(const job_result *j, char *out, size_t len)
 static void text_details(const replay_results *r, FILE *out)
 {
     bool header = false;
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
+    results_cursor c;
+    results_cursor_begin(r, &c);
+    for (const job_result *j; (j = results_cursor_next(&c));) {
         char label[32];
         report_job_label(j, label, sizeof label);
         const char *why = report_job_reason(j);
@@ -197,6 +187,7 @@ static void text_details(const replay_results *r, FILE *out)
             }
         }
     }
+    results_cursor_end(&c);
 }
 
 void report_text(const replay_results *r, const report_context *ctx, FILE *out)
@@ -225,14 +216,16 @@ void report_text(const replay_results *r, const report_context *ctx, FILE *out)
     g_strfreev(problems);
     fprintf(out, "%-10s %-24s %6s %7s %7s %9s %7s %10s  %s\n", "session", "recorded client", "sent", "replies",
             "matched", "different", "missing", "unexpected", "result");
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
+    results_cursor c;
+    results_cursor_begin(r, &c);
+    for (const job_result *j; (j = results_cursor_next(&c));) {
         char label[32];
         report_job_label(j, label, sizeof label);
         fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %s\n", label, j->client,
                 j->packets_sent, j->received, j->verdict.matched, j->verdict.different, j->verdict.missing,
                 j->verdict.unexpected, report_outcome_name(j));
     }
+    results_cursor_end(&c);
     fprintf(out, "%-10s %-24s %6" PRIu64 " %7" PRIu64 " %7u %9u %7u %10u  %u/%u ok\n", "total", "", t.sent, t.received,
             t.matched, t.different, t.missing, t.unexpected, t.ok, t.jobs);
     fprintf(out, "latency ms (reply after the last packet sent): p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  (%zu replies)\n",
@@ -428,9 +421,10 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
     hmtp_buf_printf(b, "]}},\"elapsed_s\":%.6f,\"packets_per_s\":%.3f,\"mb_per_s\":%.6f,\"exit_status\":%d},"
                         "\"sessions\":[",
                     t.elapsed_s, (double)t.sent / secs, (double)t.bytes / secs / 1e6, results_exit_status(r));
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
-        hmtp_buf_printf(b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", i ? "," : "", j->session,
+    results_cursor runs;
+    results_cursor_begin(r, &runs);
+    for (const job_result *j; (j = results_cursor_next(&runs));) {
+        hmtp_buf_printf(b, "%s{\"session\":%u,\"copy\":%u,\"loop\":%u,\"client\":", j->run ? "," : "", j->session,
                         j->copy, j->loop);
         json_str(b, j->client);
         hmtp_buf_printf(b, ",\"jid\":");
@@ -456,6 +450,7 @@ bool report_json(const replay_results *r, const report_context *ctx, const char 
         hmtp_buf_printf(b, "}");
         report_file_spill(&out);
     }
+    results_cursor_end(&runs);
     hmtp_buf_printf(b, "]}\n");
     return report_file_close(&out);
 }

@@ -131,9 +131,12 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
     gchar **problems = report_capture_problems(r);
     unsigned file_cases = problems[0] ? 1 : 0;
     unsigned pf_cases = ctx->preflight ? 1 : 0;
+    /* junit_kind_of(), from the totals: the results are read once, below */
     unsigned count[4] = {0};
-    for (guint i = 0; i < r->jobs->len; i++)
-        count[junit_kind_of(g_ptr_array_index(r->jobs, i))]++;
+    count[JUNIT_SKIPPED] = t.not_replayable + t.skipped + t.not_run;
+    count[JUNIT_FAILURE] = t.differs;
+    count[JUNIT_PASS] = t.ok;
+    count[JUNIT_ERROR] = t.jobs - count[JUNIT_SKIPPED] - count[JUNIT_FAILURE] - count[JUNIT_PASS];
     if (ctx->preflight && ctx->preflight->exit_status == 4)
         count[JUNIT_SKIPPED]++;
     else if (ctx->preflight && ctx->preflight->exit_status == 2)
@@ -173,8 +176,9 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         hmtp_buf_printf(b, "\"/>\n  </testcase>\n");
     }
     g_strfreev(problems);
-    for (guint i = 0; i < r->jobs->len; i++) {
-        const job_result *j = g_ptr_array_index(r->jobs, i);
+    results_cursor c;
+    results_cursor_begin(r, &c);
+    for (const job_result *j; (j = results_cursor_next(&c));) {
         char label[32];
         report_job_label(j, label, sizeof label);
         /* who it was: the recorded client and the JID it logged in as */
@@ -189,6 +193,7 @@ bool report_junit(const replay_results *r, const report_context *ctx, const char
         hmtp_buf_printf(b, "</testcase>\n");
         report_file_spill(&out);
     }
+    results_cursor_end(&c);
     hmtp_buf_printf(b, "</testsuite>\n");
     return report_file_close(&out);
 }

@@ -185,11 +185,49 @@ def case_load():
     # copies one at a time: fan-out between copies would be (correctly) unexpected
     rc, out, err, rep, _ = replay(port, cap, '--loop', '2', '--sessions-scale', '3', '--serial')
     expect(rc, rep, 0, matched=6 * 8, out=out + err)
-    runs = sorted((s['loop'], s['copy']) for s in rep['sessions'])
+    # every run once, in run order (round, session, copy), though results
+    # settle as their sessions end, in any order (results.h)
+    runs = [(s['loop'], s['copy']) for s in rep['sessions']]
     check(runs == [(l, c) for l in range(2) for c in range(3)], 'runs: %s' % runs)
+    # two sessions of different lengths, several copies at once: they end
+    # out of order, their results are listed in run order all the same
+    cap2 = write(CASE + '-two', [fx.broker_conversation('alice'), fx.quiet_conversation('bob')])
+    rc, out, err, rep, _ = replay(port, cap2, '--loop', '3', '--sessions-scale', '2', '--top-speed')
+    runs = [(s['loop'], s['session'], s['copy']) for s in (rep or {}).get('sessions', [])]
+    check(runs == [(l, k, c) for l in range(3) for k in range(2) for c in range(2)], 'runs: %s' % runs)
+    check(rep is not None and rep['summary']['sessions'] == 12 and
+          rep['summary']['matched'] == sum(s['matched'] for s in rep['sessions']), 'totals: %s' % out)
     log = open(os.path.join(WORK, 'broker-0.log')).read()
     check('logged in as alice@localhost/replay-copy-2' in log and 'logged in as alice@localhost/r1' in log,
           'copies did not log in with distinct resources')
+
+def case_results_full():
+    """The settled results cannot be written (a file-size limit standing for
+    a full TMPDIR): the run ends with one message naming the file and exit
+    2, no report made of the runs that were kept."""
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG from write(), not a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))
+    port, _ = broker('--allow-any-user')
+    # 50 short sessions (the spill file stays under the limit) x 40 rounds:
+    # 2,000 results, past the limit once their second block is written
+    cap = write(CASE, [fx.quiet_conversation('u%d' % k) for k in range(50)])
+    report = os.path.join(WORK, 'full.json')
+    p = subprocess.run([REPLAY, '--target', '127.0.0.1:%d' % port, '--top-speed', '--loop', '40',
+                        '--report-json', report, cap], capture_output=True, text=True, timeout=120,
+                       preexec_fn=small_files)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == 2 and len(lines) == 1 and 'cannot write the session results to ' in lines[0] and
+          'hmtp-replay-results-' in lines[0] and 'File too large' in lines[0],
+          'results file too large: exit %d\n%s%s' % (p.returncode, p.stdout[-500:], p.stderr[-500:]))
+    check(not os.path.exists(report) and 'session run(s)' not in p.stdout, 'a report was written: %s' % p.stdout[-300:])
+    # the same run without the limit: every result kept and reported
+    rc, out, err, rep, _ = replay(port, cap, '--top-speed', '--loop', '40')
+    check(rc == 0 and rep and rep['summary']['sessions'] == 2000 and len(rep['sessions']) == 2000,
+          'without the limit: exit %d\n%s' % (rc, err))
 
 def case_inputs():
     port, _ = broker('--allow-any-user')
@@ -268,6 +306,13 @@ def case_refused():
     s.close()
     rc, out, err, rep, _ = replay(dead, cap)
     check(rc == 3 and 'cannot connect' in out, 'target down: exit %d\n%s%s' % (rc, out, err))
+    # the rounds after the unreachable one are reported, each run once, in order
+    rc, out, err, rep, _ = replay(dead, cap, '--loop', '3', '--sessions-scale', '2')
+    runs = [(s['loop'], s['copy'], s['result']) for s in (rep or {}).get('sessions', [])]
+    check(rc == 3 and [r[:2] for r in runs] == [(l, c) for l in range(3) for c in range(2)],
+          'rounds after the target went down: exit %d, %s' % (rc, runs))
+    check(runs[:1] == [(0, 0, 'unreachable')] and all(r[2] == 'not-run' for r in runs[2:]) and
+          all('earlier round' in s['reason'] for s in rep['sessions'][2:]), 'outcomes: %s' % runs)
 
 def case_faults():
     """A proxy to the broker that closes mallory's connection after the
