@@ -54,7 +54,7 @@ typedef struct verify_diff {
 typedef struct verify_result {
     unsigned matched, different, missing, unexpected;
     /* verify_diff*; NULL until the first one (most session runs have
-       none, and a replay keeps every run's result to its end) */
+       none; a merge holds every shard's results at once) */
     GPtrArray *diffs;
 } verify_result;
 
