@@ -13,6 +13,9 @@ import sys
 import threading
 import time
 
+# The repository's sample captures (captures/), which several scripts replay.
+CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'captures')
+
 
 class Harness:
     def __init__(self, argv):

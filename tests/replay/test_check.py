@@ -23,7 +23,7 @@ import replay_harness  # noqa: E402
 H = replay_harness.Harness(sys.argv)
 REPLAY, WORK, CASE = H.replay, H.work, H.case
 check, broker = H.check, H.broker
-CAPTURES = os.path.join(HERE, '..', '..', 'captures')
+CAPTURES = replay_harness.CAPTURES
 RECORDED_KEY = os.path.join(CAPTURES, 'broker-key.pem')
 
 

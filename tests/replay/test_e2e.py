@@ -478,7 +478,7 @@ def case_cross_session():
     rc, out, err, rep, _ = replay(port, cap, '--serial', '--timeout', '300')
     expect(rc, rep, 1, matched=8, missing=1, out=out + err)
 
-CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'captures')
+CAPTURES = replay_harness.CAPTURES
 
 def case_encrypted_login():
     """Resin's own late-2009 client logged in encrypted against the recording

@@ -22,7 +22,7 @@ import replay_harness  # noqa: E402
 H = replay_harness.Harness(sys.argv)
 REPLAY, WORK, CASE = H.replay, H.work, H.case
 check, broker = H.check, H.broker
-CAPTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'captures')
+CAPTURES = replay_harness.CAPTURES
 NOISY = ('--allow-any-user', '--real-date', '--random-resources')
 
 

@@ -21,7 +21,7 @@ import replay_harness  # noqa: E402
 
 H = replay_harness.Harness(sys.argv)
 REPLAY, BROKER, WORK, CASE = H.replay, H.broker_bin, H.work, H.case
-CAPTURES = os.path.join(HERE, '..', '..', 'captures')
+CAPTURES = replay_harness.CAPTURES
 failures, children, check = H.failures, H.children, H.check
 
 
