@@ -119,17 +119,6 @@ static job_result *open_result(replay_engine *e, const engine_session *es, unsig
                                rec->login_jid ? rec->login_jid : rec->login_uid, copy, loop);
 }
 
-/* A job for a run. job.c says a session is not replayable on
- * not_replayable for copy 0 of round 0: that was said at init already. */
-static replay_job *make_job(replay_engine *e, const engine_session *es, unsigned copy, unsigned loop, job_result *res)
-{
-    gsize told = e->shared.not_replayable->len;
-    replay_job *j = job_new(&e->shared, es->rec, copy, loop, res);
-    if (e->told_not_replayable)
-        g_string_truncate(e->shared.not_replayable, told);
-    return j;
-}
-
 /* A run decided without starting it, settled at once: skipped, not
  * replayable (planning its redone login says so), else not run because of
  * why (NULL: left pending, a run stopped before connecting). */
@@ -137,7 +126,7 @@ static void settle_unstarted(replay_engine *e, const engine_session *es, unsigne
 {
     job_result *res = open_result(e, es, copy, loop);
     if (!job_skips(e->cfg, es->rec, res) && !login_edit_is_plain(e->cfg, es->rec))
-        job_free(make_job(e, es, copy, loop, res));
+        job_free(job_new(&e->shared, es->rec, copy, loop, res));
     if (why && res->outcome == JOB_PENDING) {
         res->outcome = JOB_NOT_RUN;
         job_result_set_reason(res, "%s", why);
@@ -175,7 +164,6 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
     sh->latency_ms = e->results.latency_ms;
     sh->latency = &e->results.latency;
     sh->loop = e->loop;
-    sh->not_replayable = g_string_new(NULL);
     jid_map_init(&sh->learned);
     sh->wake = on_wake;
     sh->ended = on_ended;
@@ -194,19 +182,8 @@ void replay_engine_init(replay_engine *e, const engine_config *cfg, replay_store
         bool skips = job_skips(cfg, es.rec, NULL);
         if (cfg->pace == PACE_ORIGINAL && !skips)
             es.has_sends = plan_first_send_ts(cfg, es.rec, &es.first_ts);
-        /* whether a session whose login is redone can run at all is known
-           only by planning it (login_edit.h): its job is made once now for
-           that, so that a run with nothing runnable says so before
-           connecting */
-        if (!skips && !login_edit_is_plain(cfg, es.rec)) {
-            job_result scratch = {0};
-            job_result_init(&scratch);
-            job_free(job_new(sh, es.rec, 0, 0, &scratch));
-            job_result_clear(&scratch);
-        }
         g_array_append_val(e->sessions, es);
     }
-    e->told_not_replayable = true;
     e->per_round = e->sessions->len * scale;
     e->runs = e->per_round * loops;
     e->results.planned = e->runs;
@@ -258,7 +235,6 @@ void replay_engine_free(replay_engine *e)
     if (e->progress_timer)
         hmtp_loop_cancel(e->loop, e->progress_timer);
     replay_results_free(&e->results);
-    g_string_free(e->shared.not_replayable, TRUE);
     jid_map_free(&e->shared.learned);
     link_target_free(e->shared.target);
     if (e->loop)
@@ -277,7 +253,7 @@ static void start_jobs(replay_engine *e)
         if (!job_skips(e->cfg, sl->s->rec, res)) {
             /* made even when the target is down: it says whether it could
                have been replayed at all */
-            sl->job = make_job(e, sl->s, sl->copy, sl->loop, res);
+            sl->job = job_new(&e->shared, sl->s->rec, sl->copy, sl->loop, res);
             sl->job->slot = sl;
             if (e->cfg->pace == PACE_CONVERSATION)
                 job_join_group(sl->job, group_of(e, sl), sl->s->rec->info.id);

@@ -59,7 +59,6 @@ typedef struct replay_engine {
     GQueue ended;         /* replay_job* to verify and let go of their packets */
     hmtp_timer *ready_timer; /* a 0 ms timer: the queue runs from the loop */
     hmtp_timer *progress_timer;
-    bool told_not_replayable; /* init has said which sessions are not replayable */
     bool stopping;        /* the results could not be written: the run ends */
     char why_not_run[320];
     replay_results results;

@@ -29,15 +29,6 @@ static void note_partial(replay_job *j)
         job_result_set_partial(j->res, "still open where %s: replayed up to there only", st->truncated_msg);
 }
 
-static void set_not_replayable(replay_job *j, const char *why)
-{
-    j->res->outcome = JOB_NOT_REPLAYABLE;
-    job_result_set_reason(j->res, "%s", why);
-    if (j->copy == 0 && j->loop == 0)
-        g_string_append_printf(j->shared->not_replayable, "hmtp-replay: session %u not replayable: %s\n",
-                               j->rec->info.id, j->res->reason ? j->res->reason : "");
-}
-
 static const link_events job_link_events;
 static void on_pace_due(void *ctx) { wake(ctx); }
 
@@ -87,8 +78,11 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
         return j;
     }
     j->holds = true;
-    if (!login_edit_plan(&j->login, cfg, rec, &j->rewrite, &why))
-        set_not_replayable(j, why.msg);
+    if (!login_edit_plan(&j->login, cfg, rec, &j->rewrite, &why)) {
+        /* stderr said so before the run (preflight.c) */
+        res->outcome = JOB_NOT_REPLAYABLE;
+        job_result_set_reason(res, "%s", why.msg);
+    }
     job_plan_build(&j->plan, cfg, rec, j->login.upgrade);
     return j;
 }

@@ -35,7 +35,6 @@ typedef struct job_shared {
     jid_map learned;       /* from copy 0 of each session, for fan-out */
     GArray *latency_ms;    /* the results' scratch: replies_take() appends, job.c empties it into */
     latency_hist *latency; /* the results' */
-    GString *not_replayable; /* one line per session, for stderr */
     /* the engine's side, set by the engine */
     void (*wake)(struct job_shared *s, struct replay_job *j);  /* queue j to look again (never runs it at once) */
     void (*ended)(struct job_shared *s, struct replay_job *j); /* j has ended */

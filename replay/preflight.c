@@ -83,6 +83,9 @@ static bool judge_login(judge *jd, rec_session *s)
     bool ok = plain || rec_session_acquire(s, &why);
     if (ok) {
         ok = login_edit_plan(&le, cfg, s, &rw, &why);
+        if (!ok)
+            g_string_append_printf(jd->out->not_replayable, "hmtp-replay: session %u not replayable: %s\n",
+                                   s->info.id, why.msg);
         if (!plain)
             rec_session_release(s);
     }
@@ -316,6 +319,7 @@ void preflight_run(replay_store *st, const preflight_options *o, preflight_repor
 {
     memset(out, 0, sizeof *out);
     out->text = g_string_new(NULL);
+    out->not_replayable = g_string_new(NULL);
     judge jd = {o, &st->stats, out, g_string_new(NULL), g_string_new(NULL),
                 g_array_new(FALSE, FALSE, sizeof(unsigned)), g_array_new(FALSE, FALSE, sizeof(unsigned)), 0};
     unsigned by_upgrade = 0, by_port = 0;
@@ -394,6 +398,7 @@ void preflight_unreadable(const char *why, preflight_report *out)
 {
     memset(out, 0, sizeof *out);
     out->text = g_string_new(NULL);
+    out->not_replayable = g_string_new(NULL);
     out->verdict = PREFLIGHT_UNUSABLE;
     out->verdict_line = g_strdup_printf("unusable: %s", why);
     g_string_append_printf(out->text, "verdict: %s\n", out->verdict_line);
@@ -403,6 +408,8 @@ void preflight_report_free(preflight_report *r)
 {
     if (r->text)
         g_string_free(r->text, TRUE);
+    if (r->not_replayable)
+        g_string_free(r->not_replayable, TRUE);
     g_free(r->verdict_line);
     memset(r, 0, sizeof *r);
 }

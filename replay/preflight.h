@@ -37,6 +37,10 @@ typedef struct preflight_report {
     unsigned full;            /* replayable in full as asked */
     unsigned runnable;        /* a replay would connect them (in full or in part) */
     GString *text;            /* every line, each ending in '\n' */
+    /* "hmtp-replay: session N not replayable: WHY\n" for each session whose
+       login cannot be redone (no password): what a replay says on stderr
+       before it starts */
+    GString *not_replayable;
     char *verdict_line;       /* "replayable: ...", "needs ...: ...", "unusable: ..." (no newline) */
 } preflight_report;
 

@@ -327,8 +327,7 @@ static int run(cli_options *o, const char *capture)
         } else if (eng.runs == 0) {
             status = cli_bad_usage("%s", "no session left to replay after the selection");
         } else {
-            if (eng.shared.not_replayable->len)
-                fprintf(stderr, "%s", eng.shared.not_replayable->str);
+            fputs(pf.not_replayable->str, stderr);
             print_skipped(&cfg, &store, selected);
             /* connections open at once: --max-connections, or fewer sessions */
             unsigned at_once = eng.runs < cfg.max_open ? eng.runs : cfg.max_open;
