@@ -41,7 +41,6 @@ static void retire(replay_engine *e, engine_slot *sl)
     if (j) {
         if (j->res->outcome == JOB_DONE || j->res->outcome == JOB_FAILED)
             verdict_job(j, &e->shared.learned);
-        job_let_go(j);
         if (j->queued)
             g_queue_remove(&e->ready, j);
         job_free(j);

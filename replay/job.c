@@ -87,18 +87,6 @@ replay_job *job_new(job_shared *sh, rec_session *rec, unsigned copy, unsigned lo
     return j;
 }
 
-void job_let_go(replay_job *j)
-{
-    if (j->let_go)
-        return;
-    j->let_go = true;
-    job_plan_clear(&j->plan);
-    replies_drop_kept(&j->replies);
-    if (j->holds)
-        rec_session_release(j->rec);
-    j->holds = false;
-}
-
 void job_free(replay_job *j)
 {
     if (j->holds)

@@ -58,8 +58,8 @@ typedef struct replay_job {
     bool started;
     bool queued;           /* waiting in the engine's queue to look again */
     /* Its session's packets (store.h), held while the plan points into
-       them: from job_new to job_let_go (after its verdict). */
-    bool holds, let_go;
+       them: from job_new to job_free (after its verdict). */
+    bool holds;
     void *slot;            /* the engine's record of it */
     job_result *res;       /* the results' */
 } replay_job;
@@ -81,8 +81,5 @@ void job_start(replay_job *j, gint64 round_t0_us, double round_ts0);
 /* Does what the pace allows now; only the engine's queue calls it. */
 void job_step(replay_job *j);
 void job_finish(replay_job *j, job_outcome outcome, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-/* After its verdict (or when it will never run): its plan, the replies kept
- * for verification and its hold on the session's packets go. */
-void job_let_go(replay_job *j);
 
 #endif

@@ -44,13 +44,12 @@ static bool next_key(const order_group *g, const order_member *m, order_key *out
 }
 
 /* Past the member's next event (the one its key names). */
-static void pass_event(order_group *g, order_member *m)
+static void pass_event(order_member *m)
 {
     if (m->key.send)
         m->next_send++;
     else
         m->next_reply++;
-    (void)g;
 }
 
 static bool event_done(const order_group *g, const order_member *m)
@@ -161,7 +160,7 @@ void order_group_join(order_group *g, order_member *m)
     /* what the frontier passed while the member was not running is passed */
     while (next_key(g, m, &m->key)) {
         if (g->started && key_cmp(&m->key, &g->frontier) < 0)
-            pass_event(g, m);
+            pass_event(m);
         else {
             g_ptr_array_add(g->heap, m);
             m->heap_at = g->heap->len - 1;
@@ -182,7 +181,7 @@ static void settle(order_group *g)
         order_member *top = heap_at(g, 0);
         if (!event_done(g, top))
             return;
-        pass_event(g, top);
+        pass_event(top);
         reposition(g, top);
     }
 }

@@ -22,13 +22,6 @@ void job_plan_free(job_plan *p)
     g_ptr_array_free(p->server_queries, TRUE);
 }
 
-void job_plan_clear(job_plan *p)
-{
-    g_ptr_array_set_size(p->sends, 0);
-    g_ptr_array_set_size(p->expected, 0);
-    g_ptr_array_set_size(p->server_queries, 0);
-}
-
 static send_item *add_send(job_plan *p, const rec_packet *r, uint64_t wait_for)
 {
     send_item *s = g_new0(send_item, 1);

@@ -37,9 +37,6 @@ void job_plan_init(job_plan *p);
  * query before the login (--login-mode encrypted on a plain login). */
 void job_plan_build(job_plan *p, const engine_config *cfg, const rec_session *rec, bool insert_key_query);
 void job_plan_free(job_plan *p);
-/* Empties the plan (the arrays stay: the job's replies hold server_queries)
- * once its session's packets are let go. */
-void job_plan_clear(job_plan *p);
 
 /* Capture time of the first client packet, 0 when there is none. */
 double job_plan_first_ts(const job_plan *p);

@@ -40,7 +40,7 @@ void replies_init(job_replies *r, const engine_config *cfg, const rec_session *r
     r->server_ids = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 }
 
-void replies_drop_kept(job_replies *r)
+static void drop_kept(job_replies *r)
 {
     for (kept_block *b = r->first, *next; b; b = next) {
         next = b->next;
@@ -54,7 +54,7 @@ void replies_free(job_replies *r)
     hessian_stream_free(&r->stream);
     hessian_decoder_free(&r->decoder);
     hmtp_packet_free(&r->scratch);
-    replies_drop_kept(r);
+    drop_kept(r);
     jid_map_free(&r->learned);
     g_hash_table_destroy(r->server_ids);
 }

@@ -54,9 +54,6 @@ typedef struct job_replies {
 void replies_init(job_replies *r, const engine_config *cfg, const rec_session *rec, const GPtrArray *server_queries,
                   jid_map *shared_learned);
 void replies_free(job_replies *r);
-/* Lets the kept replies go once the verdict has read them (the count and
- * what was learned stay). */
-void replies_drop_kept(job_replies *r);
 
 typedef enum reply_kind {
     REPLY_MALFORMED, /* why says what and where */

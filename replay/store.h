@@ -129,8 +129,6 @@ hmtp_status rec_packet_decode_with(rec_session *s, const rec_packet *r, hmtp_pac
  * back. Nested holds share one copy. */
 bool rec_session_acquire(rec_session *s, hmtp_tool_error *err);
 void rec_session_release(rec_session *s);
-/* True when the session's packets leave memory when nobody holds them. */
-static inline bool rec_session_spilled(const rec_session *s) { return s->spill != NULL; }
 
 /* Reads the capture into the store. -1 (err filled) when unreadable. */
 int replay_store_load(replay_store *st, const char *path, const replay_capture_options *opt, hmtp_tool_error *err);
