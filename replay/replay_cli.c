@@ -80,7 +80,9 @@ static GOptionContext *make_context(cli_options *o)
                                         "5 nothing differed but the capture is damaged: a session skipped or replayed only up to "
                                         "where it breaks, or frames that could not be read. 3 wins over 1, 1 over 5, 5 over 4. "
                                         "The checks of hmtp-replay check run first: when no session could be replayed, the run "
-                                        "stops before connecting, with their verdict.");
+                                        "stops before connecting, with their verdict. The capture's packets and the finished "
+                                        "sessions' results wait in unlinked temporary files in TMPDIR (room for up to about twice the "
+                                        "capture's size): a disk that fills stops the run with exit status 2, naming the file.");
     return ctx;
 }
 
